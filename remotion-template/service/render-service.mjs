@@ -1,0 +1,457 @@
+// vidgen's render service: one long-lived process per workspace, driven by vidgen (Python)
+// over JSON lines on stdio. It keeps the browser open, the webpack compiler warm, and the
+// ESLint and TypeScript programs loaded, so every request after the first is incremental.
+//
+// Request:  {"id": 1, "op": "render", ...arguments}
+// Replies:  {"id": 1, "event": "progress", ...}   any number of times
+//           {"id": 1, "result": {...}}  or  {"id": 1, "error": {"kind", "message", "frame", "stack"}}
+// At start: {"event": "ready", "pid": ...} once the process reads requests.
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import {createRequire} from 'node:module';
+
+const require = createRequire(path.join(process.cwd(), 'package.json'));
+const root = process.cwd();
+const stateDir = path.join(root, '.vidgen');
+const bundleDir = path.join(stateDir, 'bundle');
+
+// Stdout carries the protocol only: anything else that writes there (Remotion's and webpack's
+// logs) goes to stderr instead, which vidgen keeps as the service log.
+const writeProtocol = process.stdout.write.bind(process.stdout);
+process.stdout.write = (chunk, encoding, callback) => process.stderr.write(chunk, encoding, callback);
+for (const level of ['log', 'info', 'debug']) {
+  console[level] = (...args) => console.error(...args);
+}
+const send = (message) => writeProtocol(JSON.stringify(message) + '\n');
+
+const {BundlerInternals, webpack} = require('@remotion/bundler');
+const renderer = require('@remotion/renderer');
+
+const settings = JSON.parse(process.env.VIDGEN_SERVICE_SETTINGS || '{}');
+const logLevel = settings.logLevel || 'error';
+// gl: null is Remotion's own default, the same as `npx remotion render`.
+const chromiumOptions = {gl: settings.gl ?? null, headless: true};
+
+// ---------------------------------------------------------------- browser
+
+let browserPromise = null;
+const getBrowser = () => {
+  if (!browserPromise) {
+    browserPromise = renderer
+      .openBrowser('chrome', {
+        browserExecutable: settings.browser || null,
+        chromeMode: settings.chromeMode || 'chrome-for-testing',
+        chromiumOptions,
+        logLevel,
+      })
+      .catch((err) => {
+        browserPromise = null;
+        throw Object.assign(err, {kind: 'browser'});
+      });
+  }
+  return browserPromise;
+};
+
+// ---------------------------------------------------------------- bundle
+
+// One webpack compiler for the life of the process: a rebuild after an edit only recompiles
+// what changed. Errors are kept (emitOnErrors) and attributed to their files, so one broken
+// video is reported while the others still bundle and render.
+let compilerPromise = null;
+let building = Promise.resolve();
+
+const makeCompiler = async () => {
+  const [, config] = await BundlerInternals.getConfig({
+    entryPoint: path.join(root, 'src', 'index.ts'),
+    outDir: bundleDir,
+    resolvedRemotionRoot: root,
+    onProgress: () => undefined,
+    options: {
+      enableCaching: true,
+      webpackOverride: (conf) => ({...conf, optimization: {...conf.optimization, emitOnErrors: true}}),
+    },
+  });
+  return webpack(config);
+};
+
+const writeIndexHtml = () => {
+  const publicDir = path.join(root, 'public');
+  const linkedPublic = path.join(bundleDir, 'public');
+  if (fs.existsSync(publicDir) && !fs.existsSync(linkedPublic)) {
+    fs.symlinkSync(publicDir, linkedPublic);
+  }
+  const staticHash = './public';
+  const html = BundlerInternals.indexHtml({
+    importMap: null,
+    staticHash,
+    publicPath: './',
+    editorName: null,
+    inputProps: null,
+    remotionRoot: root,
+    studioServerCommand: null,
+    renderQueue: null,
+    numberOfAudioTags: 0,
+    publicFiles: fs.existsSync(publicDir)
+      ? BundlerInternals.readRecursively({folder: '.', startPath: publicDir, staticHash, limit: 10000})
+      : [],
+    includeFavicon: false,
+    title: 'vidgen bundle',
+    renderDefaults: undefined,
+    publicFolderExists: './public',
+    fileSystemPlatform: null,
+    gitSource: null,
+    projectName: path.basename(root),
+    installedDependencies: null,
+    packageManager: 'unknown',
+    logLevel: 'info',
+    mode: 'bundle',
+    audioLatencyHint: 'playback',
+    experimentalKeepAudioContextAlive: false,
+    sampleRate: 48000,
+    studioRuntimeConfig: {
+      askAIEnabled: false,
+      bufferStateDelayInMilliseconds: null,
+      defaultCodingAgent: null,
+      defaultEditor: null,
+      interactivityEnabled: false,
+      keyboardShortcutsEnabled: false,
+      maxTimelineTracks: null,
+      publicLicenseKey: null,
+      configFileStudioSettings: null,
+    },
+  });
+  fs.writeFileSync(path.join(bundleDir, 'index.html'), html);
+};
+
+const lineAndColumn = (loc) => {
+  const match = /^(\d+):(\d+)/.exec(loc || '');
+  return match ? {line: Number(match[1]), column: Number(match[2]) + 1} : {line: null, column: null};
+};
+
+const compile = async () => {
+  if (!compilerPromise) {
+    compilerPromise = makeCompiler();
+  }
+  const compiler = await compilerPromise;
+  const stats = await new Promise((resolve, reject) => {
+    compiler.run((err, result) => (err ? reject(err) : resolve(result)));
+  });
+  fs.mkdirSync(bundleDir, {recursive: true});
+  writeIndexHtml();
+  compositions.clear();
+  const diagnostics = stats.compilation.errors.map((error) => ({
+    file: error.module && error.module.resource ? error.module.resource : null,
+    ...lineAndColumn(error.loc ? `${error.loc.start ? `${error.loc.start.line}:${error.loc.start.column}` : error.loc}` : ''),
+    message: String(error.message || error),
+  }));
+  return {diagnostics};
+};
+
+// Builds are serialised: webpack cannot run one compiler twice at once.
+const bundle = () => {
+  const run = building.then(compile, compile);
+  building = run.catch(() => undefined);
+  return run;
+};
+
+// ---------------------------------------------------------------- lint and typecheck
+
+let eslint = null;
+const lint = async ({files}) => {
+  if (!eslint) {
+    const {ESLint} = require('eslint');
+    eslint = new ESLint({cwd: root, cache: false});
+  }
+  const results = await eslint.lintFiles(files);
+  const diagnostics = [];
+  for (const result of results) {
+    for (const message of result.messages) {
+      if (message.severity < 2) continue;
+      diagnostics.push({
+        file: result.filePath,
+        line: message.line ?? null,
+        column: message.column ?? null,
+        message: message.message,
+        rule: message.ruleId,
+      });
+    }
+  }
+  return {diagnostics};
+};
+
+// The TypeScript program is rebuilt per request from a host that keeps every parsed file
+// until it changes on disk, so React's and Remotion's types are read once per process.
+let typescript = null;
+const typecheckState = {options: null, sourceFiles: new Map(), previous: undefined, globals: []};
+const typecheck = async ({files}) => {
+  if (!typescript) {
+    typescript = require('typescript');
+    const parsed = typescript.getParsedCommandLineOfConfigFile(
+      path.join(root, 'tsconfig.json'),
+      {},
+      {...typescript.sys, onUnRecoverableConfigFileDiagnostic: () => undefined},
+    );
+    typecheckState.options = parsed.options;
+    typecheckState.globals = parsed.fileNames.filter((name) => name.endsWith('.d.ts'));
+  }
+  const ts = typescript;
+  const host = ts.createCompilerHost(typecheckState.options);
+  const readSource = host.getSourceFile.bind(host);
+  host.getSourceFile = (fileName, languageVersion, onError) => {
+    let mtime = 0;
+    try {
+      mtime = fs.statSync(fileName).mtimeMs;
+    } catch {
+      return undefined;
+    }
+    const cached = typecheckState.sourceFiles.get(fileName);
+    if (cached && cached.mtime === mtime) return cached.source;
+    const source = readSource(fileName, languageVersion, onError);
+    typecheckState.sourceFiles.set(fileName, {mtime, source});
+    return source;
+  };
+  const program = ts.createProgram([...files, ...typecheckState.globals], typecheckState.options, host, typecheckState.previous);
+  typecheckState.previous = program;
+  const wanted = new Set(files.map((file) => path.resolve(file)));
+  const diagnostics = [];
+  for (const file of files) {
+    const source = program.getSourceFile(file);
+    if (!source) continue;
+    for (const diagnostic of [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]) {
+      const position = diagnostic.file && diagnostic.start !== undefined
+        ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start)
+        : null;
+      diagnostics.push({
+        file: diagnostic.file ? path.resolve(diagnostic.file.fileName) : null,
+        line: position ? position.line + 1 : null,
+        column: position ? position.character + 1 : null,
+        message: `TS${diagnostic.code}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`,
+      });
+    }
+  }
+  return {diagnostics: diagnostics.filter((d) => !d.file || wanted.has(d.file))};
+};
+
+// ---------------------------------------------------------------- compositions and renders
+
+const cancellers = new Map();
+
+// Metadata per video, valid until the next build: asking the page costs a few hundred ms.
+const compositions = new Map();
+const selectComposition = async (name, timeoutMs) => {
+  if (!compositions.has(name)) {
+    const pending = loadComposition(name, timeoutMs);
+    compositions.set(name, pending);
+    pending.catch(() => compositions.delete(name));
+  }
+  return compositions.get(name);
+};
+
+const loadComposition = async (name, timeoutMs) =>
+  renderer.selectComposition({
+    serveUrl: bundleDir,
+    id: name,
+    inputProps: {},
+    puppeteerInstance: await getBrowser(),
+    timeoutInMilliseconds: timeoutMs,
+    chromiumOptions,
+    logLevel,
+  });
+
+const metadata = async ({name, timeoutMs}) => {
+  const composition = await selectComposition(name, timeoutMs);
+  const {id, width, height, fps, durationInFrames} = composition;
+  return {id, width, height, fps, durationInFrames};
+};
+
+// Remotion pads the frame number in the file name to the width of the longest one.
+const stillPath = (outputDir, frame) => {
+  const name = fs.readdirSync(outputDir).find((entry) => Number(/\d+/.exec(entry)?.[0]) === frame);
+  return name ? path.join(outputDir, name) : null;
+};
+
+const stills = async ({name, frames, outputDir, timeoutMs}, progress, id) => {
+  const composition = await selectComposition(name, timeoutMs);
+  const {cancelSignal, cancel} = renderer.makeCancelSignal();
+  cancellers.set(id, cancel);
+  fs.mkdirSync(outputDir, {recursive: true});
+  const wanted = [...new Set(frames.filter((frame) => frame >= 0 && frame < composition.durationInFrames))];
+  const written = [];
+  // One page, one frame at a time in the order asked: the first still exists as soon as
+  // it is reported, and a frame that fails or hangs is the one after the last reported.
+  await renderer.renderFrames({
+    composition,
+    serveUrl: bundleDir,
+    outputDir,
+    frames: wanted,
+    imageFormat: 'jpeg',
+    jpegQuality: 80,
+    imageSequencePattern: 'frame-[frame].[ext]',
+    inputProps: {},
+    puppeteerInstance: await getBrowser(),
+    concurrency: 1,
+    timeoutInMilliseconds: timeoutMs,
+    chromiumOptions,
+    cancelSignal,
+    logLevel,
+    onStart: () => progress({stage: 'still', frame: wanted[0], started: true}),
+    onFrameUpdate: (count, frame) => {
+      const file = stillPath(outputDir, frame);
+      written.push({frame, path: file});
+      progress({stage: 'still', frame, path: file, next: wanted[count] ?? null});
+    },
+  });
+  return {stills: written};
+};
+
+const still = async ({name, frame, output, timeoutMs}) => {
+  const composition = await selectComposition(name, timeoutMs);
+  if (frame < 0 || frame >= composition.durationInFrames) {
+    throw Object.assign(new Error(`frame ${frame} is outside the video (0 to ${composition.durationInFrames - 1})`), {kind: 'usage'});
+  }
+  await renderer.renderStill({
+    composition,
+    serveUrl: bundleDir,
+    output,
+    frame,
+    imageFormat: 'png',
+    inputProps: {},
+    puppeteerInstance: await getBrowser(),
+    timeoutInMilliseconds: timeoutMs,
+    chromiumOptions,
+    overwrite: true,
+    logLevel,
+  });
+  return {output, width: composition.width, height: composition.height};
+};
+
+const renderVideo = async ({name, output, codec, concurrency, timeoutMs, crf, x264Preset}, progress, id) => {
+  const composition = await selectComposition(name, timeoutMs);
+  const {cancelSignal, cancel} = renderer.makeCancelSignal();
+  cancellers.set(id, cancel);
+  let last = 0;
+  await renderer.renderMedia({
+    composition,
+    serveUrl: bundleDir,
+    codec,
+    outputLocation: output,
+    inputProps: {},
+    puppeteerInstance: await getBrowser(),
+    concurrency: concurrency ?? null,
+    timeoutInMilliseconds: timeoutMs,
+    chromiumOptions,
+    cancelSignal,
+    overwrite: true,
+    crf: crf ?? null,
+    x264Preset: codec === 'h264' ? x264Preset ?? null : null,
+    imageFormat: codec === 'prores' ? 'png' : 'jpeg',
+    logLevel,
+    onProgress: ({renderedFrames, encodedFrames, progress: fraction, stitchStage}) => {
+      const now = Date.now();
+      if (now - last < 100 && fraction < 1) return;
+      last = now;
+      progress({stage: 'render', renderedFrames, encodedFrames, frames: composition.durationInFrames, progress: fraction, stitchStage});
+    },
+  });
+  return {output};
+};
+
+// ---------------------------------------------------------------- errors and dispatch
+
+const relevantStack = (err) =>
+  (err.symbolicatedStackFrames || [])
+    .filter((f) => f.originalFileName)
+    .map((f) => ({
+      file: f.originalFileName,
+      line: f.originalLineNumber,
+      column: f.originalColumnNumber,
+      function: f.originalFunctionName,
+    }));
+
+const describeError = (err) => ({
+  kind: err.kind || (renderer.RenderInternals.isUserCancelledRender?.(err) ? 'cancelled' : 'runtime'),
+  message: String(err && err.message ? err.message : err),
+  frame: typeof err?.frame === 'number' ? err.frame : null,
+  stack: relevantStack(err || {}),
+  raw: err && err.stack ? String(err.stack).slice(0, 4000) : null,
+});
+
+const operations = {
+  ping: async () => ({pid: process.pid, node: process.version}),
+  browser: async () => {
+    await getBrowser();
+    return {open: true};
+  },
+  bundle,
+  lint,
+  typecheck,
+  metadata,
+  stills,
+  still,
+  render: renderVideo,
+  cancel: async ({target}) => {
+    const cancel = cancellers.get(target);
+    if (cancel) cancel();
+    return {cancelled: Boolean(cancel)};
+  },
+  shutdown: async () => {
+    setImmediate(() => shutdown(0));
+    return {};
+  },
+};
+
+const handle = async (request) => {
+  const {id, op, ...args} = request;
+  const operation = operations[op];
+  if (!operation) {
+    send({id, error: {kind: 'protocol', message: `unknown op '${op}'`, frame: null, stack: []}});
+    return;
+  }
+  try {
+    const result = await operation(args, (event) => send({id, event: 'progress', ...event}), id);
+    send({id, result});
+  } catch (err) {
+    send({id, error: describeError(err)});
+  } finally {
+    cancellers.delete(id);
+  }
+};
+
+let closing = false;
+const shutdown = async (code) => {
+  if (closing) return;
+  closing = true;
+  try {
+    if (browserPromise) {
+      const browser = await browserPromise.catch(() => null);
+      if (browser) await browser.close({silent: true}).catch(() => undefined);
+    }
+  } finally {
+    process.exit(code);
+  }
+};
+
+process.on('SIGTERM', () => shutdown(0));
+process.on('SIGINT', () => shutdown(0));
+
+const input = readline.createInterface({input: process.stdin});
+input.on('line', (line) => {
+  if (!line.trim()) return;
+  let request;
+  try {
+    request = JSON.parse(line);
+  } catch {
+    send({error: {kind: 'protocol', message: 'request is not JSON', frame: null, stack: []}});
+    return;
+  }
+  handle(request);
+});
+// Python going away closes stdin: nothing is left to serve.
+input.on('close', () => shutdown(0));
+
+if (settings.warm !== false) {
+  // Start the slow parts at once; the first request then finds them under way.
+  getBrowser().catch(() => undefined);
+}
+send({event: 'ready', pid: process.pid, node: process.version});

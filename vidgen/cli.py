@@ -1,0 +1,220 @@
+"""The `vidgen` command line: thin commands over the pipeline, and one error boundary.
+
+Results go to stdout, progress and logs to stderr; `--json` prints exactly one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__, doctor as doctor_module, media, render as render_module, settings as settings_module, state
+from . import workspace as workspace_module
+from .errors import EXIT_FAILED, EXIT_OK, VidgenError, WorkFailed
+from .progress import Reporter
+from .session import Session
+
+EXIT_INTERRUPTED = 130
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+class Boundary(click.Group):
+    """Turns every error into one line on stderr and its exit code; tracebacks only with VIDGEN_DEBUG=1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except VidgenError as exc:
+            if os.environ.get("VIDGEN_DEBUG") == "1":
+                traceback.print_exc()
+            _err(f"error: {exc}")
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            _err("interrupted: nothing was left half-written; the last good render is untouched")
+            ctx.exit(EXIT_INTERRUPTED)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:  # the boundary: anything unexpected still ends in one clean line
+            if os.environ.get("VIDGEN_DEBUG") == "1":
+                traceback.print_exc()
+            _err(f"internal error: {type(exc).__name__}: {exc} (run with VIDGEN_DEBUG=1 for a traceback)")
+            ctx.exit(EXIT_FAILED)
+
+
+@click.group(cls=Boundary)
+@click.version_option(__version__, prog_name="vidgen")
+@click.option("--workspace", "workspace_path", envvar="VIDGEN_WORKSPACE", help="Workspace folder (default: found upward from here).")
+@click.pass_context
+def main(ctx: click.Context, workspace_path: str | None) -> None:
+    """Turn a plain-language idea into a finished video, rendered with Remotion."""
+    ctx.obj = {"workspace": workspace_path}
+
+
+def _workspace(ctx: click.Context) -> workspace_module.Workspace:
+    return workspace_module.find(explicit=ctx.obj["workspace"])
+
+
+def _open_session(ctx: click.Context, **render_flags: Any) -> Session:
+    workspace = _workspace(ctx)
+    settings = settings_module.with_render(settings_module.load(workspace.root), **render_flags)
+    return Session.open(workspace, settings)
+
+
+def _print_result(result: render_module.RenderResult, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(result.to_json()))
+        return
+    if result.error:
+        _err(f"error: {result.error.one_line()}")
+        if result.error.excerpt:
+            _err(result.error.excerpt)
+        return
+    c = result.composition
+    summary = f"{c.width}x{c.height}, {c.fps:g} fps, {c.frames} frames ({c.duration_s:.2f}s)" if c else ""
+    if result.output:
+        click.echo(str(result.output.resolve()))
+        timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items() if v >= 0.05)
+        _err(f"rendered {result.name}: {summary}; {timings}")
+        if result.poster:
+            _err(f"poster {result.poster}" + (f", preview {result.preview}" if result.preview else ""))
+    else:
+        click.echo(f"{result.name}: ok ({summary})")
+
+
+def _run_pipeline(ctx: click.Context, as_json: bool, work: Callable[[Session, Reporter], render_module.RenderResult], **flags: Any) -> None:
+    session = _open_session(ctx, **flags)
+    reporter = Reporter()
+    try:
+        result = work(session, reporter)
+    finally:
+        reporter.close()
+        session.close()
+    _print_result(result, as_json)
+    ctx.exit(EXIT_OK if result.error is None else EXIT_FAILED)
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@click.option("--no-install", is_flag=True, help="Skip `npm ci` (run it yourself later).")
+def init(path: Path, no_install: bool) -> None:
+    """Make a workspace (a Remotion project) at PATH from the template."""
+    ws = workspace_module.create(path, install=not no_install)
+    _err(f"workspace ready: {ws.root}")
+    _err(f"next: cd {ws.root} && vidgen render hello")
+    click.echo(str(ws.root))
+
+
+@main.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def list_videos(ctx: click.Context, as_json: bool) -> None:
+    """The videos in the workspace and their state."""
+    ws = _workspace(ctx)
+    known = state.read(ws)
+    rows = []
+    for name in ws.video_names():
+        entry = known.get(name)
+        if entry is None:
+            status = "never rendered"
+        elif entry.get("status") == "rendered":
+            status = f"rendered at {entry['at']}"
+        else:
+            status = f"failed at {entry.get('stage')} ({entry['at']}): {entry.get('message', '')}"
+        rows.append({"name": name, "state": status, **(entry or {})})
+    if as_json:
+        click.echo(json.dumps({"videos": rows}))
+        return
+    if not rows:
+        _err("no videos yet: add one in src/videos/<name>/index.tsx")
+    for row in rows:
+        click.echo(f"{row['name']:<24} {row['state']}")
+
+
+@main.command()
+@click.option("--port", type=int, default=3000, show_default=True)
+@click.pass_context
+def studio(ctx: click.Context, port: int) -> None:
+    """Start Remotion Studio on 127.0.0.1 to see every video."""
+    ws = _workspace(ctx)
+    ws.require_node_modules()
+    npx = shutil.which("npx")
+    if not npx:
+        raise VidgenError("npx was not found: install Node.js 20 with npm")
+    _err(f"Remotion Studio on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    code = subprocess.call([npx, "remotion", "studio", "--port", str(port), "--no-open", "--ipv4"],
+                           cwd=ws.root, env={**os.environ, "HOST": "127.0.0.1"})
+    ctx.exit(code)
+
+
+@main.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def check(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Run the validation ladder on a video without rendering it."""
+    video = _workspace(ctx).existing_video(name)
+    _run_pipeline(ctx, as_json, lambda session, reporter: render_module.check(session, video, reporter))
+
+
+@main.command()
+@click.argument("name")
+@click.option("--out", "out", type=click.Path(path_type=Path), help="Where to write (default out/NAME.<ext>).")
+@click.option("--codec", type=click.Choice(render_module.CODECS), default=None, help="Default from vidgen.toml (h264).")
+@click.option("--still", "still", type=click.IntRange(min=0), default=None, help="Render this one frame as a PNG instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def render(ctx: click.Context, name: str, out: Path | None, codec: str | None, still: int | None, as_json: bool) -> None:
+    """Check and render a video to out/NAME.mp4, verified, with a poster and a GIF preview."""
+    video = _workspace(ctx).existing_video(name)
+    if out is not None and out.exists() and out.is_dir():
+        raise VidgenError(f"--out {out} is a folder: give a file path such as {out / (name + '.mp4')}")
+
+    def work(session: Session, reporter: Reporter) -> render_module.RenderResult:
+        chosen = codec or session.settings.render.codec
+        if chosen not in render_module.CODECS:
+            raise VidgenError(f"codec {chosen!r} in vidgen.toml is not one of {', '.join(render_module.CODECS)}")
+        target = out
+        if target is not None and still is None and target.suffix != media.EXTENSIONS[chosen]:
+            raise VidgenError(f"--out {target} does not end in {media.EXTENSIONS[chosen]}, the extension for {chosen}")
+        return render_module.render(session, video, codec=chosen, output=target, still_frame=still, on_event=reporter)
+
+    _run_pipeline(ctx, as_json, work)
+
+
+@main.command()
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    """Check this machine for everything vidgen needs; print the fix for each problem."""
+    try:
+        ws: workspace_module.Workspace | None = _workspace(ctx)
+    except VidgenError:
+        ws = None
+    settings = settings_module.load(ws.root if ws else None)
+    findings = doctor_module.examine(ws, settings)
+    for finding in findings:
+        mark = "ok  " if finding.ok else ("FAIL" if finding.needed_to_render else "warn")
+        click.echo(f"{mark} {finding.name:<16} {finding.detail}")
+        if not finding.ok and finding.fix:
+            click.echo(f"     fix: {finding.fix}")
+    blocking = [f for f in findings if not f.ok and f.needed_to_render]
+    ctx.exit(EXIT_FAILED if blocking else EXIT_OK)
+
+
+def run() -> None:
+    main(prog_name="vidgen")
+
+
+if __name__ == "__main__":
+    sys.exit(run())

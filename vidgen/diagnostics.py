@@ -1,0 +1,136 @@
+"""Turning raw tool output (ESLint, TypeScript, webpack, Remotion) into one StructuredError."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from .errors import StructuredError
+from .workspace import Video
+
+MAX_MESSAGE = 400
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_CANT_RESOLVE = re.compile(r"Can't resolve '([^']+)'")
+_ESBUILD = re.compile(r"(?P<file>/[^\s:]+):(?P<line>\d+):(?P<column>\d+): ERROR: (?P<message>.+)")
+_BABEL_LOC = re.compile(r"\((?P<line>\d+):(?P<column>\d+)\)")
+
+
+def clean(text: str, video: Video | None = None) -> str:
+    """Colour codes and absolute paths out, whitespace folded, length capped."""
+    text = _ANSI.sub("", text)
+    if video is not None:
+        for prefix in (str(video.folder.resolve()) + "/", str(video.workspace.root.resolve()) + "/"):
+            text = text.replace(prefix, "")
+    text = re.sub(r"\s*\n\s*", " ", text).strip()
+    if len(text) > MAX_MESSAGE:
+        text = text[: MAX_MESSAGE - 1].rstrip() + "…"
+    return text
+
+
+def excerpt(path: Path, line: int | None, context: int = 2) -> str | None:
+    """A few numbered lines around `line`, the failing one marked with '>'."""
+    if line is None or not path.is_file():
+        return None
+    lines = path.read_text(errors="replace").splitlines()
+    if not 1 <= line <= len(lines):
+        return None
+    start, end = max(1, line - context), min(len(lines), line + context)
+    width = len(str(end))
+    return "\n".join(
+        f"{'>' if n == line else ' '} {n:>{width}} | {lines[n - 1]}" for n in range(start, end + 1)
+    )
+
+
+def make(
+    stage: str,
+    message: str,
+    video: Video,
+    *,
+    file: str | Path | None = None,
+    line: int | None = None,
+    column: int | None = None,
+    frame: int | None = None,
+) -> StructuredError:
+    """A StructuredError with the path made relative to the video folder and an excerpt read."""
+    relative = video.relative(file) if file else None
+    absolute = (video.folder / relative) if relative and not Path(relative).is_absolute() else None
+    if absolute is not None and not absolute.exists():
+        absolute = video.workspace.root / relative if relative else None
+    return StructuredError(
+        stage=stage,
+        message=clean(message, video),
+        file=relative,
+        line=line,
+        column=column,
+        frame=frame,
+        excerpt=excerpt(absolute, line) if absolute is not None else None,
+    )
+
+
+def is_within(folder: Path, file: str | Path) -> bool:
+    try:
+        Path(file).resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def in_video(video: Video, file: str | None) -> bool:
+    return bool(file) and is_within(video.folder, file)
+
+
+def from_diagnostic(stage: str, video: Video, diagnostic: dict[str, Any]) -> StructuredError:
+    """ESLint and TypeScript diagnostics already carry file, line and column."""
+    message = diagnostic["message"]
+    rule = diagnostic.get("rule")
+    if rule and stage == "lint":
+        message = f"{message} [{rule}]"
+    return make(stage, message, video, file=diagnostic.get("file"), line=diagnostic.get("line"), column=diagnostic.get("column"))
+
+
+def from_bundle(video: Video, diagnostic: dict[str, Any]) -> StructuredError:
+    """webpack's errors, with the loader and resolver noise taken out."""
+    message = _ANSI.sub("", diagnostic["message"])
+    file, line, column = diagnostic.get("file"), diagnostic.get("line"), diagnostic.get("column")
+    syntax = _ESBUILD.search(message)
+    resolve = _CANT_RESOLVE.search(message)
+    if syntax:
+        file, line, column = syntax["file"], int(syntax["line"]), int(syntax["column"]) + 1
+        message = f"syntax error: {syntax['message']}"
+    elif resolve:
+        message = f"Can't resolve '{resolve[1]}'"
+    else:
+        message = message.split("\n    at ")[0]
+        message = re.sub(r"^Module (build|parse) failed[^\n]*\n", "", message)
+        loc = _BABEL_LOC.search(message)
+        if loc and line is None:
+            line, column = int(loc["line"]), int(loc["column"]) + 1
+    return make("bundle", message, video, file=file, line=line, column=column)
+
+
+def from_runtime(stage: str, video: Video, error: dict[str, Any]) -> StructuredError:
+    """An error thrown in the browser: the top stack frame inside the video folder locates it."""
+    message = str(error.get("message") or "unknown error")
+    message = message.split("\n    at ")[0]
+    message = re.sub(r"^(Error|TypeError|ReferenceError|RangeError): ", lambda m: m[0] if m[1] != "Error" else "", message)
+    file = line = column = None
+    for frame in error.get("stack") or []:
+        candidate = _resolve_stack_file(video, frame.get("file") or "")
+        if candidate is not None:
+            file, line, column = candidate, frame.get("line"), frame.get("column")
+            break
+    return make(stage, message, video, file=file, line=line, column=column, frame=error.get("frame"))
+
+
+def _resolve_stack_file(video: Video, name: str) -> Path | None:
+    """Stack frames name files as webpack saw them (absolute, ./src/..., webpack://...)."""
+    name = re.sub(r"^webpack://[^/]*/", "", name)
+    for candidate in (Path(name), video.workspace.root / name):
+        if candidate.is_absolute() and in_video(video, str(candidate)) and candidate.exists():
+            return candidate
+    return None
+
+
+def is_disk_full(text: str) -> bool:
+    return "ENOSPC" in text or "No space left on device" in text

@@ -1,0 +1,112 @@
+"""`vidgen doctor`: is everything rendering needs here, and if not, the command that fixes it."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+
+from . import media
+from .browser import find_browser
+from .errors import UsageError
+from .settings import Settings
+from .workspace import Workspace
+
+PYTHON_PACKAGES = {
+    "click": "click",
+    "httpx": "httpx",
+    "jinja2": "jinja2",
+    "watchfiles": "watchfiles",
+    "ffmpeg": "ffmpeg-python",
+    "imageio_ffmpeg": "imageio-ffmpeg",
+    "rich": "rich",
+}
+KEY_VARIABLES = {"zai": "ZAI_API_KEY", "zai-coding": "ZAI_API_KEY", "openai": "OPENAI_API_KEY", "openrouter": "OPENROUTER_API_KEY"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    needed_to_render: bool = True
+
+
+def _run(command: list[str], timeout: float = 30) -> tuple[int, str]:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return 1, str(exc)
+    return done.returncode, (done.stdout + done.stderr).strip()
+
+
+def examine(workspace: Workspace | None, settings: Settings) -> list[Finding]:
+    findings = []
+    missing = [pip for module, pip in PYTHON_PACKAGES.items() if importlib.util.find_spec(module) is None]
+    findings.append(Finding("python packages", not missing, "all present" if not missing else "missing: " + ", ".join(missing),
+                            f"pip install {' '.join(missing)}"))
+
+    node = shutil.which("node")
+    code, version = _run([node, "--version"]) if node else (1, "not found")
+    major = int(m[1]) if (m := re.match(r"v(\d+)", version)) else 0
+    findings.append(Finding("node", major >= 20, version or "not found",
+                            "install Node.js 20 or newer (e.g. `apt-get install -y nodejs npm`)"))
+    npm = shutil.which("npm")
+    code, npm_version = _run([npm, "--version"]) if npm else (1, "not found")
+    findings.append(Finding("npm", code == 0, npm_version, "install npm (e.g. `apt-get install -y npm`)"))
+
+    if workspace is not None:
+        try:
+            workspace.require_node_modules()
+            findings.append(Finding("workspace", True, f"{workspace.root} (node_modules installed)"))
+        except UsageError:
+            findings.append(Finding("workspace", False, f"{workspace.root}: node_modules missing", f"cd {workspace.root} && npm ci"))
+    else:
+        findings.append(Finding("workspace", False, "none here", "vidgen init my-videos && cd my-videos", needed_to_render=False))
+
+    findings.append(_browser(settings))
+
+    try:
+        ffmpeg = media.ffmpeg_path()
+        code, out = _run([ffmpeg, "-hide_banner", "-filters"])
+        has_filters = "blackdetect" in out and "freezedetect" in out
+        findings.append(Finding("ffmpeg", code == 0 and has_filters, ffmpeg if has_filters else f"{ffmpeg} lacks blackdetect/freezedetect",
+                                "pip install imageio-ffmpeg"))
+    except UsageError as exc:
+        findings.append(Finding("ffmpeg", False, str(exc), "pip install imageio-ffmpeg"))
+    try:
+        ffprobe = media.ffprobe_path(workspace)
+        code, out = _run([ffprobe, "-version"])
+        findings.append(Finding("ffprobe", code == 0, ffprobe, "npm ci in the workspace (Remotion ships ffprobe)"))
+    except UsageError as exc:
+        findings.append(Finding("ffprobe", False, str(exc), "npm ci in the workspace (Remotion ships ffprobe)"))
+
+    provider = settings.model.provider
+    variable = KEY_VARIABLES.get(provider)
+    if variable is None:
+        findings.append(Finding("model key", True, f"provider {provider} needs no key", needed_to_render=False))
+    else:
+        present = bool(os.environ.get("VIDGEN_API_KEY") or os.environ.get(variable))
+        findings.append(Finding("model key", present, f"{variable} is set" if present else f"{variable} is not set",
+                                f"export {variable}=... (or try `vidgen demo`, which needs no key)", needed_to_render=False))
+    return findings
+
+
+def _browser(settings: Settings) -> Finding:
+    fix = "apt-get install -y chromium (or set VIDGEN_BROWSER to a Chrome/Chromium)"
+    try:
+        browser = find_browser(settings.render.browser)
+    except UsageError as exc:
+        return Finding("browser", False, str(exc), fix)
+    with tempfile.TemporaryDirectory() as profile:
+        code, out = _run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                          "--disable-background-networking", "--disable-component-update", f"--user-data-dir={profile}",
+                          "--dump-dom", "about:blank"], timeout=60)
+    if code != 0 or "<html" not in out:
+        return Finding("browser", False, f"{browser} does not start headless: {out[-200:]}", fix)
+    return Finding("browser", True, f"{browser} launches headless")

@@ -1,0 +1,185 @@
+"""The validation ladder: imports → lint → typecheck → bundle → composition → stills.
+
+Each stage is cheaper than the next and the ladder stops at the first failure, which it
+returns as one StructuredError. `vidgen check` runs it alone; every render runs it first.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import diagnostics, imports
+from .errors import ServiceError, StructuredError
+from .service import ServiceReplyError
+from .session import Session
+from .workspace import Video
+
+STAGES = ("imports", "lint", "typecheck", "bundle", "composition", "stills")
+_TOOL_TIMEOUT_S = 180
+Events = Callable[[str, dict[str, Any]], None]
+
+
+def quiet(_kind: str, _data: dict[str, Any]) -> None:
+    return None
+
+
+@dataclass
+class Composition:
+    width: int
+    height: int
+    fps: float
+    frames: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.fps if self.fps else 0.0
+
+
+@dataclass
+class CheckResult:
+    error: StructuredError | None = None
+    composition: Composition | None = None
+    stills: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run(session: Session, video: Video, on_event: Events = quiet, stills: bool = True) -> CheckResult:
+    """Run the stages in order until one fails; the result says which, or carries the metadata."""
+    result = CheckResult()
+    stages: list[tuple[str, Callable[[], StructuredError | None]]] = [
+        ("imports", lambda: imports.check(video)),
+        ("lint", lambda: _tool_stage(session, video, "lint")),
+        ("typecheck", lambda: _tool_stage(session, video, "typecheck")),
+        ("bundle", lambda: _bundle(session, video)),
+        ("composition", lambda: _composition(session, video, result)),
+    ]
+    if stills:
+        stages.append(("stills", lambda: _stills(session, video, result, on_event)))
+    for stage, step in stages:
+        on_event("stage", {"stage": stage})
+        started = time.monotonic()
+        try:
+            error = step()
+        except ServiceError as exc:
+            error = service_failure(stage, video, exc, session)
+        result.timings[stage] = round(time.monotonic() - started, 3)
+        if error is not None:
+            result.error = error
+            on_event("failed", {"stage": stage, "error": error})
+            return result
+    return result
+
+
+def _first_in_video(video: Video, stage: str, found: list[dict[str, Any]]) -> StructuredError | None:
+    for diagnostic in found:
+        if diagnostics.in_video(video, diagnostic.get("file")) or not diagnostic.get("file"):
+            return diagnostics.from_diagnostic(stage, video, diagnostic)
+    return None
+
+
+def _tool_stage(session: Session, video: Video, op: str) -> StructuredError | None:
+    files = [str(p) for p in video.source_files()]
+    reply = session.service.request(op, timeout_s=_TOOL_TIMEOUT_S, files=files)
+    return _first_in_video(video, op, reply.get("diagnostics", []))
+
+
+def _bundle(session: Session, video: Video) -> StructuredError | None:
+    reply = session.service.request("bundle", timeout_s=_TOOL_TIMEOUT_S)
+    videos_root = video.workspace.root / "src" / "videos"
+    for diagnostic in reply.get("diagnostics", []):
+        file = diagnostic.get("file")
+        # Errors in another video are that video's business; errors outside every video
+        # (the template itself) stop everything.
+        if diagnostics.in_video(video, file) or not file or not diagnostics.is_within(videos_root, file):
+            return diagnostics.from_bundle(video, diagnostic)
+    return None
+
+
+def _composition(session: Session, video: Video, result: CheckResult) -> StructuredError | None:
+    timeout = session.settings.render.frame_timeout_s
+    try:
+        meta = session.service.request("metadata", timeout_s=timeout + 30, name=video.name, timeoutMs=int(timeout * 1000))
+    except ServiceReplyError as exc:
+        return diagnostics.from_runtime("composition", video, exc.error)
+    composition = Composition(int(meta["width"]), int(meta["height"]), float(meta["fps"]), int(meta["durationInFrames"]))
+    problem = limits_problem(composition, session.settings.limits)
+    if problem:
+        return diagnostics.make("composition", problem, video, file=video.entry)
+    result.composition = composition
+    return None
+
+
+def limits_problem(c: Composition, limits: Any) -> str | None:
+    """Why the composition's metadata cannot be rendered, or None."""
+    if c.width <= 0 or c.height <= 0 or c.width % 2 or c.height % 2:
+        return f"config width and height must be even and positive (got {c.width}x{c.height}): e.g. 1280x720"
+    if c.width > limits.max_width or c.height > limits.max_height:
+        return f"config size {c.width}x{c.height} is over the limit {limits.max_width}x{limits.max_height} set in vidgen.toml [limits]"
+    if not 1 <= c.fps <= limits.max_fps:
+        return f"config fps must be between 1 and {limits.max_fps} (got {c.fps:g}): e.g. 30"
+    if c.frames < 1:
+        return f"config durationInFrames must be at least 1 (got {c.frames}): e.g. {int(c.fps * 3)} for 3 seconds"
+    if c.duration_s > limits.max_seconds:
+        return (
+            f"config durationInFrames {c.frames} is {c.duration_s:g}s at {c.fps:g} fps, over the {limits.max_seconds:g}s"
+            " limit in vidgen.toml [limits] max_seconds: shorten the video"
+        )
+    return None
+
+
+def sample_frames(frames: int, count: int) -> list[int]:
+    """`count` frames spread evenly from the first to the last, first frame first."""
+    if frames <= 0:
+        return []
+    count = max(1, min(count, frames))
+    if count == 1:
+        return [0]
+    return sorted({round(i * (frames - 1) / (count - 1)) for i in range(count)})
+
+
+def _stills(session: Session, video: Video, result: CheckResult, on_event: Events) -> StructuredError | None:
+    assert result.composition is not None
+    settings = session.settings.render
+    frames = sample_frames(result.composition.frames, settings.sample_stills)
+    folder = session.workspace.state_dir / "stills" / video.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+
+    def progress(event: dict[str, Any]) -> None:
+        if event.get("path"):
+            result.stills.append({"frame": event["frame"], "path": event["path"]})
+            on_event("still", {"frame": event["frame"], "path": event["path"]})
+
+    try:
+        session.service.request(
+            "stills",
+            timeout_s=settings.render_timeout_s,
+            idle_s=settings.frame_timeout_s + 15,
+            on_progress=progress,
+            name=video.name,
+            frames=frames,
+            outputDir=str(folder),
+            timeoutMs=int(settings.frame_timeout_s * 1000),
+        )
+    except ServiceReplyError as exc:
+        return diagnostics.from_runtime("stills", video, exc.error)
+    return None
+
+
+def service_failure(stage: str, video: Video, exc: ServiceError, session: Session) -> StructuredError:
+    if exc.kind == "timeout":
+        frame = f"frame {exc.frame}" if exc.frame is not None else "a frame"
+        message = (
+            f"{frame} did not finish within {session.settings.render.frame_timeout_s:g}s: an endless loop or a"
+            " delayRender() that is never cleared; the render service was restarted"
+        )
+        return diagnostics.make(stage, message, video, frame=exc.frame)
+    return diagnostics.make(stage, str(exc), video, frame=exc.frame)

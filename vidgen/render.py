@@ -1,0 +1,217 @@
+"""Rendering one video: the ladder, the render, verification, and the atomic move into place.
+
+A render is written under a temporary name, verified, and only then renamed over the
+final name: a crash, a Ctrl-C or a failed verification never leaves a truncated file
+there, and never deletes the last good render.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import diagnostics, ladder, media, state
+from .errors import Cancelled, ServiceError, StructuredError
+from .service import ServiceReplyError
+from .session import Session
+from .workspace import Video
+
+CODECS = tuple(media.EXTENSIONS)
+
+
+@dataclass
+class RenderResult:
+    """What a check or render produced: the --json object, and more for the CLI."""
+
+    name: str
+    status: str  # "rendered" | "ok" | "failed"
+    output: Path | None = None
+    composition: ladder.Composition | None = None
+    error: StructuredError | None = None
+    poster: Path | None = None
+    preview: Path | None = None
+    stills: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.composition
+        return {
+            "name": self.name,
+            "status": self.status,
+            "output": str(self.output.resolve()) if self.output else None,
+            "duration_s": round(c.duration_s, 3) if c else None,
+            "width": c.width if c else None,
+            "height": c.height if c else None,
+            "fps": c.fps if c else None,
+            "frames": c.frames if c else None,
+            "error": self.error.to_dict() if self.error else None,
+        }
+
+
+def check(session: Session, video: Video, on_event: ladder.Events = ladder.quiet) -> RenderResult:
+    """The ladder alone (`vidgen check`)."""
+    checked = ladder.run(session, video, on_event)
+    result = RenderResult(video.name, "ok" if checked.ok else "failed", composition=checked.composition,
+                          error=checked.error, stills=checked.stills, timings=checked.timings)
+    if checked.error:
+        state.record(session.workspace, video.name, status="failed", stage=checked.error.stage, message=checked.error.message)
+    return result
+
+
+def default_output(video: Video, codec: str) -> Path:
+    return video.workspace.out_dir / f"{video.name}{media.EXTENSIONS[codec]}"
+
+
+def render(
+    session: Session,
+    video: Video,
+    *,
+    codec: str = "h264",
+    output: Path | None = None,
+    still_frame: int | None = None,
+    previews: bool = True,
+    on_event: ladder.Events = ladder.quiet,
+    on_request: Any = None,
+) -> RenderResult:
+    """Check, render, verify and move into place; the result says where it stopped if it failed."""
+    checked = ladder.run(session, video, on_event)
+    result = RenderResult(video.name, "failed", composition=checked.composition, error=checked.error,
+                          stills=checked.stills, timings=dict(checked.timings))
+    if checked.error is None:
+        assert checked.composition is not None
+        started = time.monotonic()
+        if still_frame is not None:
+            target = output or video.workspace.out_dir / f"{video.name}-{still_frame}.png"
+            result.error = _render_still(session, video, still_frame, target)
+        else:
+            target = output or default_output(video, codec)
+            result.error = _render_video(session, video, checked.composition, codec, target, on_event, on_request)
+        result.timings["render"] = round(time.monotonic() - started, 3)
+        if result.error is None:
+            result.status, result.output = "rendered", target
+            if still_frame is None and previews:
+                result.poster, result.preview = _write_previews(target, checked.composition, result)
+    if result.error:
+        state.record(session.workspace, video.name, status="failed", stage=result.error.stage, message=result.error.message)
+    else:
+        state.record(session.workspace, video.name, status="rendered", output=str(result.output))
+    return result
+
+
+def _partial_path(target: Path) -> Path:
+    return target.with_name(f".{target.stem}.partial-{os.getpid()}{target.suffix}")
+
+
+def _render_video(
+    session: Session,
+    video: Video,
+    composition: ladder.Composition,
+    codec: str,
+    target: Path,
+    on_event: ladder.Events,
+    on_request: Any,
+) -> StructuredError | None:
+    settings = session.settings.render
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = _partial_path(target)
+    try:
+        try:
+            session.service.request(
+                "render",
+                timeout_s=settings.render_timeout_s,
+                idle_s=settings.frame_timeout_s + 15,
+                on_progress=lambda event: on_event("progress", event),
+                on_start=on_request,
+                name=video.name,
+                output=str(partial),
+                codec=codec,
+                concurrency=settings.concurrency or None,
+                timeoutMs=int(settings.frame_timeout_s * 1000),
+            )
+        except ServiceReplyError as exc:
+            if diagnostics.is_disk_full(str(exc.error.get("message", ""))):
+                return _disk_full(video, target)
+            return diagnostics.from_runtime("render", video, exc.error)
+        except ServiceError as exc:
+            return ladder.service_failure("render", video, exc, session)
+        on_event("stage", {"stage": "verify"})
+        error = verify(video, partial, composition, codec)
+        if error:
+            return error
+        os.replace(partial, target)
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            return _disk_full(video, target)
+        raise
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _render_still(session: Session, video: Video, frame: int, target: Path) -> StructuredError | None:
+    timeout = session.settings.render.frame_timeout_s
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = _partial_path(target)
+    try:
+        session.service.request("still", timeout_s=timeout + 30, name=video.name, frame=frame,
+                                output=str(partial), timeoutMs=int(timeout * 1000))
+        os.replace(partial, target)
+        return None
+    except ServiceReplyError as exc:
+        return diagnostics.from_runtime("render", video, exc.error)
+    except ServiceError as exc:
+        return ladder.service_failure("render", video, exc, session)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def verify(video: Video, path: Path, composition: ladder.Composition, codec: str) -> StructuredError | None:
+    """The file matches its composition, and is neither all black nor frozen."""
+    try:
+        probed = media.probe(path, video.workspace)
+    except Exception as exc:  # ffprobe's own errors vary; any of them means an unreadable file
+        return diagnostics.make("verify", f"the rendered file cannot be read: {exc}", video)
+    expected = media.Expected(codec, composition.width, composition.height, composition.fps, composition.frames)
+    problems = media.mismatches(probed, expected)
+    if problems:
+        return diagnostics.make("verify", "the rendered file " + "; ".join(problems), video)
+    if codec != "gif":
+        verdict = media.blank_or_frozen(path, probed.duration_s, composition.fps, composition.frames)
+        if verdict:
+            return diagnostics.make(
+                "verify",
+                f"the video is {verdict} from start to end: check that the component draws something visible"
+                " and animates with useCurrentFrame()",
+                video,
+                file=video.entry,
+            )
+    return None
+
+
+def _write_previews(target: Path, composition: ladder.Composition, result: RenderResult) -> tuple[Path | None, Path | None]:
+    poster = target.with_name(f"{target.stem}.poster.png")
+    preview = target.with_name(f"{target.stem}.preview.gif")
+    started = time.monotonic()
+    media.write_poster(target, poster, composition.duration_s / 2)
+    wrote_gif = None
+    if target.suffix != ".gif":
+        media.write_preview_gif(target, preview)
+        wrote_gif = preview
+    result.timings["previews"] = round(time.monotonic() - started, 3)
+    return poster, wrote_gif
+
+
+def _disk_full(video: Video, target: Path) -> StructuredError:
+    return diagnostics.make(
+        "render",
+        f"the disk is full while writing {target.name}: free space on that disk and render again"
+        " (the previous render is untouched)",
+        video,
+    )
+
+
+__all__ = ["CODECS", "RenderResult", "check", "render", "verify", "Cancelled"]

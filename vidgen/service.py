@@ -1,0 +1,264 @@
+"""The client for the render service: a long-lived Node process speaking JSON lines on stdio.
+
+Python owns its lifetime: it starts it on first use, times requests out, cancels them,
+restarts it after a crash, and kills its whole process group so no Chromium survives.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .browser import find_browser
+from .errors import Cancelled, ServiceError, UsageError
+from .settings import RenderSettings
+from .workspace import Workspace
+
+Progress = Callable[[dict[str, Any]], None]
+_STARTUP_TIMEOUT_S = 60
+_EOF = object()
+
+
+class RenderService:
+    """One warm Node process per workspace; thread-safe, restarted on demand."""
+
+    def __init__(self, workspace: Workspace, settings: RenderSettings):
+        self.workspace = workspace
+        self.settings = settings
+        self._process: subprocess.Popen[str] | None = None
+        self._pending: dict[int, queue.Queue[Any]] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._log = None
+        self.restarts = 0
+
+    # ------------------------------------------------------------------ lifetime
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process and self._process.poll() is None else None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._process and self._process.poll() is None:
+                return
+            self._spawn()
+
+    def _spawn(self) -> None:
+        self.workspace.require_node_modules()
+        node = shutil.which("node")
+        if not node:
+            raise UsageError("node was not found: install Node.js 20 (e.g. `apt-get install -y nodejs`)")
+        browser = find_browser(self.settings.browser)
+        self.workspace.state_dir.mkdir(exist_ok=True)
+        self._log = open(self.workspace.state_dir / "service.log", "a", encoding="utf-8")
+        config = {"browser": browser, "gl": self.settings.gl or None, "logLevel": "error"}
+        env = {**os.environ, "VIDGEN_SERVICE_SETTINGS": json.dumps(config), "REMOTION_DISABLE_TELEMETRY": "1"}
+        # Its own session, so that killing the group ends Node and every Chromium it started.
+        self._process = subprocess.Popen(
+            [node, str(self.workspace.service_script)],
+            cwd=self.workspace.root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+            env=env,
+        )
+        ready: queue.Queue[Any] = queue.Queue()
+        threading.Thread(target=self._read, args=(self._process, ready), daemon=True).start()
+        try:
+            message = ready.get(timeout=_STARTUP_TIMEOUT_S)
+        except queue.Empty:
+            message = _EOF
+        if message is _EOF:
+            self._kill_group()
+            raise ServiceError(f"the render service did not start: {self.log_tail() or 'no output'}", kind="start")
+
+    def _read(self, process: subprocess.Popen[str], ready: queue.Queue[Any]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            try:
+                message = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if message.get("event") == "ready":
+                ready.put(message)
+                continue
+            target = self._pending.get(message.get("id", -1))
+            if target is not None:
+                target.put(message)
+        ready.put(_EOF)
+        for target in list(self._pending.values()):
+            target.put(_EOF)
+
+    def stop(self, grace_s: float = 3.0) -> None:
+        """Ask the service to close its browser and exit; kill the group if it does not."""
+        with self._lock:
+            process = self._process
+            if process is None:
+                return
+            if process.poll() is None:
+                try:
+                    assert process.stdin is not None
+                    process.stdin.write(json.dumps({"id": 0, "op": "shutdown"}) + "\n")
+                    process.stdin.flush()
+                    process.wait(timeout=grace_s)
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
+            self._kill_group()
+
+    def kill(self) -> None:
+        with self._lock:
+            self._kill_group()
+
+    def _kill_group(self) -> None:
+        process = self._process
+        if process is None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (process.stdin, process.stdout):
+            try:
+                if stream:
+                    stream.close()
+            except OSError:
+                pass
+        if self._log:
+            self._log.close()
+            self._log = None
+        self._process = None
+
+    def log_tail(self, lines: int = 5) -> str:
+        path = self.workspace.state_dir / "service.log"
+        if not path.exists():
+            return ""
+        text = path.read_text(errors="replace").strip().splitlines()
+        return " | ".join(line.strip() for line in text[-lines:])
+
+    # ------------------------------------------------------------------ requests
+
+    def request(
+        self,
+        op: str,
+        *,
+        timeout_s: float,
+        idle_s: float | None = None,
+        on_progress: Progress | None = None,
+        on_start: Callable[[int], None] | None = None,
+        **args: Any,
+    ) -> dict[str, Any]:
+        """Send one request and wait for its result; progress events go to `on_progress`.
+
+        A request that takes longer than `timeout_s`, or goes `idle_s` without a progress
+        event, kills the service (it is restarted by the next request) and raises
+        ServiceError(kind="timeout"); a crash raises ServiceError(kind="crash").
+        """
+        self.start()
+        request_id = next(self._ids)
+        replies: queue.Queue[Any] = queue.Queue()
+        self._pending[request_id] = replies
+        last_progress: dict[str, Any] = {}
+        try:
+            with self._lock:
+                process = self._process
+                assert process is not None and process.stdin is not None
+                try:
+                    process.stdin.write(json.dumps({"id": request_id, "op": op, **args}) + "\n")
+                    process.stdin.flush()
+                except OSError:
+                    raise ServiceError("the render service exited before it took the request", kind="crash") from None
+            if on_start:
+                on_start(request_id)
+            deadline = time.monotonic() + timeout_s
+            idle_deadline = time.monotonic() + (idle_s or timeout_s)
+            while True:
+                remaining = min(deadline, idle_deadline) - time.monotonic()
+                try:
+                    message = replies.get(timeout=max(0.0, min(remaining, 0.5)))
+                except queue.Empty:
+                    now = time.monotonic()
+                    if now >= deadline or now >= idle_deadline:
+                        self.restarts += 1
+                        self.kill()
+                        waited = timeout_s if now >= deadline else idle_s
+                        raise ServiceError(
+                            f"{op} made no progress for {waited:g}s; the render service was restarted",
+                            kind="timeout",
+                            frame=_stuck_frame(last_progress),
+                        ) from None
+                    continue
+                if message is _EOF:
+                    self.restarts += 1
+                    self.kill()
+                    tail = self.log_tail()
+                    raise ServiceError(
+                        f"the render service stopped during {op}{': ' + tail if tail else ''}",
+                        kind="crash",
+                        frame=_stuck_frame(last_progress),
+                    )
+                if message.get("event") == "progress":
+                    last_progress = message
+                    idle_deadline = time.monotonic() + (idle_s or timeout_s)
+                    if on_progress:
+                        on_progress(message)
+                    continue
+                if "error" in message:
+                    error = message["error"]
+                    if error.get("kind") == "cancelled":
+                        raise Cancelled(f"{op} was cancelled")
+                    raise ServiceReplyError(error)
+                return dict(message.get("result") or {})
+        except KeyboardInterrupt:
+            # Ctrl-C: whatever the service was doing is abandoned with it.
+            self.kill()
+            raise
+        finally:
+            self._pending.pop(request_id, None)
+
+    def cancel(self, request_id: int) -> None:
+        """Cancel a running request (Remotion's cancel signal); it ends with Cancelled."""
+        with self._lock:
+            process = self._process
+            if process is None or process.poll() is not None or process.stdin is None:
+                return
+            try:
+                process.stdin.write(json.dumps({"id": 0, "op": "cancel", "target": request_id}) + "\n")
+                process.stdin.flush()
+            except OSError:
+                pass
+
+
+class ServiceReplyError(Exception):
+    """The service answered a request with an error: its raw description, for diagnostics."""
+
+    def __init__(self, error: dict[str, Any]):
+        super().__init__(str(error.get("message", "")))
+        self.error = error
+
+
+def _stuck_frame(progress: dict[str, Any]) -> int | None:
+    """The frame a hung request was on: the one after the last reported, as far as known."""
+    if "next" in progress:
+        return progress["next"]
+    if progress.get("started"):
+        return progress.get("frame")
+    if "renderedFrames" in progress:
+        return progress["renderedFrames"]
+    return None

@@ -1,0 +1,131 @@
+"""Settings: flag > environment (VIDGEN_*) > vidgen.toml > defaults."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+
+CONFIG_NAME = "vidgen.toml"
+
+DEFAULT_TOML = """\
+# vidgen workspace settings. Flags and VIDGEN_* environment variables override these.
+
+[render]
+# Path to Chrome or Chromium; empty means auto-detect (/usr/bin/chromium, Chrome).
+browser = ""
+codec = "h264"
+# Frames rendered in parallel; 0 lets Remotion choose.
+concurrency = 0
+# Seconds one frame may take (delayRender, a stuck component) before the render fails.
+frame_timeout_s = 30
+# Seconds a whole render request may take before the render service is restarted.
+render_timeout_s = 600
+# Frames spread over the video that are rendered as stills before every full render.
+sample_stills = 6
+
+[limits]
+max_seconds = 300
+max_width = 3840
+max_height = 2160
+max_fps = 60
+
+[model]
+provider = "zai"
+model = "glm-5.2"
+"""
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    browser: str = ""
+    codec: str = "h264"
+    concurrency: int = 0
+    frame_timeout_s: float = 30
+    render_timeout_s: float = 600
+    sample_stills: int = 6
+    gl: str = ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_seconds: float = 300
+    max_width: int = 3840
+    max_height: int = 2160
+    max_fps: int = 60
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    provider: str = "zai"
+    model: str = "glm-5.2"
+    base_url: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    render: RenderSettings = field(default_factory=RenderSettings)
+    limits: Limits = field(default_factory=Limits)
+    model: ModelSettings = field(default_factory=ModelSettings)
+
+
+_ENV = {
+    ("render", "browser"): "VIDGEN_BROWSER",
+    ("render", "codec"): "VIDGEN_CODEC",
+    ("render", "concurrency"): "VIDGEN_CONCURRENCY",
+    ("render", "frame_timeout_s"): "VIDGEN_FRAME_TIMEOUT",
+    ("render", "render_timeout_s"): "VIDGEN_RENDER_TIMEOUT",
+    ("render", "gl"): "VIDGEN_GL",
+    ("model", "provider"): "VIDGEN_PROVIDER",
+    ("model", "model"): "VIDGEN_MODEL",
+    ("model", "base_url"): "VIDGEN_BASE_URL",
+}
+
+
+def _coerce(section: str, key: str, value: Any, kind: type) -> Any:
+    try:
+        if kind is bool:
+            return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes"}
+        return kind(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"setting {section}.{key} = {value!r} is not a {kind.__name__}: fix it in {CONFIG_NAME}") from None
+
+
+def _section(cls: type, section: str, values: dict[str, Any]) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise UsageError(f"unknown setting {section}.{sorted(unknown)[0]} in {CONFIG_NAME}: remove it or check its spelling")
+    kinds = {name: type(f.default) for name, f in known.items()}
+    merged = {k: _coerce(section, k, v, kinds[k]) for k, v in values.items()}
+    for (sec, key), var in _ENV.items():
+        if sec == section and os.environ.get(var):
+            merged[key] = _coerce(section, key, os.environ[var], kinds[key])
+    return cls(**merged)
+
+
+def load(workspace_root: Path | None) -> Settings:
+    """Read vidgen.toml (when there is a workspace) and apply the environment over it."""
+    data: dict[str, Any] = {}
+    if workspace_root is not None:
+        path = workspace_root / CONFIG_NAME
+        if path.exists():
+            try:
+                data = tomllib.loads(path.read_text())
+            except tomllib.TOMLDecodeError as exc:
+                raise UsageError(f"{path} is not valid TOML ({exc}): fix or delete it") from None
+    return Settings(
+        render=_section(RenderSettings, "render", data.get("render", {})),
+        limits=_section(Limits, "limits", data.get("limits", {})),
+        model=_section(ModelSettings, "model", data.get("model", {})),
+    )
+
+
+def with_render(settings: Settings, **changes: Any) -> Settings:
+    """Apply command-line flags (the highest precedence) to the render settings."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    return replace(settings, render=replace(settings.render, **changes))

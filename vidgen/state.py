@@ -1,0 +1,39 @@
+"""What vidgen remembers about each video's last check or render, for `vidgen list`."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from datetime import datetime, timezone
+from typing import Any
+
+from .workspace import Workspace
+
+_lock = threading.Lock()
+
+
+def _path(workspace: Workspace):
+    return workspace.state_dir / "state.json"
+
+
+def read(workspace: Workspace) -> dict[str, dict[str, Any]]:
+    path = _path(workspace)
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, OSError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def record(workspace: Workspace, name: str, **entry: Any) -> None:
+    """Store the latest outcome for a video, atomically (a crash never leaves half a file)."""
+    with _lock:
+        data = read(workspace)
+        data[name] = {**entry, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        workspace.state_dir.mkdir(exist_ok=True)
+        partial = _path(workspace).with_suffix(".json.partial")
+        partial.write_text(json.dumps(data, indent=2))
+        os.replace(partial, _path(workspace))

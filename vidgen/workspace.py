@@ -1,0 +1,171 @@
+"""The workspace: a Remotion project made from the template, and the videos inside it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import resources
+from .errors import UsageError
+from .settings import CONFIG_NAME, DEFAULT_TOML
+
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+# Copied from the template into every workspace; node_modules comes from `npm ci`.
+_NOT_COPIED = {"node_modules", "out", ".vidgen"}
+GITIGNORE = "node_modules/\nout/\n.vidgen/bundle/\n.vidgen/stills/\n.vidgen/service.log\n"
+
+
+def validate_name(name: str) -> str:
+    """A video name is a composition id and a folder name: lowercase letters, digits, hyphens."""
+    if not name:
+        raise UsageError("a video name is needed: use lowercase letters, digits and hyphens, e.g. city-tour")
+    if "/" in name or "\\" in name or ".." in name or not NAME_PATTERN.match(name):
+        suggestion = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63] or "my-video"
+        raise UsageError(
+            f"invalid video name {name!r}: use lowercase letters, digits and hyphens (e.g. {suggestion!r})"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Video:
+    """One video: src/videos/<name>/ with index.tsx as its entry."""
+
+    workspace: Workspace
+    name: str
+
+    @property
+    def folder(self) -> Path:
+        return self.workspace.root / "src" / "videos" / self.name
+
+    @property
+    def entry(self) -> Path:
+        return self.folder / "index.tsx"
+
+    def exists(self) -> bool:
+        return self.entry.is_file()
+
+    def source_files(self) -> list[Path]:
+        """The video's own code, in a stable order, entry first."""
+        files = sorted(
+            p for p in self.folder.rglob("*") if p.is_file() and p.suffix in {".ts", ".tsx", ".js", ".jsx"}
+        )
+        return sorted(files, key=lambda p: p != self.entry)
+
+    def relative(self, path: str | Path) -> str:
+        """A path as the user and the model see it: relative to the video folder."""
+        resolved = Path(path).resolve()
+        try:
+            return resolved.relative_to(self.folder.resolve()).as_posix()
+        except ValueError:
+            try:
+                return resolved.relative_to(self.workspace.root.resolve()).as_posix()
+            except ValueError:
+                return str(path)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".vidgen"
+
+    @property
+    def out_dir(self) -> Path:
+        return self.root / "out"
+
+    @property
+    def service_script(self) -> Path:
+        return self.root / "service" / "render-service.mjs"
+
+    def video(self, name: str) -> Video:
+        return Video(self, validate_name(name))
+
+    def existing_video(self, name: str) -> Video:
+        video = self.video(name)
+        if not video.exists():
+            known = ", ".join(self.video_names()) or "none yet"
+            raise UsageError(f"no video {name!r} in {self.root} (videos: {known}): check the name or run `vidgen list`")
+        return video
+
+    def video_names(self) -> list[str]:
+        videos = self.root / "src" / "videos"
+        if not videos.is_dir():
+            return []
+        return sorted(p.name for p in videos.iterdir() if NAME_PATTERN.match(p.name) and (p / "index.tsx").is_file())
+
+    def dependencies(self) -> set[str]:
+        """The packages a video may import: the workspace's runtime dependencies."""
+        package = json.loads((self.root / "package.json").read_text())
+        return set(package.get("dependencies", {}))
+
+    def require_node_modules(self) -> None:
+        if not (self.root / "node_modules" / "@remotion" / "renderer").is_dir():
+            raise UsageError(f"{self.root / 'node_modules'} is missing or incomplete: run `npm ci` in {self.root}")
+
+
+def find(start: Path | None = None, explicit: str | None = None) -> Workspace:
+    """The workspace named by --workspace / VIDGEN_WORKSPACE, else the nearest one upward."""
+    chosen = explicit or os.environ.get("VIDGEN_WORKSPACE")
+    if chosen:
+        root = Path(chosen).expanduser().resolve()
+        if not (root / CONFIG_NAME).is_file():
+            raise UsageError(f"{root} is not a vidgen workspace (no {CONFIG_NAME}): run `vidgen init {chosen}` first")
+        return Workspace(root)
+    here = (start or Path.cwd()).resolve()
+    for folder in [here, *here.parents]:
+        if (folder / CONFIG_NAME).is_file():
+            return Workspace(folder)
+    raise UsageError(f"no vidgen workspace in {here} or above: run `vidgen init PATH`, or pass --workspace")
+
+
+def create(target: Path, *, install: bool = True, log=None) -> Workspace:
+    """Make a workspace from the template at `target`, which must be new or empty."""
+    target = target.expanduser().resolve()
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise UsageError(f"{target} exists and is not empty: choose a new folder so nothing in it is overwritten")
+    template = resources.template_dir()
+    if not (template / "package.json").is_file():
+        raise UsageError(f"the Remotion template is missing from this install ({template}): reinstall vidgen")
+    staging = target.with_name(f".{target.name}.vidgen-init")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(template, staging, ignore=lambda _d, names: [n for n in names if n in _NOT_COPIED])
+    (staging / CONFIG_NAME).write_text(DEFAULT_TOML)
+    (staging / ".gitignore").write_text(GITIGNORE)
+    (staging / "out").mkdir(exist_ok=True)
+    (staging / ".vidgen").mkdir(exist_ok=True)
+    if target.exists():
+        target.rmdir()
+    staging.rename(target)
+    workspace = Workspace(target)
+    if install:
+        install_node_modules(workspace, log=log)
+    return workspace
+
+
+def install_node_modules(workspace: Workspace, log=None) -> None:
+    """`npm ci` in the workspace, its output shown as it comes (on stderr)."""
+    npm = shutil.which("npm")
+    if not npm:
+        raise UsageError("npm was not found: install Node.js 20 (e.g. `apt-get install -y nodejs npm`)")
+    command = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=http"]
+    process = subprocess.Popen(command, cwd=workspace.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    tail: list[str] = []
+    for line in process.stdout:
+        tail = (tail + [line.rstrip()])[-15:]
+        if log:
+            log(line.rstrip())
+        else:
+            sys.stderr.write(line)
+    if process.wait() != 0:
+        detail = next((line for line in reversed(tail) if "ERR" in line), tail[-1] if tail else "")
+        raise UsageError(f"`npm ci` failed in {workspace.root} ({detail.strip()}): fix the cause and run `npm ci` there")
