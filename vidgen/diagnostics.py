@@ -13,6 +13,7 @@ MAX_MESSAGE = 400
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _CANT_RESOLVE = re.compile(r"Can't resolve '([^']+)'")
 _ESBUILD = re.compile(r"(?P<file>/[^\s:]+):(?P<line>\d+):(?P<column>\d+): ERROR: (?P<message>.+)")
+_AT_FRAME = re.compile(r"\bat frame (\d+)")
 _BABEL_LOC = re.compile(r"\((?P<line>\d+):(?P<column>\d+)\)")
 
 
@@ -120,7 +121,21 @@ def from_runtime(stage: str, video: Video, error: dict[str, Any]) -> StructuredE
         if candidate is not None:
             file, line, column = candidate, frame.get("line"), frame.get("column")
             break
-    return make(stage, message, video, file=file, line=line, column=column, frame=error.get("frame"))
+    frame_number = error.get("frame")
+    if frame_number is None and (found := _AT_FRAME.search(message)):
+        frame_number = int(found[1])
+    if is_timeout(error) and "delayRender" not in message:
+        message = (
+            f"frame {frame_number if frame_number is not None else '?'} did not finish in time: an endless loop"
+            " or a stuck computation in the component; the render service was restarted"
+        )
+    return make(stage, message, video, file=file, line=line, column=column, frame=frame_number)
+
+
+def is_timeout(error: dict[str, Any]) -> bool:
+    """Remotion gave up waiting on the page: it may still be spinning, so the service must restart."""
+    message = str(error.get("message", ""))
+    return bool(re.search(r"timeout \d+ms exceeded|Timeout exceeded|was called but not cleared after", message))
 
 
 def _resolve_stack_file(video: Video, name: str) -> Path | None:

@@ -108,7 +108,7 @@ def _composition(session: Session, video: Video, result: CheckResult) -> Structu
     try:
         meta = session.service.request("metadata", timeout_s=timeout + 30, name=video.name, timeoutMs=int(timeout * 1000))
     except ServiceReplyError as exc:
-        return diagnostics.from_runtime("composition", video, exc.error)
+        return runtime_failure("composition", video, session, exc.error)
     composition = Composition(int(meta["width"]), int(meta["height"]), float(meta["fps"]), int(meta["durationInFrames"]))
     problem = limits_problem(composition, session.settings.limits)
     if problem:
@@ -170,8 +170,15 @@ def _stills(session: Session, video: Video, result: CheckResult, on_event: Event
             timeoutMs=int(settings.frame_timeout_s * 1000),
         )
     except ServiceReplyError as exc:
-        return diagnostics.from_runtime("stills", video, exc.error)
+        return runtime_failure("stills", video, session, exc.error)
     return None
+
+
+def runtime_failure(stage: str, video: Video, session: Session, error: dict[str, Any]) -> StructuredError:
+    """An error thrown while rendering; after a timeout the page may still spin, so restart."""
+    if diagnostics.is_timeout(error):
+        session.service.kill()
+    return diagnostics.from_runtime(stage, video, error)
 
 
 def service_failure(stage: str, video: Video, exc: ServiceError, session: Session) -> StructuredError:

@@ -135,7 +135,7 @@ def _render_video(
         except ServiceReplyError as exc:
             if diagnostics.is_disk_full(str(exc.error.get("message", ""))):
                 return _disk_full(video, target)
-            return diagnostics.from_runtime("render", video, exc.error)
+            return ladder.runtime_failure("render", video, session, exc.error)
         except ServiceError as exc:
             return ladder.service_failure("render", video, exc, session)
         on_event("stage", {"stage": "verify"})
@@ -162,7 +162,7 @@ def _render_still(session: Session, video: Video, frame: int, target: Path) -> S
         os.replace(partial, target)
         return None
     except ServiceReplyError as exc:
-        return diagnostics.from_runtime("render", video, exc.error)
+        return ladder.runtime_failure("render", video, session, exc.error)
     except ServiceError as exc:
         return ladder.service_failure("render", video, exc, session)
     finally:

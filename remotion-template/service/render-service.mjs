@@ -236,6 +236,7 @@ const typecheck = async ({files}) => {
 // ---------------------------------------------------------------- compositions and renders
 
 const cancellers = new Map();
+const cancelled = new Set();
 
 // Metadata per video, valid until the next build: asking the page costs a few hundred ms.
 const compositions = new Map();
@@ -359,23 +360,49 @@ const renderVideo = async ({name, output, codec, concurrency, timeoutMs, crf, x2
 
 // ---------------------------------------------------------------- errors and dispatch
 
-const relevantStack = (err) =>
-  (err.symbolicatedStackFrames || [])
-    .filter((f) => f.originalFileName)
-    .map((f) => ({
-      file: f.originalFileName,
-      line: f.originalLineNumber,
-      column: f.originalColumnNumber,
-      function: f.originalFunctionName,
-    }));
+// Remotion symbolicates stack traces only through its own CLI; map them here from the
+// bundle's source maps, so an error points at the line in the video's own file.
+// (An internal module of the pinned renderer, reached by path: it is not in its exports.)
+const symbolicator = require(path.join(path.dirname(require.resolve('@remotion/renderer')), 'symbolicate-stacktrace.js'));
+const STACK_LINE = /at (?:(.+?) \()?https?:\/\/[^/]+\/([^:)]+):(\d+):(\d+)\)?/;
 
-const describeError = (err) => ({
-  kind: err.kind || (renderer.RenderInternals.isUserCancelledRender?.(err) ? 'cancelled' : 'runtime'),
-  message: String(err && err.message ? err.message : err),
-  frame: typeof err?.frame === 'number' ? err.frame : null,
-  stack: relevantStack(err || {}),
-  raw: err && err.stack ? String(err.stack).slice(0, 4000) : null,
-});
+const symbolicate = async (err) => {
+  if (err.symbolicatedStackFrames && err.symbolicatedStackFrames.length) return err.symbolicatedStackFrames;
+  const frames = String(err.stack || '')
+    .split('\n')
+    .map((line) => STACK_LINE.exec(line))
+    .filter(Boolean)
+    .map(([, functionName, file, line, column]) => ({
+      functionName: functionName || null,
+      fileName: path.join(bundleDir, file),
+      lineNumber: Number(line),
+      columnNumber: Number(column),
+    }))
+    .filter((frame) => fs.existsSync(frame.fileName + '.map'));
+  const maps = {};
+  for (const frame of frames) {
+    maps[frame.fileName] ??= await symbolicator.getSourceMapFromLocalFile(frame.fileName).catch(() => null);
+  }
+  return symbolicator.symbolicateFromSources(frames, maps);
+};
+
+const describeError = async (err, cancelled) => {
+  let stack = [];
+  try {
+    stack = (await symbolicate(err || {}))
+      .filter((f) => f && f.originalFileName)
+      .map((f) => ({file: f.originalFileName, line: f.originalLineNumber, column: f.originalColumnNumber, function: f.originalFunctionName}));
+  } catch {
+    // An error without a usable stack is still reported, just without a location.
+  }
+  return {
+    kind: cancelled ? 'cancelled' : err?.kind || 'runtime',
+    message: String(err && err.message ? err.message : err),
+    frame: typeof err?.frame === 'number' ? err.frame : null,
+    stack,
+    raw: err && err.stack ? String(err.stack).slice(0, 4000) : null,
+  };
+};
 
 const operations = {
   ping: async () => ({pid: process.pid, node: process.version}),
@@ -392,7 +419,10 @@ const operations = {
   render: renderVideo,
   cancel: async ({target}) => {
     const cancel = cancellers.get(target);
-    if (cancel) cancel();
+    if (cancel) {
+      cancelled.add(target);
+      cancel();
+    }
     return {cancelled: Boolean(cancel)};
   },
   shutdown: async () => {
@@ -412,9 +442,10 @@ const handle = async (request) => {
     const result = await operation(args, (event) => send({id, event: 'progress', ...event}), id);
     send({id, result});
   } catch (err) {
-    send({id, error: describeError(err)});
+    send({id, error: await describeError(err, cancelled.has(id))});
   } finally {
     cancellers.delete(id);
+    cancelled.delete(id);
   }
 };
 

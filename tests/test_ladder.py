@@ -1,0 +1,121 @@
+"""Each ladder stage, given a purposely broken video, fails with a precise structured error."""
+
+from __future__ import annotations
+
+import pytest
+
+from vidgen import ladder
+from vidgen.session import Session
+
+from .conftest import MOVING, component, group_members
+
+pytestmark = pytest.mark.render
+
+
+def check(session: Session, video):
+    return ladder.run(session, video)
+
+
+def test_good_video_passes_every_stage(session: Session, make_video) -> None:
+    video = make_video("ladder-good", {"index.tsx": component(MOVING)})
+    result = check(session, video)
+    assert result.error is None, result.error
+    assert list(result.timings) == list(ladder.STAGES)
+    assert (result.composition.width, result.composition.height, result.composition.frames) == (640, 360, 30)
+    assert [s["frame"] for s in result.stills] == [0, 10, 19, 29]
+    assert all(s["path"].endswith(".jpeg") for s in result.stills)
+
+
+def test_imports_rejects_node_modules_and_host_files(session: Session, make_video) -> None:
+    video = make_video("ladder-imports", {"index.tsx": component("return <AbsoluteFill />;", imports="import fs from 'node:fs';")})
+    error = check(session, video).error
+    assert error.stage == "imports"
+    assert (error.file, error.line) == ("index.tsx", 3)
+    assert "node:fs" in error.message and error.excerpt.splitlines()[2].startswith(">")
+
+    video = make_video("ladder-outside", {"index.tsx": component("return <AbsoluteFill />;", imports="import {Title} from '../hello/Title';")})
+    error = check(session, video).error
+    assert error.stage == "imports" and "outside the video folder" in error.message
+
+
+def test_imports_requires_config_and_default_export(session: Session, make_video) -> None:
+    source = component(MOVING).replace("export default Video;", "")
+    error = check(session, make_video("ladder-nodefault", {"index.tsx": source})).error
+    assert error.stage == "imports" and "no default export" in error.message
+    source = component(MOVING).replace("export const config", "const config")
+    error = check(session, make_video("ladder-noconfig", {"index.tsx": source})).error
+    assert error.stage == "imports" and "export const config" in error.message
+
+
+def test_lint_catches_math_random_and_css_transitions(session: Session, make_video) -> None:
+    body = "const x = Math.random() * 10;\nreturn <AbsoluteFill style={{left: x}} />;"
+    error = check(session, make_video("ladder-lint", {"index.tsx": component(body)})).error
+    assert error.stage == "lint"
+    assert (error.file, error.line) == ("index.tsx", 8)
+    assert "random" in error.message
+    body = "return <AbsoluteFill style={{transition: 'opacity 1s'}} />;"
+    error = check(session, make_video("ladder-lint-css", {"index.tsx": component(body)})).error
+    assert error.stage == "lint" and "useCurrentFrame" in error.message
+
+
+def test_typecheck_reports_file_line_and_code(session: Session, make_video) -> None:
+    files = {
+        "index.tsx": component("return <Label text={frame} />;", imports="import {Label} from './Label';"),
+        "Label.tsx": "import React from 'react';\n\nexport const Label: React.FC<{text: string}> = ({text}) => {\n  const size: number = 'big';\n  return <div>{text}{size}</div>;\n};\n",
+    }
+    error = check(session, make_video("ladder-types", files)).error
+    assert error.stage == "typecheck"
+    assert error.file in {"index.tsx", "Label.tsx"}
+    assert error.message.startswith("TS2322")
+    assert "/" not in error.message.split(":")[0]
+
+
+def test_bundle_reports_what_cannot_be_resolved(session: Session, make_video) -> None:
+    source = component(MOVING, imports="import './missing.css';")
+    error = check(session, make_video("ladder-bundle", {"index.tsx": source})).error
+    assert error.stage == "bundle"
+    assert error.message == "Can't resolve './missing.css'"
+    assert error.file == "index.tsx"
+    assert "node_modules" not in error.message and "/tmp" not in error.message
+
+
+def test_a_broken_video_does_not_stop_another(session: Session, make_video) -> None:
+    make_video("ladder-broken-neighbour", {"index.tsx": component(MOVING, imports="import './missing.css';")})
+    video = make_video("ladder-healthy", {"index.tsx": component(MOVING)})
+    assert check(session, video).error is None
+
+
+def test_composition_rejects_odd_sizes(session: Session, make_video) -> None:
+    error = check(session, make_video("ladder-odd", {"index.tsx": component(MOVING, width=641)})).error
+    assert error.stage == "composition"
+    assert "even" in error.message and "641x360" in error.message
+
+
+def test_composition_rejects_zero_and_huge_durations(session: Session, make_video) -> None:
+    error = check(session, make_video("ladder-zero", {"index.tsx": component(MOVING, frames=0)})).error
+    assert error.stage == "composition"
+    error = check(session, make_video("ladder-huge", {"index.tsx": component(MOVING, frames=10_000_000)})).error
+    assert error.stage == "composition" and "max_seconds" in error.message
+
+
+def test_stills_catch_a_throw_late_in_the_video(session: Session, make_video) -> None:
+    body = "if (frame >= 19) {\n  throw new Error('the route has no points');\n}\n" + MOVING
+    error = check(session, make_video("ladder-throw", {"index.tsx": component(body)})).error
+    assert error.stage == "stills"
+    assert error.frame == 19
+    assert "the route has no points" in error.message
+    assert (error.file, error.line) == ("index.tsx", 9)
+    assert "\n    at " not in error.message
+
+
+def test_endless_loop_times_out_restarts_the_service_and_names_the_frame(session: Session, make_video) -> None:
+    old_pid = session.service.pid or 0
+    body = "if (frame >= 10) {\n  while (true) {\n    // a bug\n  }\n}\n" + MOVING
+    error = check(session, make_video("ladder-loop", {"index.tsx": body and component(body)})).error
+    assert error.stage == "stills"
+    assert error.frame == 10
+    assert "did not finish" in error.message
+    assert group_members(old_pid) == set(), "the killed service left processes behind"
+    video = make_video("ladder-after-loop", {"index.tsx": component(MOVING)})
+    assert check(session, video).error is None
+    assert session.service.pid != old_pid

@@ -1,0 +1,95 @@
+"""Real renders through the warm service, verified with ffprobe; atomic output; crashes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import pytest
+
+from vidgen import media, render
+from vidgen.errors import ServiceError
+from vidgen.session import Session
+
+from .conftest import MOVING, chromium_pids, component, group_members
+
+pytestmark = pytest.mark.render
+
+
+def test_render_writes_a_verified_mp4_with_poster_and_preview(session: Session, make_video, workspace) -> None:
+    video = make_video("render-good", {"index.tsx": component(MOVING, frames=45)})
+    result = render.render(session, video)
+    assert result.error is None, result.error
+    assert result.output == workspace.out_dir / "render-good.mp4"
+    probed = media.probe(result.output, workspace)
+    assert (probed.codec, probed.width, probed.height, probed.frames) == ("h264", 640, 360, 45)
+    assert abs(probed.fps - 30) < 0.01 and abs(probed.duration_s - 1.5) < 0.05
+    assert result.poster.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert result.preview.read_bytes()[:6] == b"GIF89a"
+    assert result.to_json()["status"] == "rendered"
+    assert not [p for p in workspace.out_dir.iterdir() if ".partial" in p.name]
+
+
+def test_render_vp9_and_still(session: Session, make_video, workspace) -> None:
+    video = make_video("render-webm", {"index.tsx": component(MOVING, frames=20)})
+    result = render.render(session, video, codec="vp9", previews=False)
+    assert result.error is None, result.error
+    assert media.probe(result.output, workspace).codec == "vp9"
+    still = render.render(session, video, still_frame=5)
+    assert still.output.name == "render-webm-5.png"
+    assert still.output.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_all_black_and_frozen_videos_fail_verification(session: Session, make_video) -> None:
+    black = make_video("render-black", {"index.tsx": component("return <AbsoluteFill style={{backgroundColor: 'black'}} />;")})
+    result = render.render(session, black)
+    assert result.error.stage == "verify" and "all black" in result.error.message
+    assert not result.output
+    frozen = make_video("render-frozen", {"index.tsx": component("return <AbsoluteFill style={{backgroundColor: '#2a6'}}><h1>Hi</h1></AbsoluteFill>;")})
+    result = render.render(session, frozen)
+    assert result.error.stage == "verify" and "frozen" in result.error.message
+
+
+def test_a_failed_render_keeps_the_previous_mp4(session: Session, make_video, workspace) -> None:
+    video = make_video("render-atomic", {"index.tsx": component(MOVING)})
+    first = render.render(session, video, previews=False)
+    assert first.error is None
+    before = first.output.read_bytes()
+    # Frame 5 is not among the sampled stills (0, 10, 19, 29): only the full render meets it.
+    broken = "if (frame === 5) {\n  throw new Error('bad frame');\n}\n" + MOVING
+    (video.folder / "index.tsx").write_text(component(broken))
+    second = render.render(session, video, previews=False)
+    assert second.error is not None and second.error.stage == "render"
+    assert second.error.frame == 5 and "bad frame" in second.error.message
+    assert first.output.read_bytes() == before
+    assert not [p for p in workspace.out_dir.iterdir() if ".partial" in p.name]
+
+
+def test_killing_the_service_mid_render_then_rendering_again(session: Session, make_video) -> None:
+    video = make_video("render-killed", {"index.tsx": component(MOVING, frames=60)})
+    assert render.render(session, video, previews=False).error is None  # warm: bundle and browser ready
+    before = set(chromium_pids())
+    pid = session.service.pid
+    assert pid is not None
+    killed = threading.Event()
+
+    def kill_on_progress(kind: str, data: dict) -> None:
+        if kind == "progress" and data.get("renderedFrames", 0) >= 5 and not killed.is_set():
+            killed.set()
+            os.kill(pid, signal.SIGKILL)
+
+    result = render.render(session, video, previews=False, on_event=kill_on_progress)
+    assert killed.is_set()
+    assert result.error is not None and result.error.stage == "render"
+    assert "stopped" in result.error.message
+    assert group_members(pid) == set(), "Chromium outlived the killed service"
+    assert not (chromium_pids() - before)
+    again = render.render(session, video, previews=False)
+    assert again.error is None and session.service.pid != pid
+
+
+def test_service_request_timeout_is_reported(session: Session) -> None:
+    with pytest.raises(ServiceError) as raised:
+        session.service.request("stills", timeout_s=0.01, name="missing", frames=[0], outputDir="/tmp/x", timeoutMs=1000)
+    assert raised.value.kind == "timeout"
