@@ -10,16 +10,22 @@ from pathlib import Path
 
 import pytest
 
+from vidgen import service
 from vidgen import settings as settings_module
 from vidgen import workspace as workspace_module
 from vidgen.session import Session
+
 
 @pytest.fixture(scope="session")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> workspace_module.Workspace:
     root = tmp_path_factory.mktemp("ws") / "videos"
     ws = workspace_module.create(root, install=True, log=lambda _line: None)
-    (ws.root / "vidgen.toml").write_text((ws.root / "vidgen.toml").read_text().replace(
-        "frame_timeout_s = 30", "frame_timeout_s = 8").replace("sample_stills = 6", "sample_stills = 4"))
+    (ws.root / "vidgen.toml").write_text(
+        (ws.root / "vidgen.toml")
+        .read_text()
+        .replace("frame_timeout_s = 30", "frame_timeout_s = 8")
+        .replace("sample_stills = 6", "sample_stills = 4")
+    )
     return ws
 
 
@@ -92,14 +98,4 @@ def chromium_pids() -> set[int]:
 
 
 def group_members(pgid: int) -> set[int]:
-    members = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.add(int(entry.name))
-    return members
+    return set(service.group_members(pgid))

@@ -27,13 +27,17 @@ def test_good_video_passes_every_stage(session: Session, make_video) -> None:
 
 
 def test_imports_rejects_node_modules_and_host_files(session: Session, make_video) -> None:
-    video = make_video("ladder-imports", {"index.tsx": component("return <AbsoluteFill />;", imports="import fs from 'node:fs';")})
+    video = make_video(
+        "ladder-imports", {"index.tsx": component("return <AbsoluteFill />;", imports="import fs from 'node:fs';")}
+    )
     error = check(session, video).error
     assert error.stage == "imports"
     assert (error.file, error.line) == ("index.tsx", 3)
     assert "node:fs" in error.message and error.excerpt.splitlines()[2].startswith(">")
 
-    video = make_video("ladder-outside", {"index.tsx": component("return <AbsoluteFill />;", imports="import {Title} from '../hello/Title';")})
+    video = make_video(
+        "ladder-outside", {"index.tsx": component("return <AbsoluteFill />;", imports="import {Title} from '../hello/Title';")}
+    )
     error = check(session, video).error
     assert error.stage == "imports" and "outside the video folder" in error.message
 

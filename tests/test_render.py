@@ -46,7 +46,10 @@ def test_all_black_and_frozen_videos_fail_verification(session: Session, make_vi
     result = render.render(session, black)
     assert result.error.stage == "verify" and "all black" in result.error.message
     assert not result.output
-    frozen = make_video("render-frozen", {"index.tsx": component("return <AbsoluteFill style={{backgroundColor: '#2a6'}}><h1>Hi</h1></AbsoluteFill>;")})
+    frozen = make_video(
+        "render-frozen",
+        {"index.tsx": component("return <AbsoluteFill style={{backgroundColor: '#2a6'}}><h1>Hi</h1></AbsoluteFill>;")},
+    )
     result = render.render(session, frozen)
     assert result.error.stage == "verify" and "frozen" in result.error.message
 
@@ -93,3 +96,13 @@ def test_service_request_timeout_is_reported(session: Session) -> None:
     with pytest.raises(ServiceError) as raised:
         session.service.request("stills", timeout_s=0.01, name="missing", frames=[0], outputDir="/tmp/x", timeoutMs=1000)
     assert raised.value.kind == "timeout"
+
+
+def test_the_api_sheet_map_example_renders_offline(session: Session, make_video, workspace) -> None:
+    """The map example the model is shown must itself pass the ladder and render, with no network."""
+    sheet = (workspace.root / "API.md").read_text()
+    source = sheet.split("```tsx map-example\n", 1)[1].split("```", 1)[0]
+    video = make_video("render-map", {"index.tsx": source})
+    result = render.render(session, video, previews=False)
+    assert result.error is None, result.error
+    assert (result.composition.width, result.composition.frames) == (640, 60)

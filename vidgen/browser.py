@@ -24,7 +24,9 @@ def find_browser(configured: str = "") -> str:
     if configured:
         path = Path(configured).expanduser()
         if not (path.is_file() and os.access(path, os.X_OK)):
-            raise UsageError(f"browser {configured} (from VIDGEN_BROWSER or vidgen.toml) is not an executable file: {INSTALL_HINT}")
+            raise UsageError(
+                f"browser {configured} (from VIDGEN_BROWSER or vidgen.toml) is not an executable file: {INSTALL_HINT}"
+            )
         return str(path)
     for candidate in CANDIDATES:
         if os.access(candidate, os.X_OK):

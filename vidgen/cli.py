@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -17,9 +16,12 @@ from typing import Any
 
 import click
 
-from . import __version__, doctor as doctor_module, media, render as render_module, settings as settings_module, state
+from . import __version__, media, state
+from . import doctor as doctor_module
+from . import render as render_module
+from . import settings as settings_module
 from . import workspace as workspace_module
-from .errors import EXIT_FAILED, EXIT_OK, VidgenError, WorkFailed
+from .errors import EXIT_FAILED, EXIT_OK, VidgenError
 from .progress import Reporter
 from .session import Session
 
@@ -55,7 +57,9 @@ class Boundary(click.Group):
 
 @click.group(cls=Boundary)
 @click.version_option(__version__, prog_name="vidgen")
-@click.option("--workspace", "workspace_path", envvar="VIDGEN_WORKSPACE", help="Workspace folder (default: found upward from here).")
+@click.option(
+    "--workspace", "workspace_path", envvar="VIDGEN_WORKSPACE", help="Workspace folder (default: found upward from here)."
+)
 @click.pass_context
 def main(ctx: click.Context, workspace_path: str | None) -> None:
     """Turn a plain-language idea into a finished video, rendered with Remotion."""
@@ -93,7 +97,9 @@ def _print_result(result: render_module.RenderResult, as_json: bool) -> None:
         click.echo(f"{result.name}: ok ({summary})")
 
 
-def _run_pipeline(ctx: click.Context, as_json: bool, work: Callable[[Session, Reporter], render_module.RenderResult], **flags: Any) -> None:
+def _run_pipeline(
+    ctx: click.Context, as_json: bool, work: Callable[[Session, Reporter], render_module.RenderResult], **flags: Any
+) -> None:
     session = _open_session(ctx, **flags)
     reporter = Reporter()
     try:
@@ -153,8 +159,11 @@ def studio(ctx: click.Context, port: int) -> None:
     if not npx:
         raise VidgenError("npx was not found: install Node.js 20 with npm")
     _err(f"Remotion Studio on http://127.0.0.1:{port} (Ctrl-C to stop)")
-    code = subprocess.call([npx, "remotion", "studio", "--port", str(port), "--no-open", "--ipv4"],
-                           cwd=ws.root, env={**os.environ, "HOST": "127.0.0.1"})
+    code = subprocess.call(
+        [npx, "remotion", "studio", "--port", str(port), "--no-open", "--ipv4"],
+        cwd=ws.root,
+        env={**os.environ, "HOST": "127.0.0.1"},
+    )
     ctx.exit(code)
 
 
@@ -217,4 +226,4 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    run()

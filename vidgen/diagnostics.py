@@ -38,9 +38,7 @@ def excerpt(path: Path, line: int | None, context: int = 2) -> str | None:
         return None
     start, end = max(1, line - context), min(len(lines), line + context)
     width = len(str(end))
-    return "\n".join(
-        f"{'>' if n == line else ' '} {n:>{width}} | {lines[n - 1]}" for n in range(start, end + 1)
-    )
+    return "\n".join(f"{'>' if n == line else ' '} {n:>{width}} | {lines[n - 1]}" for n in range(start, end + 1))
 
 
 def make(
@@ -78,7 +76,7 @@ def is_within(folder: Path, file: str | Path) -> bool:
 
 
 def in_video(video: Video, file: str | None) -> bool:
-    return bool(file) and is_within(video.folder, file)
+    return file is not None and file != "" and is_within(video.folder, file)
 
 
 def from_diagnostic(stage: str, video: Video, diagnostic: dict[str, Any]) -> StructuredError:

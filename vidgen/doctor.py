@@ -25,7 +25,12 @@ PYTHON_PACKAGES = {
     "imageio_ffmpeg": "imageio-ffmpeg",
     "rich": "rich",
 }
-KEY_VARIABLES = {"zai": "ZAI_API_KEY", "zai-coding": "ZAI_API_KEY", "openai": "OPENAI_API_KEY", "openrouter": "OPENROUTER_API_KEY"}
+KEY_VARIABLES = {
+    "zai": "ZAI_API_KEY",
+    "zai-coding": "ZAI_API_KEY",
+    "openai": "OPENAI_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+}
 
 
 @dataclass(frozen=True)
@@ -48,14 +53,21 @@ def _run(command: list[str], timeout: float = 30) -> tuple[int, str]:
 def examine(workspace: Workspace | None, settings: Settings) -> list[Finding]:
     findings = []
     missing = [pip for module, pip in PYTHON_PACKAGES.items() if importlib.util.find_spec(module) is None]
-    findings.append(Finding("python packages", not missing, "all present" if not missing else "missing: " + ", ".join(missing),
-                            f"pip install {' '.join(missing)}"))
+    findings.append(
+        Finding(
+            "python packages",
+            not missing,
+            "all present" if not missing else "missing: " + ", ".join(missing),
+            f"pip install {' '.join(missing)}",
+        )
+    )
 
     node = shutil.which("node")
     code, version = _run([node, "--version"]) if node else (1, "not found")
     major = int(m[1]) if (m := re.match(r"v(\d+)", version)) else 0
-    findings.append(Finding("node", major >= 20, version or "not found",
-                            "install Node.js 20 or newer (e.g. `apt-get install -y nodejs npm`)"))
+    findings.append(
+        Finding("node", major >= 20, version or "not found", "install Node.js 20 or newer (e.g. `apt-get install -y nodejs npm`)")
+    )
     npm = shutil.which("npm")
     code, npm_version = _run([npm, "--version"]) if npm else (1, "not found")
     findings.append(Finding("npm", code == 0, npm_version, "install npm (e.g. `apt-get install -y npm`)"))
@@ -65,7 +77,9 @@ def examine(workspace: Workspace | None, settings: Settings) -> list[Finding]:
             workspace.require_node_modules()
             findings.append(Finding("workspace", True, f"{workspace.root} (node_modules installed)"))
         except UsageError:
-            findings.append(Finding("workspace", False, f"{workspace.root}: node_modules missing", f"cd {workspace.root} && npm ci"))
+            findings.append(
+                Finding("workspace", False, f"{workspace.root}: node_modules missing", f"cd {workspace.root} && npm ci")
+            )
     else:
         findings.append(Finding("workspace", False, "none here", "vidgen init my-videos && cd my-videos", needed_to_render=False))
 
@@ -75,8 +89,14 @@ def examine(workspace: Workspace | None, settings: Settings) -> list[Finding]:
         ffmpeg = media.ffmpeg_path()
         code, out = _run([ffmpeg, "-hide_banner", "-filters"])
         has_filters = "blackdetect" in out and "freezedetect" in out
-        findings.append(Finding("ffmpeg", code == 0 and has_filters, ffmpeg if has_filters else f"{ffmpeg} lacks blackdetect/freezedetect",
-                                "pip install imageio-ffmpeg"))
+        findings.append(
+            Finding(
+                "ffmpeg",
+                code == 0 and has_filters,
+                ffmpeg if has_filters else f"{ffmpeg} lacks blackdetect/freezedetect",
+                "pip install imageio-ffmpeg",
+            )
+        )
     except UsageError as exc:
         findings.append(Finding("ffmpeg", False, str(exc), "pip install imageio-ffmpeg"))
     try:
@@ -92,8 +112,15 @@ def examine(workspace: Workspace | None, settings: Settings) -> list[Finding]:
         findings.append(Finding("model key", True, f"provider {provider} needs no key", needed_to_render=False))
     else:
         present = bool(os.environ.get("VIDGEN_API_KEY") or os.environ.get(variable))
-        findings.append(Finding("model key", present, f"{variable} is set" if present else f"{variable} is not set",
-                                f"export {variable}=... (or try `vidgen demo`, which needs no key)", needed_to_render=False))
+        findings.append(
+            Finding(
+                "model key",
+                present,
+                f"{variable} is set" if present else f"{variable} is not set",
+                f"export {variable}=... (or try `vidgen demo`, which needs no key)",
+                needed_to_render=False,
+            )
+        )
     return findings
 
 
@@ -104,9 +131,21 @@ def _browser(settings: Settings) -> Finding:
     except UsageError as exc:
         return Finding("browser", False, str(exc), fix)
     with tempfile.TemporaryDirectory() as profile:
-        code, out = _run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                          "--disable-background-networking", "--disable-component-update", f"--user-data-dir={profile}",
-                          "--dump-dom", "about:blank"], timeout=60)
+        code, out = _run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                f"--user-data-dir={profile}",
+                "--dump-dom",
+                "about:blank",
+            ],
+            timeout=60,
+        )
     if code != 0 or "<html" not in out:
         return Finding("browser", False, f"{browser} does not start headless: {out[-200:]}", fix)
     return Finding("browser", True, f"{browser} launches headless")

@@ -33,8 +33,11 @@ def _line_of(text: str, index: int) -> int:
     return text.count("\n", 0, index) + 1
 
 
-def check_specifier(video: Video, source: Path, specifier: str, allowed: set[str]) -> str | None:
-    """Why `specifier`, imported by `source`, is not allowed; None when it is."""
+def check_specifier(video: Video, source: Path, specifier: str, allowed: set[str], type_only: bool = False) -> str | None:
+    """Why `specifier`, imported by `source`, is not allowed; None when it is.
+
+    Type-only imports vanish from the bundle, so any installed package may give types.
+    """
     if re.match(r"^[a-z][a-z0-9+.-]*://", specifier) or specifier.startswith("//"):
         return f"imports a URL ({specifier}): nothing is fetched at render time; use a package or a file in the video folder"
     if specifier.startswith("node:"):
@@ -46,10 +49,18 @@ def check_specifier(video: Video, source: Path, specifier: str, allowed: set[str
         if not diagnostics.in_video(video, str(target)):
             return f"imports {specifier}, which is outside the video folder: keep the video's files in src/videos/{video.name}/"
         return None
+    if type_only and _installed(video, _package_name(specifier)):
+        return None
     if _package_name(specifier) not in allowed:
         known = ", ".join(sorted(allowed))
         return f"imports '{_package_name(specifier)}', which is not in the template: use one of {known}"
     return None
+
+
+def _installed(video: Video, package: str) -> bool:
+    modules = video.workspace.root / "node_modules"
+    types = "@types/" + package.lstrip("@").replace("/", "__")
+    return (modules / package / "package.json").is_file() or (modules / types / "package.json").is_file()
 
 
 def check(video: Video) -> StructuredError | None:
@@ -60,15 +71,26 @@ def check(video: Video) -> StructuredError | None:
     files = sorted(p for p in video.folder.rglob("*") if p.is_file())
     for path in sorted(files, key=lambda p: p != video.entry):
         if path.is_symlink():
-            return diagnostics.make("imports", "is a symbolic link: videos must be plain files inside their folder", video, file=path)
+            return diagnostics.make(
+                "imports", "is a symbolic link: videos must be plain files inside their folder", video, file=path
+            )
         if path.suffix in {".ts", ".tsx", ".js", ".jsx", ".mjs"}:
             text = path.read_text(errors="replace")
             stripped = _strip_comments(text)
             for match in _SPECIFIERS.finditer(stripped):
                 specifier = match["a"] or match["b"] or match["c"]
-                problem = check_specifier(video, path, specifier, allowed)
+                type_only = bool(re.match(r"\s*(import|export)\s+type\s", match[0].lstrip(" ;}")))
+                problem = check_specifier(video, path, specifier, allowed, type_only)
                 if problem:
-                    return diagnostics.make("imports", problem, video, file=path, line=_line_of(stripped, match.start("a") if match["a"] else match.start("b") if match["b"] else match.start("c")))
+                    return diagnostics.make(
+                        "imports",
+                        problem,
+                        video,
+                        file=path,
+                        line=_line_of(
+                            stripped, match.start("a") if match["a"] else match.start("b") if match["b"] else match.start("c")
+                        ),
+                    )
         elif path.suffix == ".css":
             text = path.read_text(errors="replace")
             for match in _CSS_IMPORTS.finditer(text):
@@ -78,7 +100,12 @@ def check(video: Video) -> StructuredError | None:
                     return diagnostics.make("imports", problem, video, file=path, line=_line_of(text, match.start()))
     entry = _strip_comments(video.entry.read_text(errors="replace"))
     if not _DEFAULT_EXPORT.search(entry):
-        return diagnostics.make("imports", "index.tsx has no default export: add `export default MyVideo;` for the video's component", video, file=video.entry)
+        return diagnostics.make(
+            "imports",
+            "index.tsx has no default export: add `export default MyVideo;` for the video's component",
+            video,
+            file=video.entry,
+        )
     if not _CONFIG_EXPORT.search(entry):
         return diagnostics.make(
             "imports",

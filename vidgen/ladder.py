@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,17 +53,51 @@ class CheckResult:
 
 
 def run(session: Session, video: Video, on_event: Events = quiet, stills: bool = True) -> CheckResult:
-    """Run the stages in order until one fails; the result says which, or carries the metadata."""
+    """Run the stages in order until one fails; the result says which, or carries the metadata.
+
+    Once the imports are known to be safe, lint, typecheck and bundle start together (the
+    service checks in a worker thread while webpack bundles), but their verdicts are still
+    taken in ladder order, so the error reported is always the first stage's.
+    """
     result = CheckResult()
-    stages: list[tuple[str, Callable[[], StructuredError | None]]] = [
-        ("imports", lambda: imports.check(video)),
-        ("lint", lambda: _tool_stage(session, video, "lint")),
-        ("typecheck", lambda: _tool_stage(session, video, "typecheck")),
-        ("bundle", lambda: _bundle(session, video)),
-        ("composition", lambda: _composition(session, video, result)),
-    ]
-    if stills:
-        stages.append(("stills", lambda: _stills(session, video, result, on_event)))
+    pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="ladder")
+    ahead: dict[str, Future[StructuredError | None]] = {}
+    try:
+
+        def start_ahead() -> StructuredError | None:
+            error = imports.check(video)
+            if error is None:
+                ahead["lint"] = pool.submit(_tool_stage, session, video, "lint")
+                ahead["typecheck"] = pool.submit(_tool_stage, session, video, "typecheck")
+                ahead["bundle"] = pool.submit(_bundle, session, video)
+            return error
+
+        stages: list[tuple[str, Callable[[], StructuredError | None]]] = [
+            ("imports", start_ahead),
+            ("lint", lambda: ahead["lint"].result()),
+            ("typecheck", lambda: ahead["typecheck"].result()),
+            ("bundle", lambda: ahead["bundle"].result()),
+            ("composition", lambda: _composition(session, video, result)),
+        ]
+        if stills:
+            stages.append(("stills", lambda: _stills(session, video, result, on_event)))
+        _run_stages(session, video, stages, result, on_event)
+    except BaseException:
+        session.service.kill()  # Ctrl-C: abandon what runs ahead with the service
+        raise
+    finally:
+        # A stage that failed early leaves the later ones running: their answers are not needed.
+        pool.shutdown(wait=False, cancel_futures=True)
+    return result
+
+
+def _run_stages(
+    session: Session,
+    video: Video,
+    stages: list[tuple[str, Callable[[], StructuredError | None]]],
+    result: CheckResult,
+    on_event: Events,
+) -> None:
     for stage, step in stages:
         on_event("stage", {"stage": stage})
         started = time.monotonic()
@@ -74,8 +109,7 @@ def run(session: Session, video: Video, on_event: Events = quiet, stills: bool =
         if error is not None:
             result.error = error
             on_event("failed", {"stage": stage, "error": error})
-            return result
-    return result
+            return
 
 
 def _first_in_video(video: Video, stage: str, found: list[dict[str, Any]]) -> StructuredError | None:

@@ -55,8 +55,14 @@ class RenderResult:
 def check(session: Session, video: Video, on_event: ladder.Events = ladder.quiet) -> RenderResult:
     """The ladder alone (`vidgen check`)."""
     checked = ladder.run(session, video, on_event)
-    result = RenderResult(video.name, "ok" if checked.ok else "failed", composition=checked.composition,
-                          error=checked.error, stills=checked.stills, timings=checked.timings)
+    result = RenderResult(
+        video.name,
+        "ok" if checked.ok else "failed",
+        composition=checked.composition,
+        error=checked.error,
+        stills=checked.stills,
+        timings=checked.timings,
+    )
     if checked.error:
         state.record(session.workspace, video.name, status="failed", stage=checked.error.stage, message=checked.error.message)
     return result
@@ -79,8 +85,14 @@ def render(
 ) -> RenderResult:
     """Check, render, verify and move into place; the result says where it stopped if it failed."""
     checked = ladder.run(session, video, on_event)
-    result = RenderResult(video.name, "failed", composition=checked.composition, error=checked.error,
-                          stills=checked.stills, timings=dict(checked.timings))
+    result = RenderResult(
+        video.name,
+        "failed",
+        composition=checked.composition,
+        error=checked.error,
+        stills=checked.stills,
+        timings=dict(checked.timings),
+    )
     if checked.error is None:
         assert checked.composition is not None
         started = time.monotonic()
@@ -157,8 +169,9 @@ def _render_still(session: Session, video: Video, frame: int, target: Path) -> S
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = _partial_path(target)
     try:
-        session.service.request("still", timeout_s=timeout + 30, name=video.name, frame=frame,
-                                output=str(partial), timeoutMs=int(timeout * 1000))
+        session.service.request(
+            "still", timeout_s=timeout + 30, name=video.name, frame=frame, output=str(partial), timeoutMs=int(timeout * 1000)
+        )
         os.replace(partial, target)
         return None
     except ServiceReplyError as exc:

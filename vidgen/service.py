@@ -16,7 +16,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 from .browser import find_browser
 from .errors import Cancelled, ServiceError, UsageError
@@ -38,7 +38,7 @@ class RenderService:
         self._pending: dict[int, queue.Queue[Any]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._log = None
+        self._log: TextIO | None = None
         self.restarts = 0
 
     # ------------------------------------------------------------------ lifetime
@@ -134,6 +134,7 @@ class RenderService:
             process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
+        _wait_for_group_exit(process.pid)
         for stream in (process.stdin, process.stdout):
             try:
                 if stream:
@@ -251,6 +252,31 @@ class ServiceReplyError(Exception):
     def __init__(self, error: dict[str, Any]):
         super().__init__(str(error.get("message", "")))
         self.error = error
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes in a process group, read from /proc."""
+    members = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+def _wait_for_group_exit(pgid: int, timeout_s: float = 5.0) -> None:
+    """SIGKILL is not instant: wait until Chromium's processes are really gone."""
+    if not os.path.isdir("/proc"):
+        return
+    deadline = time.monotonic() + timeout_s
+    while group_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _stuck_frame(progress: dict[str, Any]) -> int | None:

@@ -120,7 +120,9 @@ def load(workspace_root: Path | None) -> Settings:
                 raise UsageError(f"{path} is not valid TOML ({exc}): fix or delete it") from None
     render = _section(RenderSettings, "render", data.get("render", {}))
     if render.frame_timeout_s < 7:
-        raise UsageError(f"render.frame_timeout_s is {render.frame_timeout_s:g}, below Remotion's minimum of 7: raise it in {CONFIG_NAME}")
+        raise UsageError(
+            f"render.frame_timeout_s is {render.frame_timeout_s:g}, below Remotion's minimum of 7: raise it in {CONFIG_NAME}"
+        )
     return Settings(
         render=render,
         limits=_section(Limits, "limits", data.get("limits", {})),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .workspace import Workspace
@@ -32,7 +32,7 @@ def record(workspace: Workspace, name: str, **entry: Any) -> None:
     """Store the latest outcome for a video, atomically (a crash never leaves half a file)."""
     with _lock:
         data = read(workspace)
-        data[name] = {**entry, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        data[name] = {**entry, "at": datetime.now(UTC).isoformat(timespec="seconds")}
         workspace.state_dir.mkdir(exist_ok=True)
         partial = _path(workspace).with_suffix(".json.partial")
         partial.write_text(json.dumps(data, indent=2))

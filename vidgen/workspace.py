@@ -27,9 +27,7 @@ def validate_name(name: str) -> str:
         raise UsageError("a video name is needed: use lowercase letters, digits and hyphens, e.g. city-tour")
     if "/" in name or "\\" in name or ".." in name or not NAME_PATTERN.match(name):
         suggestion = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63] or "my-video"
-        raise UsageError(
-            f"invalid video name {name!r}: use lowercase letters, digits and hyphens (e.g. {suggestion!r})"
-        )
+        raise UsageError(f"invalid video name {name!r}: use lowercase letters, digits and hyphens (e.g. {suggestion!r})")
     return name
 
 
@@ -53,9 +51,7 @@ class Video:
 
     def source_files(self) -> list[Path]:
         """The video's own code, in a stable order, entry first."""
-        files = sorted(
-            p for p in self.folder.rglob("*") if p.is_file() and p.suffix in {".ts", ".tsx", ".js", ".jsx"}
-        )
+        files = sorted(p for p in self.folder.rglob("*") if p.is_file() and p.suffix in {".ts", ".tsx", ".js", ".jsx"})
         return sorted(files, key=lambda p: p != self.entry)
 
     def relative(self, path: str | Path) -> str:

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import {createRequire} from 'node:module';
+import {Worker} from 'node:worker_threads';
 
 const require = createRequire(path.join(process.cwd(), 'package.json'));
 const root = process.cwd();
@@ -157,81 +158,32 @@ const bundle = () => {
 
 // ---------------------------------------------------------------- lint and typecheck
 
-let eslint = null;
-const lint = async ({files}) => {
-  if (!eslint) {
-    const {ESLint} = require('eslint');
-    eslint = new ESLint({cwd: root, cache: false});
-  }
-  const results = await eslint.lintFiles(files);
-  const diagnostics = [];
-  for (const result of results) {
-    for (const message of result.messages) {
-      if (message.severity < 2) continue;
-      diagnostics.push({
-        file: result.filePath,
-        line: message.line ?? null,
-        column: message.column ?? null,
-        message: message.message,
-        rule: message.ruleId,
-      });
-    }
-  }
-  return {diagnostics};
-};
-
-// The TypeScript program is rebuilt per request from a host that keeps every parsed file
-// until it changes on disk, so React's and Remotion's types are read once per process.
-let typescript = null;
-const typecheckState = {options: null, sourceFiles: new Map(), previous: undefined, globals: []};
-const typecheck = async ({files}) => {
-  if (!typescript) {
-    typescript = require('typescript');
-    const parsed = typescript.getParsedCommandLineOfConfigFile(
-      path.join(root, 'tsconfig.json'),
-      {},
-      {...typescript.sys, onUnRecoverableConfigFileDiagnostic: () => undefined},
-    );
-    typecheckState.options = parsed.options;
-    typecheckState.globals = parsed.fileNames.filter((name) => name.endsWith('.d.ts'));
-  }
-  const ts = typescript;
-  const host = ts.createCompilerHost(typecheckState.options);
-  const readSource = host.getSourceFile.bind(host);
-  host.getSourceFile = (fileName, languageVersion, onError) => {
-    let mtime = 0;
-    try {
-      mtime = fs.statSync(fileName).mtimeMs;
-    } catch {
-      return undefined;
-    }
-    const cached = typecheckState.sourceFiles.get(fileName);
-    if (cached && cached.mtime === mtime) return cached.source;
-    const source = readSource(fileName, languageVersion, onError);
-    typecheckState.sourceFiles.set(fileName, {mtime, source});
-    return source;
-  };
-  const program = ts.createProgram([...files, ...typecheckState.globals], typecheckState.options, host, typecheckState.previous);
-  typecheckState.previous = program;
-  const wanted = new Set(files.map((file) => path.resolve(file)));
-  const diagnostics = [];
-  for (const file of files) {
-    const source = program.getSourceFile(file);
-    if (!source) continue;
-    for (const diagnostic of [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]) {
-      const position = diagnostic.file && diagnostic.start !== undefined
-        ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start)
-        : null;
-      diagnostics.push({
-        file: diagnostic.file ? path.resolve(diagnostic.file.fileName) : null,
-        line: position ? position.line + 1 : null,
-        column: position ? position.character + 1 : null,
-        message: `TS${diagnostic.code}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`,
-      });
-    }
-  }
-  return {diagnostics: diagnostics.filter((d) => !d.file || wanted.has(d.file))};
-};
+// ESLint and TypeScript run in a worker thread, so that on a machine with two cores they
+// check the code while webpack bundles it on this thread.
+const checker = new Worker(new URL('./checker.mjs', import.meta.url), {workerData: {root}, stdout: true, stderr: true});
+checker.stdout.pipe(process.stderr);
+checker.stderr.pipe(process.stderr);
+checker.unref();
+const checks = new Map();
+let checkIds = 0;
+checker.on('message', ({id, result, error}) => {
+  const pending = checks.get(id);
+  checks.delete(id);
+  if (error) pending.reject(Object.assign(new Error(error.message), {stack: error.stack, kind: 'internal'}));
+  else pending.resolve(result);
+});
+checker.on('error', (err) => {
+  for (const pending of checks.values()) pending.reject(err);
+  checks.clear();
+});
+const runCheck = (op) => (args) =>
+  new Promise((resolve, reject) => {
+    const id = ++checkIds;
+    checks.set(id, {resolve, reject});
+    checker.postMessage({id, op, args});
+  });
+const lint = runCheck('lint');
+const typecheck = runCheck('typecheck');
 
 // ---------------------------------------------------------------- compositions and renders
 

@@ -1,0 +1,38 @@
+# The two commands a new user needs: `make demo` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_WORKSPACE ?= demo-workspace
+
+.PHONY: setup browser demo test lint bench clean
+
+$(BIN)/vidgen: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Remotion cannot download its own browser offline: use Debian's Chromium when none is found.
+browser: $(BIN)/vidgen
+	@$(BIN)/python -c "from vidgen.browser import find_browser; find_browser()" 2>/dev/null \
+	  || (echo "no browser found: installing Debian's chromium" && apt-get update -q && apt-get install -y -q chromium)
+
+setup: $(BIN)/vidgen browser
+
+demo: setup
+	@test -f $(DEMO_WORKSPACE)/vidgen.toml || $(BIN)/vidgen init $(DEMO_WORKSPACE)
+	cd $(DEMO_WORKSPACE) && $(abspath $(BIN))/vidgen render hello
+
+lint: $(BIN)/vidgen
+	$(BIN)/ruff check vidgen tests
+	$(BIN)/ruff format --check vidgen tests
+	$(BIN)/mypy
+
+test: setup lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: setup
+	$(BIN)/python tests/benchmarks/bench_render.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_WORKSPACE) .pytest_cache .mypy_cache .ruff_cache

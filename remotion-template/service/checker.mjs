@@ -1,0 +1,96 @@
+// The checks half of the render service, in a worker thread: ESLint and TypeScript,
+// each loaded once and kept warm, answering {id, op, args} with {id, result | error}.
+import fs from 'node:fs';
+import path from 'node:path';
+import {createRequire} from 'node:module';
+import {parentPort, workerData} from 'node:worker_threads';
+
+const root = workerData.root;
+const require = createRequire(path.join(root, 'package.json'));
+
+let eslint = null;
+const lint = async ({files}) => {
+  if (!eslint) {
+    const {ESLint} = require('eslint');
+    eslint = new ESLint({cwd: root, cache: false});
+  }
+  const results = await eslint.lintFiles(files);
+  const diagnostics = [];
+  for (const result of results) {
+    for (const message of result.messages) {
+      if (message.severity < 2) continue;
+      diagnostics.push({
+        file: result.filePath,
+        line: message.line ?? null,
+        column: message.column ?? null,
+        message: message.message,
+        rule: message.ruleId,
+      });
+    }
+  }
+  return {diagnostics};
+};
+
+// The TypeScript program is rebuilt per request from a host that keeps every parsed file
+// until it changes on disk, so React's and Remotion's types are read once per process.
+let typescript = null;
+const typecheckState = {options: null, sourceFiles: new Map(), previous: undefined, globals: []};
+const typecheck = async ({files}) => {
+  if (!typescript) {
+    typescript = require('typescript');
+    const parsed = typescript.getParsedCommandLineOfConfigFile(
+      path.join(root, 'tsconfig.json'),
+      {},
+      {...typescript.sys, onUnRecoverableConfigFileDiagnostic: () => undefined},
+    );
+    typecheckState.options = parsed.options;
+    typecheckState.globals = parsed.fileNames.filter((name) => name.endsWith('.d.ts'));
+  }
+  const ts = typescript;
+  const host = ts.createCompilerHost(typecheckState.options);
+  const readSource = host.getSourceFile.bind(host);
+  host.getSourceFile = (fileName, languageVersion, onError) => {
+    let mtime = 0;
+    try {
+      mtime = fs.statSync(fileName).mtimeMs;
+    } catch {
+      return undefined;
+    }
+    const cached = typecheckState.sourceFiles.get(fileName);
+    if (cached && cached.mtime === mtime) return cached.source;
+    const source = readSource(fileName, languageVersion, onError);
+    typecheckState.sourceFiles.set(fileName, {mtime, source});
+    return source;
+  };
+  const program = ts.createProgram([...files, ...typecheckState.globals], typecheckState.options, host, typecheckState.previous);
+  typecheckState.previous = program;
+  const wanted = new Set(files.map((file) => path.resolve(file)));
+  const diagnostics = [];
+  for (const file of files) {
+    const source = program.getSourceFile(file);
+    if (!source) continue;
+    for (const diagnostic of [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]) {
+      const position = diagnostic.file && diagnostic.start !== undefined
+        ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start)
+        : null;
+      diagnostics.push({
+        file: diagnostic.file ? path.resolve(diagnostic.file.fileName) : null,
+        line: position ? position.line + 1 : null,
+        column: position ? position.character + 1 : null,
+        message: `TS${diagnostic.code}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`,
+      });
+    }
+  }
+  return {diagnostics: diagnostics.filter((d) => !d.file || wanted.has(d.file))};
+};
+
+
+const operations = {lint, typecheck};
+
+parentPort.on('message', async ({id, op, args}) => {
+  try {
+    parentPort.postMessage({id, result: await operations[op](args)});
+  } catch (err) {
+    parentPort.postMessage({id, error: {message: String(err && err.message ? err.message : err), stack: String(err && err.stack)}});
+  }
+});

@@ -1,0 +1,165 @@
+"""The command line as a user meets it: exit codes, one-line errors, --json, Ctrl-C, a full disk."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from vidgen import workspace as workspace_module
+
+from .conftest import MOVING, component, group_members
+
+VIDGEN = [sys.executable, "-m", "vidgen"]
+
+
+def vidgen(*args: str, cwd: Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*VIDGEN, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess, code: int, *fragments: str) -> None:
+    assert done.returncode == code, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert "Traceback" not in done.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_outside_a_workspace(tmp_path: Path) -> None:
+    assert_one_line_error(vidgen("list", cwd=tmp_path), 2, "no vidgen workspace", "vidgen init")
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", "Upper", "has space", ".."])
+def test_invalid_video_names(workspace, name: str) -> None:
+    assert_one_line_error(vidgen("render", name, cwd=workspace.root), 2, "invalid video name")
+
+
+def test_missing_video_and_bad_flags(workspace) -> None:
+    assert_one_line_error(vidgen("check", "nope", cwd=workspace.root), 2, "no video 'nope'", "vidgen list")
+    done = vidgen("render", "hello", "--codec", "avi", cwd=workspace.root)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_missing_node_modules(tmp_path: Path) -> None:
+    ws = workspace_module.create(tmp_path / "fresh", install=False)
+    assert_one_line_error(vidgen("render", "hello", cwd=ws.root), 2, "npm ci")
+
+
+def test_init_refuses_a_folder_with_files(tmp_path: Path) -> None:
+    (tmp_path / "mine.txt").write_text("keep me")
+    assert_one_line_error(vidgen("init", str(tmp_path), cwd=tmp_path), 2, "not empty")
+    assert (tmp_path / "mine.txt").read_text() == "keep me"
+
+
+@pytest.mark.render
+def test_render_json_and_check_json_and_list(workspace, make_video) -> None:
+    make_video("cli-good", {"index.tsx": component(MOVING)})
+    done = vidgen("render", "cli-good", "--json", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert set(payload) == {"name", "status", "output", "duration_s", "width", "height", "fps", "frames", "error"}
+    assert payload["status"] == "rendered" and payload["error"] is None
+    assert Path(payload["output"]).is_absolute() and Path(payload["output"]).exists()
+    assert (payload["width"], payload["height"], payload["fps"], payload["frames"], payload["duration_s"]) == (
+        640,
+        360,
+        30,
+        30,
+        1.0,
+    )
+
+    make_video("cli-broken", {"index.tsx": component("const n: number = 'x';\nreturn <AbsoluteFill />;")})
+    done = vidgen("check", "cli-broken", "--json", cwd=workspace.root)
+    assert done.returncode == 1
+    payload = json.loads(done.stdout)
+    assert payload["status"] == "failed" and payload["output"] is None
+    assert payload["error"]["stage"] == "typecheck" and payload["error"]["line"] == 8
+
+    listed = vidgen("list", cwd=workspace.root).stdout
+    assert any(line.startswith("cli-good") and "rendered at" in line for line in listed.splitlines())
+    assert any(line.startswith("cli-broken") and "failed at typecheck" in line for line in listed.splitlines())
+
+
+@pytest.mark.render
+def test_ctrl_c_during_render_keeps_the_previous_mp4(workspace, make_video) -> None:
+    make_video("cli-interrupt", {"index.tsx": component(MOVING, frames=60)})
+    first = vidgen("render", "cli-interrupt", cwd=workspace.root)
+    assert first.returncode == 0, first.stderr
+    output = workspace.out_dir / "cli-interrupt.mp4"
+    before = output.read_bytes()
+    process = subprocess.Popen(
+        [*VIDGEN, "render", "cli-interrupt"], cwd=workspace.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    log = workspace.state_dir / "stills" / "cli-interrupt"
+    deadline = time.monotonic() + 120
+    # Interrupt once the stills are written, while the full render runs.
+    while time.monotonic() < deadline and len(list(log.glob("*.jpeg"))) < 4:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    service_pgids = _service_groups(workspace.root)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert output.read_bytes() == before
+    assert not [p for p in workspace.out_dir.iterdir() if ".partial" in p.name]
+    for pgid in service_pgids:
+        assert group_members(pgid) == set()
+
+
+def _service_groups(root: Path) -> set[int]:
+    groups = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes()
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if b"render-service.mjs" in cmd and cwd == str(root):
+            groups.add(os.getpgid(int(entry.name)))
+    return groups
+
+
+@pytest.mark.render
+def test_a_full_disk_fails_cleanly_and_keeps_the_last_render(workspace, make_video, tmp_path: Path) -> None:
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24k", "tmpfs", str(tiny)], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        previous = tiny / "full.mp4"
+        previous.write_bytes(b"the last good render")
+        noisy = "return <AbsoluteFill style={{background: `hsl(${frame * 12}, 80%, 50%)`}}><h1 style={{fontSize: 40 + frame}}>{frame}</h1></AbsoluteFill>;"
+        make_video("cli-full", {"index.tsx": component(noisy, frames=60)})
+        done = vidgen("render", "cli-full", "--out", str(previous), cwd=workspace.root)
+        assert done.returncode == 1
+        assert "disk is full" in done.stderr and "Traceback" not in done.stderr
+        assert previous.read_bytes() == b"the last good render"
+        assert sorted(p.name for p in tiny.iterdir()) == ["full.mp4"]
+    finally:
+        subprocess.run(["umount", str(tiny)], check=False)
+
+
+@pytest.mark.render
+def test_doctor_in_a_workspace(workspace) -> None:
+    done = vidgen("doctor", cwd=workspace.root, env={"ZAI_API_KEY": "", "VIDGEN_API_KEY": ""})
+    assert done.returncode == 0, done.stdout
+    assert "ok   browser" in done.stdout and "ok   ffmpeg" in done.stdout
+    assert "warn model key" in done.stdout and "export ZAI_API_KEY" in done.stdout
+
+
+def test_doctor_without_a_browser(workspace) -> None:
+    done = vidgen("doctor", cwd=workspace.root, env={"VIDGEN_BROWSER": "/nonexistent/chrome"})
+    assert done.returncode == 1
+    assert "FAIL browser" in done.stdout and "apt-get install -y chromium" in done.stdout

@@ -1,0 +1,189 @@
+"""The pure parts: names, sampling, limits, import rules, error cleaning, settings, verification."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vidgen import diagnostics, imports, ladder, media, settings
+from vidgen.errors import StructuredError, UsageError
+from vidgen.workspace import Workspace, validate_name
+
+
+@pytest.mark.parametrize("name", ["hello", "city-tour-2", "a", "9lives"])
+def test_valid_names(name: str) -> None:
+    assert validate_name(name) == name
+
+
+@pytest.mark.parametrize("name", ["", "Hello", "a b", "../x", "a/b", "-lead", "x" * 64, "a_b", "é"])
+def test_invalid_names_say_what_to_use(name: str) -> None:
+    with pytest.raises(UsageError, match="lowercase letters, digits and hyphens"):
+        validate_name(name)
+
+
+def test_sample_frames_spread_from_first_to_last() -> None:
+    assert ladder.sample_frames(30, 4) == [0, 10, 19, 29]
+    assert ladder.sample_frames(1, 6) == [0]
+    assert ladder.sample_frames(3, 6) == [0, 1, 2]
+    assert ladder.sample_frames(0, 6) == []
+
+
+@pytest.mark.parametrize(
+    ("composition", "fragment"),
+    [
+        (ladder.Composition(641, 360, 30, 30), "even"),
+        (ladder.Composition(0, 360, 30, 30), "even"),
+        (ladder.Composition(8000, 360, 30, 30), "over the limit"),
+        (ladder.Composition(640, 360, 0, 30), "fps"),
+        (ladder.Composition(640, 360, 30, 0), "at least 1"),
+        (ladder.Composition(640, 360, 30, 10_000_000), "max_seconds"),
+    ],
+)
+def test_limits(composition: ladder.Composition, fragment: str) -> None:
+    assert fragment in ladder.limits_problem(composition, settings.Limits())
+
+
+def test_limits_accept_a_normal_video() -> None:
+    assert ladder.limits_problem(ladder.Composition(1280, 720, 30, 90), settings.Limits()) is None
+
+
+def _video(tmp_path: Path):
+    (tmp_path / "package.json").write_text('{"dependencies": {"remotion": "4.0.527", "@remotion/shapes": "4.0.527"}}')
+    ws = Workspace(tmp_path)
+    video = ws.video("demo")
+    video.folder.mkdir(parents=True)
+    return video
+
+
+@pytest.mark.parametrize(
+    ("specifier", "problem"),
+    [
+        ("remotion", None),
+        ("@remotion/shapes", None),
+        ("./Scene", None),
+        ("./scenes/Intro", None),
+        ("lodash", "not in the template"),
+        ("@remotion/lambda", "not in the template"),
+        ("https://esm.sh/react", "URL"),
+        ("//cdn.example/x.js", "URL"),
+        ("node:fs", "Node module"),
+        ("/etc/passwd", "absolute path"),
+        ("../other/index", "outside the video folder"),
+    ],
+)
+def test_import_rules(tmp_path: Path, specifier: str, problem: str | None) -> None:
+    video = _video(tmp_path)
+    allowed = video.workspace.dependencies()
+    found = imports.check_specifier(video, video.entry, specifier, allowed)
+    assert (found is None) if problem is None else (problem in found)
+
+
+def test_imports_are_found_in_every_form_and_comments_are_ignored(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    video.entry.write_text(
+        "// import x from 'lodash';\n"
+        "/* import y from 'axios'; */\n"
+        "import {AbsoluteFill} from 'remotion';\n"
+        "export const config = {durationInFrames: 1, fps: 30, width: 2, height: 2};\n"
+        "const later = () => import('left-pad');\n"
+        "export default later;\n"
+    )
+    error = imports.check(video)
+    assert error is not None and error.line == 5 and "left-pad" in error.message
+
+
+def test_css_imports_of_urls_are_refused(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    video.entry.write_text("import './style.css';\nexport const config = {};\nexport default 1;\n")
+    (video.folder / "style.css").write_text("body {}\n@import url('https://fonts.googleapis.com/css?family=Inter');\n")
+    error = imports.check(video)
+    assert error.file == "style.css" and error.line == 2 and "URL" in error.message
+
+
+def test_symlinks_are_refused(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    video.entry.write_text("export const config = {};\nexport default 1;\n")
+    (video.folder / "secret.ts").symlink_to("/etc/hostname")
+    assert "symbolic link" in imports.check(video).message
+
+
+def test_clean_strips_colours_paths_and_length(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    raw = f"\x1b[31mError\x1b[0m in {video.folder.resolve()}/index.tsx\n   at line 3 " + "x" * 1000
+    cleaned = diagnostics.clean(raw, video)
+    assert "\x1b" not in cleaned and str(tmp_path) not in cleaned and "index.tsx" in cleaned
+    assert len(cleaned) <= diagnostics.MAX_MESSAGE and cleaned.endswith("…")
+
+
+def test_webpack_noise_is_removed(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    video.entry.write_text("line1\nline2\nimport './x.css';\n")
+    resolve = {
+        "file": str(video.entry),
+        "line": 3,
+        "column": 1,
+        "message": f"Module not found: Error: Can't resolve './x.css' in '{video.folder}'\nresolve './x.css' in ...\n  using description file: ...",
+    }
+    error = diagnostics.from_bundle(video, resolve)
+    assert error.message == "Can't resolve './x.css'" and error.file == "index.tsx" and error.line == 3
+    syntax = {
+        "file": str(video.entry),
+        "message": f'Module build failed (from ./node_modules/esbuild-loader/dist/index.cjs):\nError: Transform failed with 1 error:\n{video.entry}:2:4: ERROR: Expected ";" but found "x"',
+    }
+    error = diagnostics.from_bundle(video, syntax)
+    assert (error.file, error.line, error.column) == ("index.tsx", 2, 5)
+    assert error.message == 'syntax error: Expected ";" but found "x"'
+    assert error.excerpt.splitlines()[1].startswith(">")
+
+
+def test_runtime_timeouts_name_the_frame(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    error = diagnostics.from_runtime(
+        "stills",
+        video,
+        {
+            "message": "waiting for the page to render the React component at frame 12 failed: timeout 9000ms exceeded",
+            "stack": [],
+        },
+    )
+    assert error.frame == 12 and "did not finish in time" in error.message
+
+
+def test_structured_error_one_line() -> None:
+    error = StructuredError("lint", "bad", "index.tsx", 3, 7, 12)
+    assert error.one_line() == "lint: index.tsx:3:7: bad (frame 12)"
+    assert StructuredError("bundle", "broken").one_line() == "bundle: broken"
+    assert set(error.to_dict()) == {"stage", "message", "file", "line", "column", "frame", "excerpt"}
+
+
+def test_settings_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "vidgen.toml").write_text('[render]\ncodec = "vp9"\nconcurrency = 2\n')
+    monkeypatch.delenv("VIDGEN_CODEC", raising=False)
+    assert settings.load(tmp_path).render.codec == "vp9"
+    monkeypatch.setenv("VIDGEN_CODEC", "prores")
+    loaded = settings.load(tmp_path)
+    assert loaded.render.codec == "prores" and loaded.render.concurrency == 2
+    assert settings.with_render(loaded, codec="gif").render.codec == "gif"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("[render]\nbogus = 1\n", "unknown setting render.bogus"),
+        ("[render]\nconcurrency = 'many'\n", "is not a int"),
+        ("[render\n", "not valid TOML"),
+        ("[render]\nframe_timeout_s = 1\n", "minimum of 7"),
+    ],
+)
+def test_bad_settings_say_what_to_fix(tmp_path: Path, text: str, fragment: str) -> None:
+    (tmp_path / "vidgen.toml").write_text(text)
+    with pytest.raises(UsageError, match=fragment):
+        settings.load(tmp_path)
+
+
+def test_verification_compares_every_property() -> None:
+    probe = media.Probe("h264", 640, 360, 30.0, 30, 1.0)
+    assert media.mismatches(probe, media.Expected("h264", 640, 360, 30, 30)) == []
+    problems = media.mismatches(probe, media.Expected("vp9", 1280, 720, 25, 60))
+    assert len(problems) == 4

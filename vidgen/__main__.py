@@ -1,0 +1,5 @@
+"""`python -m vidgen`."""
+
+from .cli import run
+
+run()
