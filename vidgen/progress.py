@@ -12,9 +12,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 class Reporter:
     """Receives the pipeline's events (kind, data) and draws them for a person."""
 
-    def __init__(self, console: Console | None = None, quiet: bool = False):
+    def __init__(self, console: Console | None = None, quiet: bool = False, label: str = ""):
         self.console = console or Console(stderr=True, highlight=False)
         self.quiet = quiet
+        self.label = label
+        self._status: Any = None
         self._progress: Progress | None = None
         self._rendered: Any = None
         self._encoded: Any = None
@@ -24,6 +26,7 @@ class Reporter:
         if self.quiet:
             return
         if kind == "stage":
+            self._stop_status()
             self._finish_bar()
             self.console.print(f"[dim]· {data['stage']}[/dim]")
         elif kind == "still":
@@ -32,6 +35,23 @@ class Reporter:
             self._update_bar(data)
         elif kind == "failed":
             self._finish_bar()
+        elif kind == "model":
+            self._finish_bar()
+            who = f" ({self.label})" if self.label else ""
+            self.console.print(f"[bold]model{who}[/bold]: {data['kind']} (turn {data['attempt']})")
+            if self.console.is_terminal:
+                self._status = self.console.status("waiting for the model…")
+                self._status.start()
+        elif kind == "model-status":
+            if data["status"] == "retry":
+                self.console.print(f"[yellow]  retrying in {data['delay_s']}s: {data['reason']}[/yellow]")
+            elif self._status is not None:
+                self._status.update(f"{data['status']}… ({data.get('chunks', 0)} chunks)")
+        elif kind == "attempt":
+            self._stop_status()
+            error = data.get("error")
+            if error is not None:
+                self.console.print(f"[red]  ✗ {error.one_line()}[/red] → sending it back to the model")
 
     def _update_bar(self, data: dict[str, Any]) -> None:
         total = data.get("frames") or 1
@@ -55,5 +75,11 @@ class Reporter:
             self._progress.stop()
             self._progress = None
 
+    def _stop_status(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
     def close(self) -> None:
+        self._stop_status()
         self._finish_bar()

@@ -35,8 +35,14 @@ max_height = 2160
 max_fps = 60
 
 [model]
+# zai, zai-coding, openai, openrouter or ollama; base_url points anywhere OpenAI-compatible.
 provider = "zai"
 model = "glm-5.2"
+base_url = ""
+# "enabled", "disabled", or "" for the model's own default.
+thinking = ""
+max_tokens = 32000
+max_repairs = 3
 """
 
 
@@ -64,6 +70,12 @@ class ModelSettings:
     provider: str = "zai"
     model: str = "glm-5.2"
     base_url: str = ""
+    thinking: str = ""  # "enabled" | "disabled" | "" (the model's default)
+    effort: str = ""
+    max_tokens: int = 32000
+    temperature: float = -1.0  # below 0: the model's default
+    max_repairs: int = 3
+    stream: bool = True
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,8 @@ _ENV = {
     ("model", "provider"): "VIDGEN_PROVIDER",
     ("model", "model"): "VIDGEN_MODEL",
     ("model", "base_url"): "VIDGEN_BASE_URL",
+    ("model", "thinking"): "VIDGEN_THINKING",
+    ("model", "effort"): "VIDGEN_EFFORT",
 }
 
 
@@ -128,6 +142,12 @@ def load(workspace_root: Path | None) -> Settings:
         limits=_section(Limits, "limits", data.get("limits", {})),
         model=_section(ModelSettings, "model", data.get("model", {})),
     )
+
+
+def with_model(settings: Settings, **changes: Any) -> Settings:
+    """Apply command-line flags to the model settings."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    return replace(settings, model=replace(settings.model, **changes))
 
 
 def with_render(settings: Settings, **changes: Any) -> Settings:

@@ -108,6 +108,43 @@ class Workspace:
             raise UsageError(f"{self.root / 'node_modules'} is missing or incomplete: run `npm ci` in {self.root}")
 
 
+_FILLER = {
+    "a",
+    "an",
+    "the",
+    "of",
+    "on",
+    "in",
+    "to",
+    "from",
+    "with",
+    "and",
+    "for",
+    "that",
+    "this",
+    "it",
+    "its",
+    "at",
+    "by",
+    "is",
+    "make",
+    "video",
+    "please",
+}
+
+
+def name_from_idea(workspace: Workspace, idea: str) -> str:
+    """A short, unique video name from the idea's first meaningful words."""
+    words = [w for w in re.findall(r"[a-z0-9]+", idea.lower()) if w not in _FILLER]
+    base = "-".join(words[:4])[:40].strip("-") or "video"
+    if not base[0].isalnum():
+        base = "video-" + base
+    name, n = base, 2
+    while (workspace.root / "src" / "videos" / name).exists():
+        name, n = f"{base}-{n}", n + 1
+    return name
+
+
 def find(start: Path | None = None, explicit: str | None = None) -> Workspace:
     """The workspace named by --workspace / VIDGEN_WORKSPACE, else the nearest one upward."""
     chosen = explicit or os.environ.get("VIDGEN_WORKSPACE")

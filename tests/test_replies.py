@@ -1,0 +1,159 @@
+"""Reading replies, guarding writes, holding the config's numbers, and keeping history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vidgen import constraints, history, replies, writer
+from vidgen.errors import UsageError
+from vidgen.settings import Limits
+from vidgen.workspace import Workspace
+
+GOOD = "Here it is.\n\n```tsx index.tsx\nexport const a = `${1}`;\n```\n\n```ts scenes/Intro.ts\nexport const b = 2;\n```\n"
+
+
+def parse(text: str, require_index: bool = True) -> list[replies.FileBlock]:
+    return replies.parse(text, "demo", require_index=require_index)
+
+
+def test_whole_files_one_block_each() -> None:
+    blocks = parse(GOOD)
+    assert [(b.path, b.language) for b in blocks] == [("index.tsx", "tsx"), ("scenes/Intro.ts", "ts")]
+    assert blocks[0].text == "export const a = `${1}`;\n"
+
+
+def test_backtick_lines_inside_a_longer_fence_do_not_close_it() -> None:
+    text = "````tsx index.tsx\nconst md = `\n```\n`;\n````\n"
+    assert parse(text)[0].text == "const md = `\n```\n`;\n"
+
+
+def test_info_string_variants_and_workspace_paths() -> None:
+    assert parse("```tsx src/videos/demo/index.tsx\nx\n```")[0].path == "index.tsx"
+    assert parse("```tsx title=index.tsx\nx\n```")[0].path == "index.tsx"
+    assert parse("```tsx\n// file: index.tsx\nx\n```")[0].text == "x\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("I would make a nice video with a map.", "no_code"),
+        ("```tsx index.tsx\nconst a = 1;\n", "unterminated"),
+        ("```tsx\nconst a = 1;\n```", "no_path"),
+        ("```tsx index.tsx\nimport React from 'react';\\nconst a = 1;\\nexport default a;\\n\n```", "json_escaped"),
+        ("```tsx index.tsx\na\n```\n```tsx index.tsx\nb\n```", "duplicate"),
+        ("```tsx Scene.tsx\na\n```", "no_index"),
+    ],
+)
+def test_bad_replies_are_classified(text: str, kind: str) -> None:
+    with pytest.raises(replies.ReplyError) as raised:
+        parse(text)
+    assert raised.value.kind == kind
+
+
+def test_shell_snippets_in_prose_are_not_files() -> None:
+    assert [b.path for b in parse("Run:\n```sh\nnpm i\n```\n" + GOOD)] == ["index.tsx", "scenes/Intro.ts"]
+
+
+def _video(tmp_path: Path):
+    (tmp_path / "package.json").write_text("{}")
+    video = Workspace(tmp_path).video("demo")
+    video.folder.mkdir(parents=True)
+    return video
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../hello/index.tsx",
+        "/etc/passwd.ts",
+        "package.json",
+        "tsconfig.json",
+        ".env",
+        "node_modules/x/index.ts",
+        "script.sh",
+        "remotion.config.ts",
+        "a/../../b.ts",
+        "C:/x.ts",
+        "~/.bashrc",
+        "package-lock.json",
+        ".eslintrc.json",
+    ],
+)
+def test_the_guard_refuses(tmp_path: Path, path: str) -> None:
+    video = _video(tmp_path)
+    with pytest.raises(replies.ReplyError) as raised:
+        writer.write(video, [replies.FileBlock("index.tsx", "tsx", "ok\n"), replies.FileBlock(path, "tsx", "x")])
+    assert raised.value.kind == "refused"
+    assert list(video.folder.iterdir()) == []  # nothing written unless every file passes
+
+
+def test_the_guard_follows_no_symlink_and_caps_size(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (video.folder / "scenes").symlink_to(outside)
+    with pytest.raises(replies.ReplyError, match="symbolic link"):
+        writer.write(video, [replies.FileBlock("scenes/A.tsx", "tsx", "x")])
+    with pytest.raises(replies.ReplyError, match="cap"):
+        writer.write(video, [replies.FileBlock("big.ts", "ts", "x" * (writer.MAX_FILE_BYTES + 1))])
+    assert list(outside.iterdir()) == []
+
+
+def test_the_guard_writes_atomically_inside_the_folder(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    written = writer.write(video, parse(GOOD))
+    assert [p.relative_to(video.folder).as_posix() for p in written] == ["index.tsx", "scenes/Intro.ts"]
+    assert not [p for p in video.folder.rglob("*") if p.name.endswith(".partial")]
+
+
+def test_constraints_hold_whatever_the_model_wrote(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    video.entry.write_text(
+        "export const config = {\n  durationInFrames: 5 * 60,\n  fps: 60,\n  width: 1920,\n  height: 1080,\n};\n"
+    )
+    wanted = constraints.build(2, 30, "640x360", None, Limits())
+    assert constraints.enforce(video.entry, wanted) is None
+    text = video.entry.read_text()
+    assert "durationInFrames: 60," in text and "fps: 30," in text and "width: 640," in text and "height: 360," in text
+    video.entry.write_text("export const config = {durationInFrames: 90, width: 1280, height: 720};\n")
+    constraints.enforce(video.entry, constraints.build(None, 24, None, "9:16", Limits()))
+    assert video.entry.read_text() == "export const config = {durationInFrames: 90, width: 720, height: 1280, fps: 24};\n"
+    video.entry.write_text("export const config = makeConfig();\n")
+    assert "object literal" in constraints.enforce(video.entry, wanted)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        ((1, 30, "641x360", None), "even"),
+        ((1, 30, "big", None), "WIDTHxHEIGHT"),
+        ((1, 0, None, None), "--fps"),
+        ((0, 30, None, None), "--seconds"),
+        ((99999, 30, None, None), "--seconds"),
+        ((1, 30, "640x360", "16:9"), "not both"),
+        ((1, 30, None, "2:1"), "--aspect"),
+    ],
+)
+def test_bad_shapes_are_usage_errors(args: tuple, fragment: str) -> None:
+    with pytest.raises(UsageError, match=fragment):
+        constraints.build(*args, Limits())
+
+
+def test_history_keeps_hand_edits_and_undoes(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    video.entry.write_text("v1\n")
+    history.record(video, "new", "first")
+    video.entry.write_text("v1 edited by hand\n")
+    kept = history.keep_hand_edits(video)
+    assert kept is not None and kept.meta["kind"] == "hand-edit"
+    assert history.keep_hand_edits(video) is None  # nothing new on disk
+    video.entry.write_text("v2\n")
+    history.record(video, "edit", "second")
+    assert "-v1 edited by hand" in history.diff(video) and "+v2" in history.diff(video)
+    undone = history.undo(video)
+    assert video.entry.read_text() == "v1 edited by hand\n" and undone.meta["kind"] == "undo"
+    assert [v.meta["kind"] for v in history.versions(video)] == ["new", "hand-edit", "edit", "undo"]
+    history.undo(video)  # undo the undo
+    assert video.entry.read_text() == "v2\n"

@@ -1,0 +1,97 @@
+"""What the user asked of a video's shape (--seconds, --fps, --size, --aspect), held in its config.
+
+Whatever the model writes, the numbers in `export const config = {...}` are set to these.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UsageError
+from .settings import Limits
+from .writer import atomic_write
+
+ASPECTS = {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (1080, 1080), "4:5": (1080, 1350), "4:3": (1280, 960)}
+_CONFIG = re.compile(r"export\s+const\s+config\s*(?::[^=]+)?=\s*\{(?P<body>[^{}]*)\}", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    seconds: float | None = None
+    fps: int | None = None
+    width: int | None = None
+    height: int | None = None
+
+    def __bool__(self) -> bool:
+        return any(v is not None for v in (self.seconds, self.fps, self.width, self.height))
+
+    def describe(self) -> str:
+        parts = []
+        if self.width is not None and self.height is not None:
+            parts.append(f"{self.width}x{self.height} pixels")
+        if self.fps is not None:
+            parts.append(f"{self.fps} fps")
+        if self.seconds is not None:
+            fps = self.fps or 30
+            parts.append(f"{self.seconds:g} seconds (durationInFrames {round(self.seconds * fps)} at {fps} fps)")
+        return ", ".join(parts)
+
+
+def build(seconds: float | None, fps: int | None, size: str | None, aspect: str | None, limits: Limits) -> Constraints:
+    """Check the flags against the limits; a UsageError says what is wrong."""
+    if size and aspect:
+        raise UsageError("give --size or --aspect, not both")
+    width = height = None
+    if size:
+        match = re.fullmatch(r"(\d+)x(\d+)", size.strip().lower())
+        if not match:
+            raise UsageError(f"--size {size!r} is not WIDTHxHEIGHT: e.g. --size 1280x720")
+        width, height = int(match[1]), int(match[2])
+        if width <= 0 or height <= 0 or width % 2 or height % 2:
+            raise UsageError(f"--size {size} must be even and positive: e.g. {width + width % 2}x{height + height % 2}")
+        if width > limits.max_width or height > limits.max_height:
+            raise UsageError(f"--size {size} is over the limit {limits.max_width}x{limits.max_height} (vidgen.toml [limits])")
+    elif aspect:
+        if aspect not in ASPECTS:
+            raise UsageError(f"--aspect {aspect!r} is not one of {', '.join(ASPECTS)}")
+        width, height = ASPECTS[aspect]
+    if fps is not None and not 1 <= fps <= limits.max_fps:
+        raise UsageError(f"--fps {fps} must be between 1 and {limits.max_fps}")
+    if seconds is not None and not 0 < seconds <= limits.max_seconds:
+        raise UsageError(f"--seconds {seconds:g} must be above 0 and at most {limits.max_seconds:g} (vidgen.toml [limits])")
+    return Constraints(seconds, fps, width, height)
+
+
+def _number(body: str, key: str) -> float | None:
+    match = re.search(rf"\b{key}\s*:\s*(\d+(?:\.\d+)?)", body)
+    return float(match[1]) if match else None
+
+
+def enforce(entry: Path, constraints: Constraints) -> str | None:
+    """Set the config's numbers in index.tsx; a message for the model if there is no literal to set."""
+    if not constraints:
+        return None
+    text = entry.read_text()
+    match = _CONFIG.search(text)
+    if not match:
+        return "index.tsx must declare `export const config = {durationInFrames, fps, width, height};` as a plain object literal"
+    body = match["body"]
+    fps = constraints.fps or _number(body, "fps") or 30
+    wanted: dict[str, float | None] = {
+        "fps": constraints.fps,
+        "width": constraints.width,
+        "height": constraints.height,
+        "durationInFrames": round(constraints.seconds * fps) if constraints.seconds is not None else None,
+    }
+    for key, value in wanted.items():
+        if value is None:
+            continue
+        pattern = re.compile(rf"(\b{key}\s*:\s*)([^,\n}}]+)")
+        if pattern.search(body):
+            body = pattern.sub(lambda m, v=value: f"{m[1]}{int(v)}", body, count=1)
+        else:
+            body = body.rstrip().rstrip(",") + f", {key}: {int(value)}" + (" " if body.endswith(" ") else "")
+    atomic_write(entry, (text[: match.start("body")] + body + text[match.end("body") :]).encode())
+    return None

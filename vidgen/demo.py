@@ -1,0 +1,68 @@
+"""`vidgen demo`: the whole loop (create, error, repair, MP4, edit) against a scripted model.
+
+The scripted model's first answer has a deliberate bug, so a newcomer sees the ladder
+catch it and the repair turn fix it, in about a minute, with no network and no key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .scripted import Scripted
+
+IDEA = "a title card that says 'Hello from vidgen' with a bar growing under it"
+EDIT = "add a subtitle under the bar: 'made by a scripted model'"
+
+_TITLE = """\
+import React from 'react';
+import {AbsoluteFill, interpolate, spring, useCurrentFrame, useVideoConfig} from 'remotion';
+import {loadFont} from '@remotion/fonts';
+import interBold from '@fontsource/inter/files/inter-latin-800-normal.woff2';
+
+loadFont({family: 'Inter', url: interBold, weight: '800'});
+
+export const config = {durationInFrames: 60, fps: 30, width: 640, height: 360};
+
+const TitleCard: React.FC = () => {
+  const frame = useCurrentFrame();
+  const {fps} = useVideoConfig();
+  const rise = spring({frame, fps, config: {damping: 200}});
+  const bar = interpolate(frame, [10, 45], [0, 320], {extrapolateLeft: 'clamp', extrapolateRight: 'clamp'});
+  return (
+    <AbsoluteFill style={{justifyContent: 'center', alignItems: 'center', background: 'linear-gradient(135deg, #0b1020, #1d2b64)'}}>
+      <div style={{fontFamily: 'Inter', fontWeight: 800, fontSize: 48, color: TITLE_COLOUR, opacity: rise, transform: `translateY(${(1 - rise) * 40}px)`}}>
+        Hello from vidgen
+      </div>
+      <div style={{height: 8, width: bar, marginTop: 16, borderRadius: 4, background: '#f7b733'}} />
+__SUBTITLE__    </AbsoluteFill>
+  );
+};
+
+export default TitleCard;
+"""
+
+_SUBTITLE = """\
+      <div style={{fontFamily: 'Inter', fontSize: 22, marginTop: 18, color: '#c9d4ff', opacity: interpolate(frame, [30, 50], [0, 1], {extrapolateLeft: 'clamp', extrapolateRight: 'clamp'})}}>
+        made by a scripted model
+      </div>
+"""
+
+BUGGY = _TITLE.replace("__SUBTITLE__", "")
+FIXED = BUGGY.replace("const TitleCard: React.FC", "const TITLE_COLOUR = 'white';\n\nconst TitleCard: React.FC")
+EDITED = FIXED.replace("__SUBTITLE__", "").replace("    </AbsoluteFill>", _SUBTITLE + "    </AbsoluteFill>", 1)
+
+
+def _reply(text: str, why: str) -> str:
+    return f"{why}\n\n```tsx index.tsx\n{text}```\n"
+
+
+def script(body: dict[str, Any]) -> Scripted:
+    """Answer like a model would: the buggy first draft, then the repair, then the edit."""
+    last = body["messages"][-1]["content"]
+    if "failed at the" in last:
+        return Scripted(
+            _reply(FIXED, "The colour constant was missing; here it is, defined."), reasoning="TITLE_COLOUR is undefined."
+        )
+    if "Change the video" in last:
+        return Scripted(_reply(EDITED, "Added the subtitle, fading in after the bar."), reasoning="Add a line below the bar.")
+    return Scripted(_reply(BUGGY, "A title card with a growing bar."), reasoning="Title, spring, bar.")

@@ -1,0 +1,129 @@
+"""Every version of a video that vidgen writes, kept in .vidgen/history/<name>/.
+
+Before vidgen writes, what is on disk is kept as a version when it differs from the last
+one, so a user's hand edits are never silently lost; `undo` and `diff` read from here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+from .workspace import Video
+
+
+@dataclass(frozen=True)
+class Version:
+    number: int
+    folder: Path
+    meta: dict[str, Any]
+
+    def files(self) -> dict[str, str]:
+        root = self.folder / "files"
+        return {p.relative_to(root).as_posix(): p.read_text(errors="replace") for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _root(video: Video) -> Path:
+    return video.workspace.state_dir / "history" / video.name
+
+
+def current_files(video: Video) -> dict[str, str]:
+    if not video.folder.is_dir():
+        return {}
+    return {
+        p.relative_to(video.folder).as_posix(): p.read_text(errors="replace")
+        for p in sorted(video.folder.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
+
+
+def versions(video: Video) -> list[Version]:
+    root = _root(video)
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in sorted(root.iterdir()):
+        meta_path = folder / "meta.json"
+        if folder.name.isdigit() and meta_path.is_file():
+            found.append(Version(int(folder.name), folder, json.loads(meta_path.read_text())))
+    return sorted(found, key=lambda v: v.number)
+
+
+def record(video: Video, kind: str, prompt: str = "", **meta: Any) -> Version:
+    """Keep what is in the video folder now as a new version."""
+    existing = versions(video)
+    number = existing[-1].number + 1 if existing else 1
+    folder = _root(video) / f"{number:04d}"
+    staging = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(video.folder, staging / "files", ignore=shutil.ignore_patterns(".*"))
+    info = {"version": number, "time": datetime.now(UTC).isoformat(timespec="seconds"), "kind": kind, "prompt": prompt, **meta}
+    (staging / "meta.json").write_text(json.dumps(info, indent=2))
+    os.replace(staging, folder)
+    return Version(number, folder, info)
+
+
+def update(version: Version, **meta: Any) -> None:
+    """Add what became known later (status, tokens) to a version."""
+    info = {**version.meta, **meta}
+    partial = version.folder / "meta.json.partial"
+    partial.write_text(json.dumps(info, indent=2))
+    os.replace(partial, version.folder / "meta.json")
+
+
+def keep_hand_edits(video: Video) -> Version | None:
+    """Before vidgen writes: keep the files on disk if they are not the last version vidgen knows."""
+    if not video.folder.is_dir() or not current_files(video):
+        return None
+    existing = versions(video)
+    if existing and existing[-1].files() == current_files(video):
+        return None
+    return record(video, "hand-edit" if existing else "original", "files as found on disk")
+
+
+def undo(video: Video) -> Version:
+    """Put back the version before the current one; the undo is itself a version."""
+    keep_hand_edits(video)
+    existing = versions(video)
+    if len(existing) < 2:
+        raise UsageError(f"{video.name} has no earlier version to go back to (see `vidgen history {video.name}`)")
+    target = existing[-2]
+    staging = video.folder.with_name(f".{video.name}.undo")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(target.folder / "files", staging)
+    backup = video.folder.with_name(f".{video.name}.before-undo")
+    shutil.rmtree(backup, ignore_errors=True)
+    os.replace(video.folder, backup)
+    os.replace(staging, video.folder)
+    shutil.rmtree(backup, ignore_errors=True)
+    return record(video, "undo", f"back to version {target.number}", status=target.meta.get("status"))
+
+
+def diff(video: Video) -> str:
+    """What changed from the previous version to the files on disk now."""
+    existing = versions(video)
+    now = current_files(video)
+    if existing and existing[-1].files() == now:
+        existing = existing[:-1]
+    if not existing:
+        raise UsageError(f"{video.name} has no earlier version to compare with (see `vidgen history {video.name}`)")
+    before = existing[-1].files()
+    label = f"version {existing[-1].number}"
+    out: list[str] = []
+    for name in sorted(set(before) | set(now)):
+        out.extend(
+            difflib.unified_diff(
+                before.get(name, "").splitlines(keepends=True),
+                now.get(name, "").splitlines(keepends=True),
+                fromfile=f"{label}/{name}",
+                tofile=f"now/{name}",
+            )
+        )
+    return "".join(out)

@@ -1,0 +1,137 @@
+"""The model loop: a request becomes files, the files a rendered video, every failure a repair.
+
+`new` and `edit` (and watch's typed instructions, and batch) call `run`; it returns plain
+data (attempts, usage, the render result) and prints nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import constraints as constraints_module
+from . import diagnostics, history, prompts, render, replies, transcript, writer
+from .errors import StructuredError
+from .model import Completion, ModelClient, Usage
+from .session import Session
+from .workspace import Video
+
+Events = Callable[[str, dict[str, Any]], None]
+
+
+def _quiet(_kind: str, _data: dict[str, Any]) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Request:
+    kind: str  # "new" | "edit"
+    video: Video
+    prompt: str
+    constraints: constraints_module.Constraints = constraints_module.Constraints()
+    max_repairs: int = 3
+    render: bool = True
+
+
+@dataclass
+class Attempt:
+    stage: str | None
+    error: StructuredError | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stage": self.stage, "error": self.error.to_dict() if self.error else None}
+
+
+@dataclass
+class LoopResult:
+    name: str
+    attempts: list[Attempt] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    model: str = ""
+    result: render.RenderResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.attempts) and self.attempts[-1].error is None
+
+    @property
+    def error(self) -> StructuredError | None:
+        return self.attempts[-1].error if self.attempts else None
+
+    def to_json(self) -> dict[str, Any]:
+        base = self.result.to_json() if self.result else render.RenderResult(self.name, "failed", error=self.error).to_json()
+        if base["error"] is None and self.error is not None:
+            base.update(status="failed", error=self.error.to_dict())
+        return {**base, "attempts": [a.to_dict() for a in self.attempts], "usage": self.usage.to_dict(), "model": self.model}
+
+
+def run(session: Session, client: ModelClient, request: Request, on_event: Events = _quiet) -> LoopResult:
+    """Ask, apply, check and render; on failure send the structured error back, within the budget."""
+    video = request.video
+    outcome = LoopResult(video.name, model=client.options.model)
+    messages = [prompts.system(session.workspace), _first_message(request)]
+    for attempt in range(request.max_repairs + 1):
+        kind = request.kind if attempt == 0 else "repair"
+        on_event("model", {"attempt": attempt + 1, "kind": kind})
+        completion = client.complete(messages, on_status=lambda k, d: on_event("model-status", {"status": k, **d}))
+        outcome.usage.add(completion.usage)
+        outcome.model = completion.model or outcome.model
+        messages.append({"role": "assistant", "content": completion.content})
+        error, format_problem, version = _apply(request, completion, kind)
+        if error is None:
+            outcome.result = _check_or_render(session, request, on_event)
+            error = outcome.result.error
+        if version is not None:
+            history.update(
+                version, status="ok" if error is None else f"failed at {error.stage}", tokens=completion.usage.to_dict()
+            )
+        transcript.append(
+            video,
+            {
+                "kind": kind,
+                "request": messages[-2] if attempt else messages[1],
+                "reply": completion.content,
+                "finish_reason": completion.finish_reason,
+                "usage": completion.usage.to_dict(),
+                "error": error.to_dict() if error else None,
+            },
+        )
+        outcome.attempts.append(Attempt(error.stage if error else None, error))
+        on_event("attempt", {"attempt": attempt + 1, "error": error})
+        if error is None:
+            return outcome
+        if attempt < request.max_repairs:
+            messages.append(prompts.repair(error, format_problem))
+    return outcome
+
+
+def _first_message(request: Request) -> dict[str, str]:
+    constraints = request.constraints.describe()
+    if request.kind == "new":
+        return prompts.create(request.video.name, request.prompt, constraints)
+    return prompts.edit(request.video.name, request.prompt, history.current_files(request.video), constraints)
+
+
+def _apply(request: Request, completion: Completion, kind: str) -> tuple[StructuredError | None, bool, history.Version | None]:
+    """Parse and write the reply: (error, whether it was a format problem, the version written)."""
+    video = request.video
+    try:
+        if completion.finish_reason == "length":
+            raise replies.ReplyError("truncated", "the reply was cut off at the token limit: send shorter, complete files")
+        blocks = replies.parse(completion.content, video.name, require_index=not video.entry.exists())
+        history.keep_hand_edits(video)
+        writer.write(video, blocks)
+    except replies.ReplyError as exc:
+        return diagnostics.make("parse", str(exc), video, file=None), exc.kind != "refused", None
+    problem = constraints_module.enforce(video.entry, request.constraints)
+    version = history.record(video, kind, request.prompt if kind != "repair" else "repair", status="written")
+    if problem:
+        return diagnostics.make("composition", problem, video, file=video.entry), False, version
+    return None, False, version
+
+
+def _check_or_render(session: Session, request: Request, on_event: Events) -> render.RenderResult:
+    if request.render:
+        return render.render(session, request.video, on_event=on_event)
+    return render.check(session, request.video, on_event)

@@ -1,0 +1,58 @@
+"""The messages sent to the model, from the jinja2 templates in prompts/.
+
+The system prompt (rules, then the workspace's API sheet) comes first and never changes
+within a workspace, so providers with context caching (z.ai) serve it from cache.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import PurePosixPath
+
+import jinja2
+
+from . import resources
+from .errors import StructuredError
+from .replies import FORMAT_REMINDER
+from .workspace import Workspace
+
+Message = dict[str, str]
+_LANGUAGE = {".tsx": "tsx", ".ts": "ts", ".json": "json", ".css": "css", ".jsx": "jsx", ".js": "js"}
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resources.prompts_dir())),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def _render(template: str, **values: object) -> str:
+    return _environment().get_template(template).render(language=language_of, **values).strip() + "\n"
+
+
+def language_of(path: str) -> str:
+    return _LANGUAGE.get(PurePosixPath(path).suffix, "text")
+
+
+def system(workspace: Workspace) -> Message:
+    sheet = (workspace.root / "API.md").read_text() if (workspace.root / "API.md").exists() else ""
+    return {"role": "system", "content": _render("system.j2", api_sheet=sheet)}
+
+
+def create(name: str, idea: str, constraints: str) -> Message:
+    return {"role": "user", "content": _render("create.j2", name=name, idea=idea, constraints=constraints)}
+
+
+def edit(name: str, instruction: str, files: dict[str, str], constraints: str) -> Message:
+    return {
+        "role": "user",
+        "content": _render("edit.j2", name=name, instruction=instruction, files=files, constraints=constraints),
+    }
+
+
+def repair(error: StructuredError, format_problem: bool) -> Message:
+    return {"role": "user", "content": _render("repair.j2", error=error, reminder=FORMAT_REMINDER if format_problem else "")}
