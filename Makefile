@@ -19,9 +19,11 @@ browser: $(BIN)/vidgen
 
 setup: $(BIN)/vidgen browser
 
+# Renders the example, then runs the whole model loop against the built-in scripted model (no key needed).
 demo: setup
 	@test -f $(DEMO_WORKSPACE)/vidgen.toml || $(BIN)/vidgen init $(DEMO_WORKSPACE)
 	cd $(DEMO_WORKSPACE) && $(abspath $(BIN))/vidgen render hello
+	cd $(DEMO_WORKSPACE) && $(abspath $(BIN))/vidgen demo
 
 lint: $(BIN)/vidgen
 	$(BIN)/ruff check vidgen tests
