@@ -16,8 +16,10 @@ from .errors import UsageError
 from .settings import CONFIG_NAME, DEFAULT_TOML
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-# Copied from the template into every workspace; node_modules comes from `npm ci`.
-_NOT_COPIED = {"node_modules", "out", ".vidgen"}
+# Copied from the template into every workspace; node_modules comes from `npm ci`. The render
+# service runs from the installed package (with the workspace as its cwd), so upgrading vidgen
+# upgrades it everywhere.
+_NOT_COPIED = {"node_modules", "out", ".vidgen", "service"}
 GITIGNORE = "node_modules/\nout/\n.vidgen/bundle/\n.vidgen/stills/\n.vidgen/service.log\n"
 
 
@@ -80,7 +82,7 @@ class Workspace:
 
     @property
     def service_script(self) -> Path:
-        return self.root / "service" / "render-service.mjs"
+        return resources.template_dir() / "service" / "render-service.mjs"
 
     def video(self, name: str) -> Video:
         return Video(self, validate_name(name))
