@@ -99,3 +99,18 @@ def chromium_pids() -> set[int]:
 
 def group_members(pgid: int) -> set[int]:
     return set(service.group_members(pgid))
+
+
+def service_groups(parent: int) -> set[int]:
+    """The process groups of the render services that process `parent` started."""
+    groups = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == parent and b"render-service.mjs" in (entry / "cmdline").read_bytes():
+                groups.add(int(fields[2]))
+        except OSError:
+            continue
+    return groups

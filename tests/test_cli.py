@@ -14,7 +14,7 @@ import pytest
 
 from vidgen import workspace as workspace_module
 
-from .conftest import MOVING, component, group_members
+from .conftest import MOVING, component, group_members, service_groups
 
 VIDGEN = [sys.executable, "-m", "vidgen"]
 
@@ -105,7 +105,8 @@ def test_ctrl_c_during_render_keeps_the_previous_mp4(workspace, make_video) -> N
     while time.monotonic() < deadline and len(list(log.glob("*.jpeg"))) < 4:
         time.sleep(0.1)
     time.sleep(1.0)
-    service_pgids = _service_groups(workspace.root)
+    service_pgids = service_groups(process.pid)
+    assert service_pgids
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
@@ -114,21 +115,6 @@ def test_ctrl_c_during_render_keeps_the_previous_mp4(workspace, make_video) -> N
     assert not [p for p in workspace.out_dir.iterdir() if ".partial" in p.name]
     for pgid in service_pgids:
         assert group_members(pgid) == set()
-
-
-def _service_groups(root: Path) -> set[int]:
-    groups = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmd = (entry / "cmdline").read_bytes()
-            cwd = os.readlink(entry / "cwd")
-        except OSError:
-            continue
-        if b"render-service.mjs" in cmd and cwd == str(root):
-            groups.add(os.getpgid(int(entry.name)))
-    return groups
 
 
 @pytest.mark.render

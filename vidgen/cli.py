@@ -17,19 +17,14 @@ from typing import Any
 import click
 
 from . import __version__, media, state
-from . import constraints as constraints_module
-from . import demo as demo_module
 from . import doctor as doctor_module
-from . import history as history_module
-from . import loop as loop_module
 from . import render as render_module
 from . import settings as settings_module
-from . import transcript as transcript_module
+from . import watch as watch_module
 from . import workspace as workspace_module
-from .errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
+from .errors import EXIT_FAILED, EXIT_OK, VidgenError
 from .model import ModelClient, client_for
 from .progress import Reporter
-from .scripted import ScriptedModel
 from .session import Session
 
 EXIT_INTERRUPTED = 130
@@ -228,228 +223,53 @@ def doctor(ctx: click.Context) -> None:
     ctx.exit(EXIT_FAILED if blocking else EXIT_OK)
 
 
-# ---------------------------------------------------------------------------- the model loop
+@main.command()
+@click.argument("name")
+@click.option("--stills-only", is_flag=True, help="Check and show stills on each save, render no MP4.")
+@click.option(
+    "--repair",
+    type=click.Choice(["model", "all"]),
+    default=None,
+    is_flag=False,
+    flag_value="model",
+    help="Send errors to the model: in code it wrote (--repair), or in any code (--repair=all).",
+)
+@click.option("--open", "open_output", is_flag=True, help="Open the MP4 after the first good render.")
+@click.pass_context
+def watch(ctx: click.Context, name: str, stills_only: bool, repair: str | None, open_output: bool) -> None:
+    """Re-check and re-render a video on every save; type an instruction to have the model edit it."""
+    video = _workspace(ctx).existing_video(name)
+    settings = settings_module.load(video.workspace.root)
+    options = watch_module.WatchOptions(stills_only, repair, settings.model.max_repairs, open_output)
+    reporter = Reporter(stages=False)
 
-
-def _model_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options `new` and `edit` share."""
-    options = [
-        click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
-        click.option("--no-render", is_flag=True, help="Write and check the code, but render no MP4."),
-        click.option("--max-repairs", type=click.IntRange(min=0, max=20), default=None, help="Repair turns (default 3)."),
-        click.option("--aspect", type=click.Choice(sorted(constraints_module.ASPECTS)), default=None),
-        click.option("--size", default=None, help="WIDTHxHEIGHT, e.g. 1280x720."),
-        click.option("--fps", type=int, default=None),
-        click.option("--seconds", type=float, default=None),
-        click.option("--effort", default=None, help="reasoning_effort, where the model takes it."),
-        click.option("--thinking/--no-thinking", default=None, help="GLM thinking on or off (default: the model's)."),
-        click.option("--provider", default=None, help="zai, zai-coding, openai, openrouter or ollama."),
-        click.option("--base-url", default=None, help="Any OpenAI-compatible endpoint."),
-        click.option("--model", "model_name", default=None, help="Model name (default glm-5.2)."),
-    ]
-    for option in options:
-        command = option(command)
-    return command
-
-
-def _model_settings(workspace: workspace_module.Workspace, flags: dict[str, Any], base_url: str | None = None):
-    """Settings with the model flags applied, and the shape the user asked for."""
-    thinking = flags["thinking"]
-    settings = settings_module.with_model(
-        settings_module.load(workspace.root),
-        provider=flags["provider"],
-        model=flags["model_name"],
-        base_url=base_url or flags["base_url"],
-        thinking=None if thinking is None else ("enabled" if thinking else "disabled"),
-        effort=flags["effort"],
-    )
-    wanted = constraints_module.build(flags["seconds"], flags["fps"], flags["size"], flags["aspect"], settings.limits)
-    return settings, wanted
-
-
-def _run_loop(
-    session: Session,
-    client: ModelClient,
-    kind: str,
-    video: workspace_module.Video,
-    prompt: str,
-    flags: dict[str, Any],
-    wanted: constraints_module.Constraints,
-    label: str = "",
-) -> loop_module.LoopResult:
-    max_repairs = flags["max_repairs"] if flags["max_repairs"] is not None else session.settings.model.max_repairs
-    request = loop_module.Request(kind, video, prompt, wanted, max_repairs=max_repairs, render=not flags["no_render"])
-    reporter = Reporter(label=label)
-    try:
-        return loop_module.run(session, client, request, reporter)
-    finally:
+    def show(line: str) -> None:
         reporter.close()
+        reporter.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
+    def client() -> ModelClient:
+        return client_for(settings.model)
 
-def _loop_command(ctx: click.Context, kind: str, video: workspace_module.Video, prompt: str, flags: dict[str, Any]) -> None:
-    """`new` and `edit`: one session, one client, one loop, one printed outcome."""
-    settings, wanted = _model_settings(video.workspace, flags)
-    client = client_for(settings.model)
+    session = Session.open(video.workspace, settings)
+    watcher = watch_module.Watcher(session, video, options, show, reporter, client)
     try:
-        with Session.open(video.workspace, settings) as session:
-            outcome = _run_loop(session, client, kind, video, prompt, flags, wanted)
+        watcher.run()
+    except KeyboardInterrupt:
+        pass
     finally:
-        client.close()
-    _print_loop(ctx, outcome, flags["as_json"])
-
-
-def _print_loop(ctx: click.Context, outcome: loop_module.LoopResult, as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(outcome.to_json()))
-    else:
-        tries = len(outcome.attempts)
-        usage = outcome.usage
-        tokens = f"{usage.prompt_tokens} prompt ({usage.cached_tokens} cached) + {usage.completion_tokens} completion tokens"
-        if outcome.ok and outcome.result is not None:
-            _print_result(outcome.result, False)
-            _err(f"{outcome.name}: done in {tries} model turn{'s' if tries > 1 else ''}; {tokens}")
-        else:
-            error = outcome.error
-            _err(f"error: {outcome.name} failed after {tries} model turns; last error: {error.one_line() if error else '?'}")
-            if error and error.excerpt:
-                _err(error.excerpt)
-            _err(f"the files are kept: see `vidgen show {outcome.name}`, fix by hand and `vidgen render {outcome.name}`")
-    ctx.exit(EXIT_OK if outcome.ok else EXIT_FAILED)
-
-
-@main.command()
-@click.argument("idea")
-@click.option("--name", default=None, help="Video name (default: from the idea).")
-@_model_options
-@click.pass_context
-def new(ctx: click.Context, idea: str, name: str | None, **flags: Any) -> None:
-    """Make a new video from an IDEA: the model writes it, vidgen renders and repairs it."""
-    if not idea.strip():
-        raise UsageError('the idea is empty: describe the video, e.g. vidgen new "a bar chart of sales growing"')
-    workspace = _workspace(ctx)
-    workspace.require_node_modules()
-    if name is not None:
-        video = workspace.video(name)
-        if video.folder.exists():
-            raise UsageError(f"video {name!r} exists: change it with `vidgen edit {name} ...` or choose another --name")
-    else:
-        video = workspace.video(workspace_module.name_from_idea(workspace, idea))
-    _loop_command(ctx, "new", video, idea.strip(), flags)
-
-
-@main.command()
-@click.argument("name")
-@click.argument("instruction")
-@_model_options
-@click.pass_context
-def edit(ctx: click.Context, name: str, instruction: str, **flags: Any) -> None:
-    """Change a video as INSTRUCTION says, from its files as they are on disk."""
-    if not instruction.strip():
-        raise UsageError(f'the instruction is empty: say what to change, e.g. vidgen edit {name} "make the title bigger"')
-    video = _workspace(ctx).existing_video(name)
-    _loop_command(ctx, "edit", video, instruction.strip(), flags)
-
-
-@main.command()
-@click.argument("name")
-@click.pass_context
-def history(ctx: click.Context, name: str) -> None:
-    """Every version of a video vidgen kept: time, kind, prompt, status, tokens."""
-    video = _workspace(ctx).video(name)
-    versions = history_module.versions(video)
-    if not versions:
-        raise UsageError(f"no history for {name!r}: vidgen keeps versions of videos it writes (vidgen new / edit)")
-    for version in versions:
-        meta = version.meta
-        tokens = meta.get("tokens") or {}
-        spent = f"{tokens.get('prompt', 0)}+{tokens.get('completion', 0)} tokens" if tokens else ""
-        prompt = str(meta.get("prompt", "")).replace("\n", " ")
-        prompt = prompt if len(prompt) <= 60 else prompt[:59] + "…"
-        click.echo(
-            f"{version.number:>3}  {meta.get('time', '')}  {meta.get('kind', ''):<9}  {meta.get('status', '') or '':<20}  {spent:<16}  {prompt}"
-        )
-
-
-@main.command()
-@click.argument("name")
-@click.pass_context
-def undo(ctx: click.Context, name: str) -> None:
-    """Put back the previous version of a video (undo is itself a version: undo again to redo)."""
-    video = _workspace(ctx).existing_video(name)
-    version = history_module.undo(video)
-    _err(f"{name}: {version.meta['prompt']} (now version {version.number}); `vidgen render {name}` to see it")
-
-
-@main.command()
-@click.argument("name")
-@click.pass_context
-def diff(ctx: click.Context, name: str) -> None:
-    """What changed since the previous version."""
-    video = _workspace(ctx).existing_video(name)
-    text = history_module.diff(video)
-    click.echo(text if text else f"{name}: no changes since the previous version")
-
-
-@main.command()
-@click.argument("name")
-@click.pass_context
-def show(ctx: click.Context, name: str) -> None:
-    """The last exchange with the model for a video, and the last error."""
-    video = _workspace(ctx).video(name)
-    entries = transcript_module.read(video)
-    if not entries:
-        raise UsageError(f"no model exchanges recorded for {name!r} (vidgen new / edit write them)")
-    last = entries[-1]
-    click.echo(f"# {last['time']}  {last['kind']}  {last.get('usage', {})}")
-    click.echo("## sent\n" + str(last["request"].get("content", "")))
-    click.echo("## reply\n" + str(last.get("reply", "")))
-    error = next((e["error"] for e in reversed(entries) if e.get("error")), None)
-    click.echo("## last error\n" + (json.dumps(error, indent=2) if error else "none"))
-
-
-@main.command()
-@click.option("--workspace-path", type=click.Path(path_type=Path), default=None, help="Where to make the demo workspace.")
-@click.pass_context
-def demo(ctx: click.Context, workspace_path: Path | None) -> None:
-    """The whole loop against a built-in scripted model: create, error, repair, MP4, edit. No key needed."""
-    try:
-        ws = _workspace(ctx)
-    except VidgenError:
-        ws = workspace_module.create(workspace_path or Path("vidgen-demo"))
-    _err("vidgen demo: using a SCRIPTED model on 127.0.0.1 (no network, no key); its first answer has a deliberate bug")
-    video = ws.video(workspace_module.name_from_idea(ws, "demo title card"))
-    flags = {
-        "provider": "ollama",
-        "model_name": "scripted-demo",
-        "base_url": None,
-        "thinking": None,
-        "effort": None,
-        "seconds": None,
-        "fps": None,
-        "size": None,
-        "aspect": None,
-        "max_repairs": 2,
-        "no_render": False,
-    }
-    with ScriptedModel(demo_module.script) as scripted:
-        settings, wanted = _model_settings(ws, flags, base_url=scripted.base_url)
-        client = client_for(settings.model)
-        with Session.open(ws, settings) as session:
-            _err(f"\n[scripted model] vidgen new {demo_module.IDEA!r}")
-            created = _run_loop(session, client, "new", video, demo_module.IDEA, flags, wanted, label="scripted model")
-            if not created.ok:
-                _print_loop(ctx, created, False)
-            caught = [a.error.one_line() for a in created.attempts if a.error]
-            _err(f"create: {len(created.attempts)} model turns; the ladder caught: {'; '.join(caught) or 'nothing'}")
-            _err(f"\n[scripted model] vidgen edit {video.name} {demo_module.EDIT!r}")
-            edited = _run_loop(session, client, "edit", video, demo_module.EDIT, flags, wanted, label="scripted model")
-        client.close()
-    _print_loop(ctx, edited, False)
+        watcher.stop.set()
+        reporter.close()
+        session.close()
+    _err(f"watch stopped; last good render: {watcher.last_good or 'none this session'}")
+    ctx.exit(EXIT_OK)
 
 
 def run() -> None:
     main(prog_name="vidgen")
 
+
+# The model commands live in their own module; importing it registers them on `main`.
+from . import cli_model  # noqa: E402,F401
 
 if __name__ == "__main__":
     run()

@@ -82,7 +82,7 @@ def run(session: Session, video: Video, on_event: Events = quiet, stills: bool =
         if stills:
             stages.append(("stills", lambda: _stills(session, video, result, on_event)))
         _run_stages(session, video, stages, result, on_event)
-    except BaseException:
+    except KeyboardInterrupt:
         session.service.kill()  # Ctrl-C: abandon what runs ahead with the service
         raise
     finally:

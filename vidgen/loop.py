@@ -26,12 +26,13 @@ def _quiet(_kind: str, _data: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class Request:
-    kind: str  # "new" | "edit"
+    kind: str  # "new" | "edit" | "repair" (of an error found outside the loop, as in watch)
     video: Video
     prompt: str
     constraints: constraints_module.Constraints = constraints_module.Constraints()
     max_repairs: int = 3
     render: bool = True
+    error: StructuredError | None = None
 
 
 @dataclass
@@ -110,7 +111,10 @@ def _first_message(request: Request) -> dict[str, str]:
     constraints = request.constraints.describe()
     if request.kind == "new":
         return prompts.create(request.video.name, request.prompt, constraints)
-    return prompts.edit(request.video.name, request.prompt, history.current_files(request.video), constraints)
+    instruction = request.prompt
+    if request.error is not None:
+        instruction = prompts.repair(request.error, format_problem=False)["content"]
+    return prompts.edit(request.video.name, instruction, history.current_files(request.video), constraints)
 
 
 def _apply(request: Request, completion: Completion, kind: str) -> tuple[StructuredError | None, bool, history.Version | None]:

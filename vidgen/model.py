@@ -324,5 +324,6 @@ def client_for(settings: ModelSettings, throttle: Throttle | None = None) -> Mod
         max_tokens=settings.max_tokens or None,
         temperature=settings.temperature if settings.temperature >= 0 else None,
         stream=settings.stream,
+        max_retries=settings.max_retries,
     )
     return ModelClient(endpoint, options, throttle)

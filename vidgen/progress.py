@@ -12,9 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 class Reporter:
     """Receives the pipeline's events (kind, data) and draws them for a person."""
 
-    def __init__(self, console: Console | None = None, quiet: bool = False, label: str = ""):
-        self.console = console or Console(stderr=True, highlight=False)
+    def __init__(self, console: Console | None = None, quiet: bool = False, label: str = "", stages: bool = True):
+        self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
         self.quiet = quiet
+        self.stages = stages
         self.label = label
         self._status: Any = None
         self._progress: Progress | None = None
@@ -28,9 +29,11 @@ class Reporter:
         if kind == "stage":
             self._stop_status()
             self._finish_bar()
-            self.console.print(f"[dim]· {data['stage']}[/dim]")
+            if self.stages:
+                self.console.print(f"[dim]· {data['stage']}[/dim]")
         elif kind == "still":
-            self.console.print(f"[dim]  still frame {data['frame']}: {data['path']}[/dim]")
+            if self.stages:
+                self.console.print(f"[dim]  still frame {data['frame']}: {data['path']}[/dim]")
         elif kind == "progress" and data.get("stage") == "render":
             self._update_bar(data)
         elif kind == "failed":

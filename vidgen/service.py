@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from .browser import find_browser
+from .browser import find_browser, launcher
 from .errors import Cancelled, ServiceError, UsageError
 from .settings import RenderSettings
 from .workspace import Workspace
@@ -58,7 +58,7 @@ class RenderService:
         node = shutil.which("node")
         if not node:
             raise UsageError("node was not found: install Node.js 20 (e.g. `apt-get install -y nodejs`)")
-        browser = find_browser(self.settings.browser)
+        browser = launcher(self.workspace.state_dir, find_browser(self.settings.browser), self.settings.browser_flags)
         self.workspace.state_dir.mkdir(exist_ok=True)
         self._log = open(self.workspace.state_dir / "service.log", "a", encoding="utf-8")
         config = {"browser": browser, "gl": self.settings.gl or None, "logLevel": "error"}
@@ -232,6 +232,11 @@ class RenderService:
             raise
         finally:
             self._pending.pop(request_id, None)
+
+    def cancel_all(self) -> None:
+        """Cancel every request under way (stills and renders end with Cancelled)."""
+        for request_id in list(self._pending):
+            self.cancel(request_id)
 
     def cancel(self, request_id: int) -> None:
         """Cancel a running request (Remotion's cancel signal); it ends with Cancelled."""

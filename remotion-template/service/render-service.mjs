@@ -189,6 +189,13 @@ const typecheck = runCheck('typecheck');
 
 const cancellers = new Map();
 const cancelled = new Set();
+const running = new Set();
+const cancellable = (id) => {
+  const {cancelSignal, cancel} = renderer.makeCancelSignal();
+  cancellers.set(id, cancel);
+  if (cancelled.has(id)) cancel();
+  return cancelSignal;
+};
 
 // Metadata per video, valid until the next build: asking the page costs a few hundred ms.
 const compositions = new Map();
@@ -226,8 +233,7 @@ const stillPath = (outputDir, frame) => {
 
 const stills = async ({name, frames, outputDir, timeoutMs}, progress, id) => {
   const composition = await selectComposition(name, timeoutMs);
-  const {cancelSignal, cancel} = renderer.makeCancelSignal();
-  cancellers.set(id, cancel);
+  const cancelSignal = cancellable(id);
   fs.mkdirSync(outputDir, {recursive: true});
   const wanted = [...new Set(frames.filter((frame) => frame >= 0 && frame < composition.durationInFrames))];
   const written = [];
@@ -281,8 +287,7 @@ const still = async ({name, frame, output, timeoutMs}) => {
 
 const renderVideo = async ({name, output, codec, concurrency, timeoutMs, crf, x264Preset}, progress, id) => {
   const composition = await selectComposition(name, timeoutMs);
-  const {cancelSignal, cancel} = renderer.makeCancelSignal();
-  cancellers.set(id, cancel);
+  const cancelSignal = cancellable(id);
   let last = 0;
   await renderer.renderMedia({
     composition,
@@ -370,12 +375,12 @@ const operations = {
   still,
   render: renderVideo,
   cancel: async ({target}) => {
-    const cancel = cancellers.get(target);
-    if (cancel) {
-      cancelled.add(target);
-      cancel();
-    }
-    return {cancelled: Boolean(cancel)};
+    // A cancel may arrive before the request has a canceller (it is still selecting the
+    // composition): it is remembered, and the request cancels itself as soon as it can.
+    if (!running.has(target)) return {cancelled: false};
+    cancelled.add(target);
+    cancellers.get(target)?.();
+    return {cancelled: true};
   },
   shutdown: async () => {
     setImmediate(() => shutdown(0));
@@ -390,12 +395,14 @@ const handle = async (request) => {
     send({id, error: {kind: 'protocol', message: `unknown op '${op}'`, frame: null, stack: []}});
     return;
   }
+  running.add(id);
   try {
     const result = await operation(args, (event) => send({id, event: 'progress', ...event}), id);
     send({id, result});
   } catch (err) {
     send({id, error: await describeError(err, cancelled.has(id))});
   } finally {
+    running.delete(id);
     cancellers.delete(id);
     cancelled.delete(id);
   }
