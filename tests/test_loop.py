@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -20,7 +19,7 @@ from vidgen.scripted import Scripted, ScriptedModel
 from vidgen.session import Session
 
 from .conftest import MOVING, component
-from .test_cli import VIDGEN
+from .test_cli import VIDGEN, vidgen
 
 pytestmark = pytest.mark.render
 
@@ -134,25 +133,19 @@ def test_shape_flags_hold_and_edit_keeps_hand_edits(session: Session, fresh) -> 
 def test_the_budget_spent_gives_exit_1_and_the_last_error(workspace, fresh) -> None:
     fresh("loop-hopeless")
     with ScriptedModel([Scripted(reply(BROKEN)) for _ in range(3)]) as server:
-        done = subprocess.run(
-            [
-                *VIDGEN,
-                "new",
-                "a square",
-                "--name",
-                "loop-hopeless",
-                "--max-repairs",
-                "1",
-                "--json",
-                "--base-url",
-                server.base_url,
-                "--provider",
-                "ollama",
-            ],
+        done = vidgen(
+            "new",
+            "a square",
+            "--name",
+            "loop-hopeless",
+            "--max-repairs",
+            "1",
+            "--json",
+            "--base-url",
+            server.base_url,
+            "--provider",
+            "ollama",
             cwd=workspace.root,
-            capture_output=True,
-            text=True,
-            timeout=300,
         )
     assert done.returncode == 1, done.stderr
     payload = json.loads(done.stdout)
@@ -166,13 +159,17 @@ def test_401_gives_exit_3_without_retrying_and_no_key_leaks(workspace, fresh) ->
     fresh("loop-denied")
     secret = "sk-very-secret-123"
     with ScriptedModel([Scripted(status=401, error_message="invalid api key")]) as server:
-        done = subprocess.run(
-            [*VIDGEN, "new", "a square", "--name", "loop-denied", "--base-url", server.base_url, "--provider", "ollama"],
+        done = vidgen(
+            "new",
+            "a square",
+            "--name",
+            "loop-denied",
+            "--base-url",
+            server.base_url,
+            "--provider",
+            "ollama",
             cwd=workspace.root,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**os.environ, "VIDGEN_API_KEY": secret},
+            env={"VIDGEN_API_KEY": secret},
         )
     assert done.returncode == 3 and len(server.requests) == 1
     assert server.requests[0]["headers"]["Authorization"] == f"Bearer {secret}"
@@ -184,10 +181,8 @@ def test_401_gives_exit_3_without_retrying_and_no_key_leaks(workspace, fresh) ->
 
 
 def test_bad_input_to_new_and_edit(workspace, monkeypatch: pytest.MonkeyPatch) -> None:
-    env = {**os.environ, "ZAI_API_KEY": "", "VIDGEN_API_KEY": ""}
-
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*VIDGEN, *args], cwd=workspace.root, capture_output=True, text=True, timeout=60, env=env)
+        return vidgen(*args, cwd=workspace.root, timeout=60, env={"ZAI_API_KEY": "", "VIDGEN_API_KEY": ""})
 
     done = run("new", "a square")
     assert done.returncode == 2 and "ZAI_API_KEY" in done.stderr and "vidgen demo" in done.stderr
@@ -240,17 +235,9 @@ def test_the_glm_guide_flow_map_then_one_more_stop(workspace, fresh) -> None:
     script = [Scripted(reply(two_stops)), Scripted(reply(three_stops))]
     with ScriptedModel(script) as server:
         common = ["--base-url", server.base_url, "--provider", "ollama", "--json"]
-        created = subprocess.run(
-            [*VIDGEN, "new", idea, "--name", "la-to-ny", *common], cwd=workspace.root, capture_output=True, text=True, timeout=300
-        )
+        created = vidgen("new", idea, "--name", "la-to-ny", *common, cwd=workspace.root)
         assert created.returncode == 0, created.stderr
-        edited = subprocess.run(
-            [*VIDGEN, "edit", "la-to-ny", "add one more stop to the journey: Paris", *common],
-            cwd=workspace.root,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        edited = vidgen("edit", "la-to-ny", "add one more stop to the journey: Paris", *common, cwd=workspace.root)
     assert edited.returncode == 0, edited.stderr
     result = json.loads(edited.stdout)
     assert result["status"] == "rendered" and Path(result["output"]).exists()
@@ -259,7 +246,7 @@ def test_the_glm_guide_flow_map_then_one_more_stop(workspace, fresh) -> None:
         "Los Angeles" in server.requests[1]["body"]["messages"][1]["content"]
         or "LOS_ANGELES" in server.requests[1]["body"]["messages"][1]["content"]
     )
-    listed = subprocess.run([*VIDGEN, "history", "la-to-ny"], cwd=workspace.root, capture_output=True, text=True).stdout
+    listed = vidgen("history", "la-to-ny", cwd=workspace.root).stdout
     assert [line.split()[2] for line in listed.splitlines()] == ["new", "edit"]
-    shown = subprocess.run([*VIDGEN, "show", "la-to-ny"], cwd=workspace.root, capture_output=True, text=True).stdout
+    shown = vidgen("show", "la-to-ny", cwd=workspace.root).stdout
     assert "Paris" in shown and "## last error" in shown

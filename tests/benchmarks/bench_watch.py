@@ -10,20 +10,16 @@ timed. Prints medians and the ratio, with the targets: first still <= 1.5 s, MP4
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_render import NAME, REFERENCE, timed  # noqa: E402
-
-from vidgen import workspace  # noqa: E402
+from bench_render import NAME, REFERENCE, prepare, timed  # noqa: E402
 
 
 def wait_until(condition, timeout: float = 120) -> float:
@@ -47,15 +43,7 @@ def first_still_after(stills: Path, moment: float) -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workspace", type=Path)
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-    root = args.workspace or Path(tempfile.mkdtemp(prefix="vidgen-bench-")) / "ws"
-    ws = workspace.Workspace(root.resolve()) if args.workspace else workspace.create(root, log=lambda _l: None)
-    video = ws.video(NAME)
-    video.folder.mkdir(parents=True, exist_ok=True)
-    video.entry.write_text(REFERENCE)
+    args, ws, video = prepare(__doc__ or "")
     output = ws.out_dir / f"{NAME}.mp4"
     stills = ws.state_dir / "stills" / NAME
     npx = ["npx", "remotion", "render", NAME, "out/bench-cli.mp4", "--log=error"]
