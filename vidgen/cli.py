@@ -269,7 +269,7 @@ def run() -> None:
 
 
 # The model commands live in their own module; importing it registers them on `main`.
-from . import cli_model  # noqa: E402,F401
+from . import cli_batch, cli_model  # noqa: E402,F401
 
 if __name__ == "__main__":
     run()

@@ -193,16 +193,17 @@ def _stills(session: Session, video: Video, result: CheckResult, on_event: Event
             on_event("still", {"frame": event["frame"], "path": event["path"]})
 
     try:
-        session.service.request(
-            "stills",
-            timeout_s=settings.render_timeout_s,
-            idle_s=settings.frame_timeout_s + 15,
-            on_progress=progress,
-            name=video.name,
-            frames=frames,
-            outputDir=str(folder),
-            timeoutMs=int(settings.frame_timeout_s * 1000),
-        )
+        with session.render_turn():
+            session.service.request(
+                "stills",
+                timeout_s=settings.render_timeout_s,
+                idle_s=settings.frame_timeout_s + 15,
+                on_progress=progress,
+                name=video.name,
+                frames=frames,
+                outputDir=str(folder),
+                timeoutMs=int(settings.frame_timeout_s * 1000),
+            )
     except ServiceReplyError as exc:
         return runtime_failure("stills", video, session, exc.error)
     return None

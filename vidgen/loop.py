@@ -6,6 +6,7 @@ data (attempts, usage, the render result) and prints nothing.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,8 @@ class LoopResult:
     usage: Usage = field(default_factory=Usage)
     model: str = ""
     result: render.RenderResult | None = None
+    model_s: float = 0.0  # time waiting for the model
+    render_s: float = 0.0  # time in the ladder and the render, not counting waits for the render slot
 
     @property
     def ok(self) -> bool:
@@ -75,13 +78,18 @@ def run(session: Session, client: ModelClient, request: Request, on_event: Event
     for attempt in range(request.max_repairs + 1):
         kind = request.kind if attempt == 0 else "repair"
         on_event("model", {"attempt": attempt + 1, "kind": kind})
+        asked = time.monotonic()
         completion = client.complete(messages, on_status=lambda k, d: on_event("model-status", {"status": k, **d}))
+        outcome.model_s += time.monotonic() - asked
         outcome.usage.add(completion.usage)
         outcome.model = completion.model or outcome.model
         messages.append({"role": "assistant", "content": completion.content})
         error, format_problem, version = _apply(request, completion, kind)
         if error is None:
+            started = time.monotonic()
+            session.take_waited()
             outcome.result = _check_or_render(session, request, on_event)
+            outcome.render_s += time.monotonic() - started - session.take_waited()
             error = outcome.result.error
         if version is not None:
             history.update(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,6 +119,24 @@ def _partial_path(target: Path) -> Path:
     return target.with_name(f".{target.stem}.partial-{os.getpid()}{target.suffix}")
 
 
+def remove_stale_partials(folder: Path) -> None:
+    """Temporary renders left by a vidgen that was killed outright (its process is gone)."""
+    for path in folder.glob(".*.partial-*"):
+        match = re.search(r"\.partial-(\d+)", path.name)
+        if match and not _alive(int(match[1])):
+            path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _render_video(
     session: Session,
     video: Video,
@@ -129,21 +148,23 @@ def _render_video(
 ) -> StructuredError | None:
     settings = session.settings.render
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_partials(target.parent)
     partial = _partial_path(target)
     try:
         try:
-            session.service.request(
-                "render",
-                timeout_s=settings.render_timeout_s,
-                idle_s=settings.frame_timeout_s + 15,
-                on_progress=lambda event: on_event("progress", event),
-                on_start=on_request,
-                name=video.name,
-                output=str(partial),
-                codec=codec,
-                concurrency=settings.concurrency or None,
-                timeoutMs=int(settings.frame_timeout_s * 1000),
-            )
+            with session.render_turn():
+                session.service.request(
+                    "render",
+                    timeout_s=settings.render_timeout_s,
+                    idle_s=settings.frame_timeout_s + 15,
+                    on_progress=lambda event: on_event("progress", event),
+                    on_start=on_request,
+                    name=video.name,
+                    output=str(partial),
+                    codec=codec,
+                    concurrency=settings.concurrency or None,
+                    timeoutMs=int(settings.frame_timeout_s * 1000),
+                )
         except ServiceReplyError as exc:
             if diagnostics.is_disk_full(str(exc.error.get("message", ""))):
                 return _disk_full(video, target)

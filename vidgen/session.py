@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from .service import RenderService
 from .settings import Settings
@@ -14,11 +18,28 @@ class Session:
     workspace: Workspace
     settings: Settings
     service: RenderService
+    # Frames are rendered one job at a time: two renders on a small machine only slow each other.
+    render_slot: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(1))
+    _waited: threading.local = field(default_factory=threading.local)
 
     @classmethod
     def open(cls, workspace: Workspace, settings: Settings) -> Session:
         workspace.require_node_modules()
         return cls(workspace, settings, RenderService(workspace, settings.render))
+
+    @contextmanager
+    def render_turn(self) -> Iterator[None]:
+        """Hold the render slot; the time spent waiting for it is kept for this thread."""
+        started = time.monotonic()
+        with self.render_slot:
+            self._waited.seconds = getattr(self._waited, "seconds", 0.0) + time.monotonic() - started
+            yield
+
+    def take_waited(self) -> float:
+        """Seconds this thread waited for the render slot since the last call."""
+        waited = getattr(self._waited, "seconds", 0.0)
+        self._waited.seconds = 0.0
+        return waited
 
     def close(self) -> None:
         self.service.stop()

@@ -1,0 +1,124 @@
+"""Batch benchmark: do model calls overlap renders? 6 items, a scripted model taking 2 s an answer, --jobs 3.
+
+    python tests/benchmarks/bench_batch.py [--workspace PATH]
+
+Each item is the reference composition (3 s, 1280x720, 30 fps). It prints the batch's wall
+time against the sum of the items' pure render times plus one model latency, as a ratio
+(target: wall <= 1.2 x renders + 2 s, a ratio <= 1.0), and the peak memory (RSS) of the whole
+process tree: vidgen, the render service and Chromium. A pure render time is the item's
+`vidgen render` (ladder, render, verify, previews) alone in a warm service after the batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_render import REFERENCE, prepare  # noqa: E402
+
+from vidgen import render, settings  # noqa: E402
+from vidgen.manifest import path_for  # noqa: E402
+from vidgen.scripted import Scripted, ScriptedModel  # noqa: E402
+from vidgen.session import Session  # noqa: E402
+
+ITEMS = 6
+LATENCY_S = 2.0
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            pid = int(entry.name)
+            children.setdefault(int(stat[1]), []).append(pid)
+            rss[pid] = int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total / 2**20
+
+
+def main() -> None:
+    args, ws, _video = prepare(__doc__ or "")
+    prompts = ws.root / "bench-batch.txt"
+    prompts.write_text("".join(f"benchmark item {n}\n" for n in range(ITEMS)))
+    manifest = path_for(ws, prompts)
+    manifest.unlink(missing_ok=True)
+
+    def answer(body: dict) -> Scripted:
+        n = int(body["messages"][1]["content"].split("benchmark item ")[1].split()[0])
+        source = REFERENCE.replace("const HUE = 210", f"const HUE = {30 * n}")
+        return Scripted(f"```tsx index.tsx\n{source}```\n", delay_s=LATENCY_S)
+
+    peak = 0.0
+    with ScriptedModel(answer) as server:
+        started = time.monotonic()
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "vidgen",
+                "batch",
+                str(prompts),
+                "--jobs",
+                "3",
+                "--base-url",
+                server.base_url,
+                "--provider",
+                "ollama",
+            ],
+            cwd=ws.root,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, tree_rss_mb(process.pid))
+                time.sleep(0.2)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        code = process.wait()
+        wall = time.monotonic() - started
+        done.set()
+    entries = list(json.loads(manifest.read_text())["items"].values())
+    rendered = sum(1 for e in entries if e["status"] == "rendered")
+    renders = 0.0
+    with Session.open(ws, settings.load(ws.root)) as session:
+        render.render(session, ws.video("hello"))  # start the service and warm it: not counted
+        for entry in entries:
+            started = time.monotonic()
+            assert render.render(session, ws.video(entry["name"])).error is None
+            renders += time.monotonic() - started
+    bound = 1.2 * renders + LATENCY_S
+    print(f"{ITEMS} items, --jobs 3, model latency {LATENCY_S:g} s; exit {code}; {rendered} rendered")
+    print(f"wall time                       {wall:6.2f} s")
+    print(f"sum of pure render times        {renders:6.2f} s")
+    print(f"1.2 x renders + one latency     {bound:6.2f} s   ratio wall / bound {wall / bound:.2f}  (target <= 1.00)")
+    print(f"peak memory of the process tree {peak:6.0f} MB")
+    for name in list(ws.root.joinpath("src", "videos").glob("benchmark-item-*")):
+        subprocess.run(["rm", "-rf", str(name)], check=False)
+
+
+if __name__ == "__main__":
+    main()

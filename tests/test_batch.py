@@ -1,0 +1,251 @@
+"""`vidgen batch`: reading prompt files, and whole batches against a scripted model on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from vidgen import batchfile
+from vidgen.errors import UsageError
+from vidgen.manifest import Manifest
+from vidgen.scripted import Scripted, ScriptedModel
+from vidgen.settings import Limits
+from vidgen.workspace import Workspace
+
+from .conftest import MOVING, component
+from .test_cli import VIDGEN, vidgen
+
+GOOD = f"Done.\n\n```tsx index.tsx\n{component(MOVING, frames=20)}```\n"
+BROKEN = f"Done.\n\n```tsx index.tsx\n{component('return <AbsoluteFill style={{color: COLOUR}} />;', frames=20)}```\n"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_text_files_skip_comments_and_blank_lines(tmp_path: Path) -> None:
+    items, problems = batchfile.read(write(tmp_path, "a.txt", "# ideas\n\na title card\n  # more\na bar chart\n"), Limits())
+    assert [(i.line, i.prompt) for i in items] == [(3, "a title card"), (5, "a bar chart")] and problems == []
+
+
+def test_jsonl_reports_malformed_lines_by_number(tmp_path: Path) -> None:
+    text = '{"prompt": "one", "seconds": 2, "size": "640x360"}\n{not json\n{"name": "x"}\n{"prompt": "two", "fps": 0}\n{"prompt": "three", "colour": "red"}\n'
+    items, problems = batchfile.read(write(tmp_path, "a.jsonl", text), Limits())
+    assert [i.prompt for i in items] == ["one"]
+    assert items[0].shape.width == 640 and items[0].shape.seconds == 2
+    assert [p.line for p in problems] == [2, 3, 4, 5]
+    assert "JSON" in problems[0].message and "prompt" in problems[1].message and "fps" in problems[2].message
+    assert "unknown field 'colour'" in problems[3].message
+
+
+def test_yaml_and_csv(tmp_path: Path) -> None:
+    text = "items:\n  - a plain idea\n  - prompt: with a size\n    size: 641x360\n  - prompt: vertical\n    aspect: '9:16'\n    name: tall-one\n"
+    items, problems = batchfile.read(write(tmp_path, "a.yaml", text), Limits())
+    assert [(i.line, i.prompt) for i in items] == [(2, "a plain idea"), (5, "vertical")]
+    assert items[1].name == "tall-one" and items[1].shape.height == 1280
+    assert problems[0].line == 3 and "even" in problems[0].message
+    csv_text = "prompt,seconds,fps\nfirst,2,30\nsecond,abc,30\n,,\nthird,1,24,extra\n"
+    items, problems = batchfile.read(write(tmp_path, "a.csv", csv_text), Limits())
+    assert [i.prompt for i in items] == ["first"]
+    assert [(p.line, "seconds" in p.message or "cells" in p.message) for p in problems] == [(3, True), (5, True)]
+
+
+@pytest.mark.parametrize(("name", "text", "fragment"), [("a.doc", "x", "unknown extension"), ("a.txt", "\n# only\n", "no items")])
+def test_files_that_cannot_be_read(tmp_path: Path, name: str, text: str, fragment: str) -> None:
+    with pytest.raises(UsageError, match=fragment):
+        batchfile.read(write(tmp_path, name, text), Limits())
+    with pytest.raises(UsageError, match="does not exist"):
+        batchfile.read(tmp_path / "missing.txt", Limits())
+
+
+def test_same_names_become_unique(tmp_path: Path) -> None:
+    from vidgen.batch import plan
+
+    (tmp_path / "package.json").write_text("{}")
+    ws = Workspace(tmp_path)
+    (tmp_path / "src" / "videos" / "mine").mkdir(parents=True)  # the user's own video
+    items, _ = batchfile.read(
+        write(
+            tmp_path,
+            "a.jsonl",
+            '{"prompt": "a", "name": "dup"}\n{"prompt": "b", "name": "dup"}\n{"prompt": "c", "name": "mine"}\n',
+        ),
+        Limits(),
+    )
+    planned = plan(ws, items, Manifest(tmp_path / "m.json", tmp_path / "a.jsonl"), resume=False, retry_failed=False)
+    assert [name for _item, name in planned.run] == ["dup", "dup-2", "mine-2"]
+    assert len(planned.renamed) == 2
+
+
+def mixed_script() -> tuple[callable, dict]:
+    seen: dict[str, int] = {}
+
+    def script(body: dict) -> Scripted:
+        idea = body["messages"][1]["content"]
+        repairing = len(body["messages"]) > 2
+        key = next(k for k in ("good", "repairable", "hopeless", "limited", "extra") if k in idea)
+        seen[key] = seen.get(key, 0) + 1
+        if key == "hopeless":
+            return Scripted(BROKEN)
+        if key == "repairable":
+            return Scripted(GOOD if repairing else BROKEN)
+        if key == "limited" and seen[key] == 1:
+            return Scripted(status=429, error_code="1302", error_message="too many requests", retry_after="0")
+        return Scripted(GOOD)
+
+    return script, seen
+
+
+MIXED = (
+    '{"prompt": "a good square", "name": "b-good"}\n'
+    '{"prompt": "a repairable square", "name": "b-repairable"}\n'
+    '{"prompt": "a hopeless square", "name": "b-hopeless", "max_repairs": 1}\n'
+    '{"prompt": "a rate limited square", "name": "b-limited"}\n'
+)
+
+
+@pytest.mark.render
+def test_a_mixed_batch_then_resume(workspace, tmp_path: Path) -> None:
+    prompts = write(tmp_path, "mixed.jsonl", MIXED)
+    script, seen = mixed_script()
+    with ScriptedModel(script) as server:
+        done = vidgen(
+            "batch",
+            str(prompts),
+            "--jobs",
+            "3",
+            "--json",
+            "--base-url",
+            server.base_url,
+            "--provider",
+            "ollama",
+            cwd=workspace.root,
+            env={"VIDGEN_MODEL_RETRIES": "3"},
+        )
+    assert done.returncode == 1, done.stderr
+    payload = json.loads(done.stdout)
+    status = {item["name"]: item["status"] for item in payload["items"]}
+    assert status == {"b-good": "rendered", "b-repairable": "rendered", "b-hopeless": "failed", "b-limited": "rendered"}
+    assert (payload["rendered"], payload["failed"]) == (3, 1)
+    hopeless = next(i for i in payload["items"] if i["name"] == "b-hopeless")
+    assert hopeless["error"]["stage"] == "typecheck" and len(hopeless["attempts"]) == 2
+    assert seen == {"good": 1, "repairable": 2, "hopeless": 2, "limited": 2}
+    assert payload["usage"]["prompt"] == 1200 * 6
+    for item in payload["items"]:
+        if item["status"] == "rendered":
+            assert (workspace.root / item["output"]).exists()
+
+    # The report, opened from disk in a real browser.
+    report = next(workspace.state_dir.glob("batch/mixed-*.html"))
+    page = report.read_text()
+    assert page.count('class="card"') == 4 and "data:image/gif;base64," in page and "b-hopeless" in page
+    shot = tmp_path / "report.png"
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(
+            [
+                "chromium",
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                f"--user-data-dir={profile}",
+                f"--screenshot={shot}",
+                "--window-size=1280,900",
+                report.as_uri(),
+            ],
+            capture_output=True,
+            timeout=60,
+        )
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+    # Resume: the rendered items ask the model nothing; only the failed one runs again.
+    script, seen = mixed_script()
+    with ScriptedModel(script) as server:
+        again = vidgen(
+            "batch", str(prompts), "--resume", "--json", "--base-url", server.base_url, "--provider", "ollama", cwd=workspace.root
+        )
+    assert again.returncode == 1
+    assert seen == {"hopeless": 2}
+    refused = vidgen("batch", str(prompts), cwd=workspace.root)
+    assert refused.returncode == 2 and "--resume" in refused.stderr
+
+
+@pytest.mark.render
+def test_an_interrupted_batch_resumes_with_only_what_is_missing(workspace, tmp_path: Path) -> None:
+    prompts = write(tmp_path, "slow.txt", "a good one\na good two\na good three\n")
+
+    def slow(body: dict) -> Scripted:
+        return Scripted(GOOD, delay_s=1.0)
+
+    with ScriptedModel(slow) as server:
+        process = subprocess.Popen(
+            [*VIDGEN, "batch", str(prompts), "--jobs", "1", "--base-url", server.base_url, "--provider", "ollama"],
+            cwd=workspace.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        manifest_glob = workspace.state_dir / "batch"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            manifests = list(manifest_glob.glob("slow-*.json"))
+            if manifests and '"rendered"' in manifests[0].read_text():
+                break
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    entries = json.loads(manifests[0].read_text())["items"].values()
+    rendered = {e["prompt"] for e in entries if e["status"] == "rendered"}
+    assert 1 <= len(rendered) < 3
+    asked: list[str] = []
+
+    def counting(body: dict) -> Scripted:
+        asked.append(body["messages"][1]["content"])
+        return Scripted(GOOD)
+
+    with ScriptedModel(counting) as server:
+        done = vidgen(
+            "batch", str(prompts), "--resume", "--base-url", server.base_url, "--provider", "ollama", cwd=workspace.root
+        )
+    assert done.returncode == 0, done.stderr
+    assert len(asked) == 3 - len(rendered)
+    assert not any(prompt in message for prompt in rendered for message in asked)
+
+
+@pytest.mark.render
+def test_an_auth_error_stops_the_batch_at_once(workspace, tmp_path: Path) -> None:
+    prompts = write(tmp_path, "denied.txt", "\n".join(f"a denied idea {n}" for n in range(6)) + "\n")
+    with ScriptedModel(lambda body: Scripted(status=401, error_message="bad key")) as server:
+        done = vidgen(
+            "batch",
+            str(prompts),
+            "--jobs",
+            "2",
+            "--json",
+            "--base-url",
+            server.base_url,
+            "--provider",
+            "ollama",
+            cwd=workspace.root,
+        )
+    assert done.returncode == 3, done.stderr
+    assert len(server.requests) <= 2
+    assert "refused the API key" in done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["failed"] == 0 and payload["rendered"] == 0
+
+
+def test_strict_refuses_a_file_with_a_bad_line(workspace, tmp_path: Path) -> None:
+    prompts = write(tmp_path, "strict.jsonl", '{"prompt": "fine"}\n{"prompt": "odd", "size": "641x360"}\n')
+    done = vidgen("batch", str(prompts), "--strict", cwd=workspace.root)
+    assert done.returncode == 2 and "line 2" in done.stderr and "even" in done.stderr

@@ -1,0 +1,172 @@
+"""Reading a batch file (.txt, .jsonl, .yaml, .csv) into checked items, with line numbers.
+
+A malformed line is reported with its line number and skipped, or, with --strict, the
+whole batch is refused before anything runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import constraints
+from .errors import UsageError
+from .settings import Limits
+from .workspace import validate_name
+
+FIELDS = {"prompt", "name", "seconds", "fps", "size", "aspect", "max_repairs"}
+EXTENSIONS = (".txt", ".jsonl", ".yaml", ".yml", ".csv")
+
+
+@dataclass(frozen=True)
+class Item:
+    line: int
+    prompt: str
+    name: str | None = None
+    shape: constraints.Constraints = field(default_factory=constraints.Constraints)
+    max_repairs: int | None = None
+    raw: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def key(self) -> str:
+        """What makes two items the same work: the prompt and every parameter."""
+        return hashlib.sha256(json.dumps(dict(self.raw), sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+def read(path: Path, limits: Limits) -> tuple[list[Item], list[Problem]]:
+    """The items of a batch file and the problems found, each with its line number."""
+    if not path.exists():
+        raise UsageError(f"batch file {path} does not exist: check the path")
+    if path.suffix.lower() not in EXTENSIONS:
+        raise UsageError(f"batch file {path.name} has an unknown extension: use .txt, .jsonl, .yaml or .csv")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    raw_items, problems = _RAW[path.suffix.lower()](text)
+    items: list[Item] = []
+    for line, values in raw_items:
+        try:
+            items.append(_check(line, values, limits))
+        except ValueError as exc:
+            problems.append(Problem(line, str(exc)))
+    if not items and not problems:
+        raise UsageError(f"batch file {path} has no items: add one idea per line (or one object per line for .jsonl)")
+    return items, sorted(problems, key=lambda p: p.line)
+
+
+def _check(line: int, values: Any, limits: Limits) -> Item:
+    if isinstance(values, str):
+        values = {"prompt": values}
+    if not isinstance(values, dict):
+        raise ValueError("expected an idea or an object with a 'prompt'")
+    unknown = set(values) - FIELDS
+    if unknown:
+        raise ValueError(f"unknown field {sorted(unknown)[0]!r}: use {', '.join(sorted(FIELDS))}")
+    prompt = values.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ValueError("'prompt' is missing or empty")
+    name = values.get("name") or None
+    try:
+        if name is not None:
+            validate_name(str(name))
+        shape = constraints.build(
+            _number(values, "seconds", float),
+            _number(values, "fps", int),
+            values.get("size") or None,
+            values.get("aspect") or None,
+            limits,
+        )
+    except UsageError as exc:
+        raise ValueError(str(exc).replace("--", "")) from None
+    max_repairs = _number(values, "max_repairs", int)
+    if max_repairs is not None and not 0 <= max_repairs <= 20:
+        raise ValueError("max_repairs must be between 0 and 20")
+    raw = tuple(sorted((k, str(v)) for k, v in values.items() if v not in (None, "")))
+    return Item(line, prompt.strip(), str(name) if name else None, shape, max_repairs, raw)
+
+
+def _number(values: dict[str, Any], key: str, kind: type) -> Any:
+    value = values.get(key)
+    if value in (None, ""):
+        return None
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key} {value!r} is not a number") from None
+    if kind is int and float(value) != number:
+        raise ValueError(f"{key} {value!r} is not a whole number")
+    return number
+
+
+RawItems = tuple[list[tuple[int, Any]], list[Problem]]
+
+
+def _text(text: str) -> RawItems:
+    items = [
+        (n, line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip() and not line.lstrip().startswith("#")
+    ]
+    return items, []
+
+
+def _jsonl(text: str) -> RawItems:
+    items, problems = [], []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            items.append((n, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(n, f"not valid JSON ({exc.msg})"))
+    return items, problems
+
+
+def _yaml(text: str) -> RawItems:
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is not None and isinstance(root, yaml.MappingNode):
+            root = next((v for k, v in root.value if k.value == "items"), None)
+        if root is None:
+            return [], []
+        if not isinstance(root, yaml.SequenceNode):
+            return [], [Problem(root.start_mark.line + 1, "expected a list of items (or 'items:' with a list)")]
+        items = [(node.start_mark.line + 1, loader.construct_object(node, deep=True)) for node in root.value]
+        return items, []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return [], [Problem(mark.line + 1 if mark else 1, f"not valid YAML ({getattr(exc, 'problem', exc)})")]
+    finally:
+        loader.dispose()
+
+
+def _csv(text: str) -> RawItems:
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "prompt" not in [f.strip() for f in reader.fieldnames]:
+        return [], [Problem(1, "the header row needs a 'prompt' column")]
+    items, problems = [], []
+    for row in reader:
+        if None in row:
+            problems.append(Problem(reader.line_num, "more cells than the header has columns"))
+            continue
+        values = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        if not any(values.values()):
+            continue
+        items.append((reader.line_num, values))
+    return items, problems
+
+
+_RAW = {".txt": _text, ".jsonl": _jsonl, ".yaml": _yaml, ".yml": _yaml, ".csv": _csv}

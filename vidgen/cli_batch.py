@@ -1,0 +1,162 @@
+"""`vidgen batch`: many videos from a prompt file (registered on `vidgen`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, wait
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from . import batchfile, report
+from . import settings as settings_module
+from .batch import BatchRun, Outcome, plan, totals
+from .cli import _err, _workspace, main
+from .errors import EXIT_FAILED, EXIT_OK, UsageError
+from .manifest import Manifest, path_for
+from .model import ModelError, client_for
+from .progress import Reporter
+from .session import Session
+
+EXIT_INTERRUPTED = 130
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--jobs", type=click.IntRange(1, 16), default=3, show_default=True, help="Items whose model calls run at once.")
+@click.option("--max-repairs", type=click.IntRange(0, 20), default=None, help="Repair turns per item (default 3).")
+@click.option("--resume", is_flag=True, help="Skip items already rendered from the same prompt; run the rest.")
+@click.option("--retry-failed", is_flag=True, help="Run the items that failed last time again.")
+@click.option("--strict", is_flag=True, help="Refuse the whole file if any line is malformed.")
+@click.option("--report", "report_path", type=click.Path(path_type=Path), default=None, help="Where to write the HTML report.")
+@click.option("--provider", default=None)
+@click.option("--model", "model_name", default=None)
+@click.option("--base-url", default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def batch(
+    ctx: click.Context,
+    file: Path,
+    jobs: int,
+    max_repairs: int | None,
+    resume: bool,
+    retry_failed: bool,
+    strict: bool,
+    report_path: Path | None,
+    provider: str | None,
+    model_name: str | None,
+    base_url: str | None,
+    as_json: bool,
+) -> None:
+    """Make one video per item of FILE (.txt, .jsonl, .yaml or .csv), resumable, with an HTML report."""
+    ws = _workspace(ctx)
+    ws.require_node_modules()
+    settings = settings_module.with_model(settings_module.load(ws.root), provider=provider, model=model_name, base_url=base_url)
+    items, problems = batchfile.read(file, settings.limits)
+    if problems and strict:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise UsageError(f"{file.name} {problems[0]}{more}: fix it, or drop --strict to skip malformed lines")
+    for problem in problems:
+        _err(f"skipped {file.name} {problem}")
+    if not items:
+        raise UsageError(f"{file.name} has no valid items: fix the lines above")
+    manifest = Manifest(path_for(ws, file), file)
+    if manifest.items and not (resume or retry_failed):
+        raise UsageError(f"{file.name} ran here before ({manifest.path}): add --resume to continue it, or --retry-failed")
+    work = plan(ws, items, manifest, resume=resume, retry_failed=retry_failed)
+    for message in work.renamed:
+        _err(message)
+    if work.skipped:
+        _err(f"{len(work.skipped)} item(s) already done: skipped")
+    client = client_for(settings.model)
+    default_repairs = max_repairs if max_repairs is not None else settings.model.max_repairs
+    started = time.monotonic()
+    reporter = Reporter()
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=reporter.console,
+        transient=False,
+    )
+    counts = {"done": 0, "failed": 0, "running": 0}
+    task = progress.add_task("", total=len(work.run))
+
+    def describe() -> str:
+        return f"rendered {counts['done']} · failed {counts['failed']} · running {counts['running']}"
+
+    def announce(kind: str, data: dict[str, Any]) -> None:
+        if kind == "start":
+            counts["running"] += 1
+        elif kind == "done":
+            counts["running"] -= 1
+            counts["done" if data["ok"] else "failed"] += 1
+            mark = "✓" if data["ok"] else f"✗ {data['error'].one_line() if data['error'] else ''}"
+            progress.console.print(f"{data['name']}: {mark}", markup=False, highlight=False, soft_wrap=True)
+            progress.advance(task)
+        progress.update(task, description=describe())
+
+    outcomes: list[Outcome] = []
+    with Session.open(ws, settings) as session:
+        run = BatchRun(session, client, manifest, jobs, default_repairs, announce)
+        progress.start()
+        futures = run.start(work.run)
+        pending = set(futures)
+        interrupted = False
+        while pending:
+            try:
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                outcomes.extend(f.result() for f in done)
+            except KeyboardInterrupt:
+                if interrupted:  # the second Ctrl-C: stop now
+                    progress.stop()
+                    session.service.kill()
+                    for key, entry in manifest.items.items():
+                        if entry.get("status") == "running":
+                            manifest.update(key, status="interrupted")
+                    _err("stopped at once; `vidgen batch --resume` continues")
+                    os._exit(EXIT_INTERRUPTED)
+                interrupted = True
+                run.stop.set()
+                progress.console.print("stopping after the items under way (Ctrl-C again to stop now)")
+        progress.stop()
+        run.shutdown()
+    client.close()
+
+    keys = [item.key for item in items if manifest.get(item.key)]
+    entries = [manifest.get(key) or {} for key in keys]
+    usage = totals(entries)
+    target = report_path or manifest.path.with_suffix(".html")
+    report.write(target, file.name, ws.root, entries, usage.to_dict(), time.monotonic() - started)
+    rendered = sum(1 for e in entries if e.get("status") == "rendered")
+    failed = sum(1 for e in entries if e.get("status") == "failed")
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "items": [
+                        {k: e.get(k) for k in ("name", "prompt", "status", "output", "error", "attempts", "usage")}
+                        for e in entries
+                    ],
+                    "rendered": rendered,
+                    "failed": failed,
+                    "usage": usage.to_dict(),
+                }
+            )
+        )
+    else:
+        click.echo(str(target.resolve()))
+    _err(f"{rendered} rendered, {failed} failed, {len(entries) - rendered - failed} not run; report {target}")
+    if run.fatal is not None:
+        _err(f"error: the batch stopped: {run.fatal}; fix it, then `vidgen batch {file} --resume`")
+        ctx.exit(run.fatal.exit_code if isinstance(run.fatal, ModelError) else EXIT_FAILED)
+    if interrupted:
+        _err(f"interrupted; `vidgen batch {file} --resume` runs the rest")
+        ctx.exit(EXIT_INTERRUPTED)
+    ctx.exit(EXIT_OK if rendered == len(entries) else EXIT_FAILED)

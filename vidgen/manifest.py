@@ -1,0 +1,65 @@
+"""A batch's manifest in .vidgen/batch/: one entry per item, written atomically after each change.
+
+A crash, a Ctrl-C or a full disk leaves the last complete manifest in place, so
+`vidgen batch --resume` knows what rendered and what is left.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import VidgenError
+from .workspace import Workspace
+
+
+class DiskFull(VidgenError):
+    """No space left to write the manifest or a render: the batch stops and can be resumed."""
+
+
+def path_for(workspace: Workspace, batch_file: Path) -> Path:
+    digest = hashlib.sha256(str(batch_file.resolve()).encode()).hexdigest()[:8]
+    return workspace.state_dir / "batch" / f"{batch_file.stem}-{digest}.json"
+
+
+class Manifest:
+    def __init__(self, path: Path, batch_file: Path):
+        self.path = path
+        self._lock = threading.Lock()
+        self.data: dict[str, Any] = {"file": str(batch_file.resolve()), "items": {}}
+        if path.exists():
+            try:
+                self.data = json.loads(path.read_text())
+            except json.JSONDecodeError:
+                pass  # a manifest vidgen did not write whole is never left by vidgen: start afresh
+
+    @property
+    def items(self) -> dict[str, dict[str, Any]]:
+        return self.data.setdefault("items", {})
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self.items.get(key)
+
+    def update(self, key: str, **fields: Any) -> None:
+        with self._lock:
+            self.items[key] = {**self.items.get(key, {}), **fields}
+            self._save()
+
+    def _save(self) -> None:
+        self.data["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
+        partial = self.path.with_suffix(".json.partial")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(json.dumps(self.data, indent=2))
+            os.replace(partial, self.path)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            if exc.errno == errno.ENOSPC:
+                raise DiskFull(f"the disk is full; the manifest {self.path} still holds the last complete state") from None
+            raise
