@@ -35,6 +35,8 @@ test: setup lint
 
 bench: setup
 	$(BIN)/python tests/benchmarks/bench_render.py
+	$(BIN)/python tests/benchmarks/bench_watch.py
+	$(BIN)/python tests/benchmarks/bench_batch.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_WORKSPACE) .pytest_cache .mypy_cache .ruff_cache

@@ -249,3 +249,28 @@ def test_strict_refuses_a_file_with_a_bad_line(workspace, tmp_path: Path) -> Non
     prompts = write(tmp_path, "strict.jsonl", '{"prompt": "fine"}\n{"prompt": "odd", "size": "641x360"}\n')
     done = vidgen("batch", str(prompts), "--strict", cwd=workspace.root)
     assert done.returncode == 2 and "line 2" in done.stderr and "even" in done.stderr
+
+
+@pytest.mark.render
+def test_a_full_disk_stops_the_batch_and_resume_continues(workspace, tmp_path: Path) -> None:
+    out = workspace.out_dir  # a tiny disk mounted over it; what was there shows again afterwards
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40k", "tmpfs", str(out)], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        prompts = write(tmp_path, "full.txt", "a full one\na full two\na full three\n")
+        with ScriptedModel(lambda body: Scripted(GOOD)) as server:
+            common = ["--jobs", "1", "--base-url", server.base_url, "--provider", "ollama"]
+            done = vidgen("batch", str(prompts), *common, cwd=workspace.root)
+            assert done.returncode == 1, done.stderr
+            assert "disk is full" in done.stderr and "--resume" in done.stderr and "Traceback" not in done.stderr
+            manifest = next(workspace.state_dir.glob("batch/full-*.json"))
+            statuses = [e["status"] for e in json.loads(manifest.read_text())["items"].values()]
+            assert statuses[0] == "rendered" and "rendered" not in statuses[1:]
+            assert not [p for p in out.iterdir() if ".partial" in p.name]
+            asked = len(server.requests)
+            subprocess.run(["mount", "-o", "remount,size=20m", str(out)], check=True)
+            again = vidgen("batch", str(prompts), "--resume", *common, cwd=workspace.root)
+        assert again.returncode == 0, again.stderr
+        assert len(server.requests) - asked == 2
+    finally:
+        subprocess.run(["umount", str(out)], check=False)

@@ -149,3 +149,39 @@ def test_doctor_without_a_browser(workspace) -> None:
     done = vidgen("doctor", cwd=workspace.root, env={"VIDGEN_BROWSER": "/nonexistent/chrome"})
     assert done.returncode == 1
     assert "FAIL browser" in done.stdout and "apt-get install -y chromium" in done.stdout
+
+
+def _listening(port: int) -> set[str]:
+    """The addresses listening on `port`, read from /proc/net/tcp and tcp6."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                found.add(address)
+    return found
+
+
+@pytest.mark.render
+def test_studio_listens_on_loopback_only(workspace) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [*VIDGEN, "studio", "--port", str(port)],
+        cwd=workspace.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not _listening(port):
+            time.sleep(0.3)
+        assert _listening(port) == {"0100007F"}  # 127.0.0.1, and nothing else
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)

@@ -123,3 +123,14 @@ def test_endless_loop_times_out_restarts_the_service_and_names_the_frame(session
     video = make_video("ladder-after-loop", {"index.tsx": component(MOVING)})
     assert check(session, video).error is None
     assert session.service.pid != old_pid
+
+
+def test_a_delay_render_never_cleared_is_named(session: Session, make_video) -> None:
+    body = "const [handle] = React.useState(() => delayRender('loading the route'));\nvoid handle;\n" + MOVING
+    source = component(body).replace("import {AbsoluteFill,", "import {delayRender, AbsoluteFill,")
+    error = check(session, make_video("ladder-delay", {"index.tsx": source})).error
+    assert error.stage == "stills"
+    assert "delayRender" in error.message and "loading the route" in error.message
+    assert error.frame == 0
+    video = make_video("ladder-after-delay", {"index.tsx": component(MOVING)})
+    assert check(session, video).error is None

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from . import __version__, media, state
+from . import __version__, media, resources, state
 from . import doctor as doctor_module
 from . import render as render_module
 from . import settings as settings_module
@@ -161,11 +161,13 @@ def studio(ctx: click.Context, port: int) -> None:
     if not npx:
         raise VidgenError("npx was not found: install Node.js 20 with npm")
     _err(f"Remotion Studio on http://127.0.0.1:{port} (Ctrl-C to stop)")
-    code = subprocess.call(
-        [npx, "remotion", "studio", "--port", str(port), "--no-open", "--ipv4"],
-        cwd=ws.root,
-        env={**os.environ, "HOST": "127.0.0.1"},
-    )
+    loopback = resources.template_dir() / "service" / "bind-loopback.cjs"
+    options = f"{os.environ.get('NODE_OPTIONS', '')} --require {json.dumps(str(loopback))}".strip()
+    env = {**os.environ, "NODE_OPTIONS": options, "BROWSER": "none"}
+    try:
+        code = subprocess.call([npx, "remotion", "studio", "--port", str(port), "--no-open"], cwd=ws.root, env=env)
+    except KeyboardInterrupt:
+        code = EXIT_OK
     ctx.exit(code)
 
 

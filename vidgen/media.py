@@ -122,13 +122,8 @@ def blank_or_frozen(path: Path, duration_s: float, fps: float, frames: int) -> s
 def write_poster(video_path: Path, poster: Path, at_s: float) -> None:
     """One PNG frame from the video, written atomically."""
     partial = poster.with_name(f".{poster.name}.partial.png")
-    (
-        ffmpeg.input(str(video_path), ss=max(at_s, 0))
-        .output(str(partial), vframes=1)
-        .overwrite_output()
-        .run(cmd=ffmpeg_path(), quiet=True)
-    )
-    os.replace(partial, poster)
+    stream = ffmpeg.input(str(video_path), ss=max(at_s, 0)).output(str(partial), vframes=1).overwrite_output()
+    _run_to(stream, partial, poster)
 
 
 def write_preview_gif(video_path: Path, gif: Path, *, seconds: float = 4.0, width: int = 320, fps: int = 10) -> None:
@@ -137,10 +132,14 @@ def write_preview_gif(video_path: Path, gif: Path, *, seconds: float = 4.0, widt
     source = ffmpeg.input(str(video_path), t=seconds).filter("fps", fps=fps).filter("scale", width, -1, flags="lanczos")
     split = source.split()
     palette = split[0].filter("palettegen", stats_mode="diff")
-    (
-        ffmpeg.filter([split[1], palette], "paletteuse", dither="bayer")
-        .output(str(partial), loop=0)
-        .overwrite_output()
-        .run(cmd=ffmpeg_path(), quiet=True)
-    )
-    os.replace(partial, gif)
+    stream = ffmpeg.filter([split[1], palette], "paletteuse", dither="bayer").output(str(partial), loop=0).overwrite_output()
+    _run_to(stream, partial, gif)
+
+
+def _run_to(stream: ffmpeg.nodes.OutputStream, partial: Path, final: Path) -> None:
+    """Run ffmpeg into `partial`, then rename it to `final`; on any failure leave nothing behind."""
+    try:
+        stream.run(cmd=ffmpeg_path(), quiet=True)
+        os.replace(partial, final)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ffmpeg
+
 from . import diagnostics, ladder, media, state
 from .errors import Cancelled, ServiceError, StructuredError
 from .service import ServiceReplyError
@@ -107,7 +109,11 @@ def render(
         if result.error is None:
             result.status, result.output = "rendered", target
             if still_frame is None and previews:
-                result.poster, result.preview = _write_previews(target, checked.composition, result)
+                try:
+                    result.poster, result.preview = _write_previews(target, checked.composition, result)
+                except (ffmpeg.Error, OSError) as exc:
+                    result.status = "failed"
+                    result.error = _previews_failed(video, target, exc)
     if result.error:
         state.record(session.workspace, video.name, status="failed", stage=result.error.stage, message=result.error.message)
     else:
@@ -237,6 +243,14 @@ def _write_previews(target: Path, composition: ladder.Composition, result: Rende
         wrote_gif = preview
     result.timings["previews"] = round(time.monotonic() - started, 3)
     return poster, wrote_gif
+
+
+def _previews_failed(video: Video, target: Path, exc: Exception) -> StructuredError:
+    detail = exc.stderr.decode(errors="replace") if isinstance(exc, ffmpeg.Error) and exc.stderr else str(exc)
+    if getattr(exc, "errno", None) == errno.ENOSPC or diagnostics.is_disk_full(detail):
+        return _disk_full(video, target)
+    last = detail.strip().splitlines()[-1] if detail.strip() else type(exc).__name__
+    return diagnostics.make("render", f"{target.name} rendered, but its poster and preview could not be written: {last}", video)
 
 
 def _disk_full(video: Video, target: Path) -> StructuredError:
