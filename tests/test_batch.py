@@ -19,7 +19,7 @@ from vidgen.settings import Limits
 from vidgen.workspace import Workspace
 
 from .conftest import MOVING, component
-from .test_cli import VIDGEN, vidgen
+from .test_cli import VIDGEN, model_flags, vidgen
 
 GOOD = f"Done.\n\n```tsx index.tsx\n{component(MOVING, frames=20)}```\n"
 BROKEN = f"Done.\n\n```tsx index.tsx\n{component('return <AbsoluteFill style={{color: COLOUR}} />;', frames=20)}```\n"
@@ -123,10 +123,7 @@ def test_a_mixed_batch_then_resume(workspace, tmp_path: Path) -> None:
             "--jobs",
             "3",
             "--json",
-            "--base-url",
-            server.base_url,
-            "--provider",
-            "ollama",
+            *model_flags(server),
             cwd=workspace.root,
             env={"VIDGEN_MODEL_RETRIES": "3"},
         )
@@ -170,9 +167,7 @@ def test_a_mixed_batch_then_resume(workspace, tmp_path: Path) -> None:
     # Resume: the rendered items ask the model nothing; only the failed one runs again.
     script, seen = mixed_script()
     with ScriptedModel(script) as server:
-        again = vidgen(
-            "batch", str(prompts), "--resume", "--json", "--base-url", server.base_url, "--provider", "ollama", cwd=workspace.root
-        )
+        again = vidgen("batch", str(prompts), "--resume", "--json", *model_flags(server), cwd=workspace.root)
     assert again.returncode == 1
     assert seen == {"hopeless": 2}
     refused = vidgen("batch", str(prompts), cwd=workspace.root)
@@ -188,7 +183,7 @@ def test_an_interrupted_batch_resumes_with_only_what_is_missing(workspace, tmp_p
 
     with ScriptedModel(slow) as server:
         process = subprocess.Popen(
-            [*VIDGEN, "batch", str(prompts), "--jobs", "1", "--base-url", server.base_url, "--provider", "ollama"],
+            [*VIDGEN, "batch", str(prompts), "--jobs", "1", *model_flags(server)],
             cwd=workspace.root,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -214,9 +209,7 @@ def test_an_interrupted_batch_resumes_with_only_what_is_missing(workspace, tmp_p
         return Scripted(GOOD)
 
     with ScriptedModel(counting) as server:
-        done = vidgen(
-            "batch", str(prompts), "--resume", "--base-url", server.base_url, "--provider", "ollama", cwd=workspace.root
-        )
+        done = vidgen("batch", str(prompts), "--resume", *model_flags(server), cwd=workspace.root)
     assert done.returncode == 0, done.stderr
     assert len(asked) == 3 - len(rendered)
     assert not any(prompt in message for prompt in rendered for message in asked)
@@ -232,10 +225,7 @@ def test_an_auth_error_stops_the_batch_at_once(workspace, tmp_path: Path) -> Non
             "--jobs",
             "2",
             "--json",
-            "--base-url",
-            server.base_url,
-            "--provider",
-            "ollama",
+            *model_flags(server),
             cwd=workspace.root,
         )
     assert done.returncode == 3, done.stderr
@@ -259,7 +249,7 @@ def test_a_full_disk_stops_the_batch_and_resume_continues(workspace, tmp_path: P
     try:
         prompts = write(tmp_path, "full.txt", "a full one\na full two\na full three\n")
         with ScriptedModel(lambda body: Scripted(GOOD)) as server:
-            common = ["--jobs", "1", "--base-url", server.base_url, "--provider", "ollama"]
+            common = ["--jobs", "1", *model_flags(server)]
             done = vidgen("batch", str(prompts), *common, cwd=workspace.root)
             assert done.returncode == 1, done.stderr
             assert "disk is full" in done.stderr and "--resume" in done.stderr and "Traceback" not in done.stderr

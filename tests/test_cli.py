@@ -25,6 +25,11 @@ def vidgen(*args: str, cwd: Path, env: dict | None = None, timeout: float = 300)
     )
 
 
+def model_flags(server) -> list[str]:
+    """Point a command at a scripted model on 127.0.0.1."""
+    return ["--base-url", server.base_url, "--provider", "ollama"]
+
+
 def assert_one_line_error(done: subprocess.CompletedProcess, code: int, *fragments: str) -> None:
     assert done.returncode == code, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]

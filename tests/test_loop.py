@@ -19,7 +19,7 @@ from vidgen.scripted import Scripted, ScriptedModel
 from vidgen.session import Session
 
 from .conftest import MOVING, component
-from .test_cli import VIDGEN, vidgen
+from .test_cli import VIDGEN, model_flags, vidgen
 
 pytestmark = pytest.mark.render
 
@@ -141,10 +141,7 @@ def test_the_budget_spent_gives_exit_1_and_the_last_error(workspace, fresh) -> N
             "--max-repairs",
             "1",
             "--json",
-            "--base-url",
-            server.base_url,
-            "--provider",
-            "ollama",
+            *model_flags(server),
             cwd=workspace.root,
         )
     assert done.returncode == 1, done.stderr
@@ -164,10 +161,7 @@ def test_401_gives_exit_3_without_retrying_and_no_key_leaks(workspace, fresh) ->
             "a square",
             "--name",
             "loop-denied",
-            "--base-url",
-            server.base_url,
-            "--provider",
-            "ollama",
+            *model_flags(server),
             cwd=workspace.root,
             env={"VIDGEN_API_KEY": secret},
         )
@@ -202,7 +196,7 @@ def test_ctrl_c_during_the_model_call_writes_nothing(workspace, fresh) -> None:
     video = fresh("loop-interrupted")
     with ScriptedModel([Scripted(reply(FIXED), delay_s=30)]) as server:
         process = subprocess.Popen(
-            [*VIDGEN, "new", "a square", "--name", "loop-interrupted", "--base-url", server.base_url, "--provider", "ollama"],
+            [*VIDGEN, "new", "a square", "--name", "loop-interrupted", *model_flags(server)],
             cwd=workspace.root,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -234,7 +228,7 @@ def test_the_glm_guide_flow_map_then_one_more_stop(workspace, fresh) -> None:
     idea = "a map starting from Los Angeles, zoom the camera out, draw an animated route to New York with the camera following it"
     script = [Scripted(reply(two_stops)), Scripted(reply(three_stops))]
     with ScriptedModel(script) as server:
-        common = ["--base-url", server.base_url, "--provider", "ollama", "--json"]
+        common = [*model_flags(server), "--json"]
         created = vidgen("new", idea, "--name", "la-to-ny", *common, cwd=workspace.root)
         assert created.returncode == 0, created.stderr
         edited = vidgen("edit", "la-to-ny", "add one more stop to the journey: Paris", *common, cwd=workspace.root)
@@ -250,3 +244,15 @@ def test_the_glm_guide_flow_map_then_one_more_stop(workspace, fresh) -> None:
     assert [line.split()[2] for line in listed.splitlines()] == ["new", "edit"]
     shown = vidgen("show", "la-to-ny", cwd=workspace.root).stdout
     assert "Paris" in shown and "## last error" in shown
+
+
+def test_the_demo_shows_create_error_repair_and_edit(workspace) -> None:
+    done = vidgen("demo", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert "SCRIPTED model" in done.stderr and "the ladder caught: typecheck" in done.stderr
+    output = Path(done.stdout.strip().splitlines()[-1])
+    assert output.exists() and output.suffix == ".mp4"
+    name = output.stem
+    assert "made by a scripted model" in workspace.video(name).entry.read_text()
+    assert [v.meta["kind"] for v in history.versions(workspace.video(name))] == ["new", "repair", "edit"]
+    shutil.rmtree(workspace.video(name).folder)

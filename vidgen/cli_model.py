@@ -210,7 +210,11 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
     try:
         ws = _workspace(ctx)
     except VidgenError:
-        ws = workspace_module.create(workspace_path or Path("vidgen-demo"))
+        target = (workspace_path or Path("vidgen-demo")).resolve()
+        if (target / settings_module.CONFIG_NAME).is_file():
+            ws = workspace_module.Workspace(target)  # a demo workspace from an earlier run
+        else:
+            ws = workspace_module.create(target)
     _err("vidgen demo: using a SCRIPTED model on 127.0.0.1 (no network, no key); its first answer has a deliberate bug")
     video = ws.video(workspace_module.name_from_idea(ws, "demo title card"))
     flags = {

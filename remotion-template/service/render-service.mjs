@@ -15,7 +15,57 @@ import {Worker} from 'node:worker_threads';
 const require = createRequire(path.join(process.cwd(), 'package.json'));
 const root = process.cwd();
 const stateDir = path.join(root, '.vidgen');
-const bundleDir = path.join(stateDir, 'bundle');
+// Each build goes to a new folder, .vidgen/bundle/<pid>/<generation>/: a render that started on
+// one build keeps reading it while the next build is written (batch runs both at once), and two
+// vidgen processes on one workspace never share one. A generation is deleted once it is neither
+// the newest nor in use.
+const bundleRoot = path.join(stateDir, 'bundle', String(process.pid));
+const generations = new Map(); // folder -> requests using it
+let generation = 0;
+let currentBundle = null;
+
+const removeStaleBundles = () => {
+  const parent = path.dirname(bundleRoot);
+  if (!fs.existsSync(parent)) return;
+  for (const entry of fs.readdirSync(parent)) {
+    const pid = Number(entry);
+    let alive = false;
+    try {
+      process.kill(pid, 0);
+      alive = true;
+    } catch {
+      alive = false;
+    }
+    if (!Number.isInteger(pid) || pid === process.pid || !alive) {
+      if (pid !== process.pid) fs.rmSync(path.join(parent, entry), {recursive: true, force: true});
+    }
+  }
+};
+
+const releaseBundle = (folder) => {
+  const users = (generations.get(folder) ?? 1) - 1;
+  generations.set(folder, users);
+  if (users <= 0 && folder !== currentBundle) {
+    generations.delete(folder);
+    fs.rmSync(folder, {recursive: true, force: true});
+  }
+};
+
+// Run `work` on the newest build, which stays on disk until it is done.
+const withBundle = async (work) => {
+  await building; // never start reading a build that is being written
+  if (!currentBundle) throw Object.assign(new Error('nothing is bundled yet: bundle first'), {kind: 'protocol'});
+  const folder = currentBundle;
+  generations.set(folder, (generations.get(folder) ?? 0) + 1);
+  try {
+    return await work(folder);
+  } catch (err) {
+    if (err && typeof err === 'object') err.bundleDir = folder;
+    throw err;
+  } finally {
+    releaseBundle(folder);
+  }
+};
 
 // Stdout carries the protocol only: anything else that writes there (Remotion's and webpack's
 // logs) goes to stderr instead, which vidgen keeps as the service log.
@@ -65,7 +115,7 @@ let building = Promise.resolve();
 const makeCompiler = async () => {
   const [, config] = await BundlerInternals.getConfig({
     entryPoint: path.join(root, 'src', 'index.ts'),
-    outDir: bundleDir,
+    outDir: path.join(bundleRoot, '0'),
     resolvedRemotionRoot: root,
     onProgress: () => undefined,
     options: {
@@ -76,7 +126,7 @@ const makeCompiler = async () => {
   return webpack(config);
 };
 
-const writeIndexHtml = () => {
+const writeIndexHtml = (bundleDir) => {
   const publicDir = path.join(root, 'public');
   const linkedPublic = path.join(bundleDir, 'public');
   if (fs.existsSync(publicDir) && !fs.existsSync(linkedPublic)) {
@@ -135,12 +185,24 @@ const compile = async () => {
     compilerPromise = makeCompiler();
   }
   const compiler = await compilerPromise;
+  // Rebuild in place (webpack then writes only what changed) unless a render is reading the
+  // current build: then the new one goes to a new folder.
+  const inUse = currentBundle !== null && (generations.get(currentBundle) ?? 0) > 0;
+  const folder = currentBundle === null || inUse ? path.join(bundleRoot, String(++generation)) : currentBundle;
+  compiler.outputPath = folder;
   const stats = await new Promise((resolve, reject) => {
     compiler.run((err, result) => (err ? reject(err) : resolve(result)));
   });
-  fs.mkdirSync(bundleDir, {recursive: true});
-  writeIndexHtml();
-  compositions.clear();
+  fs.mkdirSync(folder, {recursive: true});
+  writeIndexHtml(folder);
+  compositions.clear(); // the code may have changed any video's config
+  const previous = currentBundle;
+  currentBundle = folder;
+  generations.set(folder, generations.get(folder) ?? 0);
+  if (previous && previous !== folder) {
+    generations.set(previous, (generations.get(previous) ?? 0) + 1);
+    releaseBundle(previous);
+  }
   const diagnostics = stats.compilation.errors.map((error) => ({
     file: error.module && error.module.resource ? error.module.resource : null,
     ...lineAndColumn(error.loc ? `${error.loc.start ? `${error.loc.start.line}:${error.loc.start.column}` : error.loc}` : ''),
@@ -197,18 +259,20 @@ const cancellable = (id) => {
   return cancelSignal;
 };
 
-// Metadata per video, valid until the next build: asking the page costs a few hundred ms.
+// Metadata per video and build: asking the page costs a few hundred ms.
 const compositions = new Map();
-const selectComposition = async (name, timeoutMs) => {
-  if (!compositions.has(name)) {
-    const pending = loadComposition(name, timeoutMs);
-    compositions.set(name, pending);
-    pending.catch(() => compositions.delete(name));
+const selectComposition = async (bundleDir, name, timeoutMs) => {
+  const key = `${bundleDir}\n${name}`;
+  if (!compositions.has(key)) {
+    for (const old of compositions.keys()) if (!old.startsWith(`${bundleDir}\n`)) compositions.delete(old);
+    const pending = loadComposition(bundleDir, name, timeoutMs);
+    compositions.set(key, pending);
+    pending.catch(() => compositions.delete(key));
   }
-  return compositions.get(name);
+  return compositions.get(key);
 };
 
-const loadComposition = async (name, timeoutMs) =>
+const loadComposition = async (bundleDir, name, timeoutMs) =>
   renderer.selectComposition({
     serveUrl: bundleDir,
     id: name,
@@ -219,11 +283,11 @@ const loadComposition = async (name, timeoutMs) =>
     logLevel,
   });
 
-const metadata = async ({name, timeoutMs}) => {
-  const composition = await selectComposition(name, timeoutMs);
-  const {id, width, height, fps, durationInFrames} = composition;
-  return {id, width, height, fps, durationInFrames};
-};
+const metadata = async ({name, timeoutMs}) =>
+  withBundle(async (bundleDir) => {
+    const {id, width, height, fps, durationInFrames} = await selectComposition(bundleDir, name, timeoutMs);
+    return {id, width, height, fps, durationInFrames};
+  });
 
 // Remotion pads the frame number in the file name to the width of the longest one.
 const stillPath = (outputDir, frame) => {
@@ -231,8 +295,9 @@ const stillPath = (outputDir, frame) => {
   return name ? path.join(outputDir, name) : null;
 };
 
-const stills = async ({name, frames, outputDir, timeoutMs}, progress, id) => {
-  const composition = await selectComposition(name, timeoutMs);
+const stills = (args, progress, id) => withBundle((bundleDir) => stillsFrom(bundleDir, args, progress, id));
+const stillsFrom = async (bundleDir, {name, frames, outputDir, timeoutMs}, progress, id) => {
+  const composition = await selectComposition(bundleDir, name, timeoutMs);
   const cancelSignal = cancellable(id);
   fs.mkdirSync(outputDir, {recursive: true});
   const wanted = [...new Set(frames.filter((frame) => frame >= 0 && frame < composition.durationInFrames))];
@@ -264,8 +329,9 @@ const stills = async ({name, frames, outputDir, timeoutMs}, progress, id) => {
   return {stills: written};
 };
 
-const still = async ({name, frame, output, timeoutMs}) => {
-  const composition = await selectComposition(name, timeoutMs);
+const still = (args) => withBundle((bundleDir) => stillFrom(bundleDir, args));
+const stillFrom = async (bundleDir, {name, frame, output, timeoutMs}) => {
+  const composition = await selectComposition(bundleDir, name, timeoutMs);
   if (frame < 0 || frame >= composition.durationInFrames) {
     throw Object.assign(new Error(`frame ${frame} is outside the video (0 to ${composition.durationInFrames - 1})`), {kind: 'usage'});
   }
@@ -285,8 +351,9 @@ const still = async ({name, frame, output, timeoutMs}) => {
   return {output, width: composition.width, height: composition.height};
 };
 
-const renderVideo = async ({name, output, codec, concurrency, timeoutMs, crf, x264Preset}, progress, id) => {
-  const composition = await selectComposition(name, timeoutMs);
+const renderVideo = (args, progress, id) => withBundle((bundleDir) => renderFrom(bundleDir, args, progress, id));
+const renderFrom = async (bundleDir, {name, output, codec, concurrency, timeoutMs, crf, x264Preset}, progress, id) => {
+  const composition = await selectComposition(bundleDir, name, timeoutMs);
   const cancelSignal = cancellable(id);
   let last = 0;
   await renderer.renderMedia({
@@ -324,6 +391,7 @@ const symbolicator = require(path.join(path.dirname(require.resolve('@remotion/r
 const STACK_LINE = /at (?:(.+?) \()?https?:\/\/[^/]+\/([^:)]+):(\d+):(\d+)\)?/;
 
 const symbolicate = async (err) => {
+  const bundleDir = err.bundleDir || currentBundle || bundleRoot;
   if (err.symbolicatedStackFrames && err.symbolicatedStackFrames.length) return err.symbolicatedStackFrames;
   const frames = String(err.stack || '')
     .split('\n')
@@ -418,6 +486,7 @@ const shutdown = async (code) => {
       if (browser) await browser.close({silent: true}).catch(() => undefined);
     }
   } finally {
+    fs.rmSync(bundleRoot, {recursive: true, force: true});
     process.exit(code);
   }
 };
@@ -440,6 +509,7 @@ input.on('line', (line) => {
 // Python going away closes stdin: nothing is left to serve.
 input.on('close', () => shutdown(0));
 
+removeStaleBundles();
 if (settings.warm !== false) {
   // Start the slow parts at once; the first request then finds them under way.
   getBrowser().catch(() => undefined);
