@@ -99,10 +99,8 @@ def _print_result(result: render_module.RenderResult, as_json: bool) -> None:
         click.echo(f"{result.name}: ok ({summary})")
 
 
-def _run_pipeline(
-    ctx: click.Context, as_json: bool, work: Callable[[Session, Reporter], render_module.RenderResult], **flags: Any
-) -> None:
-    session = _open_session(ctx, **flags)
+def _run_pipeline(ctx: click.Context, as_json: bool, work: Callable[[Session, Reporter], render_module.RenderResult]) -> None:
+    session = _open_session(ctx)
     reporter = Reporter()
     try:
         result = work(session, reporter)

@@ -17,6 +17,7 @@ from . import diagnostics, imports
 from .errors import ServiceError, StructuredError
 from .service import ServiceReplyError
 from .session import Session
+from .settings import Limits
 from .workspace import Video
 
 STAGES = ("imports", "lint", "typecheck", "bundle", "composition", "stills")
@@ -151,7 +152,7 @@ def _composition(session: Session, video: Video, result: CheckResult) -> Structu
     return None
 
 
-def limits_problem(c: Composition, limits: Any) -> str | None:
+def limits_problem(c: Composition, limits: Limits) -> str | None:
     """Why the composition's metadata cannot be rendered, or None."""
     if c.width <= 0 or c.height <= 0 or c.width % 2 or c.height % 2:
         return f"config width and height must be even and positive (got {c.width}x{c.height}): e.g. 1280x720"

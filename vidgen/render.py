@@ -18,7 +18,7 @@ from typing import Any
 import ffmpeg
 
 from . import diagnostics, ladder, media, state
-from .errors import Cancelled, ServiceError, StructuredError
+from .errors import ServiceError, StructuredError
 from .service import ServiceReplyError
 from .session import Session
 from .workspace import Video
@@ -260,6 +260,3 @@ def _disk_full(video: Video, target: Path) -> StructuredError:
         " (the previous render is untouched)",
         video,
     )
-
-
-__all__ = ["CODECS", "RenderResult", "check", "render", "verify", "Cancelled"]
