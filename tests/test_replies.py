@@ -157,3 +157,20 @@ def test_history_keeps_hand_edits_and_undoes(tmp_path: Path) -> None:
     assert [v.meta["kind"] for v in history.versions(video)] == ["new", "hand-edit", "edit", "undo"]
     history.undo(video)  # undo the undo
     assert video.entry.read_text() == "v2\n"
+
+
+def test_atomic_writes_keep_permissions(tmp_path: Path) -> None:
+    from vidgen.files import atomic_write
+
+    mine = tmp_path / "index.tsx"
+    mine.write_text("old")
+    mine.chmod(0o640)
+    atomic_write(mine, "new")
+    assert mine.read_text() == "new" and mine.stat().st_mode & 0o777 == 0o640
+    fresh = tmp_path / "fresh.json"
+    atomic_write(fresh, "{}")
+    assert fresh.stat().st_mode & 0o044  # readable as any new file, not mkstemp's 0600
+    script = tmp_path / "launcher.sh"
+    atomic_write(script, "#!/bin/sh\n", mode=0o755)
+    assert script.stat().st_mode & 0o777 == 0o755
+    assert [p.name for p in tmp_path.iterdir() if ".partial" in p.name] == []

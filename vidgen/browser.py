@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from .errors import UsageError
+from .files import atomic_write
 
 # Chromium limits headless frames to the display's rate and waits for vsync; a renderer that
 # screenshots frame by frame gains nothing from either. Without them the frames are
@@ -51,9 +52,5 @@ def launcher(state_dir: Path, browser: str, flags: str) -> str:
     script = state_dir / "browser-launcher.sh"
     text = f'#!/bin/sh\n# Written by vidgen: the browser below, with flags for faster frame-by-frame renders.\nexec {shlex.quote(browser)} {" ".join(shlex.quote(f) for f in shlex.split(flags))} "$@"\n'
     if not script.exists() or script.read_text() != text:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        partial = script.with_suffix(".partial")
-        partial.write_text(text)
-        partial.chmod(0o755)
-        os.replace(partial, script)
+        atomic_write(script, text, mode=0o755)
     return str(script)

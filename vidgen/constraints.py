@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UsageError
+from .files import atomic_write
 from .settings import Limits
-from .writer import atomic_write
 
 ASPECTS = {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (1080, 1080), "4:5": (1080, 1350), "4:3": (1280, 960)}
 _CONFIG = re.compile(r"export\s+const\s+config\s*(?::[^=]+)?=\s*\{(?P<body>[^{}]*)\}", re.DOTALL)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .files import atomic_write
 from .workspace import Video
 
 
@@ -72,10 +73,7 @@ def record(video: Video, kind: str, prompt: str = "", **meta: Any) -> Version:
 
 def update(version: Version, **meta: Any) -> None:
     """Add what became known later (status, tokens) to a version."""
-    info = {**version.meta, **meta}
-    partial = version.folder / "meta.json.partial"
-    partial.write_text(json.dumps(info, indent=2))
-    os.replace(partial, version.folder / "meta.json")
+    atomic_write(version.folder / "meta.json", json.dumps({**version.meta, **meta}, indent=2))
 
 
 def keep_hand_edits(video: Video) -> Version | None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
-import os
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .errors import VidgenError
+from .files import atomic_write
 from .workspace import Workspace
 
 
@@ -53,13 +53,9 @@ class Manifest:
 
     def _save(self) -> None:
         self.data["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
-        partial = self.path.with_suffix(".json.partial")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial.write_text(json.dumps(self.data, indent=2))
-            os.replace(partial, self.path)
+            atomic_write(self.path, json.dumps(self.data, indent=2))
         except OSError as exc:
-            partial.unlink(missing_ok=True)
             if exc.errno == errno.ENOSPC:
                 raise DiskFull(f"the disk is full; the manifest {self.path} still holds the last complete state") from None
             raise

@@ -8,7 +8,7 @@ from typing import Any
 
 import jinja2
 
-from .writer import atomic_write
+from .files import atomic_write
 
 _PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>vidgen batch: {{ title }}</title>

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 from datetime import UTC, datetime
 from typing import Any
 
+from .files import atomic_write
 from .workspace import Workspace
 
 _lock = threading.Lock()
@@ -33,7 +33,4 @@ def record(workspace: Workspace, name: str, **entry: Any) -> None:
     with _lock:
         data = read(workspace)
         data[name] = {**entry, "at": datetime.now(UTC).isoformat(timespec="seconds")}
-        workspace.state_dir.mkdir(exist_ok=True)
-        partial = _path(workspace).with_suffix(".json.partial")
-        partial.write_text(json.dumps(data, indent=2))
-        os.replace(partial, _path(workspace))
+        atomic_write(_path(workspace), json.dumps(data, indent=2))

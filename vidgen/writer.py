@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tempfile
 from pathlib import Path, PurePosixPath
 
+from .files import atomic_write
 from .replies import FileBlock, ReplyError
 from .workspace import Video
 
@@ -70,16 +70,3 @@ def write(video: Video, blocks: list[FileBlock]) -> list[Path]:
         atomic_write(target, data)
         written.append(target)
     return written
-
-
-def atomic_write(target: Path, data: bytes) -> None:
-    """Write to a temporary file beside the target, then rename over it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

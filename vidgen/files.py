@@ -1,0 +1,34 @@
+"""Writing a file so that a crash, a Ctrl-C or a full disk never leaves half of it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write(target: Path, data: bytes | str, mode: int | None = None) -> None:
+    """Write to a temporary file beside the target, then rename over it.
+
+    The file keeps the target's permissions (or gets the usual ones for a new file, or `mode`):
+    the temporary file would otherwise carry mkstemp's owner-only 0600.
+    """
+    if isinstance(data, str):
+        data = data.encode()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if mode is None:
+        try:
+            mode = target.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
