@@ -72,10 +72,9 @@ def _workspace(ctx: click.Context) -> workspace_module.Workspace:
     return workspace_module.find(explicit=ctx.obj["workspace"])
 
 
-def _open_session(ctx: click.Context, **render_flags: Any) -> Session:
+def _open_session(ctx: click.Context) -> Session:
     workspace = _workspace(ctx)
-    settings = settings_module.with_render(settings_module.load(workspace.root), **render_flags)
-    return Session.open(workspace, settings)
+    return Session.open(workspace, settings_module.load(workspace.root))
 
 
 def _print_result(result: render_module.RenderResult, as_json: bool) -> None:
