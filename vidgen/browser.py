@@ -50,7 +50,7 @@ def launcher(state_dir: Path, browser: str, flags: str) -> str:
     if not flags.strip():
         return browser
     script = state_dir / "browser-launcher.sh"
-    text = f'#!/bin/sh\n# Written by vidgen: the browser below, with flags for faster frame-by-frame renders.\nexec {shlex.quote(browser)} {" ".join(shlex.quote(f) for f in shlex.split(flags))} "$@"\n'
+    text = f'#!/bin/sh\n# Written by vidgen: the browser below, with flags for faster renders and its network sandbox.\nexec {shlex.quote(browser)} {" ".join(shlex.quote(f) for f in shlex.split(flags))} "$@"\n'
     if not script.exists() or script.read_text() != text:
         atomic_write(script, text, mode=0o755)
     return str(script)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from . import media
 from .browser import find_browser
 from .errors import UsageError
+from .sandbox import network_sandbox
 from .settings import Settings
 from .workspace import Workspace
 
@@ -84,6 +85,7 @@ def examine(workspace: Workspace | None, settings: Settings) -> list[Finding]:
         findings.append(Finding("workspace", False, "none here", "vidgen init my-videos && cd my-videos", needed_to_render=False))
 
     findings.append(_browser(settings))
+    findings.append(_network_sandbox(settings))
 
     try:
         ffmpeg = media.ffmpeg_path()
@@ -149,3 +151,17 @@ def _browser(settings: Settings) -> Finding:
     if code != 0 or "<html" not in out:
         return Finding("browser", False, f"{browser} does not start headless: {out[-200:]}", fix)
     return Finding("browser", True, f"{browser} launches headless")
+
+
+def _network_sandbox(settings: Settings) -> Finding:
+    sandbox = network_sandbox()
+    if sandbox.active:
+        return Finding("network sandbox", True, sandbox.describe())
+    allowed = settings.render.allow_network
+    return Finding(
+        "network sandbox",
+        allowed,
+        f"none ({sandbox.reason}){'; renders may reach the network: allow_network = true' if allowed else ''}",
+        "run as root, or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1), "
+        "or set allow_network = true under [render] in vidgen.toml",
+    )

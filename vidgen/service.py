@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import queue
+import shlex
 import shutil
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from typing import Any, TextIO
 
 from .browser import find_browser, launcher
 from .errors import Cancelled, ServiceError, UsageError
+from .sandbox import BROWSER_FLAGS, NetworkSandbox, require_network_sandbox, service_environment
 from .settings import RenderSettings
 from .workspace import Workspace
 
@@ -40,6 +42,7 @@ class RenderService:
         self._lock = threading.Lock()
         self._log: TextIO | None = None
         self.restarts = 0
+        self.sandbox: NetworkSandbox | None = None
 
     # ------------------------------------------------------------------ lifetime
 
@@ -58,14 +61,16 @@ class RenderService:
         node = shutil.which("node")
         if not node:
             raise UsageError("node was not found: install Node.js 20 (e.g. `apt-get install -y nodejs`)")
-        browser = launcher(self.workspace.state_dir, find_browser(self.settings.browser), self.settings.browser_flags)
+        command, flags = self._confined([node, str(self.workspace.service_script)])
+        browser = launcher(self.workspace.state_dir, find_browser(self.settings.browser), flags)
         self.workspace.state_dir.mkdir(exist_ok=True)
         self._log = open(self.workspace.state_dir / "service.log", "a", encoding="utf-8")
         config = {"browser": browser, "gl": self.settings.gl or None, "logLevel": "error"}
-        env = {**os.environ, "VIDGEN_SERVICE_SETTINGS": json.dumps(config), "REMOTION_DISABLE_TELEMETRY": "1"}
-        # Its own session, so that killing the group ends Node and every Chromium it started.
+        env = service_environment({"VIDGEN_SERVICE_SETTINGS": json.dumps(config), "REMOTION_DISABLE_TELEMETRY": "1"})
+        # Its own session, so that killing the group ends Node and every Chromium it started
+        # (the namespace helper execs Node: the process Python waits for is Node itself).
         self._process = subprocess.Popen(
-            [node, str(self.workspace.service_script)],
+            command,
             cwd=self.workspace.root,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -84,6 +89,13 @@ class RenderService:
         if message is _EOF:
             self._kill_group()
             raise ServiceError(f"the render service did not start: {self.log_tail() or 'no output'}", kind="start")
+
+    def _confined(self, command: list[str]) -> tuple[list[str], str]:
+        """The service's command line and browser flags: in its own network namespace unless allowed out."""
+        self.sandbox = require_network_sandbox(self.settings.allow_network)
+        if self.settings.allow_network:
+            return command, self.settings.browser_flags
+        return self.sandbox.wrap(command), f"{self.settings.browser_flags} {shlex.join(BROWSER_FLAGS)}"
 
     def _read(self, process: subprocess.Popen[str], ready: queue.Queue[Any]) -> None:
         assert process.stdout is not None

@@ -29,6 +29,11 @@ render_timeout_s = 600
 sample_stills = 6
 # Extra browser flags; the default renders the same frames about 40% faster. "" for none.
 browser_flags = "--disable-frame-rate-limit --disable-gpu-vsync"
+# The video's code is untrusted: the render service (Node and Chromium) runs in a network
+# namespace with only its own loopback, and vidgen refuses to render where it cannot make one
+# (not root and no unprivileged user namespaces). true renders without that wall: the video
+# can then reach the network and this machine's local services.
+allow_network = false
 
 [limits]
 max_seconds = 300
@@ -58,6 +63,7 @@ class RenderSettings:
     sample_stills: int = 6
     gl: str = ""
     browser_flags: str = "--disable-frame-rate-limit --disable-gpu-vsync"
+    allow_network: bool = False
 
 
 @dataclass(frozen=True)

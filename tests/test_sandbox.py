@@ -1,0 +1,260 @@
+"""The video's code is untrusted: no network at render time, and no secrets in the service's environment."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from vidgen import media, render
+from vidgen import settings as settings_module
+from vidgen.errors import UsageError
+from vidgen.sandbox import HELPER, NetworkSandbox, network_sandbox, require_network_sandbox, service_environment
+from vidgen.service import RenderService
+from vidgen.session import Session
+
+from .conftest import MOVING, component
+from .test_cli import vidgen
+
+ROOT = os.geteuid() == 0
+
+
+class Recorder:
+    """An HTTP server on the host's 127.0.0.1 that keeps the path of every request it gets."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                return None
+
+            def _answer(self) -> None:
+                recorder.paths.append(self.path)
+                body = b"export default 1;" if self.path.endswith(".js") else b"{}"
+                self.send_response(200)
+                self.send_header("Access-Control-Allow-Origin", "*")
+                self.send_header("Content-Type", "text/javascript" if self.path.endswith(".js") else "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_HEAD = _answer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    server = Recorder()
+    yield server
+    server.close()
+
+
+def calling_video(port: int) -> str:
+    """A video that tries to reach 127.0.0.1:port eight ways, and waits until every try has ended.
+
+    It bypasses the lint and imports stages (the test drives the service itself), as code would that
+    slipped past them: the namespace is the wall under test.
+    """
+    body = f"""
+const base = 'http://127.0.0.1:{port}';
+const [handle] = React.useState(() => delayRender('network attempts'));
+React.useEffect(() => {{
+  const xhr = () => new Promise<void>((done) => {{
+    const request = new XMLHttpRequest();
+    request.onloadend = () => done();
+    request.open('GET', base + '/xhr');
+    request.send();
+  }});
+  const image = () => new Promise<void>((done) => {{
+    const img = new Image();
+    img.onload = img.onerror = () => done();
+    img.src = base + '/image';
+  }});
+  const tries: Array<() => unknown> = [
+    () => fetch(base + '/fetch'),
+    () => (globalThis as any)['fe' + 'tch'](base + '/global-fetch'),
+    () => fetch('http://localhost:{port}/localhost'),
+    () => new Function('u', 'return fetch(u)')(base + '/function'),
+    () => (0, eval)("fetch('" + base + "/eval')"),
+    xhr,
+    image,
+    () => import(/* webpackIgnore: true */ base + '/module.js'),
+    () => navigator.sendBeacon(base + '/beacon', 'x'),
+  ];
+  Promise.allSettled(tries.map((attempt) => Promise.resolve().then(attempt)))
+    .then(() => new Promise((done) => setTimeout(done, 300)))
+    .then(() => continueRender(handle));
+}}, [handle]);
+return (
+  <AbsoluteFill style={{{{backgroundColor: '#203060'}}}}>
+    <img src={{base + '/img-tag'}} style={{{{width: 10, height: 10}}}} />
+    <div style={{{{position: 'absolute', left: frame * 10, top: 120, width: 100, height: 100, backgroundColor: '#f7b733'}}}} />
+  </AbsoluteFill>
+);
+"""
+    return component(body, frames=30, imports="import {continueRender, delayRender} from 'remotion';")
+
+
+def render_directly(service: RenderService, name: str, out: Path) -> Path:
+    """Bundle, stills and an MP4 through the service, with no lint or imports stage in front."""
+    bundled = service.request("bundle", timeout_s=240)
+    assert not [d for d in bundled.get("diagnostics", []) if name in str(d.get("file"))], bundled
+    out.mkdir(parents=True, exist_ok=True)
+    service.request("stills", timeout_s=120, name=name, frames=[0, 15, 29], outputDir=str(out / "stills"), timeoutMs=8000)
+    output = out / f"{name}.mp4"
+    service.request("render", timeout_s=240, name=name, output=str(output), codec="h264", timeoutMs=8000)
+    return output
+
+
+@pytest.mark.render
+def test_a_video_reaches_no_loopback_server_of_the_host(session: Session, make_video, workspace, recorder, tmp_path) -> None:
+    assert session.settings.render.allow_network is False
+    make_video("net-calls", {"index.tsx": calling_video(recorder.port)})
+    output = render_directly(session.service, "net-calls", tmp_path)
+    assert recorder.paths == []
+    probed = media.probe(output, workspace)
+    assert (probed.codec, probed.width, probed.height, probed.frames) == ("h264", 640, 360, 30)
+    # Node (and so every Chromium it starts) lives in a network namespace other than ours.
+    assert session.service.pid is not None
+    assert os.readlink(f"/proc/{session.service.pid}/ns/net") != os.readlink("/proc/self/ns/net")
+
+
+@pytest.mark.render
+def test_the_same_video_does_reach_it_when_the_network_is_allowed(
+    session: Session, make_video, workspace, recorder, tmp_path
+) -> None:
+    # The control for the test above: its attempts are real, and only the sandbox stops them.
+    make_video("net-allowed", {"index.tsx": calling_video(recorder.port)})
+    service = RenderService(workspace, replace(session.settings.render, allow_network=True))
+    try:
+        render_directly(service, "net-allowed", tmp_path)
+    finally:
+        service.stop()
+    seen = set(recorder.paths)
+    for path in ("/fetch", "/global-fetch", "/localhost", "/function", "/eval", "/xhr", "/image", "/module.js", "/img-tag"):
+        assert path in seen, sorted(seen)
+
+
+@pytest.mark.render
+def test_a_sandboxed_render_is_a_correct_video(session: Session, make_video, workspace) -> None:
+    video = make_video("net-moving", {"index.tsx": component(MOVING, frames=45)})
+    result = render.render(session, video, previews=False)
+    assert result.error is None, result.error
+    probed = media.probe(result.output, workspace)
+    assert (probed.codec, probed.width, probed.height, probed.frames) == ("h264", 640, 360, 45)
+    assert session.service.sandbox is not None and session.service.sandbox.active
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below `pid` (Remotion starts Chromium in a process group of its own)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z":
+            parents[int(entry.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+@pytest.mark.render
+def test_the_service_and_chromium_start_without_secrets(workspace, monkeypatch) -> None:
+    marker = "marker-7f3a9c-secret"
+    for variable in ("ZAI_API_KEY", "OPENAI_API_KEY", "VIDGEN_API_KEY", "OPENROUTER_API_KEY"):
+        monkeypatch.setenv(variable, marker)
+    monkeypatch.setenv("VIDGEN_BASE_URL", f"http://user:{marker}@127.0.0.1:9/v1")
+    monkeypatch.setenv("https_proxy", f"http://user:{marker}@127.0.0.1:9")
+    monkeypatch.setenv("NODE_OPTIONS", "--max-old-space-size=999")
+    service = RenderService(workspace, settings_module.load(workspace.root).render)
+    try:
+        service.request("browser", timeout_s=120)
+        assert service.pid is not None
+        members = descendants(service.pid)
+        chromium = [pid for pid in members if b"chrom" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].lower()]
+        assert len(chromium) >= 2, "the browser and its helpers should be running"
+        for pid in [service.pid, *members]:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            assert marker.encode() not in environ, pid
+            names = {entry.split(b"=", 1)[0] for entry in environ.split(b"\0") if entry}
+            # (Debian's chromium wrapper sets a GOOGLE_API_KEY of its own: the browser's, not the user's.)
+            assert not names & {b"ZAI_API_KEY", b"OPENAI_API_KEY", b"VIDGEN_API_KEY", b"VIDGEN_BASE_URL", b"NODE_OPTIONS"}, pid
+    finally:
+        service.stop()
+
+
+def test_the_environment_is_an_allowlist() -> None:
+    source = {"PATH": "/bin", "HOME": "/root", "LC_ALL": "C.UTF-8", "ZAI_API_KEY": "k", "VIDGEN_MODEL": "m", "AWS_SECRET": "s"}
+    env = service_environment({"VIDGEN_SERVICE_SETTINGS": "{}"}, source)
+    assert env == {"PATH": "/bin", "HOME": "/root", "LC_ALL": "C.UTF-8", "VIDGEN_SERVICE_SETTINGS": "{}"}
+
+
+def _connect_from(command_prefix: list[str], port: int) -> subprocess.CompletedProcess:
+    # bash's /dev/tcp: an executable any user may run, unlike a Python under /root.
+    connect = f"exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected"
+    return subprocess.run([*command_prefix, "/bin/bash", "-c", connect], capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.skipif(not ROOT or not shutil.which("setpriv"), reason="needs root to try both ways")
+def test_the_namespace_helper_as_root_and_as_an_unprivileged_user(recorder) -> None:
+    helper = [sys.executable, "-I", "-S", str(HELPER)]
+    assert "connected" in _connect_from([], recorder.port).stdout  # the server is up, seen from here
+    as_root = _connect_from(helper, recorder.port)
+    assert as_root.returncode != 0 and "Connection refused" in as_root.stderr
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    probe = subprocess.run([*nobody, *helper, "--probe"], capture_output=True, text=True, timeout=30)
+    if probe.returncode != 0:
+        pytest.skip(f"unprivileged user namespaces are off here: {probe.stderr.strip()}")
+    assert probe.stdout.strip() == "user namespace"
+    unprivileged = _connect_from([*nobody, *helper], recorder.port)
+    assert unprivileged.returncode != 0 and "Connection refused" in unprivileged.stderr
+    assert network_sandbox().describe() == "network namespace (unshare)"
+
+
+def test_without_a_sandbox_rendering_is_refused_unless_allowed() -> None:
+    none = NetworkSandbox("", "unshare: Operation not permitted")
+    with pytest.raises(UsageError) as refused:
+        require_network_sandbox(False, none)
+    message = str(refused.value)
+    assert "\n" not in message and "allow_network = true" in message and "root" in message and "user namespaces" in message
+    assert require_network_sandbox(True, none) is none
+    assert none.describe() == "none"
+
+
+def test_allow_network_is_a_documented_setting_off_by_default(tmp_path: Path) -> None:
+    assert "allow_network = false" in settings_module.DEFAULT_TOML
+    assert settings_module.RenderSettings().allow_network is False
+    (tmp_path / "vidgen.toml").write_text("[render]\nallow_network = true\n")
+    assert settings_module.load(tmp_path).render.allow_network is True
+
+
+def test_doctor_shows_the_network_sandbox(workspace) -> None:
+    done = vidgen("doctor", cwd=workspace.root)
+    line = next(line for line in done.stdout.splitlines() if "network sandbox" in line)
+    expected = network_sandbox().describe()
+    assert line.startswith("ok") and expected in line, done.stdout

@@ -1,0 +1,84 @@
+"""What the render service may reach: a network namespace of its own, and a minimal environment."""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UsageError
+
+HELPER = Path(__file__).with_name("netns_exec.py")
+
+# Everything else (API keys, VIDGEN_* settings, proxies and their credentials, NODE_OPTIONS,
+# which could --require code into the service) stays out of Node's and Chromium's environment.
+_ALLOWED = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "FONTCONFIG_FILE", "FONTCONFIG_PATH"}
+
+# Inside the namespace nothing but its own loopback exists; in the browser, host names other
+# than localhost (the bundle server) also resolve to nothing, as a second wall of its own.
+BROWSER_FLAGS = ("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",)
+
+REFUSAL = (
+    "refusing to render without a network sandbox ({reason}): run vidgen as root, enable unprivileged user "
+    "namespaces (sysctl kernel.unprivileged_userns_clone=1 / user.max_user_namespaces), "
+    "or set `allow_network = true` under [render] in vidgen.toml"
+)
+
+
+@dataclass(frozen=True)
+class NetworkSandbox:
+    """How the render service is cut off from the network, if it is."""
+
+    mode: str  # "root" or "user namespace" when active, "" when none can be had
+    reason: str = ""  # why none can be had
+
+    @property
+    def active(self) -> bool:
+        return bool(self.mode)
+
+    def describe(self) -> str:
+        if self.mode == "root":
+            return "network namespace (unshare)"
+        if self.mode:
+            return "network namespace (unprivileged user namespace)"
+        return "none"
+
+    def wrap(self, command: list[str]) -> list[str]:
+        """The command, started inside a new network namespace with only its own loopback up."""
+        return [sys.executable, "-I", "-S", str(HELPER), *command]
+
+
+@functools.cache
+def network_sandbox() -> NetworkSandbox:
+    """Try once per process to make a namespace (about 40 ms), the way the service will be started."""
+    if not sys.platform.startswith("linux"):
+        return NetworkSandbox("", "network namespaces exist only on Linux")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", str(HELPER), "--probe"], capture_output=True, text=True, timeout=20, env={}
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return NetworkSandbox("", str(exc))
+    if done.returncode == 0 and done.stdout.strip():
+        return NetworkSandbox(done.stdout.strip())
+    return NetworkSandbox("", done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}")
+
+
+def require_network_sandbox(allow_network: bool, sandbox: NetworkSandbox | None = None) -> NetworkSandbox:
+    """The sandbox to start the service in (this machine's by default); fails closed unless the network is allowed."""
+    sandbox = sandbox or network_sandbox()
+    if not sandbox.active and not allow_network:
+        raise UsageError(REFUSAL.format(reason=sandbox.reason or "no network namespace"))
+    return sandbox
+
+
+def service_environment(extra: Mapping[str, str], source: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment Node and its Chromium start with: an allowlist, never the caller's secrets."""
+    source = os.environ if source is None else source
+    env = {k: v for k, v in source.items() if k in _ALLOWED or k.startswith("LC_")}
+    env.setdefault("PATH", os.defpath)
+    return {**env, **extra}
