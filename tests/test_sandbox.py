@@ -1,7 +1,8 @@
-"""The video's code is untrusted: no network at render time, and no secrets in the service's environment."""
+"""The video's code is untrusted: no network at render time, no secrets in the service, none in URLs shown."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,7 +18,9 @@ import pytest
 from vidgen import media, render
 from vidgen import settings as settings_module
 from vidgen.errors import UsageError
+from vidgen.providers import redact_url, resolve, split_credentials
 from vidgen.sandbox import HELPER, NetworkSandbox, network_sandbox, require_network_sandbox, service_environment
+from vidgen.scripted import Scripted, ScriptedModel
 from vidgen.service import RenderService
 from vidgen.session import Session
 
@@ -258,3 +261,64 @@ def test_doctor_shows_the_network_sandbox(workspace) -> None:
     line = next(line for line in done.stdout.splitlines() if "network sandbox" in line)
     expected = network_sandbox().describe()
     assert line.startswith("ok") and expected in line, done.stdout
+
+
+# ---------------------------------------------------------------- credentials in a base URL
+
+SECRET = "secretpass"
+
+
+def test_credentials_are_taken_out_of_the_base_url(monkeypatch) -> None:
+    monkeypatch.delenv("VIDGEN_API_KEY", raising=False)
+    assert split_credentials("https://me:p%40ss@host:8/v1") == ("https://host:8/v1", ("me", "p@ss"))
+    assert redact_url("https://me:secretpass@host/v1") == "https://host/v1"
+    assert redact_url("https://host/v1") == "https://host/v1"
+    endpoint = resolve("ollama", f"http://me:{SECRET}@127.0.0.1:9/v1")
+    assert endpoint.base_url == "http://127.0.0.1:9/v1" and endpoint.auth == ("me", SECRET)
+    assert SECRET not in repr(endpoint)
+
+
+def _files_holding(root: Path, text: str) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and text.encode() in p.read_bytes()]
+
+
+@pytest.mark.render
+def test_a_base_url_password_appears_in_no_output_or_file(workspace, tmp_path: Path) -> None:
+    good = f"```tsx index.tsx\n{component(MOVING)}```\n"
+
+    def url(server: ScriptedModel) -> str:
+        return server.base_url.replace("http://", f"http://user:{SECRET}@")
+
+    flags = ["--json", "--provider", "ollama"]
+    outputs = []
+    with ScriptedModel(lambda body: Scripted(status=401, error_message="bad key")) as denied:
+        refused = vidgen("new", "a square", "--name", "net-cred-denied", "--base-url", url(denied), *flags, cwd=workspace.root)
+        assert refused.returncode == 3 and "refused the API key" in refused.stderr, refused.stderr
+        outputs.append(refused)
+        batch_file = tmp_path / "denied.txt"
+        batch_file.write_text("a denied square\n")
+        outputs.append(vidgen("batch", str(batch_file), "--base-url", url(denied), *flags, cwd=workspace.root))
+    with ScriptedModel(lambda body: Scripted(good)) as server:
+        created = vidgen(
+            "new", "a square", "--name", "net-cred", "--no-render", "--base-url", url(server), *flags, cwd=workspace.root
+        )
+        assert created.returncode == 0, created.stderr
+        outputs.append(created)
+        outputs.append(vidgen("show", "net-cred", cwd=workspace.root))
+        batch_file = tmp_path / "creds.jsonl"
+        batch_file.write_text(json.dumps({"prompt": "a square", "name": "net-cred-batch"}) + "\n")
+        report = tmp_path / "report.html"
+        batched = vidgen("batch", str(batch_file), "--report", str(report), "--base-url", url(server), *flags, cwd=workspace.root)
+        assert batched.returncode == 0, batched.stderr
+        outputs.append(batched)
+        # The credentials still reach the endpoint they were given for, as Basic auth.
+        assert all(r["headers"].get("Authorization", "").startswith("Basic ") for r in server.requests)
+    try:
+        for done in outputs:
+            assert SECRET not in done.stdout and SECRET not in done.stderr, done.args
+        assert _files_holding(workspace.state_dir, SECRET) == []
+        assert report.exists() and SECRET not in report.read_text()
+    finally:
+        for name in ("net-cred", "net-cred-denied", "net-cred-batch"):
+            shutil.rmtree(workspace.video(name).folder, ignore_errors=True)
+            shutil.rmtree(workspace.state_dir / "history" / name, ignore_errors=True)

@@ -177,7 +177,7 @@ class ModelClient:
         headers = {"Authorization": f"Bearer {self.endpoint.api_key}"} if self.endpoint.api_key else {}
         started = time.monotonic()
         try:
-            with self._http.stream("POST", url, json=self.body(messages), headers=headers) as response:
+            with self._http.stream("POST", url, json=self.body(messages), headers=headers, auth=self.endpoint.auth) as response:
                 if response.status_code >= 400:
                     response.read()
                     self._raise_for_status(response)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .errors import UsageError
 
@@ -38,9 +39,36 @@ class Endpoint:
     base_url: str
     api_key: str | None
     glm_extras: bool
+    # Credentials given in the base URL (`https://user:pass@host/v1`), kept out of base_url so that
+    # no message, transcript or manifest that names the endpoint can carry them; sent as Basic auth.
+    auth: tuple[str, str] | None = None
 
     def __repr__(self) -> str:
-        return f"Endpoint(provider={self.provider!r}, base_url={self.base_url!r}, api_key={'***' if self.api_key else None})"
+        return (
+            f"Endpoint(provider={self.provider!r}, base_url={self.base_url!r}, "
+            f"api_key={'***' if self.api_key else None}, auth={'***' if self.auth else None})"
+        )
+
+
+def redact_url(url: str) -> str:
+    """The URL without the user name and password it may carry: safe to show, log or store."""
+    return split_credentials(url)[0]
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """A URL without its `user:pass@` part, and that part (percent-decoded) if there was one."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        # Unparsable (a bad IPv6 literal): keep only what follows the last "@" of the authority.
+        scheme, sep, rest = url.partition("://")
+        authority, slash, path = rest.partition("/")
+        return (f"{scheme}{sep}{authority.rpartition('@')[2]}{slash}{path}" if sep else url), None
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    return urlunsplit(parts._replace(netloc=host)), (unquote(user), unquote(password))
 
 
 def resolve(provider_name: str, base_url: str = "") -> Endpoint:
@@ -54,6 +82,7 @@ def resolve(provider_name: str, base_url: str = "") -> Endpoint:
         raise UsageError(f"unknown provider {provider_name!r}: use one of {', '.join(PROVIDERS)} (or --base-url for any other)")
     url = (base_url or provider.base_url).rstrip("/")
     own_url = url == provider.base_url.rstrip("/")
+    url, auth = split_credentials(url)
     key = os.environ.get("VIDGEN_API_KEY") or None
     if key is None and own_url and provider.key_variable:
         key = os.environ.get(provider.key_variable) or None
@@ -62,7 +91,7 @@ def resolve(provider_name: str, base_url: str = "") -> Endpoint:
             f"no API key for {provider.name}: set {provider.key_variable} (or VIDGEN_API_KEY), "
             "or run `vidgen demo` to try vidgen without one"
         )
-    return Endpoint(provider.name, url, key, glm_extras=provider.glm_extras and own_url or _looks_like_glm(url))
+    return Endpoint(provider.name, url, key, glm_extras=provider.glm_extras and own_url or _looks_like_glm(url), auth=auth)
 
 
 def _looks_like_glm(url: str) -> bool:
