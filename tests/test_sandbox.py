@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -18,8 +19,8 @@ import pytest
 from vidgen import media, render
 from vidgen import settings as settings_module
 from vidgen.errors import UsageError
-from vidgen.providers import redact_url, resolve, split_credentials
-from vidgen.sandbox import HELPER, NetworkSandbox, network_sandbox, require_network_sandbox, service_environment
+from vidgen.providers import resolve, split_credentials
+from vidgen.sandbox import BROWSER_FLAGS, HELPER, NetworkSandbox, network_sandbox, require_network_sandbox, service_environment
 from vidgen.scripted import Scripted, ScriptedModel
 from vidgen.service import RenderService
 from vidgen.session import Session
@@ -157,6 +158,20 @@ def test_the_same_video_does_reach_it_when_the_network_is_allowed(
 
 
 @pytest.mark.render
+def test_the_browser_flags_alone_let_only_localhost_through(session: Session, make_video, workspace, recorder, tmp_path) -> None:
+    # The second wall, inside Chromium, tried without the namespace: every address but localhost
+    # (which the bundle server needs) resolves to nothing, IP literals included.
+    make_video("net-flags", {"index.tsx": calling_video(recorder.port)})
+    flags = f"{session.settings.render.browser_flags} {shlex.join(BROWSER_FLAGS)}"
+    service = RenderService(workspace, replace(session.settings.render, allow_network=True, browser_flags=flags))
+    try:
+        render_directly(service, "net-flags", tmp_path)
+    finally:
+        service.stop()
+    assert set(recorder.paths) == {"/localhost"}
+
+
+@pytest.mark.render
 def test_a_sandboxed_render_is_a_correct_video(session: Session, make_video, workspace) -> None:
     video = make_video("net-moving", {"index.tsx": component(MOVING, frames=45)})
     result = render.render(session, video, previews=False)
@@ -271,8 +286,7 @@ SECRET = "secretpass"
 def test_credentials_are_taken_out_of_the_base_url(monkeypatch) -> None:
     monkeypatch.delenv("VIDGEN_API_KEY", raising=False)
     assert split_credentials("https://me:p%40ss@host:8/v1") == ("https://host:8/v1", ("me", "p@ss"))
-    assert redact_url("https://me:secretpass@host/v1") == "https://host/v1"
-    assert redact_url("https://host/v1") == "https://host/v1"
+    assert split_credentials("https://host/v1") == ("https://host/v1", None)
     endpoint = resolve("ollama", f"http://me:{SECRET}@127.0.0.1:9/v1")
     assert endpoint.base_url == "http://127.0.0.1:9/v1" and endpoint.auth == ("me", SECRET)
     assert SECRET not in repr(endpoint)

@@ -50,11 +50,6 @@ class Endpoint:
         )
 
 
-def redact_url(url: str) -> str:
-    """The URL without the user name and password it may carry: safe to show, log or store."""
-    return split_credentials(url)[0]
-
-
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     """A URL without its `user:pass@` part, and that part (percent-decoded) if there was one."""
     try:

@@ -18,8 +18,8 @@ HELPER = Path(__file__).with_name("netns_exec.py")
 # which could --require code into the service) stays out of Node's and Chromium's environment.
 _ALLOWED = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "FONTCONFIG_FILE", "FONTCONFIG_PATH"}
 
-# Inside the namespace nothing but its own loopback exists; in the browser, host names other
-# than localhost (the bundle server) also resolve to nothing, as a second wall of its own.
+# Inside the namespace nothing but its own loopback exists. In the browser, as a second wall of
+# its own, every host but localhost (the bundle server) resolves to nothing, IP literals included.
 BROWSER_FLAGS = ("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",)
 
 REFUSAL = (
