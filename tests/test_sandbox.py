@@ -26,7 +26,7 @@ from vidgen.service import RenderService
 from vidgen.session import Session
 
 from .conftest import MOVING, component
-from .test_cli import vidgen
+from .test_cli import VIDGEN, vidgen
 
 ROOT = os.geteuid() == 0
 
@@ -252,6 +252,26 @@ def test_the_namespace_helper_as_root_and_as_an_unprivileged_user(recorder) -> N
     unprivileged = _connect_from([*nobody, *helper], recorder.port)
     assert unprivileged.returncode != 0 and "Connection refused" in unprivileged.stderr
     assert network_sandbox().describe() == "network namespace (unshare)"
+
+
+@pytest.mark.skipif(not ROOT or not shutil.which("unshare") or not shutil.which("setpriv"), reason="needs root")
+def test_where_no_namespace_can_be_made_vidgen_refuses_to_render(workspace) -> None:
+    # A user namespace that may hold no more of them, and no capabilities: neither way works there.
+    no_namespaces = (
+        "echo 0 > /proc/sys/user/max_user_namespaces && "
+        f'exec setpriv --bounding-set=-all --inh-caps=-all {shlex.join(VIDGEN)} "$@"'
+    )
+    done = subprocess.run(
+        ["unshare", "--user", "--map-root-user", "sh", "-c", no_namespaces, "sh", "check", "hello"],
+        cwd=workspace.root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "refusing to render without a network sandbox" in errors[0], done.stderr
+    assert "allow_network = true" in errors[0] and "Traceback" not in done.stderr
 
 
 def test_without_a_sandbox_rendering_is_refused_unless_allowed() -> None:
