@@ -11,6 +11,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import {createRequire} from 'node:module';
 import {Worker} from 'node:worker_threads';
+import {jailed, locateRequest} from './jail.mjs';
 
 const require = createRequire(path.join(process.cwd(), 'package.json'));
 const root = process.cwd();
@@ -120,7 +121,7 @@ const makeCompiler = async () => {
     onProgress: () => undefined,
     options: {
       enableCaching: true,
-      webpackOverride: (conf) => ({...conf, optimization: {...conf.optimization, emitOnErrors: true}}),
+      webpackOverride: (conf) => jailed({...conf, optimization: {...conf.optimization, emitOnErrors: true}}, {root}),
     },
   });
   return webpack(config);
@@ -203,12 +204,26 @@ const compile = async () => {
     generations.set(previous, (generations.get(previous) ?? 0) + 1);
     releaseBundle(previous);
   }
-  const diagnostics = stats.compilation.errors.map((error) => ({
-    file: error.module && error.module.resource ? error.module.resource : null,
-    ...lineAndColumn(error.loc ? `${error.loc.start ? `${error.loc.start.line}:${error.loc.start.column}` : error.loc}` : ''),
-    message: String(error.message || error),
-  }));
+  const diagnostics = stats.compilation.errors.map((error) => {
+    const file = moduleFile(stats.compilation, error.module);
+    return {
+      file,
+      ...lineAndColumn(error.loc ? `${error.loc.start ? `${error.loc.start.line}:${error.loc.start.column}` : error.loc}` : ''),
+      ...(file && error.error?.jailRequest ? locateRequest(file, error.error.jailRequest) : {}),
+      // A jail refusal is its own one-line message: nothing the resolver tried is quoted.
+      message: String(error.error?.jailMessage || error.message || error),
+    };
+  });
   return {diagnostics};
+};
+
+// The file an error belongs to: its module's, or for a module without a file (the list of a
+// require.context()) the nearest importer's, so the error is charged to the right video.
+const moduleFile = (compilation, module) => {
+  for (let seen = 0; module && seen < 50; seen++, module = compilation.moduleGraph.getIssuer(module)) {
+    if (module.resource) return module.resource;
+  }
+  return null;
 };
 
 // Builds are serialised: webpack cannot run one compiler twice at once.
