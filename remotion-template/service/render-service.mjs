@@ -90,20 +90,52 @@ const chromiumOptions = {gl: settings.gl ?? null, headless: true};
 let browserPromise = null;
 const getBrowser = () => {
   if (!browserPromise) {
-    browserPromise = renderer
+    const opening = renderer
       .openBrowser('chrome', {
         browserExecutable: settings.browser || null,
         chromeMode: settings.chromeMode || 'chrome-for-testing',
         chromiumOptions,
         logLevel,
       })
-      .catch((err) => {
+      .then((browser) => watchBrowser(browser, opening), (err) => {
         browserPromise = null;
         throw Object.assign(err, {kind: 'browser'});
       });
+    browserPromise = opening;
   }
   return browserPromise;
 };
+
+// A browser that dies (killed, out of memory) is forgotten, so the next request opens a new
+// one, and the request it served ends with kind 'browser-crashed'.
+let browserCrashes = 0;
+const watchBrowser = (browser, opening) => {
+  browser.connection.transport.websocket.addEventListener('close', () => {
+    if (closing || browserPromise !== opening) return;
+    browserCrashes++;
+    browserPromise = null;
+    browser.close({silent: true}).catch(() => undefined); // ends what is left of its processes
+  });
+  return browser;
+};
+
+// Mid-render, Remotion replaces a dead browser by launching `browserExecutable`, or with none by
+// downloading one (a DNS failure offline). Its launch is given `false`, which fails at once, so
+// the render stops and reports the crash; the next request opens our own browser again. (A
+// throwing onBrowserDownload alone is not enough: Remotion chains every later browser check
+// on the rejected one, and no browser could be opened again. It stays as the last guard.)
+const refuseDownload = () => {
+  throw Object.assign(new Error('vidgen never downloads a browser'), {kind: 'browser-crashed'});
+};
+const noRelaunch = {
+  browserExecutable: ['/usr/bin/false', '/bin/false'].find((file) => fs.existsSync(file)) ?? settings.browser ?? null,
+  onBrowserDownload: refuseDownload,
+};
+
+const crashReport = () => ({
+  kind: 'browser-crashed',
+  message: 'the browser (Chromium) crashed during the render: its process ended (killed, or out of memory); render again',
+});
 
 // ---------------------------------------------------------------- bundle
 
@@ -293,6 +325,7 @@ const loadComposition = async (bundleDir, name, timeoutMs) =>
     id: name,
     inputProps: {},
     puppeteerInstance: await getBrowser(),
+    ...noRelaunch,
     timeoutInMilliseconds: timeoutMs,
     chromiumOptions,
     logLevel,
@@ -329,6 +362,7 @@ const stillsFrom = async (bundleDir, {name, frames, outputDir, timeoutMs}, progr
     imageSequencePattern: 'frame-[frame].[ext]',
     inputProps: {},
     puppeteerInstance: await getBrowser(),
+    ...noRelaunch,
     concurrency: 1,
     timeoutInMilliseconds: timeoutMs,
     chromiumOptions,
@@ -358,6 +392,7 @@ const stillFrom = async (bundleDir, {name, frame, output, timeoutMs}) => {
     imageFormat: 'png',
     inputProps: {},
     puppeteerInstance: await getBrowser(),
+    ...noRelaunch,
     timeoutInMilliseconds: timeoutMs,
     chromiumOptions,
     overwrite: true,
@@ -378,6 +413,7 @@ const renderFrom = async (bundleDir, {name, output, codec, concurrency, timeoutM
     outputLocation: output,
     inputProps: {},
     puppeteerInstance: await getBrowser(),
+    ...noRelaunch,
     concurrency: concurrency ?? null,
     timeoutInMilliseconds: timeoutMs,
     chromiumOptions,
@@ -426,7 +462,7 @@ const symbolicate = async (err) => {
   return symbolicator.symbolicateFromSources(frames, maps);
 };
 
-const describeError = async (err, cancelled) => {
+const describeError = async (err, cancelled, crashed) => {
   let stack = [];
   try {
     stack = (await symbolicate(err || {}))
@@ -438,6 +474,7 @@ const describeError = async (err, cancelled) => {
   return {
     kind: cancelled ? 'cancelled' : err?.kind || 'runtime',
     message: String(err && err.message ? err.message : err),
+    ...(crashed && !cancelled ? crashReport() : {}),
     frame: typeof err?.frame === 'number' ? err.frame : null,
     stack,
     raw: err && err.stack ? String(err.stack).slice(0, 4000) : null,
@@ -479,11 +516,13 @@ const handle = async (request) => {
     return;
   }
   running.add(id);
+  const crashes = browserCrashes;
   try {
     const result = await operation(args, (event) => send({id, event: 'progress', ...event}), id);
     send({id, result});
   } catch (err) {
-    send({id, error: await describeError(err, cancelled.has(id))});
+    const crashed = browserCrashes !== crashes || err?.kind === 'browser-crashed';
+    send({id, error: await describeError(err, cancelled.has(id), crashed)});
   } finally {
     running.delete(id);
     cancellers.delete(id);
