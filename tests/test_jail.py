@@ -132,6 +132,27 @@ def test_loader_prefixed_specifier(session: Session, make_video, workspace, secr
     assert stage is not None and "loader prefix" in stage.message
 
 
+def test_raw_loader_and_query_specifiers(session: Session, make_video, workspace, secret: Path) -> None:
+    # raw-loader is not installed and Remotion has no ?raw rule: both are refused before webpack
+    # looks for either.
+    for name, specifier in (("jail-raw-loader", f"!!raw-loader!{secret}"), ("jail-raw-query", climb(secret) + "?raw")):
+        video = make_video(name, {"index.tsx": entry(f"import leak from '{specifier}';", "return <div>{String(leak)}</div>;")})
+        error = bundle_error(session, video)
+        assert_refused(error, video)
+        assert_not_leaked(workspace, error)
+        assert imports.check(video) is not None
+
+
+def test_installed_package_outside_the_template_list(session: Session, make_video) -> None:
+    # webpack is in node_modules (Remotion bundles with it) but is no package a video may use.
+    video = make_video(
+        "jail-package", {"index.tsx": entry("import webpack from 'webpack';", "return <div>{String(webpack)}</div>;")}
+    )
+    error = bundle_error(session, video)
+    assert_refused(error, video)
+    assert "resolves outside the video folder" in error.message
+
+
 def test_file_url(session: Session, make_video, workspace, secret: Path) -> None:
     # webpack reads file: URLs itself, without the resolver: the factory's check is the wall.
     video = make_video(
@@ -156,7 +177,7 @@ def test_package_json_browser_field_cannot_redirect_outside(session: Session, ma
     assert imports.check(video) is None
     error = bundle_error(session, video)
     assert_refused(error, video)
-    assert "resolves outside it" in error.message
+    assert "resolves outside the video folder" in error.message
     assert_not_leaked(workspace, error)
 
 
@@ -174,7 +195,7 @@ def test_imports_stage_refuses_ignore_comments_and_computed_requires(make_video)
         "const name = 'x';\nconst m = require(name);": "computed path",
         "const c = import.meta.webpackContext('./');": "require.context",
         "import leak from '#secret';": "climbs out",
-        "/// <reference path=\"/etc/hostname\" />": "<reference",
+        '/// <reference path="/etc/hostname" />': "<reference",
     }
     for number, (source, expected) in enumerate(cases.items()):
         video = make_video(f"jail-stage-{number}", {"index.tsx": entry(source)})

@@ -62,16 +62,18 @@ const refusal = (request, folder, why) => {
 // Where a refused request is written in the importing file (a file of the video itself): webpack's
 // location is in the code after esbuild, which may be a line off.
 export const locateRequest = (file, request) => {
-  const spans = [request, request.replace(/^-?!+/, '').split('!').pop()];
+  const bare = [request, request.replace(/^-?!+/, '').split('!').pop()];
+  // Quoted first, so that './data' is found in the import, not in a line that merely mentions it.
+  const spans = [...bare.flatMap((span) => ["'", '"', '`'].map((quote) => quote + span)), ...bare];
   let lines;
   try {
     lines = fs.readFileSync(file, 'utf8').split('\n');
   } catch {
     return {};
   }
-  for (const [index, text] of lines.entries()) {
-    const column = spans.map((span) => text.indexOf(span)).find((at) => at >= 0);
-    if (column !== undefined) return {line: index + 1, column: column + 1};
+  for (const span of spans) {
+    const index = lines.findIndex((text) => text.includes(span));
+    if (index >= 0) return {line: index + 1, column: lines[index].indexOf(span) + 1};
   }
   return {};
 };
@@ -148,7 +150,7 @@ export class VideoJail {
         resolver.getHook('result').tapAsync(NAME, (request, _context, callback) => {
           const jail = request.vidgenJail;
           const escaped = jail && request.path && !this.permitted(jail.folder, request.path);
-          callback(escaped ? refusal(jail.request, jail.folder, 'resolves outside it') : undefined);
+          callback(escaped ? refusal(jail.request, jail.folder, 'resolves outside the video folder') : undefined);
         });
       },
     };
@@ -167,7 +169,7 @@ export class VideoJail {
         const {resource, loaders} = data.createData;
         const file = typeof resource === 'string' ? resource.replace(/[?#].*$/, '') : '';
         if (!file.startsWith('data:') && (!path.isAbsolute(file) || !this.permitted(folder, file))) {
-          throw refusal(data.request, folder, 'resolves outside it');
+          throw refusal(data.request, folder, 'resolves outside the video folder');
         }
         // A loader is code that runs in the service: only the configured ones may.
         if ((loaders || []).some((loader) => !this.loaders.has(realpath(loader.loader)))) {
@@ -188,7 +190,7 @@ export class VideoJail {
         const folder = this.owner(null, data.context);
         const folders = [].concat(data.resource || []);
         if (folder && (!folders.length || folders.some((dir) => !this.permitted(folder, dir)))) {
-          throw refusal(data.request, folder, 'resolves outside it');
+          throw refusal(data.request, folder, 'resolves outside the video folder');
         }
       });
     });
