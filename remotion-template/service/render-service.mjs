@@ -6,6 +6,7 @@
 // Replies:  {"id": 1, "event": "progress", ...}   any number of times
 //           {"id": 1, "result": {...}}  or  {"id": 1, "error": {"kind", "message", "frame", "stack"}}
 // At start: {"event": "ready", "pid": ...} once the process reads requests.
+// Error kind 'browser-crashed': Chromium died during the request; the next one opens a new browser.
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
