@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from vidgen import imports, ladder, media, render
 from vidgen.errors import StructuredError
+from vidgen.service import ServiceReplyError
 from vidgen.session import Session
 from vidgen.workspace import Video, Workspace
 
@@ -253,14 +255,11 @@ def browser_processes(service_pid: int) -> set[int]:
     return {pid for pid in found if b"chrom" in names.get(pid, b"").lower()}
 
 
-def test_browser_killed_mid_render_is_reported_and_the_next_render_works(session: Session, make_video, workspace) -> None:
-    video = make_video("jail-browser-crash", {"index.tsx": component(MOVING, frames=60)})
-    assert render.render(session, video, previews=False).error is None  # warm: bundle and browser ready
-    service_pid = session.service.pid
-    assert service_pid is not None and browser_processes(service_pid)
+def killer(service_pid: int) -> tuple[threading.Event, Callable[[str, dict], None]]:
+    """A progress callback that kills the service's Chromium once 10 frames are rendered."""
     killed = threading.Event()
 
-    def kill_on_progress(kind: str, data: dict) -> None:
+    def on_event(kind: str, data: dict) -> None:
         if kind == "progress" and data.get("renderedFrames", 0) >= 10 and not killed.is_set():
             killed.set()
             for pid in browser_processes(service_pid):
@@ -269,7 +268,34 @@ def test_browser_killed_mid_render_is_reported_and_the_next_render_works(session
                 except ProcessLookupError:
                     pass
 
-    result = render.render(session, video, previews=False, on_event=kill_on_progress)
+    return killed, on_event
+
+
+def test_browser_killed_mid_render_is_reported_and_the_next_render_works(
+    session: Session, make_video, workspace, tmp_path
+) -> None:
+    video = make_video("jail-browser-crash", {"index.tsx": component(MOVING, frames=60)})
+    assert render.render(session, video, previews=False).error is None  # warm: bundle and browser ready
+    service_pid = session.service.pid
+    assert service_pid is not None and browser_processes(service_pid)
+
+    # The service's own answer: an error of kind browser-crashed.
+    killed, on_event = killer(service_pid)
+    with pytest.raises(ServiceReplyError) as raised:
+        session.service.request(
+            "render",
+            timeout_s=120,
+            on_progress=lambda event: on_event("progress", event),
+            name=video.name,
+            output=str(tmp_path / "raw.mp4"),
+            codec="h264",
+            timeoutMs=8000,
+        )
+    assert killed.is_set() and raised.value.error["kind"] == "browser-crashed", raised.value.error
+
+    # What the user (and the model) reads, through the whole pipeline; the browser was reopened.
+    killed, on_event = killer(service_pid)
+    result = render.render(session, video, previews=False, on_event=on_event)
     assert killed.is_set()
     assert result.error is not None and result.error.stage == "render", result.error
     message = result.error.message
