@@ -20,6 +20,21 @@ _SPECIFIERS = re.compile(
     re.MULTILINE,
 )
 _CSS_IMPORTS = re.compile(r"""@import\s+(?:url\()?\s*['"]?(?P<a>[^'")\s;]+)|url\(\s*['"]?(?P<b>https?:[^'")\s]+)""")
+# What a specifier cannot be read statically, or what turns webpack's checks off: refused before
+# the bundle (the bundler's resolver refuses the same, this says it sooner and more plainly).
+_DYNAMIC = (
+    (
+        re.compile(r"\brequire\s*\.\s*context\s*\(|\bimport\s*\.\s*meta\s*\.\s*webpackContext\b"),
+        "reads a whole folder (require.context): import each file by name, e.g. import {Scene} from './Scene'",
+    ),
+    (
+        re.compile(r"""\b(?:import|require)\s*\(\s*(?!(['"])[^'"`\n]*\1\s*[,)])"""),
+        "imports a computed path: write each import as a plain string, e.g. import('./Scene')",
+    ),
+)
+# Comments that act: webpack's, which leaves an import for the browser to fetch, and TypeScript's
+# reference, which makes the typecheck read any file.
+_IGNORE_COMMENT = re.compile(r"webpackIgnore|@vite-ignore|^\s*///\s*<reference\b", re.MULTILINE)
 _DEFAULT_EXPORT = re.compile(r"^\s*export\s+default\b|^\s*export\s*\{[^}]*\bas\s+default\b", re.MULTILINE)
 _CONFIG_EXPORT = re.compile(r"^\s*export\s+(?:const|let|var|function)\s+config\b|^\s*export\s*\{[^}]*\bconfig\b", re.MULTILINE)
 
@@ -38,10 +53,12 @@ def check_specifier(video: Video, source: Path, specifier: str, allowed: set[str
 
     Type-only imports vanish from the bundle, so any installed package may give types.
     """
-    if re.match(r"^[a-z][a-z0-9+.-]*://", specifier) or specifier.startswith("//"):
-        return f"imports a URL ({specifier}): nothing is fetched at render time; use a package or a file in the video folder"
     if specifier.startswith("node:"):
         return f"imports the Node module '{specifier}': videos run in a browser; remove it"
+    if re.match(r"^(?!data:)[a-z][a-z0-9+.-]*:", specifier, re.IGNORECASE) or specifier.startswith("//"):
+        return f"imports a URL ({specifier}): nothing is fetched at render time; use a package or a file in the video folder"
+    if "!" in specifier:
+        return f"imports '{specifier}' through a webpack loader prefix: import the file by its plain path, e.g. './data.json'"
     if specifier.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", specifier):
         return f"imports an absolute path ({specifier}): import files inside the video folder with ./"
     if specifier.startswith("."):
@@ -49,11 +66,14 @@ def check_specifier(video: Video, source: Path, specifier: str, allowed: set[str
         if not diagnostics.in_video(video, str(target)):
             return f"imports {specifier}, which is outside the video folder: keep the video's files in src/videos/{video.name}/"
         return None
-    if type_only and _installed(video, _package_name(specifier)):
+    package = _package_name(specifier)
+    if specifier.startswith("#") or "\\" in specifier or ".." in specifier.split("/"):
+        return f"imports '{specifier}', which climbs out of the package '{package}': import the package's own files only"
+    if type_only and _installed(video, package):
         return None
-    if _package_name(specifier) not in allowed:
+    if package not in allowed:
         known = ", ".join(sorted(allowed))
-        return f"imports '{_package_name(specifier)}', which is not in the template: use one of {known}"
+        return f"imports '{package}', which is not in the template: use one of {known}"
     return None
 
 
@@ -77,6 +97,9 @@ def check(video: Video) -> StructuredError | None:
         if path.suffix in {".ts", ".tsx", ".js", ".jsx", ".mjs"}:
             text = path.read_text(errors="replace")
             stripped = _strip_comments(text)
+            dynamic = _dynamic_problem(text, stripped)
+            if dynamic:
+                return diagnostics.make("imports", dynamic[0], video, file=path, line=dynamic[1])
             for match in _SPECIFIERS.finditer(stripped):
                 specifier = match["a"] or match["b"] or match["c"]
                 type_only = bool(re.match(r"\s*(import|export)\s+type\s", match[0].lstrip(" ;}")))
@@ -113,6 +136,19 @@ def check(video: Video) -> StructuredError | None:
             video,
             file=video.entry,
         )
+    return None
+
+
+def _dynamic_problem(text: str, stripped: str) -> tuple[str, int] | None:
+    """A folder read, a computed import or a webpackIgnore comment, with its line; None if none."""
+    found = _IGNORE_COMMENT.search(text)
+    if found:
+        what = found[0].strip()
+        return f"has a {what} comment, which reaches past the import checks: remove it", _line_of(text, found.start())
+    for pattern, problem in _DYNAMIC:
+        match = pattern.search(stripped)
+        if match:
+            return problem, _line_of(stripped, match.start())
     return None
 
 

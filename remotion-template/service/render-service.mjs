@@ -6,11 +6,13 @@
 // Replies:  {"id": 1, "event": "progress", ...}   any number of times
 //           {"id": 1, "result": {...}}  or  {"id": 1, "error": {"kind", "message", "frame", "stack"}}
 // At start: {"event": "ready", "pid": ...} once the process reads requests.
+// Error kind 'browser-crashed': Chromium died during the request; the next one opens a new browser.
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import {createRequire} from 'node:module';
 import {Worker} from 'node:worker_threads';
+import {jailed, locateRequest} from './jail.mjs';
 
 const require = createRequire(path.join(process.cwd(), 'package.json'));
 const root = process.cwd();
@@ -89,20 +91,52 @@ const chromiumOptions = {gl: settings.gl ?? null, headless: true};
 let browserPromise = null;
 const getBrowser = () => {
   if (!browserPromise) {
-    browserPromise = renderer
+    const opening = renderer
       .openBrowser('chrome', {
         browserExecutable: settings.browser || null,
         chromeMode: settings.chromeMode || 'chrome-for-testing',
         chromiumOptions,
         logLevel,
       })
-      .catch((err) => {
+      .then((browser) => watchBrowser(browser, opening), (err) => {
         browserPromise = null;
         throw Object.assign(err, {kind: 'browser'});
       });
+    browserPromise = opening;
   }
   return browserPromise;
 };
+
+// A browser that dies (killed, out of memory) is forgotten, so the next request opens a new
+// one, and the request it served ends with kind 'browser-crashed'.
+let browserCrashes = 0;
+const watchBrowser = (browser, opening) => {
+  browser.connection.transport.websocket.addEventListener('close', () => {
+    if (closing || browserPromise !== opening) return;
+    browserCrashes++;
+    browserPromise = null;
+    browser.close({silent: true}).catch(() => undefined); // ends what is left of its processes
+  });
+  return browser;
+};
+
+// Mid-render, Remotion replaces a dead browser by launching `browserExecutable`, or with none by
+// downloading one (a DNS failure offline). Its launch is given `false`, which fails at once, so
+// the render stops and reports the crash; the next request opens our own browser again. (A
+// throwing onBrowserDownload alone is not enough: Remotion chains every later browser check
+// on the rejected one, and no browser could be opened again. It stays as the last guard.)
+const refuseDownload = () => {
+  throw Object.assign(new Error('vidgen never downloads a browser'), {kind: 'browser-crashed'});
+};
+const noRelaunch = {
+  browserExecutable: ['/usr/bin/false', '/bin/false'].find((file) => fs.existsSync(file)) ?? settings.browser ?? null,
+  onBrowserDownload: refuseDownload,
+};
+
+const crashReport = () => ({
+  kind: 'browser-crashed',
+  message: 'the browser (Chromium) crashed during the render: its process ended (killed, or out of memory); render again',
+});
 
 // ---------------------------------------------------------------- bundle
 
@@ -120,7 +154,7 @@ const makeCompiler = async () => {
     onProgress: () => undefined,
     options: {
       enableCaching: true,
-      webpackOverride: (conf) => ({...conf, optimization: {...conf.optimization, emitOnErrors: true}}),
+      webpackOverride: (conf) => jailed({...conf, optimization: {...conf.optimization, emitOnErrors: true}}, {root}),
     },
   });
   return webpack(config);
@@ -203,12 +237,26 @@ const compile = async () => {
     generations.set(previous, (generations.get(previous) ?? 0) + 1);
     releaseBundle(previous);
   }
-  const diagnostics = stats.compilation.errors.map((error) => ({
-    file: error.module && error.module.resource ? error.module.resource : null,
-    ...lineAndColumn(error.loc ? `${error.loc.start ? `${error.loc.start.line}:${error.loc.start.column}` : error.loc}` : ''),
-    message: String(error.message || error),
-  }));
+  const diagnostics = stats.compilation.errors.map((error) => {
+    const file = moduleFile(stats.compilation, error.module);
+    return {
+      file,
+      ...lineAndColumn(error.loc ? `${error.loc.start ? `${error.loc.start.line}:${error.loc.start.column}` : error.loc}` : ''),
+      ...(file && error.error?.jailRequest ? locateRequest(file, error.error.jailRequest) : {}),
+      // A jail refusal is its own one-line message: nothing the resolver tried is quoted.
+      message: String(error.error?.jailMessage || error.message || error),
+    };
+  });
   return {diagnostics};
+};
+
+// The file an error belongs to: its module's, or for a module without a file (the list of a
+// require.context()) the nearest importer's, so the error is charged to the right video.
+const moduleFile = (compilation, module) => {
+  for (let seen = 0; module && seen < 50; seen++, module = compilation.moduleGraph.getIssuer(module)) {
+    if (module.resource) return module.resource;
+  }
+  return null;
 };
 
 // Builds are serialised: webpack cannot run one compiler twice at once.
@@ -278,6 +326,7 @@ const loadComposition = async (bundleDir, name, timeoutMs) =>
     id: name,
     inputProps: {},
     puppeteerInstance: await getBrowser(),
+    ...noRelaunch,
     timeoutInMilliseconds: timeoutMs,
     chromiumOptions,
     logLevel,
@@ -314,6 +363,7 @@ const stillsFrom = async (bundleDir, {name, frames, outputDir, timeoutMs}, progr
     imageSequencePattern: 'frame-[frame].[ext]',
     inputProps: {},
     puppeteerInstance: await getBrowser(),
+    ...noRelaunch,
     concurrency: 1,
     timeoutInMilliseconds: timeoutMs,
     chromiumOptions,
@@ -343,6 +393,7 @@ const stillFrom = async (bundleDir, {name, frame, output, timeoutMs}) => {
     imageFormat: 'png',
     inputProps: {},
     puppeteerInstance: await getBrowser(),
+    ...noRelaunch,
     timeoutInMilliseconds: timeoutMs,
     chromiumOptions,
     overwrite: true,
@@ -363,6 +414,7 @@ const renderFrom = async (bundleDir, {name, output, codec, concurrency, timeoutM
     outputLocation: output,
     inputProps: {},
     puppeteerInstance: await getBrowser(),
+    ...noRelaunch,
     concurrency: concurrency ?? null,
     timeoutInMilliseconds: timeoutMs,
     chromiumOptions,
@@ -411,7 +463,7 @@ const symbolicate = async (err) => {
   return symbolicator.symbolicateFromSources(frames, maps);
 };
 
-const describeError = async (err, cancelled) => {
+const describeError = async (err, cancelled, crashed) => {
   let stack = [];
   try {
     stack = (await symbolicate(err || {}))
@@ -423,6 +475,7 @@ const describeError = async (err, cancelled) => {
   return {
     kind: cancelled ? 'cancelled' : err?.kind || 'runtime',
     message: String(err && err.message ? err.message : err),
+    ...(crashed && !cancelled ? crashReport() : {}),
     frame: typeof err?.frame === 'number' ? err.frame : null,
     stack,
     raw: err && err.stack ? String(err.stack).slice(0, 4000) : null,
@@ -464,11 +517,13 @@ const handle = async (request) => {
     return;
   }
   running.add(id);
+  const crashes = browserCrashes;
   try {
     const result = await operation(args, (event) => send({id, event: 'progress', ...event}), id);
     send({id, result});
   } catch (err) {
-    send({id, error: await describeError(err, cancelled.has(id))});
+    const crashed = browserCrashes !== crashes || err?.kind === 'browser-crashed';
+    send({id, error: await describeError(err, cancelled.has(id), crashed)});
   } finally {
     running.delete(id);
     cancellers.delete(id);

@@ -1,0 +1,309 @@
+"""The file jail (imports stage and the bundler's resolver) and a browser that dies mid-render."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from vidgen import imports, ladder, media, render
+from vidgen.errors import StructuredError
+from vidgen.service import ServiceReplyError
+from vidgen.session import Session
+from vidgen.workspace import Video, Workspace
+
+from .conftest import MOVING, component
+
+pytestmark = pytest.mark.render
+
+MARKER = "VIDGEN-JAIL-SECRET-7f3a9c"
+CONFIG = "export const config = {durationInFrames: 30, fps: 30, width: 640, height: 360};\n"
+
+
+@pytest.fixture
+def secret(tmp_path: Path) -> Path:
+    """A host file outside the workspace, holding a marker that must never be quoted or bundled."""
+    folder = tmp_path / "host"
+    folder.mkdir()
+    (folder / "secret.json").write_text(f'{{"password": "{MARKER}"}}\n')
+    path = folder / "secret.txt"
+    path.write_text(f"root:x:0:0:{MARKER}:/root:/bin/bash\n")
+    return path
+
+
+def entry(first_line: str, body: str = "return <AbsoluteFill />;") -> str:
+    """A video whose first line is `first_line` (so a refusal must point at line 1)."""
+    return first_line + "\n" + component(body)
+
+
+def bundle_error(session: Session, video: Video) -> StructuredError | None:
+    """The bundle stage alone: the resolver must refuse what the imports stage would catch first."""
+    return ladder._bundle(session, video)
+
+
+def climb(to: Path) -> str:
+    """A relative path from anywhere in the workspace up to the root and down to `to`."""
+    return "../" * 30 + str(to).lstrip("/")
+
+
+def assert_not_leaked(workspace: Workspace, error: StructuredError | None) -> None:
+    assert error is not None
+    assert MARKER not in repr(error)
+    for path in workspace.state_dir.rglob("*"):  # service log, bundles, stills
+        if path.is_file() and not path.is_symlink():
+            assert MARKER.encode() not in path.read_bytes(), path
+
+
+def assert_refused(error: StructuredError | None, video: Video, line: int = 1) -> None:
+    assert error is not None and error.stage == "bundle"
+    assert (error.file, error.line) == ("index.tsx", line), error
+    assert f"src/videos/{video.name}/" in error.message and "\n" not in error.message
+
+
+# ---------------------------------------------------------------- attacks, one per test
+
+
+def test_subpath_traversal_to_a_host_file(session: Session, make_video, workspace, secret: Path) -> None:
+    specifier = "world-atlas/" + climb(secret)
+    video = make_video(
+        "jail-subpath", {"index.tsx": entry(f"import leak from '{specifier}';", "return <div>{String(leak)}</div>;")}
+    )
+    error = bundle_error(session, video)
+    assert_refused(error, video)
+    assert "climbs out of the package 'world-atlas'" in error.message
+    assert_not_leaked(workspace, error)
+    stage = ladder.run(session, video, stills=False).error
+    assert stage is not None and stage.stage == "imports" and "climbs out" in stage.message
+    assert_not_leaked(workspace, stage)
+
+
+def test_absolute_path_to_a_host_file(session: Session, make_video, workspace, secret: Path) -> None:
+    video = make_video(
+        "jail-absolute", {"index.tsx": entry(f"import leak from '{secret}';", "return <div>{String(leak)}</div>;")}
+    )
+    error = bundle_error(session, video)
+    assert_refused(error, video)
+    assert "absolute path" in error.message
+    assert_not_leaked(workspace, error)
+
+
+def test_json_reached_by_climbing_out_of_the_folder(session: Session, make_video, workspace, secret: Path) -> None:
+    target = climb(secret.with_name("secret.json"))
+    video = make_video("jail-json", {"index.tsx": entry(f"import leak from '{target}';", "return <div>{leak.password}</div>;")})
+    error = bundle_error(session, video)
+    assert_refused(error, video)
+    assert "outside the video folder" in error.message
+    assert_not_leaked(workspace, error)
+
+
+def test_require_context_reaching_out(session: Session, make_video, workspace, secret: Path) -> None:
+    line = "const found = require.context('../../..', true, /secret/);"
+    video = make_video("jail-context", {"index.tsx": entry(line, "return <div>{found.keys().join()}</div>;")})
+    error = bundle_error(session, video)
+    assert_refused(error, video)
+    assert "'../../..'" in error.message
+    assert_not_leaked(workspace, error)
+    stage = imports.check(video)
+    assert stage is not None and "require.context" in stage.message and stage.line == 1
+
+
+def test_dynamic_import_with_a_template_string(session: Session, make_video, workspace, secret: Path) -> None:
+    folder = climb(secret.parent)
+    line = f"const load = (name: string) => import(`{folder}/${{name}}.json`);"
+    video = make_video("jail-dynamic", {"index.tsx": entry(line, "load('secret');\nreturn <AbsoluteFill />;")})
+    error = bundle_error(session, video)
+    assert_refused(error, video)
+    assert_not_leaked(workspace, error)
+    stage = imports.check(video)
+    assert stage is not None and "computed path" in stage.message and stage.line == 1
+
+
+def test_loader_prefixed_specifier(session: Session, make_video, workspace, secret: Path) -> None:
+    # css-loader is installed (Remotion uses it), so webpack would run it on the host file.
+    video = make_video(
+        "jail-loader", {"index.tsx": entry(f"import leak from '!!css-loader!{secret}';", "return <div>{String(leak)}</div>;")}
+    )
+    error = bundle_error(session, video)
+    assert_refused(error, video)
+    assert_not_leaked(workspace, error)
+    stage = imports.check(video)
+    assert stage is not None and "loader prefix" in stage.message
+
+
+def test_raw_loader_and_query_specifiers(session: Session, make_video, workspace, secret: Path) -> None:
+    # raw-loader is not installed and Remotion has no ?raw rule: both are refused before webpack
+    # looks for either.
+    for name, specifier in (("jail-raw-loader", f"!!raw-loader!{secret}"), ("jail-raw-query", climb(secret) + "?raw")):
+        video = make_video(name, {"index.tsx": entry(f"import leak from '{specifier}';", "return <div>{String(leak)}</div>;")})
+        error = bundle_error(session, video)
+        assert_refused(error, video)
+        assert_not_leaked(workspace, error)
+        assert imports.check(video) is not None
+
+
+def test_installed_package_outside_the_template_list(session: Session, make_video) -> None:
+    # webpack is in node_modules (Remotion bundles with it) but is no package a video may use.
+    video = make_video(
+        "jail-package", {"index.tsx": entry("import webpack from 'webpack';", "return <div>{String(webpack)}</div>;")}
+    )
+    error = bundle_error(session, video)
+    assert_refused(error, video)
+    assert "resolves outside the video folder" in error.message
+
+
+def test_file_url(session: Session, make_video, workspace, secret: Path) -> None:
+    # webpack reads file: URLs itself, without the resolver: the factory's check is the wall.
+    video = make_video(
+        "jail-file-url", {"index.tsx": entry(f"import leak from 'file://{secret}';", "return <div>{String(leak)}</div>;")}
+    )
+    error = bundle_error(session, video)
+    assert_refused(error, video)
+    assert_not_leaked(workspace, error)
+
+
+def test_package_json_browser_field_cannot_redirect_outside(session: Session, make_video, workspace, secret: Path) -> None:
+    # The import looks harmless; the folder's own package.json maps it to the host file. Only the
+    # path the resolver found shows it.
+    video = make_video(
+        "jail-browser-field",
+        {
+            "index.tsx": entry("import leak from './data';", "return <div>{String(leak)}</div>;"),
+            "data.ts": "export default 1;\n",
+            "package.json": f'{{"browser": {{"./data.ts": "{secret}"}}}}\n',
+        },
+    )
+    assert imports.check(video) is None
+    error = bundle_error(session, video)
+    assert_refused(error, video)
+    assert "resolves outside the video folder" in error.message
+    assert_not_leaked(workspace, error)
+
+
+def test_symbolic_link_out_of_the_folder(session: Session, make_video, workspace, secret: Path) -> None:
+    video = make_video("jail-symlink", {"index.tsx": entry("import leak from './data';", "return <div>{String(leak)}</div>;")})
+    (video.folder / "data.ts").symlink_to(secret)
+    error = bundle_error(session, video)
+    assert_refused(error, video)
+    assert_not_leaked(workspace, error)
+
+
+def test_imports_stage_refuses_ignore_comments_and_computed_requires(make_video) -> None:
+    cases = {
+        "const m = import(/* webpackIgnore: true */ 'https://example.com/x.js');": "webpackIgnore",
+        "const name = 'x';\nconst m = require(name);": "computed path",
+        "const c = import.meta.webpackContext('./');": "require.context",
+        "import leak from '#secret';": "climbs out",
+        '/// <reference path="/etc/hostname" />': "<reference",
+    }
+    for number, (source, expected) in enumerate(cases.items()):
+        video = make_video(f"jail-stage-{number}", {"index.tsx": entry(source)})
+        error = imports.check(video)
+        assert error is not None and expected in error.message, (source, error)
+        assert error.file == "index.tsx"
+
+
+def test_a_video_may_still_import_its_files_packages_and_css(session: Session, make_video) -> None:
+    files = {
+        "index.tsx": component(
+            "return <div className='x'>{Object.keys(atlas).length}{label}</div>;",
+            imports="import './style.css';\nimport atlas from 'world-atlas/countries-110m.json';\nimport {label} from './parts/label';",
+        ),
+        "style.css": ".x { color: white; background: url('data:image/gif;base64,R0lGODlhAQABAAAAACw='); }\n",
+        "parts/label.ts": "export const label = 'ok';\n",
+    }
+    video = make_video("jail-allowed", files)
+    assert imports.check(video) is None
+    assert bundle_error(session, video) is None
+
+
+def test_a_refused_import_does_not_stop_another_video(session: Session, make_video, workspace, secret: Path) -> None:
+    make_video(
+        "jail-bad-neighbour", {"index.tsx": entry(f"import leak from '{climb(secret)}';", "return <div>{String(leak)}</div>;")}
+    )
+    video = make_video("jail-good-neighbour", {"index.tsx": component(MOVING)})
+    result = render.render(session, video, previews=False)
+    assert result.error is None, result.error
+    probed = media.probe(result.output, workspace)
+    assert (probed.width, probed.height, probed.frames) == (640, 360, 30)
+
+
+# ---------------------------------------------------------------- a browser that dies
+
+
+def browser_processes(service_pid: int) -> set[int]:
+    """The Chromium processes the service started (Remotion puts them in a process group of their own)."""
+    parents: dict[int, int] = {}
+    names: dict[int, bytes] = {}
+    for entry_ in Path("/proc").iterdir():
+        if not entry_.name.isdigit():
+            continue
+        try:
+            fields = (entry_ / "stat").read_text().rsplit(")", 1)[1].split()
+            parents[int(entry_.name)] = int(fields[1])
+            names[int(entry_.name)] = (entry_ / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+    found: set[int] = set()
+    frontier = {service_pid}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return {pid for pid in found if b"chrom" in names.get(pid, b"").lower()}
+
+
+def killer(service_pid: int) -> tuple[threading.Event, Callable[[str, dict], None]]:
+    """A progress callback that kills the service's Chromium once 10 frames are rendered."""
+    killed = threading.Event()
+
+    def on_event(kind: str, data: dict) -> None:
+        if kind == "progress" and data.get("renderedFrames", 0) >= 10 and not killed.is_set():
+            killed.set()
+            for pid in browser_processes(service_pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    return killed, on_event
+
+
+def test_browser_killed_mid_render_is_reported_and_the_next_render_works(
+    session: Session, make_video, workspace, tmp_path
+) -> None:
+    video = make_video("jail-browser-crash", {"index.tsx": component(MOVING, frames=60)})
+    assert render.render(session, video, previews=False).error is None  # warm: bundle and browser ready
+    service_pid = session.service.pid
+    assert service_pid is not None and browser_processes(service_pid)
+
+    # The service's own answer: an error of kind browser-crashed.
+    killed, on_event = killer(service_pid)
+    with pytest.raises(ServiceReplyError) as raised:
+        session.service.request(
+            "render",
+            timeout_s=120,
+            on_progress=lambda event: on_event("progress", event),
+            name=video.name,
+            output=str(tmp_path / "raw.mp4"),
+            codec="h264",
+            timeoutMs=8000,
+        )
+    assert killed.is_set() and raised.value.error["kind"] == "browser-crashed", raised.value.error
+
+    # What the user (and the model) reads, through the whole pipeline; the browser was reopened.
+    killed, on_event = killer(service_pid)
+    result = render.render(session, video, previews=False, on_event=on_event)
+    assert killed.is_set()
+    assert result.error is not None and result.error.stage == "render", result.error
+    message = result.error.message
+    assert message.startswith("the browser (Chromium) crashed during the render"), message
+    assert message.endswith("render again")
+    for word in ("download", "DNS", "ENOTFOUND", "getaddrinfo", "googleapis"):
+        assert word not in message, message
+    assert session.service.pid == service_pid  # the service lives on; only the browser was lost
+    again = render.render(session, video, previews=False)
+    assert again.error is None, again.error
+    assert media.probe(again.output, workspace).frames == 60
