@@ -164,6 +164,8 @@ def _apply(request: Request, completion: Completion, kind: str) -> tuple[Structu
 
 
 def _check_or_render(session: Session, request: Request, on_event: Events) -> render.RenderResult:
+    # The shape asked for is checked against what the bundle really exports, not only the rewrite.
+    expect = request.constraints or None
     if request.render:
-        return render.render(session, request.video, on_event=on_event)
-    return render.check(session, request.video, on_event)
+        return render.render(session, request.video, on_event=on_event, expect=expect)
+    return render.check(session, request.video, on_event, expect=expect)
