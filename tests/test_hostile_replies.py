@@ -6,7 +6,6 @@ A scripted model on 127.0.0.1, the real CLI or loop, real bundles and renders.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -23,22 +22,6 @@ from .test_loop import model, reply
 pytestmark = pytest.mark.render
 
 GOOD = component(MOVING)
-
-
-@pytest.fixture
-def fresh(workspace):
-    """Video names removed (folder, history, transcript) after the test."""
-    names: list[str] = []
-
-    def make(name: str):
-        names.append(name)
-        return workspace.video(name)
-
-    yield make
-    for name in names:
-        shutil.rmtree(workspace.video(name).folder, ignore_errors=True)
-        shutil.rmtree(workspace.state_dir / "history" / name, ignore_errors=True)
-        (workspace.state_dir / "transcripts" / f"{name}.jsonl").unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------- all-or-nothing replies
@@ -61,7 +44,7 @@ def test_a_reply_with_one_bad_path_writes_nothing_and_is_kept(workspace, fresh, 
     assert payload["error"]["stage"] == "parse" and "refused to write" in payload["error"]["message"]
     assert not video.folder.exists()  # not even the valid index.tsx
     assert workspace.video("hello").entry.read_bytes() == hello
-    kept = transcript.read(video)
+    kept = transcript.read(video)  # a new video: its transcript holds this reply alone
     assert len(kept) == 1 and marker in kept[0]["reply"] and kept[0]["error"]["stage"] == "parse"
 
 

@@ -59,14 +59,6 @@ def test_a_damaged_state_json_stops_render_before_the_ladder(spare) -> None:
     assert not (spare.state_dir / "stills").exists() and not list(spare.out_dir.iterdir())
 
 
-def test_edit_with_a_damaged_state_json_never_asks_the_model(spare) -> None:
-    (spare.state_dir / "state.json").write_bytes(STATE_DAMAGE["bad-json"])
-    with ScriptedModel([Scripted("never sent")]) as server:
-        done = vidgen("edit", "hello", "make it blue", *model_flags(server), cwd=spare.root, timeout=60)
-    assert_refused(done, "state.json")
-    assert server.requests == []
-
-
 # ------------------------------------------------------------------------- history meta.json
 
 META_DAMAGE = {
@@ -160,11 +152,14 @@ def test_a_damaged_vidgen_toml_is_a_usage_error(spare, damage: str) -> None:
     assert not list(spare.out_dir.iterdir())
 
 
-def test_edit_with_a_damaged_vidgen_toml_never_asks_the_model(spare) -> None:
-    (spare.root / "vidgen.toml").write_bytes(TOML_DAMAGE["section-as-number"])
+@pytest.mark.parametrize(
+    ("file", "damage"), [(".vidgen/state.json", STATE_DAMAGE["bad-json"]), ("vidgen.toml", TOML_DAMAGE["section-as-number"])]
+)
+def test_edit_with_a_damaged_state_or_settings_file_never_asks_the_model(spare, file: str, damage: bytes) -> None:
+    (spare.root / file).write_bytes(damage)
     with ScriptedModel([Scripted("never sent")]) as server:
         done = vidgen("edit", "hello", "make it blue", *model_flags(server), cwd=spare.root, timeout=60)
-    assert_refused(done, "vidgen.toml")
+    assert_refused(done, Path(file).name)
     assert server.requests == []
 
 
