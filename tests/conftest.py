@@ -55,6 +55,23 @@ def make_video(workspace: workspace_module.Workspace) -> Iterator:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture
+def fresh(workspace: workspace_module.Workspace) -> Iterator:
+    """A video name that is removed (folder, history, transcript) after the test."""
+    names: list[str] = []
+
+    def make(name: str):
+        names.append(name)
+        return workspace.video(name)
+
+    yield make
+    for name in names:
+        video = workspace.video(name)
+        shutil.rmtree(video.folder, ignore_errors=True)
+        shutil.rmtree(workspace.state_dir / "history" / name, ignore_errors=True)
+        (workspace.state_dir / "transcripts" / f"{name}.jsonl").unlink(missing_ok=True)
+
+
 def component(body: str, *, width: int = 640, height: int = 360, frames: int = 30, fps: int = 30, imports: str = "") -> str:
     """A tiny video's index.tsx: `body` is the component's JSX return, with `frame` in scope."""
     return (

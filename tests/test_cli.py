@@ -190,3 +190,52 @@ def test_studio_listens_on_loopback_only(workspace) -> None:
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+# ------------------------------------------------------- --out never lands on a source file
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--still", "3", "--out", "src/videos/hello/index.tsx"], "does not end in .png"),
+        (["--still", "3", "--out", "src/videos/hello/poster.png"], "inside the workspace's src/"),
+        (["--out", "src/hello.mp4"], "inside the workspace's src/"),
+        (["--out", "node_modules/hello.mp4"], "inside the workspace's node_modules/"),
+        (["--out", ".vidgen/hello.mp4"], "inside the workspace's .vidgen/"),
+        (["--out", "vidgen.toml"], "does not end in .mp4"),
+        (["--out", "notes.md"], "does not end in .mp4"),
+        (["--out", "out/hello.webm"], "does not end in .mp4"),
+        (["--codec", "vp9", "--out", "out/hello.mp4"], "does not end in .webm"),
+        (["--still", "0", "--out", "out/hello.mp4"], "does not end in .png"),
+        (["--out", "out/into-src/hello.mp4"], "inside the workspace's src/"),
+    ],
+)
+def test_out_onto_sources_is_refused_before_the_ladder(workspace, args: list[str], fragment: str) -> None:
+    notes = workspace.root / "notes.md"
+    notes.write_text("mine")
+    link = workspace.out_dir / "into-src"
+    link.symlink_to(workspace.root / "src" / "videos" / "hello")
+    try:
+        guarded = [workspace.video("hello").entry, workspace.root / "vidgen.toml", notes]
+        before = {path: path.read_bytes() for path in guarded}
+        stills = workspace.state_dir / "stills" / "hello"
+        stamp = stills.stat().st_mtime_ns if stills.exists() else None
+        started = time.monotonic()
+        done = vidgen("render", "hello", *args, cwd=workspace.root, timeout=60)
+        assert_one_line_error(done, 2, fragment)
+        assert time.monotonic() - started < 30
+        assert {path: path.read_bytes() for path in guarded} == before
+        assert (stills.stat().st_mtime_ns if stills.exists() else None) == stamp  # the ladder never ran
+        assert not list((workspace.root / "src" / "videos" / "hello").glob("*.png"))
+    finally:
+        link.unlink()
+        notes.unlink()
+
+
+@pytest.mark.render
+def test_out_may_name_a_still_outside_the_sources(workspace, tmp_path: Path) -> None:
+    target = tmp_path / "frame.png"
+    done = vidgen("render", "hello", "--still", "0", "--out", str(target), cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -32,22 +32,6 @@ def model(server: ScriptedModel) -> ModelClient:
     return ModelClient(Endpoint("custom", server.base_url, None, False), ModelOptions(model="scripted", backoff_base_s=0.01))
 
 
-@pytest.fixture
-def fresh(workspace):
-    """A video name that is removed (folder, outputs, history) after the test."""
-    names: list[str] = []
-
-    def make(name: str):
-        names.append(name)
-        return workspace.video(name)
-
-    yield make
-    for name in names:
-        video = workspace.video(name)
-        shutil.rmtree(video.folder, ignore_errors=True)
-        shutil.rmtree(workspace.state_dir / "history" / name, ignore_errors=True)
-
-
 BROKEN = component("return <AbsoluteFill style={{backgroundColor: COLOUR}} />;")
 FIXED = component(MOVING)
 

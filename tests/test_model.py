@@ -135,3 +135,46 @@ def test_keys_go_only_to_their_own_provider(monkeypatch: pytest.MonkeyPatch) -> 
     assert providers.resolve("ollama").api_key is None
     with pytest.raises(UsageError, match="unknown provider"):
         providers.resolve("acme")
+
+
+# ------------------------------------------------------------------ Retry-After, bounded
+
+CAPPED = ModelOptions(model="glm-5.2", backoff_base_s=0.01, backoff_max_s=0.3, max_retries=2, idle_timeout_s=5)
+
+
+def _after(value: str) -> tuple[float, list[dict]]:
+    import time
+
+    retries: list[dict] = []
+    script = [Scripted(status=429, error_message="slow down", retry_after=value), Scripted("after the wait")]
+    with ScriptedModel(script) as server:
+        started = time.monotonic()
+        reply = client(server, CAPPED).complete(MESSAGES, on_status=lambda k, d: retries.append(d) if k == "retry" else None)
+        elapsed = time.monotonic() - started
+    assert reply.content == "after the wait" and len(server.requests) == 2
+    return elapsed, retries
+
+
+def test_retry_after_86400_is_capped_at_the_backoff_maximum_and_says_so() -> None:
+    elapsed, retries = _after("86400")
+    assert elapsed < 3 and retries[0]["delay_s"] == 0.3
+    assert "asked to wait 86400s" in retries[0]["reason"] and "at most 0.3s" in retries[0]["reason"]
+
+
+def test_retry_after_inf_is_ignored() -> None:
+    elapsed, retries = _after("inf")
+    assert elapsed < 3 and retries[0]["delay_s"] <= 0.3
+
+
+@pytest.mark.parametrize("value", ["soon", "nan", "-5", "Wed, 21 Oct 2015 07:28:00 GMT", "Mon, 99 Foo 2015", "1e999"])
+def test_unusable_retry_after_values_are_ignored(value: str) -> None:
+    elapsed, retries = _after(value)
+    assert elapsed < 3 and retries[0]["delay_s"] <= 0.3 and "asked to wait" not in retries[0]["reason"]
+
+
+def test_a_retry_after_date_in_the_future_is_capped() -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    elapsed, retries = _after(format_datetime(datetime.now(UTC) + timedelta(hours=2), usegmt=True))
+    assert elapsed < 3 and retries[0]["delay_s"] == 0.3 and "asked to wait" in retries[0]["reason"]

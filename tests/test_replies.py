@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,140 @@ def test_atomic_writes_keep_permissions(tmp_path: Path) -> None:
     atomic_write(script, "#!/bin/sh\n", mode=0o755)
     assert script.stat().st_mode & 0o777 == 0o755
     assert [p.name for p in tmp_path.iterdir() if ".partial" in p.name] == []
+
+
+# ---------------------------------------------------------------- hostile paths: nothing written
+
+LONG = "a" * 300 + ".tsx"
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ("sc\x00enes.tsx", "control character"),
+        ("scenes\n.tsx", "control character"),
+        (LONG, "over 100 characters"),
+        ("scenes/" + LONG, "over 100 characters"),
+        ("a/b/c/d/e/f/g.tsx", "folders deep"),
+        ("..", "no .."),
+        ("../secret.tsx", "no .."),
+        ("/tmp/abs.tsx", "relative"),
+        ("scenes/intro.sh", "only"),
+        ("sp ace.tsx", "letters, digits"),
+        ("quote'.tsx", "letters, digits"),
+    ],
+)
+def test_a_reply_with_one_bad_path_writes_nothing(tmp_path: Path, path: str, why: str) -> None:
+    video = _video(tmp_path)
+    with pytest.raises(replies.ReplyError) as raised:
+        writer.write(video, [replies.FileBlock("index.tsx", "tsx", "ok\n"), replies.FileBlock(path, "tsx", "x")])
+    assert raised.value.kind == "refused" and why in str(raised.value)
+    assert "\x00" not in str(raised.value) and len(str(raised.value)) < 300
+    assert list(video.folder.iterdir()) == []
+
+
+def test_a_symlinked_target_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    secret = tmp_path / "secret.ts"
+    secret.write_text("keep me")
+    (video.folder / "data.ts").symlink_to(secret)
+    with pytest.raises(replies.ReplyError, match="symbolic link"):
+        writer.write(video, [replies.FileBlock("index.tsx", "tsx", "ok\n"), replies.FileBlock("data.ts", "ts", "x")])
+    assert secret.read_text() == "keep me" and not video.entry.exists()
+
+
+def test_a_file_where_a_folder_is_needed_is_refused(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    (video.folder / "scenes.ts").write_text("mine")
+    with pytest.raises(replies.ReplyError, match="not a folder"):
+        writer.write(video, [replies.FileBlock("index.tsx", "tsx", "ok\n"), replies.FileBlock("scenes.ts/a.ts", "ts", "x")])
+    with pytest.raises(replies.ReplyError, match="also sent as a file"):
+        writer.write(video, [replies.FileBlock("b.ts", "ts", "x"), replies.FileBlock("b.ts/c.ts", "ts", "y")])
+    assert sorted(p.name for p in video.folder.iterdir()) == ["scenes.ts"]
+
+
+def test_a_folder_or_fifo_in_the_place_of_a_file_is_refused(tmp_path: Path) -> None:
+    import os
+
+    video = _video(tmp_path)
+    (video.folder / "dir.tsx").mkdir()
+    os.mkfifo(video.folder / "pipe.ts")
+    for path in ("dir.tsx", "pipe.ts"):
+        with pytest.raises(replies.ReplyError, match="special file"):
+            writer.write(video, [replies.FileBlock("index.tsx", "tsx", "ok\n"), replies.FileBlock(path, "ts", "x")])
+    assert not video.entry.exists()
+
+
+# ------------------------------------------------------------ files sent to the model: no links
+
+SECRET = "TOP-SECRET-MARK-91"
+
+
+def _linked_video(tmp_path: Path):
+    import os
+
+    video = _video(tmp_path)
+    video.entry.write_text("export default 1;\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "key.ts").write_text(SECRET)
+    (video.folder / "data.ts").symlink_to(outside / "key.ts")
+    (video.folder / "more").symlink_to(outside)
+    (video.folder / "scenes").mkdir()
+    (video.folder / "scenes" / "A.tsx").write_text("export const A = 1;\n")
+    os.mkfifo(video.folder / "pipe.ts")
+    return video
+
+
+def test_files_for_the_model_skip_links_and_special_files(tmp_path: Path) -> None:
+    video = _linked_video(tmp_path)
+    files, skipped = history.sendable_files(video)
+    assert sorted(files) == ["index.tsx", "scenes/A.tsx"]
+    assert skipped == ["data.ts", "more", "pipe.ts"]
+    assert SECRET not in "".join(files.values())
+
+
+def test_history_keeps_no_linked_file(tmp_path: Path) -> None:
+    video = _linked_video(tmp_path)
+    version = history.record(video, "new", "x")
+    assert sorted(version.files()) == ["index.tsx", "scenes/A.tsx"]
+    kept = [p for p in version.folder.rglob("*") if p.is_file()]
+    assert all(SECRET not in p.read_text(errors="replace") for p in kept)
+    assert not [p for p in version.folder.rglob("*") if p.is_symlink()]
+
+
+def test_an_error_excerpt_never_reads_through_a_link(tmp_path: Path) -> None:
+    from vidgen import diagnostics
+
+    video = _linked_video(tmp_path)
+    error = diagnostics.make("typecheck", "bad", video, file=video.folder / "data.ts", line=1)
+    assert error.excerpt is None and SECRET not in json.dumps(error.to_dict())
+    fine = diagnostics.make("typecheck", "bad", video, file=video.entry, line=1)
+    assert fine.excerpt is not None and "export default 1" in fine.excerpt
+
+
+# ------------------------------------------------------------ the shape flags and the real config
+
+
+def test_a_commented_out_config_is_not_the_one_rewritten(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    video.entry.write_text(
+        "// export const config = {durationInFrames: 30, fps: 30, width: 480, height: 270};\n"
+        "/* export const config = {width: 480, height: 270}; */\n"
+        "const note = 'export const config = {width: 480}';\n"
+        "export const config = {durationInFrames: 30, fps: 30, width: 480, height: 270}; // the real one\n"
+    )
+    assert constraints.enforce(video.entry, constraints.build(None, None, "320x180", None, Limits())) is None
+    lines = video.entry.read_text().splitlines()
+    assert lines[0].endswith("width: 480, height: 270};") and "width: 480" in lines[1] and "width: 480" in lines[2]
+    assert lines[3] == "export const config = {durationInFrames: 30, fps: 30, width: 320, height: 180}; // the real one"
+
+
+def test_the_exported_shape_is_checked_against_the_flags() -> None:
+    wanted = constraints.build(1, 30, "320x180", None, Limits())
+    assert wanted.mismatch(320, 180, 30, 30) is None
+    message = wanted.mismatch(480, 270, 30, 30)
+    assert message is not None and message.startswith("config says 480x270 but --size asks 320x180: set width: 320, height: 180")
+    assert "export const config" in message
+    message = wanted.mismatch(320, 180, 24, 24)
+    assert message is not None and "--fps asks 30" in message and "durationInFrames: 30" in message

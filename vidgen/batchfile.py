@@ -73,12 +73,15 @@ def _check(line: int, values: Any, limits: Limits) -> Item:
         values = {"prompt": values}
     if not isinstance(values, dict):
         raise ValueError("expected an idea or an object with a 'prompt'")
-    unknown = set(values) - FIELDS
+    unknown = set(values) - FIELDS  # YAML keys need not be text: compare and show them as text
     if unknown:
-        raise ValueError(f"unknown field {sorted(unknown)[0]!r}: use {', '.join(sorted(FIELDS))}")
+        raise ValueError(f"unknown field {sorted(map(str, unknown))[0]!r}: use {', '.join(sorted(FIELDS))}")
     prompt = values.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
-        raise ValueError("'prompt' is missing or empty")
+        raise ValueError("'prompt' is missing or empty" if not prompt else "'prompt' must be text")
+    for key in ("name", "size", "aspect"):
+        if values.get(key) not in (None, "") and not isinstance(values[key], str):
+            raise ValueError(f"'{key}' must be text, e.g. {_EXAMPLES[key]}")
     name = values.get("name") or None
     try:
         if name is not None:
@@ -99,16 +102,23 @@ def _check(line: int, values: Any, limits: Limits) -> Item:
     return Item(line, prompt.strip(), str(name) if name else None, shape, max_repairs, raw)
 
 
+_EXAMPLES = {"name": '"city-tour"', "size": '"1280x720"', "aspect": '"16:9"'}
+
+
 def _number(values: dict[str, Any], key: str, kind: type) -> Any:
     value = values.get(key)
     if value in (None, ""):
         return None
+    # A number, or a number written as text (.csv and .txt have nothing else); never true/false or a list.
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"'{key}' must be a number")
     try:
         number = kind(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{key} {value!r} is not a number") from None
-    if kind is int and float(value) != number:
-        raise ValueError(f"{key} {value!r} is not a whole number")
+        whole = float(value) == number
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"'{key}' must be a number") from None
+    if kind is int and not whole:
+        raise ValueError(f"'{key}' must be a whole number")
     return number
 
 

@@ -22,7 +22,7 @@ from . import render as render_module
 from . import settings as settings_module
 from . import watch as watch_module
 from . import workspace as workspace_module
-from .errors import EXIT_FAILED, EXIT_OK, VidgenError
+from .errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
 from .model import ModelClient, client_for
 from .progress import Reporter
 from .session import Session
@@ -74,6 +74,7 @@ def _workspace(ctx: click.Context) -> workspace_module.Workspace:
 
 def _open_session(ctx: click.Context) -> Session:
     workspace = _workspace(ctx)
+    state.read(workspace)  # a damaged state file is reported before the work, not after it
     return Session.open(workspace, settings_module.load(workspace.root))
 
 
@@ -190,17 +191,40 @@ def render(ctx: click.Context, name: str, out: Path | None, codec: str | None, s
     video = _workspace(ctx).existing_video(name)
     if out is not None and out.exists() and out.is_dir():
         raise VidgenError(f"--out {out} is a folder: give a file path such as {out / (name + '.mp4')}")
+    chosen = codec or settings_module.load(video.workspace.root).render.codec
+    if chosen not in render_module.CODECS:
+        raise VidgenError(f"codec {chosen!r} in vidgen.toml is not one of {', '.join(render_module.CODECS)}")
+    if out is not None:
+        check_output(video.workspace, out, ".png" if still is not None else media.EXTENSIONS[chosen])
 
     def work(session: Session, reporter: Reporter) -> render_module.RenderResult:
-        chosen = codec or session.settings.render.codec
-        if chosen not in render_module.CODECS:
-            raise VidgenError(f"codec {chosen!r} in vidgen.toml is not one of {', '.join(render_module.CODECS)}")
-        target = out
-        if target is not None and still is None and target.suffix != media.EXTENSIONS[chosen]:
-            raise VidgenError(f"--out {target} does not end in {media.EXTENSIONS[chosen]}, the extension for {chosen}")
-        return render_module.render(session, video, codec=chosen, output=target, still_frame=still, on_event=reporter)
+        return render_module.render(session, video, codec=chosen, output=out, still_frame=still, on_event=reporter)
 
     _run_pipeline(ctx, as_json, work)
+
+
+# Where a render may never land: the workspace's code, its packages and vidgen's own state.
+SOURCE_FOLDERS = ("src", "node_modules", ".vidgen", "public", "service")
+
+
+def check_output(workspace: workspace_module.Workspace, out: Path, extension: str) -> None:
+    """--out must name a media file of the right kind, outside the workspace's source tree.
+
+    Checked before the ladder runs, so a mistyped --out never costs a render, and a still
+    never lands on index.tsx or README.md.
+    """
+    if out.suffix.lower() != extension:
+        raise UsageError(f"--out {out} does not end in {extension}, the extension of what is rendered: e.g. out/video{extension}")
+    # Links in the folders are followed (that is where the file lands); the name itself is replaced, not followed.
+    target = out.expanduser().absolute().parent.resolve() / out.name
+    try:
+        inside = target.relative_to(workspace.root.resolve()).parts
+    except ValueError:
+        inside = ()
+    if len(inside) > 1 and inside[0] in SOURCE_FOLDERS:
+        raise UsageError(f"--out {out} is inside the workspace's {inside[0]}/: write renders to out/ or outside the workspace")
+    if target.exists() and not target.is_file():
+        raise UsageError(f"--out {out} exists and is not a regular file: choose another path")
 
 
 @main.command()
@@ -239,6 +263,7 @@ def watch(ctx: click.Context, name: str, stills_only: bool, repair: str | None, 
     """Re-check and re-render a video on every save; type an instruction to have the model edit it."""
     video = _workspace(ctx).existing_video(name)
     settings = settings_module.load(video.workspace.root)
+    state.read(video.workspace)  # every cycle records to it: a damaged one is reported now
     options = watch_module.WatchOptions(stills_only, repair, settings.model.max_repairs, open_output)
     reporter = Reporter(stages=False)
 

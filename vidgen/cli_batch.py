@@ -12,7 +12,7 @@ from typing import Any
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from . import batchfile, report
+from . import batchfile, report, state
 from . import settings as settings_module
 from .batch import BatchRun, Outcome, plan, totals
 from .cli import _err, _workspace, main
@@ -65,6 +65,7 @@ def batch(
     if not items:
         raise UsageError(f"{file.name} has no valid items: fix the lines above")
     manifest = Manifest(path_for(ws, file), file)
+    state.read(ws)  # every item records to it: a damaged one stops the batch before any model call
     if manifest.items and not (resume or retry_failed):
         raise UsageError(f"{file.name} ran here before ({manifest.path}): add --resume to continue it, or --retry-failed")
     work = plan(ws, items, manifest, resume=resume, retry_failed=retry_failed)

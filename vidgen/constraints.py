@@ -15,6 +15,9 @@ from .settings import Limits
 
 ASPECTS = {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (1080, 1080), "4:5": (1080, 1350), "4:3": (1280, 960)}
 _CONFIG = re.compile(r"export\s+const\s+config\s*(?::[^=]+)?=\s*\{(?P<body>[^{}]*)\}", re.DOTALL)
+# Comments and string literals, so a `config` in a comment is never the one rewritten. A string
+# stops at the end of its line, so a stray quote in JSX text masks one line at most.
+_NOT_CODE = re.compile(r"//[^\n]*|/\*.*?(?:\*/|$)|'(?:\\.|[^'\\\n])*'?|\"(?:\\.|[^\"\\\n])*\"?|`(?:\\.|[^`\\])*`?", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,27 @@ class Constraints:
             fps = self.fps or 30
             parts.append(f"{self.seconds:g} seconds (durationInFrames {round(self.seconds * fps)} at {fps} fps)")
         return ", ".join(parts)
+
+    def mismatch(self, width: int, height: int, fps: float, frames: int) -> str | None:
+        """What the composition the bundle really exports gets wrong, said so the model can fix it."""
+        problems, fixes = [], []
+        if self.width is not None and self.height is not None and (width, height) != (self.width, self.height):
+            problems.append(f"config says {width}x{height} but --size asks {self.width}x{self.height}")
+            fixes.append(f"width: {self.width}, height: {self.height}")
+        if self.fps is not None and fps != self.fps:
+            problems.append(f"config says {fps:g} fps but --fps asks {self.fps}")
+            fixes.append(f"fps: {self.fps}")
+        if self.seconds is not None:
+            wanted = round(self.seconds * (self.fps or fps))
+            if frames != wanted:
+                problems.append(f"config says durationInFrames {frames} but --seconds {self.seconds:g} asks {wanted}")
+                fixes.append(f"durationInFrames: {wanted}")
+        if not problems:
+            return None
+        return (
+            f"{'; '.join(problems)}: set {', '.join(fixes)} in export const config, as plain numbers"
+            " (no spread, Object.assign or later change)"
+        )
 
 
 def build(seconds: float | None, fps: int | None, size: str | None, aspect: str | None, limits: Limits) -> Constraints:
@@ -69,29 +93,48 @@ def _number(body: str, key: str) -> float | None:
     return float(match[1]) if match else None
 
 
+def _masked(text: str) -> str:
+    """`text` with comments and strings blanked out, every offset unchanged."""
+    return _NOT_CODE.sub(lambda m: re.sub(r"[^\n]", " ", m[0]), text)
+
+
 def enforce(entry: Path, constraints: Constraints) -> str | None:
-    """Set the config's numbers in index.tsx; a message for the model if there is no literal to set."""
+    """Set the config's numbers in index.tsx; a message for the model if there is no literal to set.
+
+    The config is looked for in the code only (comments and strings blanked out); the ladder
+    then checks the numbers the bundle really exports, which no spread can hide.
+    """
     if not constraints:
         return None
     text = entry.read_text()
-    match = _CONFIG.search(text)
+    match = _CONFIG.search(_masked(text))
     if not match:
         return "index.tsx must declare `export const config = {durationInFrames, fps, width, height};` as a plain object literal"
-    body = match["body"]
-    fps = constraints.fps or _number(body, "fps") or 30
+    code = match["body"]  # the body as code: same offsets as the text, comments and strings blank
+    body = text[match.start("body") : match.end("body")]
+    fps = constraints.fps or _number(code, "fps") or 30
     wanted: dict[str, float | None] = {
         "fps": constraints.fps,
         "width": constraints.width,
         "height": constraints.height,
         "durationInFrames": round(constraints.seconds * fps) if constraints.seconds is not None else None,
     }
+    edits: list[tuple[int, int, str]] = []
+    missing: list[str] = []
     for key, value in wanted.items():
         if value is None:
             continue
-        pattern = re.compile(rf"(\b{key}\s*:\s*)([^,\n}}]+)")
-        if pattern.search(body):
-            body = pattern.sub(lambda m, v=value: f"{m[1]}{int(v)}", body, count=1)
+        found = re.search(rf"\b{key}\s*:\s*([^,\n}}]+)", code)
+        if found:
+            edits.append((found.start(1), found.start(1) + len(found[1].rstrip()), str(int(value))))
         else:
-            body = body.rstrip().rstrip(",") + f", {key}: {int(value)}" + (" " if body.endswith(" ") else "")
+            missing.append(f"{key}: {int(value)}")
+    if missing:
+        end = len(code.rstrip())  # after the last code, before a trailing comment
+        joined = ", ".join(missing)
+        before = code[:end]
+        edits.append((end, end, joined if not before.strip() else f" {joined}" if before.endswith(",") else f", {joined}"))
+    for start, stop, number in sorted(edits, reverse=True):
+        body = body[:start] + number + body[stop:]
     atomic_write(entry, (text[: match.start("body")] + body + text[match.end("body") :]).encode())
     return None

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from . import tree
 from .errors import StructuredError
 from .workspace import Video
 
@@ -29,11 +30,18 @@ def clean(text: str, video: Video | None = None) -> str:
     return text
 
 
-def excerpt(path: Path, line: int | None, context: int = 2) -> str | None:
-    """A few numbered lines around `line`, the failing one marked with '>'."""
-    if line is None or not path.is_file():
+def excerpt(path: Path, line: int | None, context: int = 2, root: Path | None = None) -> str | None:
+    """A few numbered lines around `line`, the failing one marked with '>'.
+
+    Read only if the file lies under `root` with no symbolic link on the way: the excerpt goes
+    to the model, and a link could point at any file on the host.
+    """
+    if line is None:
         return None
-    lines = path.read_text(errors="replace").splitlines()
+    text = tree.read_text(root or path.parent, path)
+    if text is None:
+        return None
+    lines = text.splitlines()
     if not 1 <= line <= len(lines):
         return None
     start, end = max(1, line - context), min(len(lines), line + context)
@@ -63,7 +71,8 @@ def make(
         line=line,
         column=column,
         frame=frame,
-        excerpt=excerpt(absolute, line) if absolute is not None else None,
+        # Only code under src/ (the video's, the template's) is quoted: never a .env beside it.
+        excerpt=excerpt(absolute, line, root=video.workspace.root / "src") if absolute is not None else None,
     )
 
 

@@ -15,9 +15,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from . import loader, tree
 from .errors import UsageError
 from .files import atomic_write
 from .workspace import Video
+
+META = {
+    "version": int,
+    "time": str,
+    "kind": str,
+    "prompt": str,
+    "status": (str, None),
+    "tokens": loader.USAGE,
+}
 
 
 @dataclass(frozen=True)
@@ -27,44 +37,67 @@ class Version:
     meta: dict[str, Any]
 
     def files(self) -> dict[str, str]:
-        root = self.folder / "files"
-        return {p.relative_to(root).as_posix(): p.read_text(errors="replace") for p in sorted(root.rglob("*")) if p.is_file()}
+        return _decoded(tree.read(self.folder / "files"))
 
 
 def _root(video: Video) -> Path:
     return video.workspace.state_dir / "history" / video.name
 
 
+def _decoded(found: tree.Tree) -> dict[str, str]:
+    return {path: data.decode(errors="replace") for path, data in found.files.items()}
+
+
 def current_files(video: Video) -> dict[str, str]:
-    if not video.folder.is_dir():
-        return {}
-    return {
-        p.relative_to(video.folder).as_posix(): p.read_text(errors="replace")
-        for p in sorted(video.folder.rglob("*"))
-        if p.is_file() and not p.name.startswith(".")
-    }
+    """The video's files on disk; links and special files are left out (see `sendable_files`)."""
+    return _decoded(tree.read(video.folder))
+
+
+def sendable_files(video: Video) -> tuple[dict[str, str], list[str]]:
+    """The files that may be sent to the model, and the names left out (links, special files)."""
+    found = tree.read(video.folder)
+    return _decoded(found), found.skipped
+
+
+def _write_files(folder: Path, files: dict[str, bytes]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for relative, data in files.items():
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
 
 
 def versions(video: Video) -> list[Version]:
+    """Every kept version; a damaged meta.json is a UsageError naming it, before anything is asked of the model."""
     root = _root(video)
+    if root.is_symlink() or (root.exists() and not root.is_dir()):
+        raise UsageError(f"{root} is not a folder: move it aside so vidgen can keep versions of {video.name} there")
     if not root.is_dir():
         return []
     found = []
     for folder in sorted(root.iterdir()):
         meta_path = folder / "meta.json"
         if folder.name.isdigit() and meta_path.is_file():
-            found.append(Version(int(folder.name), folder, json.loads(meta_path.read_text())))
+            fix = f"move the folder {folder} aside (it is one kept version of {video.name})"
+            found.append(Version(int(folder.name), folder, loader.read_json(meta_path, META, fix)))
     return sorted(found, key=lambda v: v.number)
+
+
+def _next_number(video: Video) -> int:
+    # Every numbered entry counts, even one without a readable meta.json, so none is overwritten.
+    root = _root(video)
+    taken = [int(p.name) for p in root.iterdir() if p.name.isdigit()] if root.is_dir() else []
+    return max(taken, default=0) + 1
 
 
 def record(video: Video, kind: str, prompt: str = "", **meta: Any) -> Version:
     """Keep what is in the video folder now as a new version."""
-    existing = versions(video)
-    number = existing[-1].number + 1 if existing else 1
+    versions(video)  # a damaged history is reported before anything is added to it
+    number = _next_number(video)
     folder = _root(video) / f"{number:04d}"
     staging = folder.with_name(folder.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(video.folder, staging / "files", ignore=shutil.ignore_patterns(".*"))
+    _write_files(staging / "files", tree.read(video.folder).files)
     info = {"version": number, "time": datetime.now(UTC).isoformat(timespec="seconds"), "kind": kind, "prompt": prompt, **meta}
     (staging / "meta.json").write_text(json.dumps(info, indent=2))
     os.replace(staging, folder)
@@ -95,7 +128,7 @@ def undo(video: Video) -> Version:
     target = existing[-2]
     staging = video.folder.with_name(f".{video.name}.undo")
     shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(target.folder / "files", staging)
+    _write_files(staging, tree.read(target.folder / "files").files)
     backup = video.folder.with_name(f".{video.name}.before-undo")
     shutil.rmtree(backup, ignore_errors=True)
     os.replace(video.folder, backup)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import diagnostics, imports
+from .constraints import Constraints
 from .errors import ServiceError, StructuredError
 from .service import ServiceReplyError
 from .session import Session
@@ -53,7 +54,9 @@ class CheckResult:
         return self.error is None
 
 
-def run(session: Session, video: Video, on_event: Events = quiet, stills: bool = True) -> CheckResult:
+def run(
+    session: Session, video: Video, on_event: Events = quiet, stills: bool = True, expect: Constraints | None = None
+) -> CheckResult:
     """Run the stages in order until one fails; the result says which, or carries the metadata.
 
     Once the imports are known to be safe, lint, typecheck and bundle start together (the
@@ -78,7 +81,7 @@ def run(session: Session, video: Video, on_event: Events = quiet, stills: bool =
             ("lint", lambda: ahead["lint"].result()),
             ("typecheck", lambda: ahead["typecheck"].result()),
             ("bundle", lambda: ahead["bundle"].result()),
-            ("composition", lambda: _composition(session, video, result)),
+            ("composition", lambda: _composition(session, video, result, expect)),
         ]
         if stills:
             stages.append(("stills", lambda: _stills(session, video, result, on_event)))
@@ -138,7 +141,7 @@ def _bundle(session: Session, video: Video) -> StructuredError | None:
     return None
 
 
-def _composition(session: Session, video: Video, result: CheckResult) -> StructuredError | None:
+def _composition(session: Session, video: Video, result: CheckResult, expect: Constraints | None) -> StructuredError | None:
     timeout = session.settings.render.frame_timeout_s
     try:
         meta = session.service.request("metadata", timeout_s=timeout + 30, name=video.name, timeoutMs=int(timeout * 1000))
@@ -146,6 +149,8 @@ def _composition(session: Session, video: Video, result: CheckResult) -> Structu
         return runtime_failure("composition", video, session, exc.error)
     composition = Composition(int(meta["width"]), int(meta["height"]), float(meta["fps"]), int(meta["durationInFrames"]))
     problem = limits_problem(composition, session.settings.limits)
+    if problem is None and expect is not None:
+        problem = expect.mismatch(composition.width, composition.height, composition.fps, composition.frames)
     if problem:
         return diagnostics.make("composition", problem, video, file=video.entry)
     result.composition = composition

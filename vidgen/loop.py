@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import constraints as constraints_module
-from . import diagnostics, history, prompts, render, replies, transcript, writer
+from . import diagnostics, history, prompts, render, replies, state, transcript, writer
 from .errors import StructuredError
 from .model import Completion, ModelClient, Usage
 from .session import Session
@@ -73,6 +73,7 @@ class LoopResult:
 def run(session: Session, client: ModelClient, request: Request, on_event: Events = _quiet) -> LoopResult:
     """Ask, apply, check and render; on failure send the structured error back, within the budget."""
     video = request.video
+    check_state(request)
     outcome = LoopResult(video.name, model=client.options.model)
     messages = [prompts.system(session.workspace), _first_message(request)]
     for attempt in range(request.max_repairs + 1):
@@ -84,6 +85,18 @@ def run(session: Session, client: ModelClient, request: Request, on_event: Event
         outcome.usage.add(completion.usage)
         outcome.model = completion.model or outcome.model
         messages.append({"role": "assistant", "content": completion.content})
+        # Kept before anything can fail: a paid reply is never lost, whatever parsing or writing does.
+        entry = transcript.append(
+            video,
+            {
+                "kind": kind,
+                "request": messages[-2] if attempt else messages[1],
+                "reply": completion.content,
+                "finish_reason": completion.finish_reason,
+                "usage": completion.usage.to_dict(),
+                "error": None,
+            },
+        )
         error, format_problem, version = _apply(request, completion, kind)
         if error is None:
             started = time.monotonic()
@@ -95,17 +108,8 @@ def run(session: Session, client: ModelClient, request: Request, on_event: Event
             history.update(
                 version, status="ok" if error is None else f"failed at {error.stage}", tokens=completion.usage.to_dict()
             )
-        transcript.append(
-            video,
-            {
-                "kind": kind,
-                "request": messages[-2] if attempt else messages[1],
-                "reply": completion.content,
-                "finish_reason": completion.finish_reason,
-                "usage": completion.usage.to_dict(),
-                "error": error.to_dict() if error else None,
-            },
-        )
+        if error is not None:
+            transcript.settle(video, entry, error=error.to_dict())
         outcome.attempts.append(Attempt(error.stage if error else None, error))
         on_event("attempt", {"attempt": attempt + 1, "error": error})
         if error is None:
@@ -115,6 +119,15 @@ def run(session: Session, client: ModelClient, request: Request, on_event: Event
     return outcome
 
 
+def check_state(request: Request) -> None:
+    """Read what the loop will write to (history, state) before the model is paid for a reply.
+
+    A damaged file is a UsageError naming it, instead of a crash after the reply arrives.
+    """
+    state.read(request.video.workspace)
+    history.versions(request.video)
+
+
 def _first_message(request: Request) -> dict[str, str]:
     constraints = request.constraints.describe()
     if request.kind == "new":
@@ -122,7 +135,14 @@ def _first_message(request: Request) -> dict[str, str]:
     instruction = request.prompt
     if request.error is not None:
         instruction = prompts.repair(request.error, format_problem=False)["content"]
-    return prompts.edit(request.video.name, instruction, history.current_files(request.video), constraints)
+    files, skipped = history.sendable_files(request.video)
+    if skipped:
+        # Links (maybe to a secret file) and special files are never read, let alone sent.
+        instruction += (
+            f"\n\n(Not shown: {', '.join(skipped)}: symbolic links or special files, which vidgen does not read;"
+            " do not write files with these names.)"
+        )
+    return prompts.edit(request.video.name, instruction, files, constraints)
 
 
 def _apply(request: Request, completion: Completion, kind: str) -> tuple[StructuredError | None, bool, history.Version | None]:
@@ -144,6 +164,8 @@ def _apply(request: Request, completion: Completion, kind: str) -> tuple[Structu
 
 
 def _check_or_render(session: Session, request: Request, on_event: Events) -> render.RenderResult:
+    # The shape asked for is checked against what the bundle really exports, not only the rewrite.
+    expect = request.constraints or None
     if request.render:
-        return render.render(session, request.video, on_event=on_event)
-    return render.check(session, request.video, on_event)
+        return render.render(session, request.video, on_event=on_event, expect=expect)
+    return render.check(session, request.video, on_event, expect=expect)

@@ -14,9 +14,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from . import loader
 from .errors import VidgenError
 from .files import atomic_write
-from .workspace import Workspace
+from .workspace import NAME_PATTERN, Workspace
+
+ITEM = {
+    "line": int,
+    "name": loader.Matching(NAME_PATTERN, "a video name"),
+    "prompt": str,
+    "prompt_hash": str,
+    "status": str,
+    "error": (loader.ERROR, None),
+    "attempts": [{"stage": (str, None), "error": (loader.ERROR, None)}],
+    "output": (str, None),
+    "poster": (str, None),
+    "preview": (str, None),
+    "usage": loader.USAGE,
+    "model": str,
+    "timings": loader.Each(float),
+}
+SHAPE = {"file": str, "updated": str, "items": loader.Each(ITEM)}
 
 
 class DiskFull(VidgenError):
@@ -32,12 +50,9 @@ class Manifest:
     def __init__(self, path: Path, batch_file: Path):
         self.path = path
         self._lock = threading.Lock()
-        self.data: dict[str, Any] = {"file": str(batch_file.resolve()), "items": {}}
-        if path.exists():
-            try:
-                self.data = json.loads(path.read_text())
-            except json.JSONDecodeError:
-                pass  # a manifest vidgen did not write whole is never left by vidgen: start afresh
+        fix = "delete it to start this batch afresh (the videos already made stay)"
+        fresh = {"file": str(batch_file.resolve()), "items": {}}
+        self.data: dict[str, Any] = loader.read_json(path, SHAPE, fix, default=lambda: fresh)
 
     @property
     def items(self) -> dict[str, dict[str, Any]]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -162,10 +164,9 @@ class ModelClient:
                 last = exc
                 if attempt == o.max_retries:
                     break
-                delay = exc.retry_after if exc.retry_after is not None else min(o.backoff_max_s, o.backoff_base_s * 2**attempt)
-                delay *= random.uniform(0.8, 1.2) if exc.retry_after is None else 1.0
+                delay, reason = _delay(exc, attempt, o)
                 self.throttle.hold(delay)
-                on_status("retry", {"reason": str(exc), "delay_s": round(delay, 2), "attempt": attempt + 1})
+                on_status("retry", {"reason": reason, "delay_s": round(delay, 2), "attempt": attempt + 1})
         if last.unreachable:
             raise ModelError(
                 f"cannot reach {self.endpoint.base_url} ({last}): check --base-url / VIDGEN_BASE_URL and the network"
@@ -303,15 +304,40 @@ def _raise_body_error(error: Any, client: ModelClient) -> None:
     raise _Retryable(f"error in the reply: {message}")
 
 
+def _delay(exc: _Retryable, attempt: int, options: ModelOptions) -> tuple[float, str]:
+    """How long to wait before the next try, and why: Retry-After, but never past the backoff maximum."""
+    if exc.retry_after is None:
+        delay = min(options.backoff_max_s, options.backoff_base_s * 2**attempt) * random.uniform(0.8, 1.2)
+        return delay, str(exc)
+    if exc.retry_after > options.backoff_max_s:
+        # A provider asking for an hour (or `inf`) must not hang the command: wait the most we
+        # ever wait, try again, and say so.
+        asked = f"{exc.retry_after:.0f}s"
+        return options.backoff_max_s, f"{exc} (the provider asked to wait {asked}; waiting at most {options.backoff_max_s:g}s)"
+    return exc.retry_after, str(exc)
+
+
 def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds, from either of its two forms."""
-    if not value:
+    """Retry-After in seconds, from either of its two forms; None for anything unusable.
+
+    `inf`, `nan`, negative numbers, words and dates in the past are ignored (the usual backoff
+    applies); a huge value is kept here and capped by the caller (`_delay`), which says so.
+    """
+    if not value or not value.strip():
         return None
+    value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if parsed.tzinfo is None:  # "-0000": UTC as far as the sender knows
+            parsed = parsed.replace(tzinfo=UTC)
+        seconds = parsed.timestamp() - time.time()
+        return seconds if seconds > 0 else None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def client_for(settings: ModelSettings, throttle: Throttle | None = None) -> ModelClient:

@@ -18,6 +18,7 @@ from typing import Any
 import ffmpeg
 
 from . import diagnostics, ladder, media, state
+from .constraints import Constraints
 from .errors import ServiceError, StructuredError
 from .service import ServiceReplyError
 from .session import Session
@@ -55,9 +56,11 @@ class RenderResult:
         }
 
 
-def check(session: Session, video: Video, on_event: ladder.Events = ladder.quiet) -> RenderResult:
-    """The ladder alone (`vidgen check`)."""
-    checked = ladder.run(session, video, on_event)
+def check(
+    session: Session, video: Video, on_event: ladder.Events = ladder.quiet, expect: Constraints | None = None
+) -> RenderResult:
+    """The ladder alone (`vidgen check`); `expect` is the shape the user asked for, if any."""
+    checked = ladder.run(session, video, on_event, expect=expect)
     result = RenderResult(
         video.name,
         "ok" if checked.ok else "failed",
@@ -85,9 +88,10 @@ def render(
     previews: bool = True,
     on_event: ladder.Events = ladder.quiet,
     on_request: Any = None,
+    expect: Constraints | None = None,
 ) -> RenderResult:
     """Check, render, verify and move into place; the result says where it stopped if it failed."""
-    checked = ladder.run(session, video, on_event)
+    checked = ladder.run(session, video, on_event, expect=expect)
     result = RenderResult(
         video.name,
         "failed",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from . import loader
 from .errors import UsageError
 
 CONFIG_NAME = "vidgen.toml"
@@ -111,7 +112,11 @@ _ENV = {
 }
 
 
+_KINDS: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
+
+
 def _coerce(section: str, key: str, value: Any, kind: type) -> Any:
+    """An environment variable's text as the setting's type."""
     try:
         if kind is bool:
             return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes"}
@@ -120,13 +125,21 @@ def _coerce(section: str, key: str, value: Any, kind: type) -> Any:
         raise UsageError(f"setting {section}.{key} = {value!r} is not a {kind.__name__}: fix it in {CONFIG_NAME}") from None
 
 
+def _from_file(section: str, key: str, value: Any, kind: type) -> Any:
+    """A value from vidgen.toml must already have the setting's type (TOML has them all): no guessing."""
+    if loader.problem(value, kind) is None and (kind is not float or math.isfinite(value)):
+        return kind(value)
+    raise UsageError(f"setting {section}.{key} is not a {kind.__name__}: fix it in {CONFIG_NAME}")
+
+
 def _section(cls: type, section: str, values: dict[str, Any]) -> Any:
     known = {f.name: f for f in fields(cls)}
     unknown = set(values) - set(known)
     if unknown:
         raise UsageError(f"unknown setting {section}.{sorted(unknown)[0]} in {CONFIG_NAME}: remove it or check its spelling")
-    kinds = {name: type(f.default) for name, f in known.items()}
-    merged = {k: _coerce(section, k, v, kinds[k]) for k, v in values.items()}
+    # The annotation, not the default's type: `frame_timeout_s: float = 30` takes 8.5.
+    kinds = {name: _KINDS.get(str(f.type), type(f.default)) for name, f in known.items()}
+    merged = {k: _from_file(section, k, v, kinds[k]) for k, v in values.items()}
     for (sec, key), var in _ENV.items():
         if sec == section and os.environ.get(var):
             merged[key] = _coerce(section, key, os.environ[var], kinds[key])
@@ -139,10 +152,8 @@ def load(workspace_root: Path | None) -> Settings:
     if workspace_root is not None:
         path = workspace_root / CONFIG_NAME
         if path.exists():
-            try:
-                data = tomllib.loads(path.read_text())
-            except tomllib.TOMLDecodeError as exc:
-                raise UsageError(f"{path} is not valid TOML ({exc}): fix or delete it") from None
+            shape = {section: dict for section in ("render", "limits", "model")}
+            data = loader.read_toml(path, shape, "fix it, or delete it for the defaults")
     render = _section(RenderSettings, "render", data.get("render", {}))
     if render.frame_timeout_s < 7:
         raise UsageError(

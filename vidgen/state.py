@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
+from . import loader
 from .files import atomic_write
 from .workspace import Workspace
 
@@ -17,15 +18,17 @@ def _path(workspace: Workspace):
     return workspace.state_dir / "state.json"
 
 
+SHAPE = loader.Each(
+    {"status": loader.Required(str), "at": loader.Required(str), "stage": (str, None), "message": (str, None), "output": str}
+)
+
+
 def read(workspace: Workspace) -> dict[str, dict[str, Any]]:
+    """The state of every video; a damaged file is a UsageError (it only remembers, so deleting it is safe)."""
     path = _path(workspace)
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text())
-    except (json.JSONDecodeError, OSError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    fix = "delete it (it only remembers each video's last check, for `vidgen list`)"
+    data: dict[str, dict[str, Any]] = loader.read_json(path, SHAPE, fix, default=dict)
+    return data
 
 
 def record(workspace: Workspace, name: str, **entry: Any) -> None:
