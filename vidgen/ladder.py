@@ -75,26 +75,34 @@ def run(session: Session, video: Video, on_event: Events = quiet, stills: bool =
             return error
 
         # Layout QA opens its own page of the warm browser while the stills render (the page's
-        # start-up is most of its cost); its verdict is still taken after the stills'.
+        # start-up is most of its cost), from the first still on: by then the video has loaded
+        # once, so two pages never wait on a first load together. Its verdict comes after the stills'.
         ahead_layout = _LayoutAhead()
 
-        def composition_then_layout() -> StructuredError | None:
-            error = _composition(session, video, result)
-            if error is None and stills and session.settings.qa.enabled and result.composition is not None:
+        def start_layout() -> None:
+            if ahead_layout.future is None and result.composition is not None:
                 ahead_layout.future = pool.submit(_inspect_layout, session, video, result.composition, ahead_layout)
-            return error
+
+        def stills_event(kind: str, data: dict[str, Any]) -> None:
+            if kind == "still" and session.settings.qa.enabled:
+                start_layout()
+            on_event(kind, data)
+
+        def layout_stage() -> StructuredError | None:
+            start_layout()
+            return _layout(video, result, ahead_layout)
 
         stages: list[tuple[str, Callable[[], StructuredError | None]]] = [
             ("imports", start_ahead),
             ("lint", lambda: ahead["lint"].result()),
             ("typecheck", lambda: ahead["typecheck"].result()),
             ("bundle", lambda: ahead["bundle"].result()),
-            ("composition", composition_then_layout),
+            ("composition", lambda: _composition(session, video, result)),
         ]
         if stills:
-            stages.append(("stills", lambda: _stills(session, video, result, on_event)))
+            stages.append(("stills", lambda: _stills(session, video, result, stills_event)))
             if session.settings.qa.enabled:
-                stages.append(("layout", lambda: _layout(video, result, ahead_layout)))
+                stages.append(("layout", layout_stage))
         _run_stages(session, video, stages, result, on_event)
         if result.error is not None and result.error.stage == "stills" and ahead_layout.request_id is not None:
             session.service.cancel(ahead_layout.request_id)  # its verdict is not needed

@@ -230,10 +230,11 @@
     const layers = [];
     let below = false;
     for (const hit of document.elementsFromPoint(x, y)) {
-      if (!below) {
-        if (hit === el || el.contains(hit)) below = true;
-        continue;
-      }
+      if (!below && hit !== el && !el.contains(hit)) continue; // above the text
+      below = true;
+      // The text's own box paints its background behind it; its inline children are the text.
+      if (hit !== el && el.contains(hit)) continue;
+      if (hit === el && isSvg(el)) continue;
       const alpha = opacity(hit);
       if (alpha < 0.02) continue;
       const s = style(hit);
