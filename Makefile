@@ -37,6 +37,7 @@ bench: setup
 	$(BIN)/python tests/benchmarks/bench_render.py
 	$(BIN)/python tests/benchmarks/bench_watch.py
 	$(BIN)/python tests/benchmarks/bench_batch.py
+	$(BIN)/python tests/benchmarks/bench_layout.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_WORKSPACE) .pytest_cache .mypy_cache .ruff_cache

@@ -71,7 +71,7 @@ def test_render_json_and_check_json_and_list(workspace, make_video) -> None:
     done = vidgen("render", "cli-good", "--json", cwd=workspace.root)
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
-    assert set(payload) == {"name", "status", "output", "duration_s", "width", "height", "fps", "frames", "error"}
+    assert set(payload) == {"name", "status", "output", "duration_s", "width", "height", "fps", "frames", "error", "findings"}
     assert payload["status"] == "rendered" and payload["error"] is None
     assert Path(payload["output"]).is_absolute() and Path(payload["output"]).exists()
     assert (payload["width"], payload["height"], payload["fps"], payload["frames"], payload["duration_s"]) == (

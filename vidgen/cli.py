@@ -75,13 +75,43 @@ def _workspace(ctx: click.Context) -> workspace_module.Workspace:
 def _open_session(ctx: click.Context) -> Session:
     workspace = _workspace(ctx)
     state.read(workspace)  # a damaged state file is reported before the work, not after it
-    return Session.open(workspace, settings_module.load(workspace.root))
+    return Session.open(workspace, qa_flag(settings_module.load(workspace.root)))
+
+
+def no_qa_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--no-qa`: skip the layout QA stage for this one command (read back by `qa_flag`)."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.ensure_object(dict)["no_qa"] = True
+
+    option = click.option("--no-qa", is_flag=True, expose_value=False, callback=remember, help="Skip the layout QA stage.")
+    return option(command)
+
+
+def qa_flag(settings: settings_module.Settings) -> settings_module.Settings:
+    """The settings with `--no-qa` applied, when the running command was given it."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and isinstance(ctx.obj, dict) and ctx.obj.get("no_qa"):
+        return settings_module.with_qa(settings, enabled=False)
+    return settings
+
+
+def print_findings(result: render_module.RenderResult) -> None:
+    """Layout findings on stderr, one line each; the one that failed the check is already shown."""
+    shown = result.error is not None and result.error.stage == "layout"
+    for finding in result.findings:
+        if shown and finding.severity == "error":
+            shown = False  # the first error finding is the check's error, printed below
+            continue
+        _err(f"{finding.severity}: {finding.one_line()}")
 
 
 def _print_result(result: render_module.RenderResult, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result.to_json()))
         return
+    print_findings(result)
     if result.error:
         _err(f"error: {result.error.one_line()}")
         if result.error.excerpt:
@@ -172,6 +202,7 @@ def studio(ctx: click.Context, port: int) -> None:
 @main.command()
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@no_qa_option
 @click.pass_context
 def check(ctx: click.Context, name: str, as_json: bool) -> None:
     """Run the validation ladder on a video without rendering it."""
@@ -185,6 +216,7 @@ def check(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.option("--codec", type=click.Choice(render_module.CODECS), default=None, help="Default from vidgen.toml (h264).")
 @click.option("--still", "still", type=click.IntRange(min=0), default=None, help="Render this one frame as a PNG instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@no_qa_option
 @click.pass_context
 def render(ctx: click.Context, name: str, out: Path | None, codec: str | None, still: int | None, as_json: bool) -> None:
     """Check and render a video to out/NAME.mp4, verified, with a poster and a GIF preview."""
@@ -258,11 +290,12 @@ def doctor(ctx: click.Context) -> None:
     help="Send errors to the model: in code it wrote (--repair), or in any code (--repair=all).",
 )
 @click.option("--open", "open_output", is_flag=True, help="Open the MP4 after the first good render.")
+@no_qa_option
 @click.pass_context
 def watch(ctx: click.Context, name: str, stills_only: bool, repair: str | None, open_output: bool) -> None:
     """Re-check and re-render a video on every save; type an instruction to have the model edit it."""
     video = _workspace(ctx).existing_video(name)
-    settings = settings_module.load(video.workspace.root)
+    settings = qa_flag(settings_module.load(video.workspace.root))
     state.read(video.workspace)  # every cycle records to it: a damaged one is reported now
     options = watch_module.WatchOptions(stills_only, repair, settings.model.max_repairs, open_output)
     reporter = Reporter(stages=False)

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from . import batchfile, report, state
 from . import settings as settings_module
 from .batch import BatchRun, Outcome, plan, totals
-from .cli import _err, _workspace, main
+from .cli import _err, _workspace, main, no_qa_option, qa_flag
 from .errors import EXIT_FAILED, EXIT_OK, UsageError
 from .manifest import Manifest, path_for
 from .model import ModelError, client_for
@@ -37,6 +37,7 @@ EXIT_INTERRUPTED = 130
 @click.option("--model", "model_name", default=None)
 @click.option("--base-url", default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@no_qa_option
 @click.pass_context
 def batch(
     ctx: click.Context,
@@ -55,7 +56,9 @@ def batch(
     """Make one video per item of FILE (.txt, .jsonl, .yaml or .csv), resumable, with an HTML report."""
     ws = _workspace(ctx)
     ws.require_node_modules()
-    settings = settings_module.with_model(settings_module.load(ws.root), provider=provider, model=model_name, base_url=base_url)
+    settings = settings_module.with_model(
+        qa_flag(settings_module.load(ws.root)), provider=provider, model=model_name, base_url=base_url
+    )
     items, problems = batchfile.read(file, settings.limits)
     if problems and strict:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

@@ -16,7 +16,7 @@ from . import loop as loop_module
 from . import settings as settings_module
 from . import transcript as transcript_module
 from . import workspace as workspace_module
-from .cli import _err, _print_result, _workspace, main
+from .cli import _err, _print_result, _workspace, main, no_qa_option, qa_flag
 from .errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
 from .model import ModelClient, client_for
 from .progress import Reporter
@@ -44,14 +44,14 @@ def _model_options(command: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in options:
         command = option(command)
-    return command
+    return no_qa_option(command)
 
 
 def _model_settings(workspace: workspace_module.Workspace, flags: dict[str, Any], base_url: str | None = None):
     """Settings with the model flags applied, and the shape the user asked for."""
     thinking = flags["thinking"]
     settings = settings_module.with_model(
-        settings_module.load(workspace.root),
+        qa_flag(settings_module.load(workspace.root)),
         provider=flags["provider"],
         model=flags["model_name"],
         base_url=base_url or flags["base_url"],

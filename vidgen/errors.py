@@ -39,6 +39,27 @@ class StructuredError:
         return f"{self.stage}: {where + ': ' if where else ''}{self.message}{frame}"
 
 
+@dataclass(frozen=True)
+class Finding:
+    """Something a check noticed: an error fails the check, a warning is shown and told to the model once."""
+
+    kind: str  # e.g. "occluded", "safe-area"
+    severity: str  # "error" | "warning"
+    message: str
+    frame: int | None = None
+    file: str | None = None
+    line: int | None = None
+    element: str | None = None  # what it is: tag, text, component
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def one_line(self) -> str:
+        where = ":".join([self.file] + ([str(self.line)] if self.line is not None else [])) if self.file else ""
+        frame = f" (frame {self.frame})" if self.frame is not None else ""
+        return f"{self.kind}: {where + ': ' if where else ''}{self.message}{frame}"
+
+
 class VidgenError(Exception):
     """An error with a message meant for the user and the exit code it ends with."""
 

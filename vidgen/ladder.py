@@ -1,4 +1,4 @@
-"""The validation ladder: imports → lint → typecheck → bundle → composition → stills.
+"""The validation ladder: imports → lint → typecheck → bundle → composition → stills → layout.
 
 Each stage is cheaper than the next and the ladder stops at the first failure, which it
 returns as one StructuredError. `vidgen check` runs it alone; every render runs it first.
@@ -13,15 +13,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import diagnostics, imports
+from . import diagnostics, imports, layout
 from .constraints import Constraints
-from .errors import ServiceError, StructuredError
+from .errors import Finding, ServiceError, StructuredError
 from .service import ServiceReplyError
 from .session import Session
 from .settings import Limits
 from .workspace import Video
 
-STAGES = ("imports", "lint", "typecheck", "bundle", "composition", "stills")
+STAGES = ("imports", "lint", "typecheck", "bundle", "composition", "stills", "layout")
 _TOOL_TIMEOUT_S = 180
 Events = Callable[[str, dict[str, Any]], None]
 
@@ -48,6 +48,7 @@ class CheckResult:
     composition: Composition | None = None
     stills: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -76,6 +77,24 @@ def run(
                 ahead["bundle"] = pool.submit(_bundle, session, video)
             return error
 
+        # Layout QA opens its own page of the warm browser while the stills render (the page's
+        # start-up is most of its cost), from the first still on: by then the video has loaded
+        # once, so two pages never wait on a first load together. Its verdict comes after the stills'.
+        ahead_layout = _LayoutAhead()
+
+        def start_layout() -> None:
+            if ahead_layout.future is None and result.composition is not None:
+                ahead_layout.future = pool.submit(_inspect_layout, session, video, result.composition, ahead_layout)
+
+        def stills_event(kind: str, data: dict[str, Any]) -> None:
+            if kind == "still" and session.settings.qa.enabled:
+                start_layout()
+            on_event(kind, data)
+
+        def layout_stage() -> StructuredError | None:
+            start_layout()
+            return _layout(video, result, ahead_layout)
+
         stages: list[tuple[str, Callable[[], StructuredError | None]]] = [
             ("imports", start_ahead),
             ("lint", lambda: ahead["lint"].result()),
@@ -84,8 +103,12 @@ def run(
             ("composition", lambda: _composition(session, video, result, expect)),
         ]
         if stills:
-            stages.append(("stills", lambda: _stills(session, video, result, on_event)))
+            stages.append(("stills", lambda: _stills(session, video, result, stills_event)))
+            if session.settings.qa.enabled:
+                stages.append(("layout", layout_stage))
         _run_stages(session, video, stages, result, on_event)
+        if result.error is not None and result.error.stage == "stills" and ahead_layout.request_id is not None:
+            session.service.cancel(ahead_layout.request_id)  # its verdict is not needed
     except KeyboardInterrupt:
         session.service.kill()  # Ctrl-C: abandon what runs ahead with the service
         raise
@@ -213,6 +236,37 @@ def _stills(session: Session, video: Video, result: CheckResult, on_event: Event
     except ServiceReplyError as exc:
         return runtime_failure("stills", video, session, exc.error)
     return None
+
+
+@dataclass
+class _LayoutAhead:
+    future: Future[list[Finding] | StructuredError] | None = None
+    request_id: int | None = None
+
+
+def _inspect_layout(
+    session: Session, video: Video, composition: Composition, ahead: _LayoutAhead
+) -> list[Finding] | StructuredError:
+    qa = session.settings.qa
+    frames = sample_frames(composition.frames, layout.sample_count(composition.frames, composition.fps, qa))
+    seconds_per_sample = composition.duration_s / len(frames) if frames else 0.0
+
+    def started(request_id: int) -> None:
+        ahead.request_id = request_id
+
+    try:
+        return layout.inspect(session, video, frames, seconds_per_sample, on_start=started)
+    except ServiceReplyError as exc:
+        return runtime_failure("layout", video, session, exc.error)
+
+
+def _layout(video: Video, result: CheckResult, ahead: _LayoutAhead) -> StructuredError | None:
+    assert ahead.future is not None
+    found = ahead.future.result()
+    if isinstance(found, StructuredError):
+        return found
+    result.findings = found
+    return layout.first_error(video, found)
 
 
 def runtime_failure(stage: str, video: Video, session: Session, error: dict[str, Any]) -> StructuredError:

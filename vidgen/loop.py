@@ -13,7 +13,7 @@ from typing import Any
 
 from . import constraints as constraints_module
 from . import diagnostics, history, prompts, render, replies, state, transcript, writer
-from .errors import StructuredError
+from .errors import Finding, StructuredError
 from .model import Completion, ModelClient, Usage
 from .session import Session
 from .workspace import Video
@@ -76,6 +76,7 @@ def run(session: Session, client: ModelClient, request: Request, on_event: Event
     check_state(request)
     outcome = LoopResult(video.name, model=client.options.model)
     messages = [prompts.system(session.workspace), _first_message(request)]
+    told: set[str] = set()  # layout warnings the model has seen: each is sent once
     for attempt in range(request.max_repairs + 1):
         kind = request.kind if attempt == 0 else "repair"
         on_event("model", {"attempt": attempt + 1, "kind": kind})
@@ -115,7 +116,7 @@ def run(session: Session, client: ModelClient, request: Request, on_event: Event
         if error is None:
             return outcome
         if attempt < request.max_repairs:
-            messages.append(prompts.repair(error, format_problem))
+            messages.append(prompts.repair(error, format_problem, _new_warnings(outcome.result, told)))
     return outcome
 
 
@@ -126,6 +127,13 @@ def check_state(request: Request) -> None:
     """
     state.read(request.video.workspace)
     history.versions(request.video)
+
+
+def _new_warnings(result: render.RenderResult | None, told: set[str]) -> list[Finding]:
+    """The warning findings of the last check the model has not been given yet."""
+    fresh = [f for f in (result.findings if result else []) if f.severity == "warning" and f"{f.kind} {f.element}" not in told]
+    told.update(f"{f.kind} {f.element}" for f in fresh)
+    return fresh
 
 
 def _first_message(request: Request) -> dict[str, str]:

@@ -6,13 +6,14 @@ within a workspace, so providers with context caching (z.ai) serve it from cache
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from pathlib import PurePosixPath
 
 import jinja2
 
 from . import resources
-from .errors import StructuredError
+from .errors import Finding, StructuredError
 from .replies import FORMAT_REMINDER
 from .workspace import Workspace
 
@@ -54,5 +55,6 @@ def edit(name: str, instruction: str, files: dict[str, str], constraints: str) -
     }
 
 
-def repair(error: StructuredError, format_problem: bool) -> Message:
-    return {"role": "user", "content": _render("repair.j2", error=error, reminder=FORMAT_REMINDER if format_problem else "")}
+def repair(error: StructuredError, format_problem: bool, warnings: Sequence[Finding] = ()) -> Message:
+    reminder = FORMAT_REMINDER if format_problem else ""
+    return {"role": "user", "content": _render("repair.j2", error=error, reminder=reminder, warnings=list(warnings))}

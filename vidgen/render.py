@@ -19,7 +19,7 @@ import ffmpeg
 
 from . import diagnostics, ladder, media, state
 from .constraints import Constraints
-from .errors import ServiceError, StructuredError
+from .errors import Finding, ServiceError, StructuredError
 from .service import ServiceReplyError
 from .session import Session
 from .workspace import Video
@@ -40,6 +40,7 @@ class RenderResult:
     preview: Path | None = None
     stills: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         c = self.composition
@@ -53,6 +54,7 @@ class RenderResult:
             "fps": c.fps if c else None,
             "frames": c.frames if c else None,
             "error": self.error.to_dict() if self.error else None,
+            "findings": [finding.to_dict() for finding in self.findings],
         }
 
 
@@ -68,6 +70,7 @@ def check(
         error=checked.error,
         stills=checked.stills,
         timings=checked.timings,
+        findings=checked.findings,
     )
     if checked.error:
         state.record(session.workspace, video.name, status="failed", stage=checked.error.stage, message=checked.error.message)
@@ -99,6 +102,7 @@ def render(
         error=checked.error,
         stills=checked.stills,
         timings=dict(checked.timings),
+        findings=checked.findings,
     )
     if checked.error is None:
         assert checked.composition is not None

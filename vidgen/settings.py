@@ -51,6 +51,28 @@ base_url = ""
 thinking = ""
 max_tokens = 32000
 max_repairs = 3
+
+[qa]
+# Layout QA after the stills: the composition is seeked in the browser and its DOM inspected for
+# hidden, cut or unreadable content. `--no-qa` (or VIDGEN_QA=0) skips it for one command.
+enabled = true
+# Frames inspected per second of video (at least 8 per video).
+samples_per_second = 2
+# Text nearer the edge than this share of the short side is a warning; 9:16 videos also keep
+# the top and bottom shares of the height clear.
+safe_margin = 0.04
+portrait_top = 0.12
+portrait_bottom = 0.15
+# Text smaller than this share of the frame height is a warning.
+min_text_height = 0.015
+# WCAG contrast ratio text needs against what is painted behind it.
+min_contrast = 3.0
+# Content hidden behind an opaque element in more than this share of its time on screen, or for
+# this many seconds in a row, is an error; a transition covering a scene briefly is not.
+occluded_fraction = 0.5
+occluded_seconds = 1.5
+# Share of an element's time on screen another problem must last to be reported.
+problem_fraction = 0.5
 """
 
 
@@ -90,10 +112,27 @@ class ModelSettings:
 
 
 @dataclass(frozen=True)
+class QaSettings:
+    """Layout QA thresholds (shares are of the frame, or of an element's time on screen)."""
+
+    enabled: bool = True
+    samples_per_second: float = 2.0
+    safe_margin: float = 0.04
+    portrait_top: float = 0.12
+    portrait_bottom: float = 0.15
+    min_text_height: float = 0.015
+    min_contrast: float = 3.0
+    occluded_fraction: float = 0.5
+    occluded_seconds: float = 1.5
+    problem_fraction: float = 0.5
+
+
+@dataclass(frozen=True)
 class Settings:
     render: RenderSettings = field(default_factory=RenderSettings)
     limits: Limits = field(default_factory=Limits)
     model: ModelSettings = field(default_factory=ModelSettings)
+    qa: QaSettings = field(default_factory=QaSettings)
 
 
 _ENV = {
@@ -109,6 +148,7 @@ _ENV = {
     ("model", "thinking"): "VIDGEN_THINKING",
     ("model", "effort"): "VIDGEN_EFFORT",
     ("model", "max_retries"): "VIDGEN_MODEL_RETRIES",
+    ("qa", "enabled"): "VIDGEN_QA",
 }
 
 
@@ -163,6 +203,7 @@ def load(workspace_root: Path | None) -> Settings:
         render=render,
         limits=_section(Limits, "limits", data.get("limits", {})),
         model=_section(ModelSettings, "model", data.get("model", {})),
+        qa=_section(QaSettings, "qa", data.get("qa", {})),
     )
 
 
@@ -176,3 +217,9 @@ def with_render(settings: Settings, **changes: Any) -> Settings:
     """Apply command-line flags (the highest precedence) to the render settings."""
     changes = {k: v for k, v in changes.items() if v is not None}
     return replace(settings, render=replace(settings.render, **changes))
+
+
+def with_qa(settings: Settings, **changes: Any) -> Settings:
+    """Apply command-line flags to the layout QA settings."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    return replace(settings, qa=replace(settings.qa, **changes))

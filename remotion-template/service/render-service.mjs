@@ -434,6 +434,137 @@ const renderFrom = async (bundleDir, {name, output, codec, concurrency, timeoutM
   return {output};
 };
 
+// ---------------------------------------------------------------- layout QA
+
+// Layout QA opens the composition in its own page of the warm browser the way renderStill
+// does (Remotion's own helpers, reached by path like the symbolicator below: they are not in
+// the renderer's exports), then seeks it frame by frame and inspects the DOM with layout-qa.js.
+// No screenshot is taken: one round trip per frame.
+const rendererFile = (file) => require(path.join(path.dirname(require.resolve('@remotion/renderer')), file));
+const {setPropsAndEnv} = rendererFile('set-props-and-env.js');
+const {seekToFrame} = rendererFile('seek-to-frame.js');
+const {puppeteerEvaluateWithCatch, puppeteerEvaluateWithCatchAndTimeout} = rendererFile('puppeteer-evaluate.js');
+const {handleJavascriptException} = rendererFile('error-handling/handle-javascript-exception.js');
+const {NoReactInternals} = require('remotion/no-react');
+const layoutScript = fs.readFileSync(new URL('./layout-qa.js', import.meta.url), 'utf8');
+
+const serialized = (data) => NoReactInternals.serializeJSONWithSpecialTypes({data, indent: undefined, staticBase: null}).serializedString;
+
+// A page showing `composition`, ready at `frame`, with the QA script installed.
+const openLayoutPage = async (server, composition, frame, timeoutMs) => {
+  const page = await (await getBrowser()).newPage({
+    context: server.sourceMap,
+    logLevel,
+    indent: false,
+    pageIndex: 0,
+    onBrowserLog: null,
+    onLog: () => undefined,
+  });
+  await page.setViewport({width: composition.width, height: composition.height, deviceScaleFactor: 1});
+  await setPropsAndEnv({
+    serializedInputPropsWithCustomSchema: serialized({}),
+    envVariables: {},
+    page,
+    serveUrl: server.serveUrl,
+    initialFrame: frame,
+    timeoutInMilliseconds: timeoutMs,
+    proxyPort: server.offthreadPort,
+    retriesRemaining: 2,
+    audioEnabled: false,
+    videoEnabled: true,
+    indent: false,
+    logLevel,
+    onServeUrlVisited: () => undefined,
+    isMainTab: true,
+    mediaCacheSizeInBytes: null,
+    initialMemoryAvailable: null,
+    darkMode: false,
+    sampleRate: 48000,
+  });
+  await puppeteerEvaluateWithCatch({
+    pageFunction: (id, props, durationInFrames, fps, height, width) => {
+      window.remotion_setBundleMode({
+        type: 'composition',
+        compositionName: id,
+        serializedResolvedPropsWithSchema: props,
+        compositionDurationInFrames: durationInFrames,
+        compositionFps: fps,
+        compositionHeight: height,
+        compositionWidth: width,
+        compositionDefaultCodec: null,
+        compositionDefaultOutName: null,
+        compositionDefaultVideoImageFormat: null,
+        compositionDefaultPixelFormat: null,
+        compositionDefaultProResProfile: null,
+        compositionDefaultSampleRate: null,
+      });
+    },
+    args: [composition.id, serialized(composition.props ?? {}), composition.durationInFrames, composition.fps, composition.height, composition.width],
+    frame: null,
+    page,
+    timeoutInMilliseconds: timeoutMs,
+  });
+  await seekToFrame({frame, page, composition: composition.id, timeoutInMilliseconds: timeoutMs, logLevel, indent: false, attempt: 0});
+  await page.evaluateHandle(layoutScript);
+  return page;
+};
+
+const layoutQa = (args, progress, id) => withBundle((bundleDir) => layoutFrom(bundleDir, args, progress, id));
+const layoutFrom = async (bundleDir, {name, frames, options, timeoutMs}, progress, id) => {
+  const composition = await selectComposition(bundleDir, name, timeoutMs);
+  const wanted = [...new Set(frames.filter((frame) => frame >= 0 && frame < composition.durationInFrames))];
+  if (!wanted.length) return {problems: [], frames: []};
+  const cancelSignal = cancellable(id);
+  const {server, cleanupServer} = await renderer.RenderInternals.makeOrReuseServer(
+    undefined,
+    {
+      webpackConfigOrServeUrl: bundleDir,
+      port: null,
+      remotionRoot: root,
+      offthreadVideoThreads: 1,
+      logLevel,
+      indent: false,
+      offthreadVideoCacheSizeInBytes: null,
+      binariesDirectory: null,
+      forceIPv4: false,
+      sampleRate: 48000,
+    },
+    {onDownload: null},
+  );
+  let page = null;
+  let thrown = null; // an exception the video threw while a frame was shown
+  let stopWatching = () => Promise.resolve();
+  let current = wanted[0];
+  const call = (pageFunction, args) =>
+    puppeteerEvaluateWithCatchAndTimeout({pageFunction, args, frame: current, page, timeoutInMilliseconds: timeoutMs + 5000}).then(({value}) => {
+      if (thrown) throw thrown;
+      return value;
+    });
+  try {
+    page = await openLayoutPage(server, composition, current, timeoutMs);
+    cancelSignal(() => page.close().catch(() => undefined));
+    stopWatching = handleJavascriptException({page, frame: null, onError: (err) => (thrown ??= err)});
+    await call((given) => window.__vidgenLayoutQa.configure(given), [{...options, composition: composition.id, width: composition.width, height: composition.height, timeoutMs}]);
+    for (const frame of wanted) {
+      if (cancelled.has(id)) throw new Error('layout QA was cancelled');
+      current = frame;
+      await call((f) => window.__vidgenLayoutQa.sample(f), [frame]);
+      progress({stage: 'layout', frame});
+    }
+    return {problems: await call(() => window.__vidgenLayoutQa.report(), []), frames: wanted};
+  } catch (err) {
+    if (err && typeof err === 'object' && typeof err.frame !== 'number') err.frame = current;
+    if (err && /^Timed out evaluating page function/.test(String(err.message))) {
+      err.message = `Timeout exceeded: frame ${current} did not finish within ${timeoutMs}ms during layout QA`;
+    }
+    throw err;
+  } finally {
+    await stopWatching();
+    if (page) await page.close().catch(() => undefined);
+    await cleanupServer(false).catch(() => undefined);
+  }
+};
+
 // ---------------------------------------------------------------- errors and dispatch
 
 // Remotion symbolicates stack traces only through its own CLI; map them here from the
@@ -495,6 +626,7 @@ const operations = {
   stills,
   still,
   render: renderVideo,
+  layout: layoutQa,
   cancel: async ({target}) => {
     // A cancel may arrive before the request has a canceller (it is still selecting the
     // composition): it is remembered, and the request cancels itself as soon as it can.

@@ -60,17 +60,19 @@ def timed(command: list[str], cwd: Path) -> float:
     return time.monotonic() - started
 
 
-def prepare(description: str) -> tuple[argparse.Namespace, workspace.Workspace, workspace.Video]:
-    """The arguments both benchmarks take, and the workspace with the reference video in it."""
+def prepare(
+    description: str, name: str = NAME, source: str = REFERENCE
+) -> tuple[argparse.Namespace, workspace.Workspace, workspace.Video]:
+    """The arguments the benchmarks take, and the workspace with the reference video in it."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspace", type=Path, help="an existing workspace (default: a new one in a temp folder)")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     root = args.workspace or Path(tempfile.mkdtemp(prefix="vidgen-bench-")) / "ws"
     ws = workspace.Workspace(root.resolve()) if args.workspace else workspace.create(root, log=lambda _l: None)
-    video = ws.video(NAME)
+    video = ws.video(name)
     video.folder.mkdir(parents=True, exist_ok=True)
-    video.entry.write_text(REFERENCE)
+    video.entry.write_text(source)
     return args, ws, video
 
 

@@ -1,0 +1,543 @@
+// Layout QA, run inside the composition's page: seek to a frame, inspect what is painted there
+// (hit testing and computed styles, no screenshot), and at the end report the problems that
+// last. The render service installs this once per page (Runtime.evaluate, so no page CSP
+// applies) and then calls window.__vidgenLayoutQa.sample(frame) for each sampled frame and
+// window.__vidgenLayoutQa.report() once.
+//
+// A problem is reported per element and kind only when it lasts: in more than a share of the
+// sampled frames where the element is on screen (a transition that covers a scene for a few
+// frames, a title sliding in through the edge, a label fading in are not defects).
+(() => {
+  const MAX_TEXT = 40;
+  const OPAQUE = 0.85; // an alpha (or effective opacity) this high hides what is below
+  const VISIBLE = 0.1; // below this effective opacity an element is not on screen
+  const COVERED_POINTS = 0.5; // share of an element's sample points that must be hidden
+  const ERROR_KINDS = new Set(['occluded', 'offscreen', 'clipped']);
+  const CONTENT_TAGS = new Set(['img', 'svg', 'canvas', 'video']);
+  const SKIPPED_TAGS = new Set(['script', 'style', 'noscript', 'template', 'title', 'desc', 'metadata', 'head']);
+  const SHAPES = new Set(['circle', 'rect', 'path', 'ellipse', 'polygon', 'polyline', 'line', 'text', 'tspan', 'use', 'image']);
+
+  let options = null;
+  let ids = new WeakMap();
+  let records = new Map(); // id -> {info, visible, outside, problems: {kind: [{frame, detail}]}}
+  let pairs = new Map(); // "a|b" -> {a, b, frames: [], detail}
+  let nextId = 1;
+
+  // ------------------------------------------------------------ colours and styles
+
+  const parseColor = (value) => {
+    const match = /rgba?\(([^)]+)\)/.exec(value || '');
+    if (!match) return null;
+    const parts = match[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+    if (parts.length < 3 || parts.some(Number.isNaN)) return null;
+    return {r: parts[0], g: parts[1], b: parts[2], a: parts.length > 3 ? parts[3] : 1};
+  };
+  const colorsIn = (value) => (String(value).match(/rgba?\([^)]+\)/g) || []).map(parseColor).filter(Boolean);
+  const hex = (c) => '#' + [c.r, c.g, c.b].map((v) => Math.round(v).toString(16).padStart(2, '0')).join('');
+  const over = (top, alpha, bottom) => ({
+    r: top.r * alpha + bottom.r * (1 - alpha),
+    g: top.g * alpha + bottom.g * (1 - alpha),
+    b: top.b * alpha + bottom.b * (1 - alpha),
+    a: 1,
+  });
+  const luminance = (c) => {
+    const channel = (v) => {
+      const s = v / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b);
+  };
+  const contrast = (a, b) => {
+    const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+    return (hi + 0.05) / (lo + 0.05);
+  };
+
+  let styles = new Map();
+  const style = (el) => {
+    let s = styles.get(el);
+    if (!s) {
+      s = getComputedStyle(el);
+      styles.set(el, s);
+    }
+    return s;
+  };
+  let opacities = new Map();
+  const opacity = (el) => {
+    if (!el || el.nodeType !== 1) return 1;
+    if (opacities.has(el)) return opacities.get(el);
+    const s = style(el);
+    const own = s.visibility === 'hidden' || s.visibility === 'collapse' ? 0 : Number(s.opacity);
+    const value = own * opacity(el.parentElement);
+    opacities.set(el, value);
+    return value;
+  };
+  const isSvg = (el) => el instanceof SVGElement;
+  const tag = (el) => el.tagName.toLowerCase();
+
+  // The kinds an element opted out of with data-qa-allow="overlap clipped", own or inherited.
+  // An opt-out on a full-frame element (a scene, the root) would silence the whole video: ignored.
+  const allowed = (el, kind) => {
+    for (let node = el; node && node.nodeType === 1; node = node.parentElement) {
+      const value = node.getAttribute('data-qa-allow');
+      if (value && value.split(/[\s,]+/).includes(kind)) {
+        const r = node.getBoundingClientRect();
+        if (r.width * r.height < 0.9 * options.width * options.height) return true;
+      }
+    }
+    return false;
+  };
+
+  // ------------------------------------------------------------ what an element is
+
+  const reactNames = (el) => {
+    const key = Object.keys(el).find((k) => k.startsWith('__reactFiber$'));
+    const names = [];
+    for (let fiber = key ? el[key] : null; fiber && names.length < 12; fiber = fiber.return) {
+      const type = fiber.type;
+      const fn = typeof type === 'function' ? type : type && typeof type === 'object' ? type.render || type.type : null;
+      const name = fn && (fn.displayName || fn.name);
+      if (name && /^[A-Z]/.test(name) && !names.includes(name)) names.push(name);
+    }
+    return names;
+  };
+  const ownText = (el) =>
+    Array.from(el.childNodes)
+      .filter((n) => n.nodeType === 3)
+      .map((n) => n.textContent)
+      .join('')
+      .replace(/\s+/g, ' ')
+      .trim();
+  const describe = (el) => {
+    const text = ownText(el);
+    const src = tag(el) === 'img' ? (el.getAttribute('src') || '').split(/[?#]/)[0].split('/').pop() : '';
+    return {
+      tag: tag(el),
+      text: text.length > MAX_TEXT ? text.slice(0, MAX_TEXT - 1) + '…' : text,
+      fullText: text.slice(0, 200),
+      src,
+      components: reactNames(el),
+      background: hex(parseColor(style(el).backgroundColor) || {r: 0, g: 0, b: 0}),
+    };
+  };
+  const idOf = (el) => {
+    let id = ids.get(el);
+    if (!id) {
+      id = nextId++;
+      ids.set(el, id);
+    }
+    return id;
+  };
+  const record = (el) => {
+    const id = idOf(el);
+    let entry = records.get(id);
+    if (!entry) {
+      entry = {id, el, info: describe(el), visible: [], rendered: 0, problems: {}};
+      records.set(id, entry);
+    }
+    return entry;
+  };
+  const note = (entry, kind, frame, detail) => {
+    if (allowed(entry.el, kind)) return;
+    if (!Object.keys(entry.problems).length) entry.info = describe(entry.el); // as it looks when wrong
+    (entry.problems[kind] ||= []).push({frame, ...detail});
+  };
+
+  // ------------------------------------------------------------ geometry
+
+  const textRects = (el) => {
+    if (isSvg(el)) {
+      const r = el.getBoundingClientRect();
+      return r.width && r.height ? [r] : [];
+    }
+    const rects = [];
+    const range = document.createRange();
+    for (const node of el.childNodes) {
+      if (node.nodeType !== 3 || !node.textContent.trim()) continue;
+      range.selectNodeContents(node);
+      for (const r of range.getClientRects()) if (r.width > 0.5 && r.height > 0.5) rects.push(r);
+    }
+    return rects;
+  };
+  const union = (rects) => {
+    const u = {left: Infinity, top: Infinity, right: -Infinity, bottom: -Infinity};
+    for (const r of rects) {
+      u.left = Math.min(u.left, r.left);
+      u.top = Math.min(u.top, r.top);
+      u.right = Math.max(u.right, r.right);
+      u.bottom = Math.max(u.bottom, r.bottom);
+    }
+    u.width = u.right - u.left;
+    u.height = u.bottom - u.top;
+    return u;
+  };
+  const intersect = (a, b) => {
+    const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+    const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+    return w > 0 && h > 0 ? w * h : 0;
+  };
+  const round = (r) => ({x: Math.round(r.left), y: Math.round(r.top), width: Math.round(r.width), height: Math.round(r.height)});
+  // The glyphs sit inside the line box; trimming its leading keeps tightly set lines apart.
+  const glyphs = (r) => {
+    const trim = r.height * 0.18;
+    return {left: r.left, right: r.right, top: r.top + trim, bottom: r.bottom - trim};
+  };
+
+  // ------------------------------------------------------------ what covers a point
+
+  // Does `el` paint something opaque at a point it was hit at?
+  const paintsOpaque = (el) => {
+    if (opacity(el) < OPAQUE) return null;
+    const s = style(el);
+    const name = tag(el);
+    if (isSvg(el)) {
+      if (!SHAPES.has(name) || name === 'text' || name === 'tspan') {
+        const background = parseColor(s.backgroundColor);
+        return background && background.a >= OPAQUE ? `an svg with background ${hex(background)}` : null;
+      }
+      const fill = parseColor(s.fill);
+      if (fill && fill.a * Number(s.fillOpacity || 1) >= OPAQUE) return `an svg ${name} filled ${hex(fill)}`;
+      const stroke = parseColor(s.stroke);
+      if (stroke && stroke.a * Number(s.strokeOpacity || 1) >= OPAQUE && parseFloat(s.strokeWidth) >= 3) {
+        return `an svg ${name} stroked ${hex(stroke)}`;
+      }
+      return null;
+    }
+    if (name === 'img' || name === 'video' || name === 'canvas') return `an ${name}`;
+    const background = parseColor(s.backgroundColor);
+    if (background && background.a >= OPAQUE) return `a ${name} with background ${hex(background)}`;
+    if (s.backgroundImage && s.backgroundImage !== 'none') {
+      const stops = colorsIn(s.backgroundImage);
+      if (/url\(/.test(s.backgroundImage)) return `a ${name} with a background image`;
+      if (stops.length && stops.every((c) => c.a >= OPAQUE)) return `a ${name} with a gradient background`;
+    }
+    return null;
+  };
+
+  // What hides `el` at (x, y): null when it shows, else {el, what}.
+  const coverAt = (el, x, y) => {
+    for (const hit of document.elementsFromPoint(x, y)) {
+      if (hit === el || el.contains(hit)) return null;
+      if (hit.contains(el)) continue; // an ancestor paints below its children
+      const what = paintsOpaque(hit);
+      if (what) return {el: hit, what};
+    }
+    return null;
+  };
+
+  // The colour behind a text at (x, y): its layers from the text down to the first opaque one.
+  // Returns a list of possible colours (several for a gradient), or null when it cannot be known.
+  const backgroundAt = (el, x, y) => {
+    const layers = [];
+    let below = false;
+    for (const hit of document.elementsFromPoint(x, y)) {
+      if (!below && hit !== el && !el.contains(hit)) continue; // above the text
+      below = true;
+      // The text's own box paints its background behind it; its inline children are the text.
+      if (hit !== el && el.contains(hit)) continue;
+      if (hit === el && isSvg(el)) continue;
+      const alpha = opacity(hit);
+      if (alpha < 0.02) continue;
+      const s = style(hit);
+      const name = tag(hit);
+      if (name === 'img' || name === 'video' || name === 'canvas' || name === 'image') return null;
+      if (isSvg(hit)) {
+        if (!SHAPES.has(name) || name === 'text' || name === 'tspan') continue;
+        const fill = parseColor(s.fill);
+        if (!fill) {
+          if (s.fill && s.fill !== 'none') return null; // a gradient or pattern fill
+          continue;
+        }
+        const a = fill.a * Number(s.fillOpacity || 1) * alpha;
+        layers.push({colors: [fill], a});
+        if (a >= 0.99) break;
+        continue;
+      }
+      if (s.backgroundImage && s.backgroundImage !== 'none') {
+        if (/url\(/.test(s.backgroundImage)) return null;
+        const stops = colorsIn(s.backgroundImage);
+        if (!stops.length || stops.some((c) => c.a < 0.99)) return null;
+        layers.push({colors: stops, a: alpha});
+        if (alpha >= 0.99) break;
+        continue;
+      }
+      const background = parseColor(s.backgroundColor);
+      if (background && background.a > 0) {
+        const a = background.a * alpha;
+        layers.push({colors: [background], a});
+        if (a >= 0.99) break;
+      }
+    }
+    // Below every layer is the page itself: transparent, which a video shows as black.
+    let colors = [options.pageColor];
+    for (const layer of layers.reverse()) {
+      const next = [];
+      for (const top of layer.colors) for (const bottom of colors) next.push(over(top, layer.a, bottom));
+      colors = next.slice(0, 16);
+    }
+    return colors;
+  };
+
+  // ------------------------------------------------------------ one frame
+
+  const seek = async (frame) => {
+    window.remotion_setFrame(frame, options.composition, 0);
+    const deadline = performance.now() + options.timeoutMs;
+    while (window.remotion_renderReady !== true) {
+      if (window.remotion_cancelledError !== undefined) throw new Error(String(window.remotion_cancelledError));
+      if (performance.now() > deadline) {
+        throw new Error(`the page did not render frame ${frame} within ${options.timeoutMs}ms: a delayRender() that is never cleared`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await document.fonts.ready;
+  };
+
+  const samplePoints = (rects, box) => {
+    const points = [];
+    for (const r of rects.slice(0, 4)) {
+      for (const fx of [0.2, 0.5, 0.8]) {
+        for (const fy of rects.length > 1 ? [0.5] : [0.3, 0.7]) points.push([r.left + r.width * fx, r.top + r.height * fy]);
+      }
+    }
+    return points.filter(([x, y]) => x >= box.left && x < box.right && y >= box.top && y < box.bottom);
+  };
+
+  const clipOf = (el, text) => {
+    for (let node = el; node && node !== document.body; node = node.parentElement) {
+      const s = style(node);
+      if (!isSvg(node) && s.textOverflow === 'ellipsis' && node.scrollWidth > node.clientWidth + 1) {
+        return {reason: 'ellipsis', container: node, own: node === el, width: node.scrollWidth, box: node.clientWidth};
+      }
+      if (s.overflowX === 'visible' && s.overflowY === 'visible') continue;
+      const r = node.getBoundingClientRect();
+      // A clip as large as the frame is the frame's edge: that is `offscreen`.
+      if (r.left <= 0.5 && r.top <= 0.5 && r.right >= options.width - 0.5 && r.bottom >= options.height - 0.5) continue;
+      const tolerance = Math.max(2, text.height * 0.15);
+      const cutX = s.overflowX !== 'visible' && (text.left < r.left - tolerance || text.right > r.right + tolerance);
+      const cutY = s.overflowY !== 'visible' && (text.top < r.top - tolerance || text.bottom > r.bottom + tolerance);
+      if (cutX || cutY) {
+        return {reason: 'overflow', container: node, width: Math.round(text.width), box: Math.round(r.width), height: Math.round(text.height), boxHeight: Math.round(r.height)};
+      }
+    }
+    return null;
+  };
+
+  const fontPx = (el) => {
+    const size = parseFloat(style(el).fontSize) || 0;
+    if (isSvg(el)) {
+      const m = el.getScreenCTM && el.getScreenCTM();
+      return m ? size * Math.hypot(m.c, m.d) : size;
+    }
+    const r = el.getBoundingClientRect();
+    const scale = el.offsetHeight > 0 ? r.height / el.offsetHeight : 1;
+    return size * scale;
+  };
+
+  const inspect = (frame) => {
+    styles = new Map();
+    opacities = new Map();
+    const W = options.width;
+    const H = options.height;
+    const frameBox = {left: 0, top: 0, right: W, bottom: H};
+    const texts = [];
+    for (const el of document.body.querySelectorAll('*')) {
+      const name = tag(el);
+      if (SKIPPED_TAGS.has(name)) continue;
+      const isText = ownText(el) !== '' && !(isSvg(el) && name !== 'text' && name !== 'tspan');
+      const isContent = CONTENT_TAGS.has(name) && !(name === 'svg' && el.parentElement && el.parentElement.closest('svg'));
+      if (!isText && !isContent) continue;
+      if (name === 'tspan' && el.parentElement && ownText(el.parentElement)) continue;
+      const rects = isText ? textRects(el) : [el.getBoundingClientRect()].filter((r) => r.width > 0.5 && r.height > 0.5);
+      if (!rects.length || opacity(el) < VISIBLE) continue;
+      const box = union(rects);
+      const entry = record(el);
+      entry.rendered++;
+      const inFrame = intersect(box, frameBox);
+      if (inFrame <= 0) continue;
+      entry.visible.push(frame);
+
+      // occluded: content hidden behind an opaque element. Full-frame pictures are backdrops.
+      if (isText || box.width * box.height < 0.5 * W * H) {
+        const points = samplePoints(rects, frameBox);
+        const covers = new Map();
+        let hidden = 0;
+        for (const [x, y] of points) {
+          const cover = coverAt(el, x, y);
+          if (!cover) continue;
+          hidden++;
+          const seen = covers.get(cover.el) || {what: cover.what, count: 0};
+          seen.count++;
+          covers.set(cover.el, seen);
+        }
+        if (points.length && hidden / points.length >= COVERED_POINTS) {
+          const [coverEl, seen] = [...covers.entries()].sort((a, b) => b[1].count - a[1].count)[0];
+          const r = coverEl.getBoundingClientRect();
+          const layer = r.width * r.height >= 0.9 * W * H; // a whole scene above: a transition
+          note(entry, 'occluded', frame, {cover: {...describe(coverEl), what: seen.what}, share: hidden / points.length, layer});
+        }
+      }
+      if (!isText) continue;
+      const alpha = opacity(el);
+      texts.push({el, entry, rects, box, alpha});
+
+      // offscreen: the text crosses the edge of the frame.
+      const tolerance = Math.max(2, (box.height / rects.length) * 0.15);
+      const edges = [];
+      if (box.left < -tolerance) edges.push('left');
+      if (box.right > W + tolerance) edges.push('right');
+      if (box.top < -tolerance) edges.push('top');
+      if (box.bottom > H + tolerance) edges.push('bottom');
+      if (edges.length) {
+        note(entry, 'offscreen', frame, {edges, rect: round(box)});
+        continue;
+      }
+
+      // clipped: the text is cut by a box that hides its overflow, or shortened with an ellipsis.
+      const clip = clipOf(el, box);
+      if (clip) {
+        const {container, ...rest} = clip;
+        note(entry, 'clipped', frame, {...rest, container: describe(container), rect: round(box)});
+      }
+
+      // safe-area: text too close to the edge of the frame.
+      const side = options.safeMargin * Math.min(W, H);
+      const portrait = H >= W * 1.5;
+      const margins = {left: side, right: side, top: portrait ? options.portraitTop * H : side, bottom: portrait ? options.portraitBottom * H : side};
+      const distances = {left: box.left, right: W - box.right, top: box.top, bottom: H - box.bottom};
+      const close = Object.keys(margins).filter((edge) => distances[edge] < margins[edge] - 0.5);
+      if (close.length) {
+        const edge = close.sort((a, b) => distances[a] - margins[a] - (distances[b] - margins[b]))[0];
+        note(entry, 'safe-area', frame, {edge, distance: Math.max(0, Math.round(distances[edge])), margin: Math.round(margins[edge]), portrait});
+      }
+
+      // tiny: text smaller than a share of the frame height.
+      const px = fontPx(el);
+      if (px > 0 && px < options.minTextHeight * H) note(entry, 'tiny', frame, {px: Math.round(px * 10) / 10, min: Math.round(options.minTextHeight * H * 10) / 10});
+
+      // contrast: the text against what is really painted behind it.
+      const s = style(el);
+      const ink = parseColor(isSvg(el) ? s.fill : s.color);
+      const outlined = (s.textShadow && s.textShadow !== 'none') || parseFloat(s.webkitTextStrokeWidth) > 0;
+      if (ink && ink.a > 0.05 && !outlined && alpha >= 0.5) {
+        const probes = rects.slice(0, 3).map((r) => [r.left + r.width / 2, r.top + r.height / 2]).filter(([x, y]) => x >= 0 && y >= 0 && x < W && y < H);
+        let worst = null;
+        for (const [x, y] of probes) {
+          const backgrounds = backgroundAt(el, x, y);
+          if (!backgrounds) {
+            worst = null;
+            break;
+          }
+          // Against a gradient, only a ratio too low against every colour of it is certain.
+          const best = backgrounds
+            .map((bg) => ({bg, ratio: contrast(over(ink, ink.a * alpha, bg), bg)}))
+            .sort((a, b) => b.ratio - a.ratio)[0];
+          if (!worst || best.ratio < worst.ratio) worst = best;
+        }
+        if (worst && worst.ratio < options.minContrast) {
+          note(entry, 'contrast', frame, {ratio: Math.round(worst.ratio * 100) / 100, min: options.minContrast, color: hex(ink), background: hex(worst.bg)});
+        }
+      }
+    }
+
+    // overlap: text drawn over other text (both clearly visible).
+    for (let i = 0; i < texts.length; i++) {
+      for (let j = i + 1; j < texts.length; j++) {
+        const a = texts[i];
+        const b = texts[j];
+        if (a.alpha < 0.5 || b.alpha < 0.5 || a.el.contains(b.el) || b.el.contains(a.el)) continue;
+        if (intersect(a.box, b.box) <= 0) continue;
+        let shared = 0;
+        for (const ra of a.rects) for (const rb of b.rects) shared += intersect(glyphs(ra), glyphs(rb));
+        const area = (rects) => rects.reduce((sum, r) => sum + r.width * r.height * 0.64, 0);
+        if (shared < 0.1 * Math.min(area(a.rects), area(b.rects))) continue;
+        if (allowed(a.el, 'overlap') || allowed(b.el, 'overlap')) continue;
+        const key = `${a.entry.id}|${b.entry.id}`;
+        const pair = pairs.get(key) || {a: a.entry, b: b.entry, frames: []};
+        pair.frames.push(frame);
+        pairs.set(key, pair);
+      }
+    }
+  };
+
+  // ------------------------------------------------------------ the report
+
+  const lasting = (problems, visible, fraction, minimum) => problems.length >= minimum && problems.length / Math.max(1, visible) > fraction;
+
+  // The longest time an element stays hidden behind something smaller than the frame (a scene
+  // covering a scene is a transition), in seconds of video.
+  const longestCover = (entry, problems) => {
+    const hidden = new Set(problems.filter((p) => !p.layer).map((p) => p.frame));
+    let run = 0;
+    let longest = 0;
+    for (const frame of entry.visible) {
+      run = hidden.has(frame) ? run + 1 : 0;
+      longest = Math.max(longest, run);
+    }
+    return longest * options.sampleSeconds;
+  };
+  const reported = (entry, kind, problems) => {
+    if (kind === 'occluded') {
+      return lasting(problems, entry.visible.length, options.occludedFraction, Math.min(2, entry.visible.length)) || longestCover(entry, problems) >= options.occludedSeconds;
+    }
+    const minimum = ERROR_KINDS.has(kind) ? Math.min(2, entry.visible.length) : 1;
+    return lasting(problems, entry.visible.length, options.problemFraction, minimum);
+  };
+
+  const report = () => {
+    const out = [];
+    for (const entry of records.values()) {
+      for (const [kind, problems] of Object.entries(entry.problems)) {
+        if (!reported(entry, kind, problems)) continue;
+        const first = problems[0];
+        out.push({
+          kind,
+          frame: first.frame,
+          lastFrame: problems[problems.length - 1].frame,
+          count: problems.length,
+          visible: entry.visible.length,
+          element: entry.info,
+          detail: first,
+        });
+      }
+      // Text that is drawn, but never inside the frame at any sampled frame.
+      if (entry.info.text && entry.visible.length === 0 && entry.rendered >= 2 && !allowed(entry.el, 'offscreen')) {
+        const r = entry.el.getBoundingClientRect();
+        out.push({kind: 'offscreen', frame: null, lastFrame: null, count: entry.rendered, visible: 0, element: entry.info, detail: {never: true, rect: round(r)}});
+      }
+    }
+    for (const pair of pairs.values()) {
+      const visible = Math.min(pair.a.visible.length, pair.b.visible.length);
+      if (!lasting(pair.frames, visible, options.problemFraction, 1)) continue;
+      out.push({
+        kind: 'overlap',
+        frame: pair.frames[0],
+        lastFrame: pair.frames[pair.frames.length - 1],
+        count: pair.frames.length,
+        visible,
+        element: pair.a.info,
+        detail: {other: pair.b.info},
+      });
+    }
+    return out;
+  };
+
+  window.__vidgenLayoutQa = {
+    configure(given) {
+      options = {...given, pageColor: parseColor(given.pageColor) || {r: 0, g: 0, b: 0, a: 1}};
+      ids = new WeakMap();
+      records = new Map();
+      pairs = new Map();
+      // Hit testing must see every element, whatever pointer-events the video sets.
+      const force = document.createElement('style');
+      force.textContent = '* { pointer-events: auto !important; }';
+      document.head.appendChild(force);
+      return true;
+    },
+    async sample(frame) {
+      await seek(frame);
+      inspect(frame);
+      return true;
+    },
+    report,
+  };
+})();
