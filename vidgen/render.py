@@ -210,7 +210,7 @@ def _render_still(session: Session, video: Video, frame: int, target: Path) -> S
 
 
 def verify(video: Video, path: Path, composition: ladder.Composition, codec: str) -> StructuredError | None:
-    """The file matches its composition, and is neither all black nor frozen."""
+    """The file matches its composition, shows something (dark is fine), and is not frozen."""
     try:
         probed = media.probe(path, video.workspace)
     except Exception as exc:  # ffprobe's own errors vary; any of them means an unreadable file
@@ -220,12 +220,13 @@ def verify(video: Video, path: Path, composition: ladder.Composition, codec: str
     if problems:
         return diagnostics.make("verify", "the rendered file " + "; ".join(problems), video)
     if codec != "gif":
-        verdict = media.blank_or_frozen(path, probed.duration_s, composition.fps, composition.frames)
+        verdict = media.blank_or_frozen(
+            path, probed.duration_s, composition.fps, composition.frames, (probed.width, probed.height)
+        )
         if verdict:
             return diagnostics.make(
                 "verify",
-                f"the video is {verdict} from start to end: check that the component draws something visible"
-                " and animates with useCurrentFrame()",
+                f"the video {verdict}: check that the component draws something visible and animates with useCurrentFrame()",
                 video,
                 file=video.entry,
             )
