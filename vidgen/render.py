@@ -17,7 +17,7 @@ from typing import Any
 
 import ffmpeg
 
-from . import diagnostics, ladder, media, state
+from . import diagnostics, ladder, media, sheet, state
 from .errors import ServiceError, StructuredError
 from .service import ServiceReplyError
 from .session import Session
@@ -37,6 +37,7 @@ class RenderResult:
     error: StructuredError | None = None
     poster: Path | None = None
     preview: Path | None = None
+    sheet: Path | None = None  # the contact sheet: the stills in one grid, frame numbers on each
     stills: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -111,6 +112,7 @@ def render(
             if still_frame is None and previews:
                 try:
                     result.poster, result.preview = _write_previews(target, checked.composition, result)
+                    result.sheet = write_sheet(target, checked.composition, result)
                 except (ffmpeg.Error, OSError) as exc:
                     result.status = "failed"
                     result.error = _previews_failed(video, target, exc)
@@ -244,6 +246,25 @@ def _write_previews(target: Path, composition: ladder.Composition, result: Rende
         wrote_gif = preview
     result.timings["previews"] = round(time.monotonic() - started, 3)
     return poster, wrote_gif
+
+
+def write_sheet(target: Path, composition: ladder.Composition, result: RenderResult) -> Path | None:
+    """out/<name>.sheet.png from the ladder's stills (already rendered: no second decode of the video).
+
+    Frames with findings (layout QA, critique) are outlined when the result carries them.
+    """
+    started = time.monotonic()
+    marked = [f["frame"] if isinstance(f, dict) else getattr(f, "frame", None) for f in getattr(result, "findings", None) or []]
+    written = sheet.write(
+        result.stills,
+        target.with_name(f"{target.stem}.sheet.png"),
+        composition.width,
+        composition.height,
+        composition.fps,
+        marked=[frame for frame in marked if isinstance(frame, int)],
+    )
+    result.timings["sheet"] = round(time.monotonic() - started, 3)
+    return written
 
 
 def _previews_failed(video: Video, target: Path, exc: Exception) -> StructuredError:
