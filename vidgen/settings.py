@@ -45,6 +45,12 @@ base_url = ""
 thinking = ""
 max_tokens = 32000
 max_repairs = 3
+
+[critique]
+# After a render, a vision model looks at the contact sheet and names defects for a repair turn.
+# On where the provider has a known vision model (z.ai: glm-5v-turbo); elsewhere set model to turn it on.
+enabled = true
+model = ""
 """
 
 
@@ -83,10 +89,17 @@ class ModelSettings:
 
 
 @dataclass(frozen=True)
+class CritiqueSettings:
+    enabled: bool = True  # on where a vision model is known (or `model` is set), off elsewhere
+    model: str = ""  # "" means the provider's known vision model
+
+
+@dataclass(frozen=True)
 class Settings:
     render: RenderSettings = field(default_factory=RenderSettings)
     limits: Limits = field(default_factory=Limits)
     model: ModelSettings = field(default_factory=ModelSettings)
+    critique: CritiqueSettings = field(default_factory=CritiqueSettings)
 
 
 _ENV = {
@@ -102,6 +115,8 @@ _ENV = {
     ("model", "thinking"): "VIDGEN_THINKING",
     ("model", "effort"): "VIDGEN_EFFORT",
     ("model", "max_retries"): "VIDGEN_MODEL_RETRIES",
+    ("critique", "enabled"): "VIDGEN_CRITIQUE",
+    ("critique", "model"): "VIDGEN_CRITIQUE_MODEL",
 }
 
 
@@ -146,6 +161,7 @@ def load(workspace_root: Path | None) -> Settings:
         render=render,
         limits=_section(Limits, "limits", data.get("limits", {})),
         model=_section(ModelSettings, "model", data.get("model", {})),
+        critique=_section(CritiqueSettings, "critique", data.get("critique", {})),
     )
 
 
