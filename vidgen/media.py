@@ -102,13 +102,13 @@ _FREEZE_START = re.compile(r"freeze_start:\s*(?P<start>[\d.]+)")
 # colour, and a frame shows something when at least VISIBLE_SHARE of its pixels do. Measured on
 # 640x360 renders: blank videos (empty, all #000, flat navy) give exactly 0 such pixels (h264
 # keeps a flat frame flat); a dark navy map with thin dashed lines, two dots and 16 px labels
-# gives 0.5%. The share is kept tiny so that one small label alone on a 1080p frame (~0.007%)
+# gives 0.5%. The share is kept tiny so that one small label alone on a 1080p frame (0.01%)
 # still counts as something visible.
 VISIBLE_DELTA = 16
 VISIBLE_SHARE = 0.00002
 _SAMPLES_PER_S = 2
 _MAX_SAMPLES = 120
-_MAX_SIDE = 1920  # larger frames are analysed scaled down, to bound the time and memory
+_MAX_SIDE = 1280  # larger frames are analysed scaled down (area average): ~25 ms a 1280x720 frame
 
 
 @dataclass(frozen=True)
