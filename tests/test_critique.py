@@ -179,7 +179,7 @@ def test_the_critique_is_on_only_where_a_vision_model_is_known(monkeypatch: pyte
     body = critic.client.body([{"role": "user", "content": "x"}])
     assert body["response_format"] == {"type": "json_object"} and body["stream"] is False
     assert critique.critic_for(base, False) is None
-    for provider, url in [("openai", ""), ("ollama", ""), ("zai", "http://127.0.0.1:9/v1")]:
+    for provider, url in [("openai", ""), ("ollama", ""), ("zai-coding", ""), ("zai", "http://127.0.0.1:9/v1")]:
         off = settings.with_model(base, provider=provider, base_url=url)
         assert critique.critic_for(off) is None
         with pytest.raises(UsageError, match=r"\[critique\] model"):

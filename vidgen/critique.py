@@ -22,8 +22,9 @@ from .settings import Settings
 
 # Providers whose own endpoint serves a vision model that takes image_url parts. z.ai's GLM-5V-Turbo
 # is its current vision model, built for finding rendering defects in screenshots; glm-4.6v and the
-# free glm-4.6v-flash also work (`[critique] model`). Elsewhere the critique is off unless configured.
-VISION_MODELS = {"zai": "glm-5v-turbo", "zai-coding": "glm-5v-turbo"}
+# free glm-4.6v-flash also work (`[critique] model`). Elsewhere the critique is off unless configured,
+# zai-coding included: its plan's documented models are the text ones.
+VISION_MODELS = {"zai": "glm-5v-turbo"}
 JSON_OBJECT = {"zai", "zai-coding", "openai", "openrouter"}  # endpoints known to take response_format json_object
 MAX_VERDICT_CHARS = 20_000
 MAX_DEFECTS = 8
