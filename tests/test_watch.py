@@ -70,6 +70,7 @@ def test_a_watch_session(workspace, make_video) -> None:
         first = watch.wait_for(r"✓ .* ok ")
         assert "first still" in first and "mp4" in first and str(output) in first
         assert watch.count(r"first still: .*frame-0+\.jpeg") == 1  # shown before the MP4
+        watch.wait_for(r"contact sheet: .*watched\.sheet\.png")  # and the contact sheet after it
         good = output.read_bytes()
         groups = service_groups(watch.process.pid)
 

@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import loop
+from . import critique, loop
 from .batchfile import Item
 from .errors import VidgenError
 from .manifest import DiskFull, Manifest
@@ -69,8 +69,16 @@ class Outcome:
 
 class BatchRun:
     def __init__(
-        self, session: Session, client: ModelClient, manifest: Manifest, jobs: int, default_repairs: int, announce: Announce
+        self,
+        session: Session,
+        client: ModelClient,
+        manifest: Manifest,
+        jobs: int,
+        default_repairs: int,
+        announce: Announce,
+        critic: critique.Critic | None = None,
     ):
+        self.critic = critic
         self.session = session
         self.client = client
         self.manifest = manifest
@@ -111,7 +119,7 @@ class BatchRun:
         repairs = item.max_repairs if item.max_repairs is not None else self.default_repairs
         request = loop.Request("new", video, item.prompt, item.shape, max_repairs=repairs)
         try:
-            outcome = loop.run(self.session, self.client, request)
+            outcome = loop.run(self.session, self.client, request, critic=self.critic)
         except ModelError as exc:  # the user must fix it: every item would fail the same way
             self._halt(exc)
             self.manifest.update(item.key, status="pending", error={"stage": "model", "message": str(exc)})
@@ -134,11 +142,14 @@ class BatchRun:
             "output": _relative(self.session.workspace, result.output if result and outcome.ok else None),
             "poster": _relative(self.session.workspace, result.poster if result and outcome.ok else None),
             "preview": _relative(self.session.workspace, result.preview if result and outcome.ok else None),
+            "sheet": _relative(self.session.workspace, result.sheet if result and outcome.ok else None),
+            "warnings": outcome.warnings,
             "usage": outcome.usage.to_dict(),
             "model": outcome.model,
             "timings": {
                 "model_s": round(outcome.model_s, 2),
                 "render_s": round(outcome.render_s, 2),
+                "critique_s": round(outcome.critique_s, 2),
                 "total_s": round(time.monotonic() - started, 2),
             },
         }

@@ -124,7 +124,11 @@ def _print_result(result: render_module.RenderResult, as_json: bool) -> None:
         timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items() if v >= 0.05)
         _err(f"rendered {result.name}: {summary}; {timings}")
         if result.poster:
-            _err(f"poster {result.poster}" + (f", preview {result.preview}" if result.preview else ""))
+            _err(
+                f"poster {result.poster}"
+                + (f", preview {result.preview}" if result.preview else "")
+                + (f", contact sheet {result.sheet}" if result.sheet else "")
+            )
     else:
         click.echo(f"{result.name}: ok ({summary})")
 

@@ -13,6 +13,7 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from . import batchfile, report, state
+from . import critique as critique_module
 from . import settings as settings_module
 from .batch import BatchRun, Outcome, plan, totals
 from .cli import _err, _workspace, main, no_qa_option, qa_flag
@@ -36,6 +37,9 @@ EXIT_INTERRUPTED = 130
 @click.option("--provider", default=None)
 @click.option("--model", "model_name", default=None)
 @click.option("--base-url", default=None)
+@click.option(
+    "--critique/--no-critique", default=None, help="A vision model reviews each render (default: on where one is known)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @no_qa_option
 @click.pass_context
@@ -51,6 +55,7 @@ def batch(
     provider: str | None,
     model_name: str | None,
     base_url: str | None,
+    critique: bool | None,
     as_json: bool,
 ) -> None:
     """Make one video per item of FILE (.txt, .jsonl, .yaml or .csv), resumable, with an HTML report."""
@@ -77,6 +82,7 @@ def batch(
     if work.skipped:
         _err(f"{len(work.skipped)} item(s) already done: skipped")
     client = client_for(settings.model)
+    critic = critique_module.critic_for(settings, critique)
     default_repairs = max_repairs if max_repairs is not None else settings.model.max_repairs
     started = time.monotonic()
     reporter = Reporter()
@@ -108,7 +114,7 @@ def batch(
 
     outcomes: list[Outcome] = []
     with Session.open(ws, settings) as session:
-        run = BatchRun(session, client, manifest, jobs, default_repairs, announce)
+        run = BatchRun(session, client, manifest, jobs, default_repairs, announce, critic=critic)
         progress.start()
         futures = run.start(work.run)
         pending = set(futures)
@@ -132,6 +138,8 @@ def batch(
         progress.stop()
         run.shutdown()
     client.close()
+    if critic is not None:
+        critic.close()
 
     keys = [item.key for item in items if manifest.get(item.key)]
     entries = [manifest.get(key) or {} for key in keys]

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from . import constraints as constraints_module
+from . import critique as critique_module
 from . import demo as demo_module
 from . import history as history_module
 from . import loop as loop_module
@@ -41,6 +42,9 @@ def _model_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--provider", default=None, help="zai, zai-coding, openai, openrouter or ollama."),
         click.option("--base-url", default=None, help="Any OpenAI-compatible endpoint."),
         click.option("--model", "model_name", default=None, help="Model name (default glm-5.2)."),
+        click.option(
+            "--critique/--no-critique", default=None, help="A vision model reviews the render (default: on where one is known)."
+        ),
     ]
     for option in options:
         command = option(command)
@@ -71,12 +75,13 @@ def _run_loop(
     flags: dict[str, Any],
     wanted: constraints_module.Constraints,
     label: str = "",
+    critic: critique_module.Critic | None = None,
 ) -> loop_module.LoopResult:
     max_repairs = flags["max_repairs"] if flags["max_repairs"] is not None else session.settings.model.max_repairs
     request = loop_module.Request(kind, video, prompt, wanted, max_repairs=max_repairs, render=not flags["no_render"])
     reporter = Reporter(label=label)
     try:
-        return loop_module.run(session, client, request, reporter)
+        return loop_module.run(session, client, request, reporter, critic=critic)
     finally:
         reporter.close()
 
@@ -85,11 +90,14 @@ def _loop_command(ctx: click.Context, kind: str, video: workspace_module.Video, 
     """`new` and `edit`: one session, one client, one loop, one printed outcome."""
     settings, wanted = _model_settings(video.workspace, flags)
     client = client_for(settings.model)
+    critic = critique_module.critic_for(settings, flags["critique"]) if not flags["no_render"] else None
     try:
         with Session.open(video.workspace, settings) as session:
-            outcome = _run_loop(session, client, kind, video, prompt, flags, wanted)
+            outcome = _run_loop(session, client, kind, video, prompt, flags, wanted, critic=critic)
     finally:
         client.close()
+        if critic is not None:
+            critic.close()
     _print_loop(ctx, outcome, flags["as_json"])
 
 
@@ -97,6 +105,8 @@ def _print_loop(ctx: click.Context, outcome: loop_module.LoopResult, as_json: bo
     if as_json:
         click.echo(json.dumps(outcome.to_json()))
     else:
+        for warning in outcome.warnings:
+            _err(f"warning: {warning}")
         tries = len(outcome.attempts)
         usage = outcome.usage
         tokens = f"{usage.prompt_tokens} prompt ({usage.cached_tokens} cached) + {usage.completion_tokens} completion tokens"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import constraints as constraints_module
-from . import diagnostics, history, prompts, render, replies, state, transcript, writer
+from . import critique, diagnostics, history, prompts, render, replies, state, transcript, writer
 from .errors import Finding, StructuredError
 from .model import Completion, ModelClient, Usage
 from .session import Session
@@ -54,6 +54,8 @@ class LoopResult:
     result: render.RenderResult | None = None
     model_s: float = 0.0  # time waiting for the model
     render_s: float = 0.0  # time in the ladder and the render, not counting waits for the render slot
+    critique_s: float = 0.0  # time waiting for the vision critique
+    warnings: list[str] = field(default_factory=list)  # shown, never a failure (a malformed critique verdict)
 
     @property
     def ok(self) -> bool:
@@ -67,11 +69,23 @@ class LoopResult:
         base = self.result.to_json() if self.result else render.RenderResult(self.name, "failed", error=self.error).to_json()
         if base["error"] is None and self.error is not None:
             base.update(status="failed", error=self.error.to_dict())
-        return {**base, "attempts": [a.to_dict() for a in self.attempts], "usage": self.usage.to_dict(), "model": self.model}
+        return {
+            **base,
+            "attempts": [a.to_dict() for a in self.attempts],
+            "usage": self.usage.to_dict(),
+            "model": self.model,
+            "warnings": self.warnings,
+        }
 
 
-def run(session: Session, client: ModelClient, request: Request, on_event: Events = _quiet) -> LoopResult:
-    """Ask, apply, check and render; on failure send the structured error back, within the budget."""
+def run(
+    session: Session, client: ModelClient, request: Request, on_event: Events = _quiet, critic: critique.Critic | None = None
+) -> LoopResult:
+    """Ask, apply, check and render; on failure send the structured error back, within the budget.
+
+    With a critic, a rendered video's contact sheet goes to a vision model; its defects are one
+    more error to repair, within the same budget.
+    """
     video = request.video
     check_state(request)
     outcome = LoopResult(video.name, model=client.options.model)
@@ -105,6 +119,8 @@ def run(session: Session, client: ModelClient, request: Request, on_event: Event
             outcome.result = _check_or_render(session, request, on_event)
             outcome.render_s += time.monotonic() - started - session.take_waited()
             error = outcome.result.error
+            if error is None and critic is not None:
+                error = _critique(critic, request, outcome, attempt < request.max_repairs, on_event)
         if version is not None:
             history.update(
                 version, status="ok" if error is None else f"failed at {error.stage}", tokens=completion.usage.to_dict()
@@ -169,6 +185,39 @@ def _apply(request: Request, completion: Completion, kind: str) -> tuple[Structu
     if problem:
         return diagnostics.make("composition", problem, video, file=video.entry), False, version
     return None, False, version
+
+
+def _critique(
+    critic: critique.Critic, request: Request, outcome: LoopResult, can_repair: bool, on_event: Events
+) -> StructuredError | None:
+    """The critique of a rendered video: an error for the repair turn, or None (a warning at most)."""
+    result = outcome.result
+    c = result.composition if result else None
+    if result is None or c is None or result.sheet is None or request.kind == "repair":
+        return None  # nothing rendered to look at, or no idea to compare with (watch's repairs)
+    on_event("stage", {"stage": "critique"})
+    shown = sorted(int(s["frame"]) for s in result.stills)
+    review = critic.review(request.kind, request.prompt, result.sheet, c.width, c.height, c.fps, c.frames, shown)
+    outcome.usage.add(review.usage)
+    outcome.critique_s += review.seconds
+    error = critique.to_error(review.verdict, c.fps) if review.verdict else None
+    transcript.append(
+        request.video,
+        {
+            "kind": "critique",
+            "request": {"role": "user", "content": f"(the critique prompt and {result.sheet.name}, to {critic.model})"},
+            "reply": review.reply,
+            "usage": review.usage.to_dict(),
+            "error": error.to_dict() if error else None,
+        },
+    )
+    warning = review.warning
+    if error is not None and not can_repair and review.verdict is not None:
+        warning, error = f"critique, with no repair turn left: {critique.describe(review.verdict)}", None
+    if warning:
+        outcome.warnings.append(warning)
+        on_event("warning", {"message": warning})
+    return error
 
 
 def _check_or_render(session: Session, request: Request, on_event: Events) -> render.RenderResult:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import ffmpeg
+from PIL import Image, ImageChops
 
 from .errors import UsageError
 from .workspace import Workspace
@@ -93,30 +95,113 @@ def mismatches(actual: Probe, expected: Expected) -> list[str]:
     return problems
 
 
-_BLACK = re.compile(r"black_start:(?P<start>[\d.]+)\s+black_end:(?P<end>[\d.]+)")
 _FREEZE_START = re.compile(r"freeze_start:\s*(?P<start>[\d.]+)")
 
+# "Nothing visible" is judged on frames sampled from the file, not on how dark they are: a pixel
+# counts as content when one of its channels is more than VISIBLE_DELTA from the frame's dominant
+# colour, and a frame shows something when at least VISIBLE_SHARE of its pixels do. Measured on
+# 640x360 renders: blank videos (empty, all #000, flat navy) give exactly 0 such pixels (h264
+# keeps a flat frame flat); a dark navy map with thin dashed lines, two dots and 16 px labels
+# gives 0.5%. The share is kept tiny so that one small label alone on a 1080p frame (0.01%)
+# still counts as something visible.
+VISIBLE_DELTA = 16
+VISIBLE_SHARE = 0.00002
+_SAMPLES_PER_S = 2
+_MAX_SAMPLES = 120
+_MAX_SIDE = 1280  # larger frames are analysed scaled down (area average): ~25 ms a 1280x720 frame
 
-def blank_or_frozen(path: Path, duration_s: float, fps: float, frames: int) -> str | None:
-    """'all black' or 'frozen', when one of them spans the whole video; else None."""
+
+@dataclass(frozen=True)
+class Visibility:
+    """What the sampled frames show: the largest share of content pixels, and the flat colour."""
+
+    share: float
+    colour: tuple[int, int, int]
+    frames: int
+
+    @property
+    def visible(self) -> bool:
+        return self.share >= VISIBLE_SHARE
+
+    @property
+    def black(self) -> bool:
+        return max(self.colour) <= VISIBLE_DELTA
+
+    def hex_colour(self) -> str:
+        return "#{:02x}{:02x}{:02x}".format(*self.colour)
+
+
+def content_share(frame: Image.Image) -> tuple[float, tuple[int, int, int]]:
+    """The share of pixels differing from the frame's dominant colour, and that colour."""
+    histogram = frame.histogram()
+    dominant = tuple(_mode(histogram[c * 256 : (c + 1) * 256]) for c in range(3))
+    difference = ImageChops.difference(frame, Image.new("RGB", frame.size, dominant))
+    red, green, blue = difference.split()
+    largest = ImageChops.lighter(red, ImageChops.lighter(green, blue)).histogram()
+    differing = sum(largest[VISIBLE_DELTA + 1 :])
+    return differing / (frame.width * frame.height), (dominant[0], dominant[1], dominant[2])
+
+
+def _mode(counts: list[int]) -> int:
+    return counts.index(max(counts))
+
+
+def blank_or_frozen(path: Path, duration_s: float, fps: float, frames: int, size: tuple[int, int]) -> str | None:
+    """Why the whole video shows nothing ('is all black', 'shows nothing visible', 'is frozen'); else None.
+
+    One decode: freezedetect sees every frame, and a few frames a second go on to the
+    visibility check through a pipe, one at a time (a long 4K video never sits in memory).
+    """
     if frames < 3 or duration_s <= 0:
         return None
     span = max(duration_s - 2.0 / fps, 1.0 / fps)
-    stream = (
-        ffmpeg.input(str(path))
-        .filter("blackdetect", d=span, pix_th=0.10)
-        .filter("freezedetect", n=0.001, d=span)
-        .output("-", format="null")
-    )
-    _, stderr = stream.run(cmd=ffmpeg_path(), capture_stdout=True, capture_stderr=True, quiet=True)
-    log = stderr.decode(errors="replace")
-    for match in _BLACK.finditer(log):
-        if float(match["start"]) <= 1.5 / fps and float(match["end"]) >= duration_s - 1.5 / fps:
-            return "all black"
+    visibility, log = _analyse(path, span, fps, frames, size)
+    if visibility is not None and not visibility.visible:
+        if visibility.black:
+            return "is all black from start to end (nothing visible)"
+        return f"shows nothing visible from start to end (every sampled frame is one flat colour, {visibility.hex_colour()})"
     for match in _FREEZE_START.finditer(log):
         if float(match["start"]) <= 1.5 / fps:
-            return "frozen: every frame is the same"
+            return "is frozen from start to end: every frame is the same"
     return None
+
+
+def _analyse(path: Path, span: float, fps: float, frames: int, source: tuple[int, int]) -> tuple[Visibility | None, str]:
+    width, height = source
+    scale = min(1.0, _MAX_SIDE / max(width, height))
+    size = (max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2))
+    step = max(1, round(fps / _SAMPLES_PER_S), -(-frames // _MAX_SAMPLES))
+    stream = ffmpeg.input(str(path)).filter("freezedetect", n=0.001, d=span).filter("select", f"not(mod(n,{step}))")
+    if size != (width, height):
+        stream = stream.filter("scale", size[0], size[1], flags="area")
+    process = (
+        stream.output("pipe:", format="rawvideo", pix_fmt="rgb24", fps_mode="passthrough")
+        .global_args("-nostats", "-hide_banner")
+        .run_async(cmd=ffmpeg_path(), pipe_stdout=True, pipe_stderr=True)
+    )
+    errors: list[bytes] = []
+    reader = threading.Thread(target=lambda: errors.append(process.stderr.read()), daemon=True)
+    reader.start()
+    best = Visibility(0.0, (0, 0, 0), 0)
+    frame_bytes = size[0] * size[1] * 3
+    try:
+        while True:
+            data = process.stdout.read(frame_bytes)
+            if len(data) < frame_bytes:
+                break
+            share, colour = content_share(Image.frombytes("RGB", size, data))
+            if best.frames == 0 or share > best.share:
+                best = Visibility(share, colour, best.frames + 1)
+            else:
+                best = Visibility(best.share, best.colour, best.frames + 1)
+    finally:
+        process.stdout.close()
+        process.wait()
+        reader.join()
+    log = b"".join(errors).decode(errors="replace")
+    if process.returncode != 0:
+        raise ffmpeg.Error("ffmpeg", b"", log.encode())
+    return (best if best.frames else None), log
 
 
 def write_poster(video_path: Path, poster: Path, at_s: float) -> None:

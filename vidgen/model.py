@@ -90,6 +90,7 @@ class ModelOptions:
     max_tokens: int | None = None
     temperature: float | None = None
     stream: bool = True
+    response_format: str | None = None  # "json_object" where the endpoint takes it (z.ai takes only that one)
     connect_timeout_s: float = 15
     idle_timeout_s: float = 180  # between two chunks (thinking can be quiet for a while)
     deadline_s: float = 1200  # one whole call
@@ -137,7 +138,7 @@ class ModelClient:
     def close(self) -> None:
         self._http.close()
 
-    def body(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+    def body(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         o = self.options
         body: dict[str, Any] = {"model": o.model, "messages": messages, "stream": o.stream}
         if o.max_tokens is not None:
@@ -150,9 +151,11 @@ class ModelClient:
             body["reasoning_effort"] = o.effort
         if o.stream and not self.endpoint.glm_extras:
             body["stream_options"] = {"include_usage": True}
+        if o.response_format is not None:
+            body["response_format"] = {"type": o.response_format}
         return body
 
-    def complete(self, messages: list[dict[str, str]], on_status: Status = _quiet) -> Completion:
+    def complete(self, messages: list[dict[str, Any]], on_status: Status = _quiet) -> Completion:
         """One reply, retried through passing trouble; ModelError for what the user must fix."""
         o = self.options
         last = _Retryable("no attempt made")
@@ -173,7 +176,7 @@ class ModelClient:
             )
         raise ModelError(f"{self.endpoint.base_url} kept failing ({last}) after {o.max_retries + 1} tries: try again later")
 
-    def _once(self, messages: list[dict[str, str]], on_status: Status) -> Completion:
+    def _once(self, messages: list[dict[str, Any]], on_status: Status) -> Completion:
         url = f"{self.endpoint.base_url}/chat/completions"
         headers = {"Authorization": f"Bearer {self.endpoint.api_key}"} if self.endpoint.api_key else {}
         started = time.monotonic()

@@ -58,3 +58,20 @@ def edit(name: str, instruction: str, files: dict[str, str], constraints: str) -
 def repair(error: StructuredError, format_problem: bool, warnings: Sequence[Finding] = ()) -> Message:
     reminder = FORMAT_REMINDER if format_problem else ""
     return {"role": "user", "content": _render("repair.j2", error=error, reminder=reminder, warnings=list(warnings))}
+
+
+def critique(kind: str, idea: str, width: int, height: int, fps: float, frames: int, shown: list[int]) -> str:
+    """The text part of the vision critique's request (the contact sheet goes beside it as an image)."""
+    seconds = f"{frames / fps:.2f}" if fps else "?"
+    listed = ", ".join(str(frame) for frame in shown)
+    return _render(
+        "critique.j2",
+        kind=kind,
+        idea=idea,
+        width=width,
+        height=height,
+        fps=f"{fps:g}",
+        frames=frames,
+        seconds=seconds,
+        shown=listed,
+    )

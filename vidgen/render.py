@@ -17,7 +17,7 @@ from typing import Any
 
 import ffmpeg
 
-from . import diagnostics, ladder, media, state
+from . import diagnostics, ladder, media, sheet, state
 from .constraints import Constraints
 from .errors import Finding, ServiceError, StructuredError
 from .service import ServiceReplyError
@@ -38,6 +38,7 @@ class RenderResult:
     error: StructuredError | None = None
     poster: Path | None = None
     preview: Path | None = None
+    sheet: Path | None = None  # the contact sheet: the stills in one grid, frame numbers on each
     stills: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
@@ -119,6 +120,7 @@ def render(
             if still_frame is None and previews:
                 try:
                     result.poster, result.preview = _write_previews(target, checked.composition, result)
+                    result.sheet = write_sheet(target, checked.composition, result)
                 except (ffmpeg.Error, OSError) as exc:
                     result.status = "failed"
                     result.error = _previews_failed(video, target, exc)
@@ -218,7 +220,7 @@ def _render_still(session: Session, video: Video, frame: int, target: Path) -> S
 
 
 def verify(video: Video, path: Path, composition: ladder.Composition, codec: str) -> StructuredError | None:
-    """The file matches its composition, and is neither all black nor frozen."""
+    """The file matches its composition, shows something (dark is fine), and is not frozen."""
     try:
         probed = media.probe(path, video.workspace)
     except Exception as exc:  # ffprobe's own errors vary; any of them means an unreadable file
@@ -228,12 +230,13 @@ def verify(video: Video, path: Path, composition: ladder.Composition, codec: str
     if problems:
         return diagnostics.make("verify", "the rendered file " + "; ".join(problems), video)
     if codec != "gif":
-        verdict = media.blank_or_frozen(path, probed.duration_s, composition.fps, composition.frames)
+        verdict = media.blank_or_frozen(
+            path, probed.duration_s, composition.fps, composition.frames, (probed.width, probed.height)
+        )
         if verdict:
             return diagnostics.make(
                 "verify",
-                f"the video is {verdict} from start to end: check that the component draws something visible"
-                " and animates with useCurrentFrame()",
+                f"the video {verdict}: check that the component draws something visible and animates with useCurrentFrame()",
                 video,
                 file=video.entry,
             )
@@ -251,6 +254,25 @@ def _write_previews(target: Path, composition: ladder.Composition, result: Rende
         wrote_gif = preview
     result.timings["previews"] = round(time.monotonic() - started, 3)
     return poster, wrote_gif
+
+
+def write_sheet(target: Path, composition: ladder.Composition, result: RenderResult) -> Path | None:
+    """out/<name>.sheet.png from the ladder's stills (already rendered: no second decode of the video).
+
+    Frames with findings (layout QA, critique) are outlined when the result carries them.
+    """
+    started = time.monotonic()
+    marked = [f["frame"] if isinstance(f, dict) else getattr(f, "frame", None) for f in getattr(result, "findings", None) or []]
+    written = sheet.write(
+        result.stills,
+        target.with_name(f"{target.stem}.sheet.png"),
+        composition.width,
+        composition.height,
+        composition.fps,
+        marked=[frame for frame in marked if isinstance(frame, int)],
+    )
+    result.timings["sheet"] = round(time.monotonic() - started, 3)
+    return written
 
 
 def _previews_failed(video: Video, target: Path, exc: Exception) -> StructuredError:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import io
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from PIL import Image
 
 from .files import atomic_write
 
@@ -24,6 +26,8 @@ _PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
   .rendered { background: #2e9e5b; } .failed { background: #c9372c; } .pending, .running, .interrupted { background: #8a8f9c; }
   .error { font-family: ui-monospace, monospace; font-size: 12px; color: #a3261d; white-space: pre-wrap; margin-top: 6px; }
   .meta { color: #666; font-size: 12px; margin-top: 6px; }
+  details.sheet { margin-top: 6px; font-size: 12px; color: #444; } details.sheet img { width: 100%; margin-top: 4px; border-radius: 4px; }
+  .warning { font-size: 12px; color: #8a5a00; margin-top: 4px; }
 </style></head><body>
 <h1>vidgen batch: {{ title }}</h1>
 <div class="totals">{{ rendered }} rendered · {{ failed }} failed · {{ other }} not run · {{ usage.prompt }} prompt
@@ -39,6 +43,9 @@ _PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
   <div class="name">{{ item.name }} <span class="status {{ item.status }}">{{ item.status }}</span></div>
   <div class="prompt">{{ item.prompt }}</div>
   {% if item.error %}<div class="error">{{ item.error }}</div>{% endif %}
+  {% for warning in item.warnings %}<div class="warning">⚠ {{ warning }}</div>{% endfor %}
+  {% if item.sheet %}<details class="sheet"><summary>contact sheet (the stills, with frame numbers)</summary>
+  <img alt="contact sheet of {{ item.name }}" src="{{ item.sheet }}"></details>{% endif %}
   <div class="meta">{{ item.attempts }} · {{ item.tokens }} · {{ item.time }}</div>
 </div>
 {% endfor %}
@@ -53,6 +60,19 @@ def _inline(root: Path, relative: str | None, mime: str) -> str | None:
     if not path.is_file():
         return None
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def _inline_sheet(root: Path, relative: str | None) -> str | None:
+    """The contact sheet as a JPEG data URL: a third of the PNG's size, so a long batch keeps a light report."""
+    if not relative or not (root / relative).is_file():
+        return None
+    try:
+        with Image.open(root / relative) as image:
+            data = io.BytesIO()
+            image.convert("RGB").save(data, format="JPEG", quality=80)
+    except OSError:
+        return None  # a sheet that cannot be read: the report goes on without it
+    return f"data:image/jpeg;base64,{base64.b64encode(data.getvalue()).decode()}"
 
 
 def write(path: Path, title: str, root: Path, entries: list[dict[str, Any]], usage: dict[str, int], seconds: float) -> Path:
@@ -73,9 +93,12 @@ def write(path: Path, title: str, root: Path, entries: list[dict[str, Any]], usa
                 else None,
                 "poster": _inline(root, entry.get("poster"), "image/png"),
                 "preview": _inline(root, entry.get("preview"), "image/gif"),
+                "sheet": _inline_sheet(root, entry.get("sheet")),
+                "warnings": entry.get("warnings") or [],
                 "attempts": f"{len(attempts)} attempt{'s' if len(attempts) != 1 else ''} ({stages})" if attempts else "not run",
                 "tokens": f"{u.get('prompt', 0)}+{u.get('completion', 0)} tokens",
-                "time": f"{timings.get('total_s', 0):.1f} s (model {timings.get('model_s', 0):.1f} s, render {timings.get('render_s', 0):.1f} s)",
+                "time": f"{timings.get('total_s', 0):.1f} s (model {timings.get('model_s', 0):.1f} s, render {timings.get('render_s', 0):.1f} s"
+                + (f", critique {timings['critique_s']:.1f} s)" if timings.get("critique_s") else ")"),
             }
         )
     counts = {s: sum(1 for i in items if i["status"] == s) for s in ("rendered", "failed")}

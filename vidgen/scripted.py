@@ -3,6 +3,7 @@
 It answers /chat/completions from a script (SSE or plain JSON, reasoning_content, usage,
 z.ai error bodies, Retry-After, a stream cut mid-reply, a slow drip). `vidgen demo` runs
 the whole loop against it with no network and no key; the tests use it as the model.
+Requests that carry an image (the vision critique) are answered from a second script.
 """
 
 from __future__ import annotations
@@ -36,11 +37,24 @@ class Scripted:
 Script = list[Scripted] | Callable[[dict[str, Any]], Scripted]
 
 
-class ScriptedModel:
-    """Serve a script on 127.0.0.1; every request's body and headers are kept in `requests`."""
+def has_image(body: dict[str, Any]) -> bool:
+    """Whether a request carries an image_url part (a vision request, as the critique sends)."""
+    for message in body.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list) and any(isinstance(p, dict) and p.get("type") == "image_url" for p in content):
+            return True
+    return False
 
-    def __init__(self, script: Script, chunk_chars: int = 60):
+
+class ScriptedModel:
+    """Serve a script on 127.0.0.1; every request's body and headers are kept in `requests`.
+
+    `critique` answers the requests that carry an image; without it they get the main script.
+    """
+
+    def __init__(self, script: Script, chunk_chars: int = 60, critique: Script | None = None):
         self.script = script
+        self.critique = critique
         self.chunk_chars = chunk_chars
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -61,13 +75,24 @@ class ScriptedModel:
         self._server.shutdown()
         self._server.server_close()
 
+    @property
+    def vision_requests(self) -> list[dict[str, Any]]:
+        """The requests that carried an image."""
+        return [r for r in self.requests if has_image(r["body"])]
+
+    @property
+    def code_requests(self) -> list[dict[str, Any]]:
+        """The requests that carried no image."""
+        return [r for r in self.requests if not has_image(r["body"])]
+
     def _next(self, body: dict[str, Any]) -> Scripted:
         with self._lock:
-            if callable(self.script):
-                return self.script(body)
-            if not self.script:
+            script = self.critique if self.critique is not None and has_image(body) else self.script
+            if callable(script):
+                return script(body)
+            if not script:
                 return Scripted(status=500, error_message="the script has no replies left")
-            return self.script.pop(0)
+            return script.pop(0)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         model = self

@@ -73,6 +73,12 @@ occluded_fraction = 0.5
 occluded_seconds = 1.5
 # Share of an element's time on screen another problem must last to be reported.
 problem_fraction = 0.5
+
+[critique]
+# After a render, a vision model looks at the contact sheet and names defects for a repair turn.
+# On where the provider has a known vision model (z.ai: glm-5v-turbo); elsewhere set model to turn it on.
+enabled = true
+model = ""
 """
 
 
@@ -128,11 +134,18 @@ class QaSettings:
 
 
 @dataclass(frozen=True)
+class CritiqueSettings:
+    enabled: bool = True  # on where a vision model is known (or `model` is set), off elsewhere
+    model: str = ""  # "" means the provider's known vision model
+
+
+@dataclass(frozen=True)
 class Settings:
     render: RenderSettings = field(default_factory=RenderSettings)
     limits: Limits = field(default_factory=Limits)
     model: ModelSettings = field(default_factory=ModelSettings)
     qa: QaSettings = field(default_factory=QaSettings)
+    critique: CritiqueSettings = field(default_factory=CritiqueSettings)
 
 
 _ENV = {
@@ -149,6 +162,8 @@ _ENV = {
     ("model", "effort"): "VIDGEN_EFFORT",
     ("model", "max_retries"): "VIDGEN_MODEL_RETRIES",
     ("qa", "enabled"): "VIDGEN_QA",
+    ("critique", "enabled"): "VIDGEN_CRITIQUE",
+    ("critique", "model"): "VIDGEN_CRITIQUE_MODEL",
 }
 
 
@@ -204,6 +219,7 @@ def load(workspace_root: Path | None) -> Settings:
         limits=_section(Limits, "limits", data.get("limits", {})),
         model=_section(ModelSettings, "model", data.get("model", {})),
         qa=_section(QaSettings, "qa", data.get("qa", {})),
+        critique=_section(CritiqueSettings, "critique", data.get("critique", {})),
     )
 
 

@@ -169,7 +169,7 @@ class Watcher:
         def on_event(kind: str, data: dict[str, Any]) -> None:
             if kind == "still" and not first_still:
                 first_still.append(time.monotonic() - started)
-                self._show_still(Path(data["path"]))
+                self._show_image("first still", Path(data["path"]))
             self._stage_check(kind, data)
 
         try:
@@ -195,7 +195,7 @@ class Watcher:
             if result.error.excerpt:
                 self.show(result.error.excerpt)
             return
-        ladder = sum(v for k, v in result.timings.items() if k not in {"stills", "render", "previews"})
+        ladder = sum(v for k, v in result.timings.items() if k not in {"stills", "render", "previews", "sheet"})
         parts = [f"ladder {ladder:.2f}s"]
         if first_still is not None:
             parts.append(f"first still {first_still:.2f}s")
@@ -204,6 +204,8 @@ class Watcher:
             self.last_good = result.output
         where = f" → {result.output}" if result.output else ""
         self.show(f"✓ {stamp} ok · {' · '.join(parts)} · total {seconds:.2f}s{where}")
+        if result.sheet is not None:
+            self._show_image("contact sheet", result.sheet)
         if self.options.open_output and result.output is not None and not self.opened:
             self.opened = True
             self._open(result.output)
@@ -211,9 +213,9 @@ class Watcher:
             frames = ", ".join(str(s["frame"]) for s in result.stills)
             self.show(f"  stills of frames {frames} in {Path(result.stills[0]['path']).parent}")
 
-    def _show_still(self, path: Path) -> None:
-        """The first still as soon as it exists: its path, and the image where the terminal can show one."""
-        self.show(f"  first still: {path}")
+    def _show_image(self, label: str, path: Path) -> None:
+        """An image (the first still, the contact sheet): its path, and the image where the terminal can show one."""
+        self.show(f"  {label}: {path}")
         if os.environ.get("TERM_PROGRAM") in INLINE_IMAGE_TERMINALS and sys.stderr.isatty():
             data = base64.b64encode(path.read_bytes()).decode()
             sys.stderr.write(f"\x1b]1337;File=inline=1;width=40%;preserveAspectRatio=1:{data}\x07\n")
