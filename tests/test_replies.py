@@ -312,3 +312,14 @@ def test_the_exported_shape_is_checked_against_the_flags() -> None:
     assert "export const config" in message
     message = wanted.mismatch(320, 180, 24, 24)
     assert message is not None and "--fps asks 30" in message and "durationInFrames: 30" in message
+
+
+def test_a_huge_file_is_not_sent_but_history_keeps_it(tmp_path: Path) -> None:
+    from vidgen import tree
+
+    video = _video(tmp_path)
+    video.entry.write_text("export default 1;\n")
+    (video.folder / "data.json").write_text("[" + "0," * tree.SEND_BYTES + "0]")
+    files, skipped = history.sendable_files(video)
+    assert sorted(files) == ["index.tsx"] and skipped == ["data.json"]
+    assert sorted(history.record(video, "new", "x").files()) == ["data.json", "index.tsx"]

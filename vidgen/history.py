@@ -54,8 +54,8 @@ def current_files(video: Video) -> dict[str, str]:
 
 
 def sendable_files(video: Video) -> tuple[dict[str, str], list[str]]:
-    """The files that may be sent to the model, and the names left out (links, special files)."""
-    found = tree.read(video.folder)
+    """The files that may be sent to the model, and the names left out (links, special or huge files)."""
+    found = tree.read(video.folder, max_bytes=tree.SEND_BYTES)
     return _decoded(found), found.skipped
 
 

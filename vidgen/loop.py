@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import constraints as constraints_module
-from . import critique, diagnostics, history, prompts, render, replies, state, transcript, writer
+from . import critique, diagnostics, history, prompts, render, replies, state, transcript, tree, writer
 from .errors import Finding, StructuredError
 from .model import Completion, ModelClient, Usage
 from .session import Session
@@ -163,8 +163,8 @@ def _first_message(request: Request) -> dict[str, str]:
     if skipped:
         # Links (maybe to a secret file) and special files are never read, let alone sent.
         instruction += (
-            f"\n\n(Not shown: {', '.join(skipped)}: symbolic links or special files, which vidgen does not read;"
-            " do not write files with these names.)"
+            f"\n\n(Not shown: {', '.join(skipped)}: symbolic links, special files or files over"
+            f" {tree.SEND_BYTES // 1024} KiB, which vidgen does not send; do not write files with these names.)"
         )
     return prompts.edit(request.video.name, instruction, files, constraints)
 

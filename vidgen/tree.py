@@ -12,17 +12,17 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MAX_FILE_BYTES = 1024 * 1024  # a video's own code; anything larger is not sent
+SEND_BYTES = 1024 * 1024  # a file larger than this is not sent to the model (history keeps any size)
 
 
 @dataclass
 class Tree:
     files: dict[str, bytes] = field(default_factory=dict)  # relative POSIX path -> content
-    skipped: list[str] = field(default_factory=list)  # links, special files, oversized files
+    skipped: list[str] = field(default_factory=list)  # links, special files (and files over max_bytes)
 
 
-def _read_at(name: str, dir_fd: int) -> bytes | None:
-    """A regular file's bytes, opened without following a link; None if it is not one."""
+def _read_at(name: str, dir_fd: int, max_bytes: int | None = None) -> bytes | None:
+    """A regular file's bytes, opened without following a link; None if it is not one (or too big)."""
     try:
         handle = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
     except OSError as exc:
@@ -31,15 +31,16 @@ def _read_at(name: str, dir_fd: int) -> bytes | None:
         raise
     try:
         info = os.fstat(handle)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+        if not stat.S_ISREG(info.st_mode) or (max_bytes is not None and info.st_size > max_bytes):
             return None
         with os.fdopen(handle, "rb", closefd=False) as source:
-            return source.read(MAX_FILE_BYTES + 1)
+            data = source.read() if max_bytes is None else source.read(max_bytes + 1)
+        return data if max_bytes is None or len(data) <= max_bytes else None
     finally:
         os.close(handle)
 
 
-def read(folder: Path) -> Tree:
+def read(folder: Path, max_bytes: int | None = None) -> Tree:
     """Every regular file under `folder` (hidden ones left out); links are never followed."""
     tree = Tree()
     if not folder.is_dir() or folder.is_symlink():
@@ -56,8 +57,8 @@ def read(folder: Path) -> Tree:
         for name in sorted(names):
             if name.startswith("."):
                 continue
-            data = _read_at(name, dir_fd)
-            if data is None or len(data) > MAX_FILE_BYTES:
+            data = _read_at(name, dir_fd, max_bytes)
+            if data is None:
                 tree.skipped.append((relative / name).as_posix())
             else:
                 tree.files[(relative / name).as_posix()] = data
@@ -83,7 +84,7 @@ def read_text(root: Path, path: Path) -> str | None:
     except OSError:
         return None
     try:
-        data = _read_at(parts[-1], handle)
+        data = _read_at(parts[-1], handle, SEND_BYTES)
     finally:
         os.close(handle)
     return data.decode(errors="replace") if data is not None else None
