@@ -77,24 +77,6 @@ def run(
                 ahead["bundle"] = pool.submit(_bundle, session, video)
             return error
 
-        # Layout QA opens its own page of the warm browser while the stills render (the page's
-        # start-up is most of its cost), from the first still on: by then the video has loaded
-        # once, so two pages never wait on a first load together. Its verdict comes after the stills'.
-        ahead_layout = _LayoutAhead()
-
-        def start_layout() -> None:
-            if ahead_layout.future is None and result.composition is not None:
-                ahead_layout.future = pool.submit(_inspect_layout, session, video, result.composition, ahead_layout)
-
-        def stills_event(kind: str, data: dict[str, Any]) -> None:
-            if kind == "still" and session.settings.qa.enabled:
-                start_layout()
-            on_event(kind, data)
-
-        def layout_stage() -> StructuredError | None:
-            start_layout()
-            return _layout(video, result, ahead_layout)
-
         stages: list[tuple[str, Callable[[], StructuredError | None]]] = [
             ("imports", start_ahead),
             ("lint", lambda: ahead["lint"].result()),
@@ -103,12 +85,10 @@ def run(
             ("composition", lambda: _composition(session, video, result, expect)),
         ]
         if stills:
-            stages.append(("stills", lambda: _stills(session, video, result, stills_event)))
+            stages.append(("stills", lambda: _stills(session, video, result, on_event)))
             if session.settings.qa.enabled:
-                stages.append(("layout", layout_stage))
+                stages.append(("layout", lambda: _layout(session, video, result)))
         _run_stages(session, video, stages, result, on_event)
-        if result.error is not None and result.error.stage == "stills" and ahead_layout.request_id is not None:
-            session.service.cancel(ahead_layout.request_id)  # its verdict is not needed
     except KeyboardInterrupt:
         session.service.kill()  # Ctrl-C: abandon what runs ahead with the service
         raise
@@ -238,35 +218,17 @@ def _stills(session: Session, video: Video, result: CheckResult, on_event: Event
     return None
 
 
-@dataclass
-class _LayoutAhead:
-    future: Future[list[Finding] | StructuredError] | None = None
-    request_id: int | None = None
-
-
-def _inspect_layout(
-    session: Session, video: Video, composition: Composition, ahead: _LayoutAhead
-) -> list[Finding] | StructuredError:
-    qa = session.settings.qa
-    frames = sample_frames(composition.frames, layout.sample_count(composition.frames, composition.fps, qa))
-    seconds_per_sample = composition.duration_s / len(frames) if frames else 0.0
-
-    def started(request_id: int) -> None:
-        ahead.request_id = request_id
-
+def _layout(session: Session, video: Video, result: CheckResult) -> StructuredError | None:
+    # After the stills, never beside them: pages of one site share a renderer process in
+    # Chromium, so a frame that hangs in one page would stall the other and blur which failed.
+    assert result.composition is not None
+    composition = result.composition
+    frames = sample_frames(composition.frames, layout.sample_count(composition.frames, composition.fps, session.settings.qa))
     try:
-        return layout.inspect(session, video, frames, seconds_per_sample, on_start=started)
+        result.findings = layout.inspect(session, video, frames, composition.duration_s / len(frames))
     except ServiceReplyError as exc:
         return runtime_failure("layout", video, session, exc.error)
-
-
-def _layout(video: Video, result: CheckResult, ahead: _LayoutAhead) -> StructuredError | None:
-    assert ahead.future is not None
-    found = ahead.future.result()
-    if isinstance(found, StructuredError):
-        return found
-    result.findings = found
-    return layout.first_error(video, found)
+    return layout.first_error(video, result.findings)
 
 
 def runtime_failure(stage: str, video: Video, session: Session, error: dict[str, Any]) -> StructuredError:

@@ -48,7 +48,6 @@ def inspect(
     video: Video,
     frames: list[int],
     seconds_per_sample: float,
-    on_start: Callable[[int], None] | None = None,
 ) -> list[Finding]:
     """Run the service's `layout` op on `frames`; the findings, errors first, then by frame.
 
@@ -61,7 +60,6 @@ def inspect(
         "layout",
         timeout_s=_TIMEOUT_S + timeout * 2,
         idle_s=timeout + 30,
-        on_start=on_start,
         name=video.name,
         frames=frames,
         options=options(settings.qa, seconds_per_sample),

@@ -509,28 +509,44 @@ const openLayoutPage = async (server, composition, frame, timeoutMs) => {
   return page;
 };
 
+// One file server for the build being checked, kept from check to check: the page's URL stays
+// the same, so the browser's caches serve the unchanged chunks, and no server starts per check.
+let layoutServing = null; // {bundleDir, server: Promise}
+const layoutServer = (bundleDir) => {
+  if (layoutServing?.bundleDir !== bundleDir || !fs.existsSync(bundleDir)) {
+    const previous = layoutServing;
+    if (previous) previous.server.then(({cleanupServer}) => cleanupServer(true)).catch(() => undefined);
+    const server = renderer.RenderInternals.makeOrReuseServer(
+      undefined,
+      {
+        webpackConfigOrServeUrl: bundleDir,
+        port: null,
+        remotionRoot: root,
+        offthreadVideoThreads: 1,
+        logLevel,
+        indent: false,
+        offthreadVideoCacheSizeInBytes: null,
+        binariesDirectory: null,
+        forceIPv4: false,
+        sampleRate: 48000,
+      },
+      {onDownload: null},
+    );
+    layoutServing = {bundleDir, server};
+    server.catch(() => {
+      if (layoutServing?.server === server) layoutServing = null;
+    });
+  }
+  return layoutServing.server.then(({server}) => server);
+};
+
 const layoutQa = (args, progress, id) => withBundle((bundleDir) => layoutFrom(bundleDir, args, progress, id));
 const layoutFrom = async (bundleDir, {name, frames, options, timeoutMs}, progress, id) => {
   const composition = await selectComposition(bundleDir, name, timeoutMs);
   const wanted = [...new Set(frames.filter((frame) => frame >= 0 && frame < composition.durationInFrames))];
   if (!wanted.length) return {problems: [], frames: []};
   const cancelSignal = cancellable(id);
-  const {server, cleanupServer} = await renderer.RenderInternals.makeOrReuseServer(
-    undefined,
-    {
-      webpackConfigOrServeUrl: bundleDir,
-      port: null,
-      remotionRoot: root,
-      offthreadVideoThreads: 1,
-      logLevel,
-      indent: false,
-      offthreadVideoCacheSizeInBytes: null,
-      binariesDirectory: null,
-      forceIPv4: false,
-      sampleRate: 48000,
-    },
-    {onDownload: null},
-  );
+  const server = await layoutServer(bundleDir);
   let page = null;
   let thrown = null; // an exception the video threw while a frame was shown
   let stopWatching = () => Promise.resolve();
@@ -561,7 +577,6 @@ const layoutFrom = async (bundleDir, {name, frames, options, timeoutMs}, progres
   } finally {
     await stopWatching();
     if (page) await page.close().catch(() => undefined);
-    await cleanupServer(false).catch(() => undefined);
   }
 };
 
