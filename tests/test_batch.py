@@ -244,7 +244,8 @@ def test_strict_refuses_a_file_with_a_bad_line(workspace, tmp_path: Path) -> Non
 @pytest.mark.render
 def test_a_full_disk_stops_the_batch_and_resume_continues(workspace, tmp_path: Path) -> None:
     out = workspace.out_dir  # a tiny disk mounted over it; what was there shows again afterwards
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40k", "tmpfs", str(out)], capture_output=True).returncode != 0:
+    # Room for one item's MP4, poster, GIF and contact sheet (~56k in 4k pages), not for two.
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=80k", "tmpfs", str(out)], capture_output=True).returncode != 0:
         pytest.skip("cannot mount a small tmpfs here (needs root)")
     try:
         prompts = write(tmp_path, "full.txt", "a full one\na full two\na full three\n")

@@ -211,7 +211,8 @@ def critic_for(settings: Settings, wanted: bool | None = None) -> Critic | None:
             )
         return None
     endpoint = resolve(settings.model.provider, settings.model.base_url)
-    json_object = endpoint.provider in JSON_OBJECT and not settings.model.base_url or endpoint.glm_extras
+    # GLM endpoints take json_object wherever they are; others only at their own documented URL.
+    json_object = endpoint.glm_extras or (endpoint.provider in JSON_OBJECT and not settings.model.base_url)
     options = ModelOptions(
         model=model,
         stream=False,  # one small JSON answer: nothing to show while it streams
