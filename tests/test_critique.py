@@ -16,12 +16,10 @@ from vidgen.providers import Endpoint
 from vidgen.scripted import Scripted, ScriptedModel
 from vidgen.session import Session
 
-from . import test_loop
 from .conftest import MOVING, component
 from .test_cli import model_flags, vidgen
 from .test_loop import reply
 
-fresh = test_loop.fresh  # the fixture: a video name cleaned up after the test
 GOOD = component(MOVING)
 MOVED = component(MOVING.replace("top: 120", "top: 60"))
 CLEAN = json.dumps({"matches_idea": True, "defects": []})

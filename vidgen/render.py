@@ -262,14 +262,13 @@ def write_sheet(target: Path, composition: ladder.Composition, result: RenderRes
     Frames with findings (layout QA, critique) are outlined when the result carries them.
     """
     started = time.monotonic()
-    marked = [f["frame"] if isinstance(f, dict) else getattr(f, "frame", None) for f in getattr(result, "findings", None) or []]
     written = sheet.write(
         result.stills,
         target.with_name(f"{target.stem}.sheet.png"),
         composition.width,
         composition.height,
         composition.fps,
-        marked=[frame for frame in marked if isinstance(frame, int)],
+        marked=[finding.frame for finding in result.findings if finding.frame is not None],
     )
     result.timings["sheet"] = round(time.monotonic() - started, 3)
     return written
