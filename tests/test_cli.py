@@ -175,18 +175,25 @@ def test_studio_listens_on_loopback_only(workspace) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    secret = "studio-key-5c1e7"
     process = subprocess.Popen(
         [*VIDGEN, "studio", "--port", str(port)],
         cwd=workspace.root,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        env={**os.environ, "ZAI_API_KEY": secret, "VIDGEN_API_KEY": secret},
     )
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and not _listening(port):
             time.sleep(0.3)
         assert _listening(port) == {"0100007F"}  # 127.0.0.1, and nothing else
+        # Studio's Node processes (vidgen's own Python aside) start without the user's keys.
+        studio = [pid for pid in group_members(process.pid) if pid != process.pid]
+        assert studio
+        for pid in studio:
+            assert secret.encode() not in Path(f"/proc/{pid}/environ").read_bytes()
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from . import __version__, media, resources, state
+from . import __version__, media, resources, sandbox, state
 from . import doctor as doctor_module
 from . import render as render_module
 from . import settings as settings_module
@@ -194,8 +194,8 @@ def studio(ctx: click.Context, port: int) -> None:
         raise VidgenError("npx was not found: install Node.js 20 with npm")
     _err(f"Remotion Studio on http://127.0.0.1:{port} (Ctrl-C to stop)")
     loopback = resources.template_dir() / "service" / "bind-loopback.cjs"
-    options = f"{os.environ.get('NODE_OPTIONS', '')} --require {json.dumps(str(loopback))}".strip()
-    env = {**os.environ, "NODE_OPTIONS": options, "BROWSER": "none"}
+    # Like the render service, Studio starts without the user's keys in its environment.
+    env = sandbox.service_environment({"NODE_OPTIONS": f"--require {json.dumps(str(loopback))}", "BROWSER": "none"})
     try:
         code = subprocess.call([npx, "remotion", "studio", "--port", str(port), "--no-open"], cwd=ws.root, env=env)
     except KeyboardInterrupt:
