@@ -73,7 +73,7 @@ def test_defects_seen_on_the_sheet_become_a_repair_turn(session: Session, fresh)
     assert outcome.usage.prompt_tokens == 2 * 1200 + 2 * 3000
     assert outcome.usage.completion_tokens == 2 * 400 + 2 * 70
     assert outcome.critique_s > 0 and not outcome.warnings
-    assert [e["kind"] for e in transcript.read(video)] == ["critique", "new", "critique", "repair"]
+    assert [e["kind"] for e in transcript.read(video)] == ["new", "critique", "repair", "critique"]
 
 
 @pytest.mark.render

@@ -103,7 +103,11 @@ React.useEffect(() => {{
     () => import(/* webpackIgnore: true */ base + '/module.js'),
     () => navigator.sendBeacon(base + '/beacon', 'x'),
   ];
-  Promise.allSettled(tries.map((attempt) => Promise.resolve().then(attempt)))
+  // Each try gets 2 s to end: one that hangs (a refused connection Chromium retries) must not hold
+  // the frame past its timeout; what reached the server is counted all the same.
+  const bounded = (attempt: () => unknown) =>
+    Promise.race([Promise.resolve().then(attempt), new Promise((done) => setTimeout(done, 2000))]);
+  Promise.allSettled(tries.map(bounded))
     .then(() => new Promise((done) => setTimeout(done, 300)))
     .then(() => continueRender(handle));
 }}, [handle]);
@@ -122,9 +126,9 @@ def render_directly(service: RenderService, name: str, out: Path) -> Path:
     bundled = service.request("bundle", timeout_s=240)
     assert not [d for d in bundled.get("diagnostics", []) if name in str(d.get("file"))], bundled
     out.mkdir(parents=True, exist_ok=True)
-    service.request("stills", timeout_s=120, name=name, frames=[0, 15, 29], outputDir=str(out / "stills"), timeoutMs=8000)
+    service.request("stills", timeout_s=120, name=name, frames=[0, 15, 29], outputDir=str(out / "stills"), timeoutMs=15000)
     output = out / f"{name}.mp4"
-    service.request("render", timeout_s=240, name=name, output=str(output), codec="h264", timeoutMs=8000)
+    service.request("render", timeout_s=240, name=name, output=str(output), codec="h264", timeoutMs=15000)
     return output
 
 
