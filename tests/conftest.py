@@ -20,12 +20,15 @@ from vidgen.session import Session
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> workspace_module.Workspace:
     root = tmp_path_factory.mktemp("ws") / "videos"
     ws = workspace_module.create(root, install=True, log=lambda _line: None)
-    (ws.root / "vidgen.toml").write_text(
+    text = (
         (ws.root / "vidgen.toml")
         .read_text()
         .replace("frame_timeout_s = 30", "frame_timeout_s = 8")
         .replace("sample_stills = 6", "sample_stills = 4")
     )
+    # Layout QA costs about a second a check; tests/test_layout.py turns it on where it is the subject.
+    before, qa = text.split("[qa]\n", 1)
+    (ws.root / "vidgen.toml").write_text(before + "[qa]\n" + qa.replace("enabled = true", "enabled = false", 1))
     return ws
 
 

@@ -308,6 +308,12 @@ GOOD = {
 }
 
 
+@pytest.fixture
+def session(session: Session) -> Session:
+    """The shared warm service, with layout QA on (the suite's workspace turns it off elsewhere)."""
+    return Session(session.workspace, settings_module.with_qa(session.settings, enabled=True), session.service)
+
+
 @pytest.fixture(scope="module")
 def videos(workspace: Workspace) -> Iterator[dict[str, Video]]:
     """Every video of this file written at once, so that one bundle serves them all."""
@@ -412,7 +418,7 @@ def test_the_opt_out_silences_one_kind_on_one_element(session: Session, videos) 
 
 @pytest.mark.render
 def test_check_json_lists_findings_exits_1_at_layout_and_no_qa_skips_it(workspace: Workspace, videos) -> None:
-    done = vidgen("check", "layout-teaser", "--json", cwd=workspace.root)
+    done = vidgen("check", "layout-teaser", "--json", cwd=workspace.root, env={"VIDGEN_QA": "1"})
     assert done.returncode == 1, done.stderr
     payload = json.loads(done.stdout)
     assert payload["status"] == "failed" and payload["error"]["stage"] == "layout" and payload["error"]["frame"] == 0
@@ -421,7 +427,7 @@ def test_check_json_lists_findings_exits_1_at_layout_and_no_qa_skips_it(workspac
     ]
     assert set(payload["findings"][0]) == {"kind", "severity", "frame", "message", "file", "line", "element"}
 
-    done = vidgen("check", "layout-teaser", "--json", "--no-qa", cwd=workspace.root)
+    done = vidgen("check", "layout-teaser", "--json", "--no-qa", cwd=workspace.root, env={"VIDGEN_QA": "1"})
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     assert payload["status"] == "ok" and payload["findings"] == []
