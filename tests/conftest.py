@@ -39,6 +39,12 @@ def session(workspace: workspace_module.Workspace) -> Iterator[Session]:
 
 
 @pytest.fixture
+def qa_session(session: Session) -> Session:
+    """The shared warm service, with layout QA on (the suite's workspace turns it off elsewhere)."""
+    return Session(session.workspace, settings_module.with_qa(session.settings, enabled=True), session.service)
+
+
+@pytest.fixture
 def make_video(workspace: workspace_module.Workspace) -> Iterator:
     """Write a video from {relative path: source}; removed after the test."""
     made: list[Path] = []

@@ -16,9 +16,9 @@ def check(session: Session, video):
     return ladder.run(session, video)
 
 
-def test_good_video_passes_every_stage(session: Session, make_video) -> None:
+def test_good_video_passes_every_stage(qa_session: Session, make_video) -> None:
     video = make_video("ladder-good", {"index.tsx": component(MOVING)})
-    result = check(session, video)
+    result = check(qa_session, video)
     assert result.error is None, result.error
     assert list(result.timings) == list(ladder.STAGES)
     assert (result.composition.width, result.composition.height, result.composition.frames) == (640, 360, 30)

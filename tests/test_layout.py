@@ -309,9 +309,9 @@ GOOD = {
 
 
 @pytest.fixture
-def session(session: Session) -> Session:
-    """The shared warm service, with layout QA on (the suite's workspace turns it off elsewhere)."""
-    return Session(session.workspace, settings_module.with_qa(session.settings, enabled=True), session.service)
+def session(qa_session: Session) -> Session:
+    """Every test here inspects layout: the shared service with QA on."""
+    return qa_session
 
 
 @pytest.fixture(scope="module")
