@@ -28,15 +28,10 @@ class StructuredError:
 
     def location(self) -> str:
         """`file:line:column`, as much of it as is known."""
-        if not self.file:
-            return ""
-        parts = [self.file] + [str(n) for n in (self.line, self.column) if n is not None]
-        return ":".join(parts)
+        return _location(self.file, self.line, self.column)
 
     def one_line(self) -> str:
-        where = self.location()
-        frame = f" (frame {self.frame})" if self.frame is not None else ""
-        return f"{self.stage}: {where + ': ' if where else ''}{self.message}{frame}"
+        return _one_line(self.stage, self.location(), self.message, self.frame)
 
 
 @dataclass(frozen=True)
@@ -55,9 +50,17 @@ class Finding:
         return asdict(self)
 
     def one_line(self) -> str:
-        where = ":".join([self.file] + ([str(self.line)] if self.line is not None else [])) if self.file else ""
-        frame = f" (frame {self.frame})" if self.frame is not None else ""
-        return f"{self.kind}: {where + ': ' if where else ''}{self.message}{frame}"
+        return _one_line(self.kind, _location(self.file, self.line), self.message, self.frame)
+
+
+def _location(file: str | None, *numbers: int | None) -> str:
+    """`file:line[:column]`, as much of it as is known."""
+    return ":".join([file] + [str(n) for n in numbers if n is not None]) if file else ""
+
+
+def _one_line(label: str, where: str, message: str, frame: int | None) -> str:
+    """How an error or a finding reads on one line: `label: where: message (frame N)`."""
+    return f"{label}: {where + ': ' if where else ''}{message}{f' (frame {frame})' if frame is not None else ''}"
 
 
 class VidgenError(Exception):

@@ -64,18 +64,23 @@ def check(
 ) -> RenderResult:
     """The ladder alone (`vidgen check`); `expect` is the shape the user asked for, if any."""
     checked = ladder.run(session, video, on_event, expect=expect)
-    result = RenderResult(
-        video.name,
-        "ok" if checked.ok else "failed",
-        composition=checked.composition,
-        error=checked.error,
-        stills=checked.stills,
-        timings=checked.timings,
-        findings=checked.findings,
-    )
+    result = _checked_result(video, checked, "ok" if checked.ok else "failed")
     if checked.error:
         state.record(session.workspace, video.name, status="failed", stage=checked.error.stage, message=checked.error.message)
     return result
+
+
+def _checked_result(video: Video, checked: ladder.CheckResult, status: str) -> RenderResult:
+    """What the ladder found, as the start of a check's or a render's result."""
+    return RenderResult(
+        video.name,
+        status,
+        composition=checked.composition,
+        error=checked.error,
+        stills=checked.stills,
+        timings=dict(checked.timings),
+        findings=checked.findings,
+    )
 
 
 def default_output(video: Video, codec: str) -> Path:
@@ -96,15 +101,7 @@ def render(
 ) -> RenderResult:
     """Check, render, verify and move into place; the result says where it stopped if it failed."""
     checked = ladder.run(session, video, on_event, expect=expect)
-    result = RenderResult(
-        video.name,
-        "failed",
-        composition=checked.composition,
-        error=checked.error,
-        stills=checked.stills,
-        timings=dict(checked.timings),
-        findings=checked.findings,
-    )
+    result = _checked_result(video, checked, "failed")  # "rendered" once the MP4 is in place
     if checked.error is None:
         assert checked.composition is not None
         started = time.monotonic()

@@ -225,17 +225,20 @@ def load(workspace_root: Path | None) -> Settings:
 
 def with_model(settings: Settings, **changes: Any) -> Settings:
     """Apply command-line flags to the model settings."""
-    changes = {k: v for k, v in changes.items() if v is not None}
-    return replace(settings, model=replace(settings.model, **changes))
+    return _with(settings, "model", changes)
 
 
 def with_render(settings: Settings, **changes: Any) -> Settings:
     """Apply command-line flags (the highest precedence) to the render settings."""
-    changes = {k: v for k, v in changes.items() if v is not None}
-    return replace(settings, render=replace(settings.render, **changes))
+    return _with(settings, "render", changes)
 
 
 def with_qa(settings: Settings, **changes: Any) -> Settings:
     """Apply command-line flags to the layout QA settings."""
-    changes = {k: v for k, v in changes.items() if v is not None}
-    return replace(settings, qa=replace(settings.qa, **changes))
+    return _with(settings, "qa", changes)
+
+
+def _with(settings: Settings, section: str, changes: dict[str, Any]) -> Settings:
+    """One section of the settings with the flags that were given (None: not given) applied."""
+    given = {k: v for k, v in changes.items() if v is not None}
+    return replace(settings, **{section: replace(getattr(settings, section), **given)})
