@@ -1,4 +1,4 @@
-"""The model commands: new, edit, history, undo, diff, show and demo (registered on `vidgen`)."""
+"""The commands that run the model loop: new, edit and demo."""
 
 from __future__ import annotations
 
@@ -9,20 +9,18 @@ from typing import Any
 
 import click
 
-from . import constraints as constraints_module
-from . import critique as critique_module
-from . import demo as demo_module
-from . import history as history_module
-from . import loop as loop_module
-from . import settings as settings_module
-from . import transcript as transcript_module
-from . import workspace as workspace_module
-from .cli import _err, _print_result, _workspace, main, no_qa_option, qa_flag
-from .errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
-from .model import ModelClient, client_for
-from .progress import Reporter
-from .scripted import ScriptedModel
-from .session import Session
+from .. import constraints as constraints_module
+from .. import critique as critique_module
+from .. import demo as demo_module
+from .. import loop as loop_module
+from .. import settings as settings_module
+from .. import workspace as workspace_module
+from ..errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
+from ..model import ModelClient, client_for
+from ..progress import Reporter
+from ..scripted import ScriptedModel
+from ..session import Session
+from .common import err, no_qa_option, print_result, qa_flag, workspace_of
 
 # ---------------------------------------------------------------------------- the model loop
 
@@ -106,23 +104,23 @@ def _print_loop(ctx: click.Context, outcome: loop_module.LoopResult, as_json: bo
         click.echo(json.dumps(outcome.to_json()))
     else:
         for warning in outcome.warnings:
-            _err(f"warning: {warning}")
+            err(f"warning: {warning}")
         tries = len(outcome.attempts)
         usage = outcome.usage
         tokens = f"{usage.prompt_tokens} prompt ({usage.cached_tokens} cached) + {usage.completion_tokens} completion tokens"
         if outcome.ok and outcome.result is not None:
-            _print_result(outcome.result, False)
-            _err(f"{outcome.name}: done in {tries} model turn{'s' if tries > 1 else ''}; {tokens}")
+            print_result(outcome.result, False)
+            err(f"{outcome.name}: done in {tries} model turn{'s' if tries > 1 else ''}; {tokens}")
         else:
             error = outcome.error
-            _err(f"error: {outcome.name} failed after {tries} model turns; last error: {error.one_line() if error else '?'}")
+            err(f"error: {outcome.name} failed after {tries} model turns; last error: {error.one_line() if error else '?'}")
             if error and error.excerpt:
-                _err(error.excerpt)
-            _err(f"the files are kept: see `vidgen show {outcome.name}`, fix by hand and `vidgen render {outcome.name}`")
+                err(error.excerpt)
+            err(f"the files are kept: see `vidgen show {outcome.name}`, fix by hand and `vidgen render {outcome.name}`")
     ctx.exit(EXIT_OK if outcome.ok else EXIT_FAILED)
 
 
-@main.command()
+@click.command()
 @click.argument("idea")
 @click.option("--name", default=None, help="Video name (default: from the idea).")
 @_model_options
@@ -131,7 +129,7 @@ def new(ctx: click.Context, idea: str, name: str | None, **flags: Any) -> None:
     """Make a new video from an IDEA: the model writes it, vidgen renders and repairs it."""
     if not idea.strip():
         raise UsageError('the idea is empty: describe the video, e.g. vidgen new "a bar chart of sales growing"')
-    workspace = _workspace(ctx)
+    workspace = workspace_of(ctx)
     workspace.require_node_modules()
     if name is not None:
         video = workspace.video(name)
@@ -142,7 +140,7 @@ def new(ctx: click.Context, idea: str, name: str | None, **flags: Any) -> None:
     _loop_command(ctx, "new", video, idea.strip(), flags)
 
 
-@main.command()
+@click.command()
 @click.argument("name")
 @click.argument("instruction")
 @_model_options
@@ -151,81 +149,24 @@ def edit(ctx: click.Context, name: str, instruction: str, **flags: Any) -> None:
     """Change a video as INSTRUCTION says, from its files as they are on disk."""
     if not instruction.strip():
         raise UsageError(f'the instruction is empty: say what to change, e.g. vidgen edit {name} "make the title bigger"')
-    video = _workspace(ctx).existing_video(name)
+    video = workspace_of(ctx).existing_video(name)
     _loop_command(ctx, "edit", video, instruction.strip(), flags)
 
 
-@main.command()
-@click.argument("name")
-@click.pass_context
-def history(ctx: click.Context, name: str) -> None:
-    """Every version of a video vidgen kept: time, kind, prompt, status, tokens."""
-    video = _workspace(ctx).video(name)
-    versions = history_module.versions(video)
-    if not versions:
-        raise UsageError(f"no history for {name!r}: vidgen keeps versions of videos it writes (vidgen new / edit)")
-    for version in versions:
-        meta = version.meta
-        tokens = meta.get("tokens") or {}
-        spent = f"{tokens.get('prompt', 0)}+{tokens.get('completion', 0)} tokens" if tokens else ""
-        prompt = str(meta.get("prompt", "")).replace("\n", " ")
-        prompt = prompt if len(prompt) <= 60 else prompt[:59] + "…"
-        click.echo(
-            f"{version.number:>3}  {meta.get('time', '')}  {meta.get('kind', ''):<9}  {meta.get('status', '') or '':<20}  {spent:<16}  {prompt}"
-        )
-
-
-@main.command()
-@click.argument("name")
-@click.pass_context
-def undo(ctx: click.Context, name: str) -> None:
-    """Put back the previous version of a video (undo is itself a version: undo again to redo)."""
-    video = _workspace(ctx).existing_video(name)
-    version = history_module.undo(video)
-    _err(f"{name}: {version.meta['prompt']} (now version {version.number}); `vidgen render {name}` to see it")
-
-
-@main.command()
-@click.argument("name")
-@click.pass_context
-def diff(ctx: click.Context, name: str) -> None:
-    """What changed since the previous version."""
-    video = _workspace(ctx).existing_video(name)
-    text = history_module.diff(video)
-    click.echo(text if text else f"{name}: no changes since the previous version")
-
-
-@main.command()
-@click.argument("name")
-@click.pass_context
-def show(ctx: click.Context, name: str) -> None:
-    """The last exchange with the model for a video, and the last error."""
-    video = _workspace(ctx).video(name)
-    entries = transcript_module.read(video)
-    if not entries:
-        raise UsageError(f"no model exchanges recorded for {name!r} (vidgen new / edit write them)")
-    last = entries[-1]
-    click.echo(f"# {last['time']}  {last['kind']}  {last.get('usage', {})}")
-    click.echo("## sent\n" + str(last["request"].get("content", "")))
-    click.echo("## reply\n" + str(last.get("reply", "")))
-    error = next((e["error"] for e in reversed(entries) if e.get("error")), None)
-    click.echo("## last error\n" + (json.dumps(error, indent=2) if error else "none"))
-
-
-@main.command()
+@click.command()
 @click.option("--workspace-path", type=click.Path(path_type=Path), default=None, help="Where to make the demo workspace.")
 @click.pass_context
 def demo(ctx: click.Context, workspace_path: Path | None) -> None:
     """The whole loop against a built-in scripted model: create, error, repair, MP4, edit. No key needed."""
     try:
-        ws = _workspace(ctx)
+        ws = workspace_of(ctx)
     except VidgenError:
         target = (workspace_path or Path("vidgen-demo")).resolve()
         if (target / settings_module.CONFIG_NAME).is_file():
             ws = workspace_module.Workspace(target)  # a demo workspace from an earlier run
         else:
             ws = workspace_module.create(target)
-    _err("vidgen demo: using a SCRIPTED model on 127.0.0.1 (no network, no key); its first answer has a deliberate bug")
+    err("vidgen demo: using a SCRIPTED model on 127.0.0.1 (no network, no key); its first answer has a deliberate bug")
     video = ws.video(workspace_module.name_from_idea(ws, "demo title card"))
     flags = {
         "provider": "ollama",
@@ -244,13 +185,13 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
         settings, wanted = _model_settings(ws, flags, base_url=scripted.base_url)
         client = client_for(settings.model)
         with Session.open(ws, settings) as session:
-            _err(f"\n[scripted model] vidgen new {demo_module.IDEA!r}")
+            err(f"\n[scripted model] vidgen new {demo_module.IDEA!r}")
             created = _run_loop(session, client, "new", video, demo_module.IDEA, flags, wanted, label="scripted model")
             if not created.ok:
                 _print_loop(ctx, created, False)
             caught = [a.error.one_line() for a in created.attempts if a.error]
-            _err(f"create: {len(created.attempts)} model turns; the ladder caught: {'; '.join(caught) or 'nothing'}")
-            _err(f"\n[scripted model] vidgen edit {video.name} {demo_module.EDIT!r}")
+            err(f"create: {len(created.attempts)} model turns; the ladder caught: {'; '.join(caught) or 'nothing'}")
+            err(f"\n[scripted model] vidgen edit {video.name} {demo_module.EDIT!r}")
             edited = _run_loop(session, client, "edit", video, demo_module.EDIT, flags, wanted, label="scripted model")
         client.close()
     _print_loop(ctx, edited, False)

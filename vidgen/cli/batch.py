@@ -1,4 +1,4 @@
-"""`vidgen batch`: many videos from a prompt file (registered on `vidgen`)."""
+"""`vidgen batch`: many videos from a prompt file."""
 
 from __future__ import annotations
 
@@ -12,21 +12,19 @@ from typing import Any
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from . import batchfile, report, state
-from . import critique as critique_module
-from . import settings as settings_module
-from .batch import BatchRun, Outcome, plan, totals
-from .cli import _err, _workspace, main, no_qa_option, qa_flag
-from .errors import EXIT_FAILED, EXIT_OK, UsageError
-from .manifest import Manifest, path_for
-from .model import ModelError, client_for
-from .progress import Reporter
-from .session import Session
-
-EXIT_INTERRUPTED = 130
+from .. import batchfile, report, state
+from .. import critique as critique_module
+from .. import settings as settings_module
+from ..batch import BatchRun, Outcome, plan, totals
+from ..errors import EXIT_FAILED, EXIT_OK, UsageError
+from ..manifest import Manifest, path_for
+from ..model import ModelError, client_for
+from ..progress import Reporter
+from ..session import Session
+from .common import EXIT_INTERRUPTED, err, no_qa_option, qa_flag, workspace_of
 
 
-@main.command()
+@click.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--jobs", type=click.IntRange(1, 16), default=3, show_default=True, help="Items whose model calls run at once.")
 @click.option("--max-repairs", type=click.IntRange(0, 20), default=None, help="Repair turns per item (default 3).")
@@ -59,7 +57,7 @@ def batch(
     as_json: bool,
 ) -> None:
     """Make one video per item of FILE (.txt, .jsonl, .yaml or .csv), resumable, with an HTML report."""
-    ws = _workspace(ctx)
+    ws = workspace_of(ctx)
     ws.require_node_modules()
     settings = settings_module.with_model(
         qa_flag(settings_module.load(ws.root)), provider=provider, model=model_name, base_url=base_url
@@ -69,7 +67,7 @@ def batch(
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise UsageError(f"{file.name} {problems[0]}{more}: fix it, or drop --strict to skip malformed lines")
     for problem in problems:
-        _err(f"skipped {file.name} {problem}")
+        err(f"skipped {file.name} {problem}")
     if not items:
         raise UsageError(f"{file.name} has no valid items: fix the lines above")
     manifest = Manifest(path_for(ws, file), file)
@@ -78,9 +76,9 @@ def batch(
         raise UsageError(f"{file.name} ran here before ({manifest.path}): add --resume to continue it, or --retry-failed")
     work = plan(ws, items, manifest, resume=resume, retry_failed=retry_failed)
     for message in work.renamed:
-        _err(message)
+        err(message)
     if work.skipped:
-        _err(f"{len(work.skipped)} item(s) already done: skipped")
+        err(f"{len(work.skipped)} item(s) already done: skipped")
     client = client_for(settings.model)
     critic = critique_module.critic_for(settings, critique)
     default_repairs = max_repairs if max_repairs is not None else settings.model.max_repairs
@@ -130,7 +128,7 @@ def batch(
                     for key, entry in manifest.items.items():
                         if entry.get("status") == "running":
                             manifest.update(key, status="interrupted")
-                    _err("stopped at once; `vidgen batch --resume` continues")
+                    err("stopped at once; `vidgen batch --resume` continues")
                     os._exit(EXIT_INTERRUPTED)
                 interrupted = True
                 run.stop.set()
@@ -164,11 +162,11 @@ def batch(
         )
     else:
         click.echo(str(target.resolve()))
-    _err(f"{rendered} rendered, {failed} failed, {len(entries) - rendered - failed} not run; report {target}")
+    err(f"{rendered} rendered, {failed} failed, {len(entries) - rendered - failed} not run; report {target}")
     if run.fatal is not None:
-        _err(f"error: the batch stopped: {run.fatal}; fix it, then `vidgen batch {file} --resume`")
+        err(f"error: the batch stopped: {run.fatal}; fix it, then `vidgen batch {file} --resume`")
         ctx.exit(run.fatal.exit_code if isinstance(run.fatal, ModelError) else EXIT_FAILED)
     if interrupted:
-        _err(f"interrupted; `vidgen batch {file} --resume` runs the rest")
+        err(f"interrupted; `vidgen batch {file} --resume` runs the rest")
         ctx.exit(EXIT_INTERRUPTED)
     ctx.exit(EXIT_OK if rendered == len(entries) else EXIT_FAILED)

@@ -1,0 +1,36 @@
+"""The `vidgen` command line: thin commands over the pipeline, and one error boundary.
+
+Results go to stdout, progress and logs to stderr; `--json` prints exactly one JSON object.
+One module per command group; the helpers they share live in `common`, the group in `app`.
+"""
+
+from __future__ import annotations
+
+from . import batch, history, model, project, rendering
+from .app import main
+
+for command in (
+    project.init,
+    project.list_videos,
+    project.studio,
+    project.doctor,
+    rendering.check,
+    rendering.render,
+    rendering.watch,
+    model.new,
+    model.edit,
+    model.demo,
+    history.history,
+    history.undo,
+    history.diff,
+    history.show,
+    batch.batch,
+):
+    main.add_command(command)
+
+
+def run() -> None:
+    main(prog_name="vidgen")
+
+
+__all__ = ["main", "run"]

@@ -1,0 +1,69 @@
+"""Commands over a video's kept versions and model exchanges: history, undo, diff and show."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .. import history as history_module
+from .. import transcript as transcript_module
+from ..errors import UsageError
+from .common import err, workspace_of
+
+
+@click.command()
+@click.argument("name")
+@click.pass_context
+def history(ctx: click.Context, name: str) -> None:
+    """Every version of a video vidgen kept: time, kind, prompt, status, tokens."""
+    video = workspace_of(ctx).video(name)
+    versions = history_module.versions(video)
+    if not versions:
+        raise UsageError(f"no history for {name!r}: vidgen keeps versions of videos it writes (vidgen new / edit)")
+    for version in versions:
+        meta = version.meta
+        tokens = meta.get("tokens") or {}
+        spent = f"{tokens.get('prompt', 0)}+{tokens.get('completion', 0)} tokens" if tokens else ""
+        prompt = str(meta.get("prompt", "")).replace("\n", " ")
+        prompt = prompt if len(prompt) <= 60 else prompt[:59] + "…"
+        click.echo(
+            f"{version.number:>3}  {meta.get('time', '')}  {meta.get('kind', ''):<9}  {meta.get('status', '') or '':<20}  {spent:<16}  {prompt}"
+        )
+
+
+@click.command()
+@click.argument("name")
+@click.pass_context
+def undo(ctx: click.Context, name: str) -> None:
+    """Put back the previous version of a video (undo is itself a version: undo again to redo)."""
+    video = workspace_of(ctx).existing_video(name)
+    version = history_module.undo(video)
+    err(f"{name}: {version.meta['prompt']} (now version {version.number}); `vidgen render {name}` to see it")
+
+
+@click.command()
+@click.argument("name")
+@click.pass_context
+def diff(ctx: click.Context, name: str) -> None:
+    """What changed since the previous version."""
+    video = workspace_of(ctx).existing_video(name)
+    text = history_module.diff(video)
+    click.echo(text if text else f"{name}: no changes since the previous version")
+
+
+@click.command()
+@click.argument("name")
+@click.pass_context
+def show(ctx: click.Context, name: str) -> None:
+    """The last exchange with the model for a video, and the last error."""
+    video = workspace_of(ctx).video(name)
+    entries = transcript_module.read(video)
+    if not entries:
+        raise UsageError(f"no model exchanges recorded for {name!r} (vidgen new / edit write them)")
+    last = entries[-1]
+    click.echo(f"# {last['time']}  {last['kind']}  {last.get('usage', {})}")
+    click.echo("## sent\n" + str(last["request"].get("content", "")))
+    click.echo("## reply\n" + str(last.get("reply", "")))
+    error = next((e["error"] for e in reversed(entries) if e.get("error")), None)
+    click.echo("## last error\n" + (json.dumps(error, indent=2) if error else "none"))

@@ -1,0 +1,94 @@
+"""Commands about the workspace itself: init, list, studio and doctor."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import click
+
+from .. import doctor as doctor_module
+from .. import resources, sandbox, state
+from .. import settings as settings_module
+from .. import workspace as workspace_module
+from ..errors import EXIT_FAILED, EXIT_OK, VidgenError
+from .common import err, workspace_of
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@click.option("--no-install", is_flag=True, help="Skip `npm ci` (run it yourself later).")
+def init(path: Path, no_install: bool) -> None:
+    """Make a workspace (a Remotion project) at PATH from the template."""
+    ws = workspace_module.create(path, install=not no_install)
+    err(f"workspace ready: {ws.root}")
+    err(f"next: cd {ws.root} && vidgen render hello")
+    click.echo(str(ws.root))
+
+
+@click.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def list_videos(ctx: click.Context, as_json: bool) -> None:
+    """The videos in the workspace and their state."""
+    ws = workspace_of(ctx)
+    known = state.read(ws)
+    rows = []
+    for name in ws.video_names():
+        entry = known.get(name)
+        if entry is None:
+            status = "never rendered"
+        elif entry.get("status") == "rendered":
+            status = f"rendered at {entry['at']}"
+        else:
+            status = f"failed at {entry.get('stage')} ({entry['at']}): {entry.get('message', '')}"
+        rows.append({"name": name, "state": status, **(entry or {})})
+    if as_json:
+        click.echo(json.dumps({"videos": rows}))
+        return
+    if not rows:
+        err("no videos yet: add one in src/videos/<name>/index.tsx")
+    for row in rows:
+        click.echo(f"{row['name']:<24} {row['state']}")
+
+
+@click.command()
+@click.option("--port", type=int, default=3000, show_default=True)
+@click.pass_context
+def studio(ctx: click.Context, port: int) -> None:
+    """Start Remotion Studio on 127.0.0.1 to see every video."""
+    ws = workspace_of(ctx)
+    ws.require_node_modules()
+    npx = shutil.which("npx")
+    if not npx:
+        raise VidgenError("npx was not found: install Node.js 20 with npm")
+    err(f"Remotion Studio on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    loopback = resources.template_dir() / "service" / "bind-loopback.cjs"
+    # Like the render service, Studio starts without the user's keys in its environment.
+    env = sandbox.service_environment({"NODE_OPTIONS": f"--require {json.dumps(str(loopback))}", "BROWSER": "none"})
+    try:
+        code = subprocess.call([npx, "remotion", "studio", "--port", str(port), "--no-open"], cwd=ws.root, env=env)
+    except KeyboardInterrupt:
+        code = EXIT_OK
+    ctx.exit(code)
+
+
+@click.command()
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    """Check this machine for everything vidgen needs; print the fix for each problem."""
+    try:
+        ws: workspace_module.Workspace | None = workspace_of(ctx)
+    except VidgenError:
+        ws = None
+    settings = settings_module.load(ws.root if ws else None)
+    findings = doctor_module.examine(ws, settings)
+    for finding in findings:
+        mark = "ok  " if finding.ok else ("FAIL" if finding.needed_to_render else "warn")
+        click.echo(f"{mark} {finding.name:<16} {finding.detail}")
+        if not finding.ok and finding.fix:
+            click.echo(f"     fix: {finding.fix}")
+    blocking = [f for f in findings if not f.ok and f.needed_to_render]
+    ctx.exit(EXIT_FAILED if blocking else EXIT_OK)

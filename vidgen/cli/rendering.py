@@ -1,0 +1,121 @@
+"""Commands that run the ladder on a video: check, render and watch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import media, state
+from .. import render as render_module
+from .. import settings as settings_module
+from .. import watch as watch_module
+from .. import workspace as workspace_module
+from ..errors import EXIT_OK, UsageError, VidgenError
+from ..model import ModelClient, client_for
+from ..progress import Reporter
+from ..session import Session
+from .common import err, no_qa_option, qa_flag, run_pipeline, workspace_of
+
+
+@click.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@no_qa_option
+@click.pass_context
+def check(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Run the validation ladder on a video without rendering it."""
+    video = workspace_of(ctx).existing_video(name)
+    run_pipeline(ctx, as_json, lambda session, reporter: render_module.check(session, video, reporter))
+
+
+@click.command()
+@click.argument("name")
+@click.option("--out", "out", type=click.Path(path_type=Path), help="Where to write (default out/NAME.<ext>).")
+@click.option("--codec", type=click.Choice(render_module.CODECS), default=None, help="Default from vidgen.toml (h264).")
+@click.option("--still", "still", type=click.IntRange(min=0), default=None, help="Render this one frame as a PNG instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@no_qa_option
+@click.pass_context
+def render(ctx: click.Context, name: str, out: Path | None, codec: str | None, still: int | None, as_json: bool) -> None:
+    """Check and render a video to out/NAME.mp4, verified, with a poster and a GIF preview."""
+    video = workspace_of(ctx).existing_video(name)
+    if out is not None and out.exists() and out.is_dir():
+        raise VidgenError(f"--out {out} is a folder: give a file path such as {out / (name + '.mp4')}")
+    chosen = codec or settings_module.load(video.workspace.root).render.codec
+    if chosen not in render_module.CODECS:
+        raise VidgenError(f"codec {chosen!r} in vidgen.toml is not one of {', '.join(render_module.CODECS)}")
+    if out is not None:
+        check_output(video.workspace, out, ".png" if still is not None else media.EXTENSIONS[chosen])
+
+    def work(session: Session, reporter: Reporter) -> render_module.RenderResult:
+        return render_module.render(session, video, codec=chosen, output=out, still_frame=still, on_event=reporter)
+
+    run_pipeline(ctx, as_json, work)
+
+
+# Where a render may never land: the workspace's code, its packages and vidgen's own state.
+SOURCE_FOLDERS = ("src", "node_modules", ".vidgen", "public", "service")
+
+
+def check_output(workspace: workspace_module.Workspace, out: Path, extension: str) -> None:
+    """--out must name a media file of the right kind, outside the workspace's source tree.
+
+    Checked before the ladder runs, so a mistyped --out never costs a render, and a still
+    never lands on index.tsx or README.md.
+    """
+    if out.suffix.lower() != extension:
+        raise UsageError(f"--out {out} does not end in {extension}, the extension of what is rendered: e.g. out/video{extension}")
+    # Links in the folders are followed (that is where the file lands); the name itself is replaced, not followed.
+    target = out.expanduser().absolute().parent.resolve() / out.name
+    try:
+        inside = target.relative_to(workspace.root.resolve()).parts
+    except ValueError:
+        inside = ()
+    if len(inside) > 1 and inside[0] in SOURCE_FOLDERS:
+        raise UsageError(f"--out {out} is inside the workspace's {inside[0]}/: write renders to out/ or outside the workspace")
+    if target.exists() and not target.is_file():
+        raise UsageError(f"--out {out} exists and is not a regular file: choose another path")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--stills-only", is_flag=True, help="Check and show stills on each save, render no MP4.")
+@click.option(
+    "--repair",
+    type=click.Choice(["model", "all"]),
+    default=None,
+    is_flag=False,
+    flag_value="model",
+    help="Send errors to the model: in code it wrote (--repair), or in any code (--repair=all).",
+)
+@click.option("--open", "open_output", is_flag=True, help="Open the MP4 after the first good render.")
+@no_qa_option
+@click.pass_context
+def watch(ctx: click.Context, name: str, stills_only: bool, repair: str | None, open_output: bool) -> None:
+    """Re-check and re-render a video on every save; type an instruction to have the model edit it."""
+    video = workspace_of(ctx).existing_video(name)
+    settings = qa_flag(settings_module.load(video.workspace.root))
+    state.read(video.workspace)  # every cycle records to it: a damaged one is reported now
+    options = watch_module.WatchOptions(stills_only, repair, settings.model.max_repairs, open_output)
+    reporter = Reporter(stages=False)
+
+    def show(line: str) -> None:
+        reporter.close()
+        reporter.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    def client() -> ModelClient:
+        return client_for(settings.model)
+
+    session = Session.open(video.workspace, settings)
+    watcher = watch_module.Watcher(session, video, options, show, reporter, client)
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.stop.set()
+        reporter.close()
+        session.close()
+    err(f"watch stopped; last good render: {watcher.last_good or 'none this session'}")
+    ctx.exit(EXIT_OK)
