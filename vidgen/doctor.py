@@ -43,6 +43,20 @@ class Finding:
     needed_to_render: bool = True
 
 
+def _emoji_font() -> Finding:
+    """Chromium draws emoji in colour only with a colour emoji font installed; without one they are empty boxes."""
+    fc_list = shutil.which("fc-list")
+    code, out = _run([fc_list, ":family=Noto Color Emoji", "family"]) if fc_list else (1, "")
+    found = code == 0 and "Noto Color Emoji" in out
+    return Finding(
+        "emoji font",
+        found,
+        "Noto Color Emoji" if found else "no colour emoji font: emoji render as empty boxes",
+        "apt-get install -y fonts-noto-color-emoji",
+        needed_to_render=False,
+    )
+
+
 def _run(command: list[str], timeout: float = 30) -> tuple[int, str]:
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
@@ -85,6 +99,7 @@ def examine(workspace: Workspace | None, settings: Settings) -> list[Finding]:
         findings.append(Finding("workspace", False, "none here", "vidgen init my-videos && cd my-videos", needed_to_render=False))
 
     findings.append(_browser(settings))
+    findings.append(_emoji_font())
     findings.append(_network_sandbox(settings))
 
     try:

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import assets, critique, diagnostics, history, prompts, render, replies, state, transcript, tree, writer
 from . import constraints as constraints_module
-from . import critique, diagnostics, history, prompts, render, replies, state, transcript, tree, writer
 from .errors import Finding, StructuredError
 from .model import Completion, ModelClient, Usage
 from .session import Session
@@ -154,8 +154,9 @@ def _new_warnings(result: render.RenderResult | None, told: set[str]) -> list[Fi
 
 def _first_message(request: Request) -> dict[str, str]:
     constraints = request.constraints.describe()
+    given = [asset.describe() for asset in assets.listed(request.video.workspace, request.video)]
     if request.kind == "new":
-        return prompts.create(request.video.name, request.prompt, constraints)
+        return prompts.create(request.video.name, request.prompt, constraints, given)
     instruction = request.prompt
     if request.error is not None:
         instruction = prompts.repair(request.error, format_problem=False)["content"]
@@ -166,7 +167,7 @@ def _first_message(request: Request) -> dict[str, str]:
             f"\n\n(Not shown: {', '.join(skipped)}: symbolic links, special files or files over"
             f" {tree.SEND_BYTES // 1024} KiB, which vidgen does not send; do not write files with these names.)"
         )
-    return prompts.edit(request.video.name, instruction, files, constraints)
+    return prompts.edit(request.video.name, instruction, files, constraints, given)
 
 
 def _apply(request: Request, completion: Completion, kind: str) -> tuple[StructuredError | None, bool, history.Version | None]:

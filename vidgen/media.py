@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,3 +229,44 @@ def _run_to(stream: ffmpeg.nodes.OutputStream, partial: Path, final: Path) -> No
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """What ffprobe makes of any media file: an image is a one-frame video stream."""
+
+    has_video: bool
+    has_audio: bool
+    width: int
+    height: int
+    duration_s: float
+
+
+_STREAM = re.compile(r"Stream #\d+:\d+[^:\n]*: (?P<type>Video|Audio): (?P<rest>[^\n]*)")
+_SIZE = re.compile(r", (\d{1,5})x(\d{1,5})(?=[ ,\[]|$)")
+_DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
+
+
+def describe(path: Path) -> MediaFile | None:
+    """The file's streams as ffmpeg reads them, or None when it is not media.
+
+    ffmpeg (always here, from imageio-ffmpeg) rather than ffprobe (shipped inside a workspace's
+    node_modules), so that a file can be judged before any workspace is installed.
+    """
+    try:
+        done = subprocess.run(
+            [ffmpeg_path(), "-hide_banner", "-nostdin", "-i", str(path)], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    streams = list(_STREAM.finditer(done.stderr))
+    # A video stream with no size is a file the image demuxer took by its name alone (text called .png).
+    video = next((m for m in streams if m["type"] == "Video" and _SIZE.search(m["rest"])), None)
+    audio = any(m["type"] == "Audio" for m in streams)
+    if video is None and not audio:
+        return None
+    found = _DURATION.search(done.stderr)
+    duration = int(found[1]) * 3600 + int(found[2]) * 60 + float(found[3]) if found else 0.0
+    size = _SIZE.search(video["rest"]) if video else None
+    width, height = (int(size[1]), int(size[2])) if size else (0, 0)
+    return MediaFile(video is not None, audio, width, height, duration)

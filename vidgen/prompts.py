@@ -44,14 +44,19 @@ def system(workspace: Workspace) -> Message:
     return {"role": "system", "content": _render("system.j2", api_sheet=sheet)}
 
 
-def create(name: str, idea: str, constraints: str) -> Message:
-    return {"role": "user", "content": _render("create.j2", name=name, idea=idea, constraints=constraints)}
-
-
-def edit(name: str, instruction: str, files: dict[str, str], constraints: str) -> Message:
+def create(name: str, idea: str, constraints: str, assets: Sequence[str] = ()) -> Message:
     return {
         "role": "user",
-        "content": _render("edit.j2", name=name, instruction=instruction, files=files, constraints=constraints),
+        "content": _render("create.j2", name=name, idea=idea, constraints=constraints, assets=list(assets)),
+    }
+
+
+def edit(name: str, instruction: str, files: dict[str, str], constraints: str, assets: Sequence[str] = ()) -> Message:
+    return {
+        "role": "user",
+        "content": _render(
+            "edit.j2", name=name, instruction=instruction, files=files, constraints=constraints, assets=list(assets)
+        ),
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from .. import assets as assets_module
 from .. import constraints as constraints_module
 from .. import critique as critique_module
 from .. import demo as demo_module
@@ -47,6 +48,18 @@ def _model_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in options:
         command = option(command)
     return no_qa_option(command)
+
+
+def _asset_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--asset PATH`, repeatable: files the video may use, copied into public/<name>/ before the model is asked."""
+    option = click.option(
+        "--asset",
+        "asset_paths",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help="An image, font, audio or video file the video may use (repeatable).",
+    )
+    return option(command)
 
 
 def _model_settings(workspace: workspace_module.Workspace, flags: dict[str, Any], base_url: str | None = None):
@@ -123,9 +136,10 @@ def _print_loop(ctx: click.Context, outcome: loop_module.LoopResult, as_json: bo
 @click.command()
 @click.argument("idea")
 @click.option("--name", default=None, help="Video name (default: from the idea).")
+@_asset_option
 @_model_options
 @click.pass_context
-def new(ctx: click.Context, idea: str, name: str | None, **flags: Any) -> None:
+def new(ctx: click.Context, idea: str, name: str | None, asset_paths: tuple[Path, ...], **flags: Any) -> None:
     """Make a new video from an IDEA: the model writes it, vidgen renders and repairs it."""
     if not idea.strip():
         raise UsageError('the idea is empty: describe the video, e.g. vidgen new "a bar chart of sales growing"')
@@ -137,19 +151,22 @@ def new(ctx: click.Context, idea: str, name: str | None, **flags: Any) -> None:
             raise UsageError(f"video {name!r} exists: change it with `vidgen edit {name} ...` or choose another --name")
     else:
         video = workspace.video(workspace_module.name_from_idea(workspace, idea))
+    assets_module.add(video, list(asset_paths))
     _loop_command(ctx, "new", video, idea.strip(), flags)
 
 
 @click.command()
 @click.argument("name")
 @click.argument("instruction")
+@_asset_option
 @_model_options
 @click.pass_context
-def edit(ctx: click.Context, name: str, instruction: str, **flags: Any) -> None:
+def edit(ctx: click.Context, name: str, instruction: str, asset_paths: tuple[Path, ...], **flags: Any) -> None:
     """Change a video as INSTRUCTION says, from its files as they are on disk."""
     if not instruction.strip():
         raise UsageError(f'the instruction is empty: say what to change, e.g. vidgen edit {name} "make the title bigger"')
     video = workspace_of(ctx).existing_video(name)
+    assets_module.add(video, list(asset_paths))
     _loop_command(ctx, "edit", video, instruction.strip(), flags)
 
 
