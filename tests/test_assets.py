@@ -153,3 +153,34 @@ def test_new_with_an_image_and_a_sound_renders_both(workspace, fresh, logo: Path
     assert sorted(s["codec_type"] for s in streams) == ["audio", "video"]
     (workspace.root / "public" / video.name / "logo.png").unlink()
     (workspace.root / "public" / video.name / "chime.wav").unlink()
+
+
+def test_a_batch_item_names_assets_beside_its_file(tmp_path: Path, logo: Path) -> None:
+    from vidgen import batchfile
+    from vidgen.settings import Limits
+
+    (tmp_path / "secret").mkdir()
+    (tmp_path / "secret" / "key.png").write_text("sk-123")
+    (tmp_path / "linked").symlink_to("/etc")
+    lines = [
+        {"prompt": "a logo reveal", "assets": ["logo.png"]},
+        {"prompt": "steal a key", "assets": ["/etc/hostname"]},
+        {"prompt": "climb out", "assets": ["../logo.png"]},
+        {"prompt": "home", "assets": ["~/.ssh/id_rsa.png"]},
+        {"prompt": "through a link", "assets": ["linked/hostname.png"]},
+        {"prompt": "a text file called png", "assets": ["secret/key.png"]},
+        {"prompt": "odd type", "assets": {"a": 1}},
+    ]
+    path = tmp_path / "ideas.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    items, problems = batchfile.read(path, Limits())
+    assert [(i.line, i.assets) for i in items] == [(1, (tmp_path / "logo.png",))]
+    assert [(p.line, p.message.split(":")[0]) for p in problems] == [
+        (2, "asset '/etc/hostname' is outside the batch file's folder"),
+        (3, "asset '../logo.png' is outside the batch file's folder"),
+        (4, "asset '~/.ssh/id_rsa.png' is outside the batch file's folder"),
+        (5, "asset 'linked/hostname.png' is outside the batch file's folder"),
+        (6, "asset key.png"),
+        (7, "'assets' must be a list of file names beside the batch file, e.g. [\"logo.png\"]"),
+    ]
+    assert "sk-123" not in " ".join(p.message for p in problems)

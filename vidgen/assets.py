@@ -52,7 +52,7 @@ def folder(video: Video) -> Path:
 
 def add(video: Video, sources: list[Path]) -> list[Asset]:
     """Copy each source into the video's asset folder; all are checked before any is copied."""
-    checked = [(source, _checked(source)) for source in sources]
+    checked = [(source, check(source)) for source in sources]
     target_folder = folder(video)
     public = video.workspace.root / "public"
     for guarded in (public, target_folder):
@@ -90,7 +90,7 @@ def listed(workspace: Workspace, video: Video) -> list[Asset]:
     return assets
 
 
-def _checked(source: Path) -> tuple[str, str]:
+def check(source: Path) -> tuple[str, str]:
     """(kind, detail) of a file that may be an asset; a UsageError saying why not otherwise."""
     name = source.name
     kind = kind_of(source)

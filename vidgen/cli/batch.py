@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from .. import batchfile, report, state
 from .. import critique as critique_module
 from .. import settings as settings_module
-from ..batch import BatchRun, Outcome, plan, totals
+from ..batch import BatchRun, Outcome, describe_scorecard, plan, scorecard, totals
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError
 from ..manifest import Manifest, path_for
 from ..model import ModelError, client_for
@@ -142,8 +142,9 @@ def batch(
     keys = [item.key for item in items if manifest.get(item.key)]
     entries = [manifest.get(key) or {} for key in keys]
     usage = totals(entries)
+    card = scorecard(entries)
     target = report_path or manifest.path.with_suffix(".html")
-    report.write(target, file.name, ws.root, entries, usage.to_dict(), time.monotonic() - started)
+    report.write(target, file.name, ws.root, entries, usage.to_dict(), time.monotonic() - started, describe_scorecard(card))
     rendered = sum(1 for e in entries if e.get("status") == "rendered")
     failed = sum(1 for e in entries if e.get("status") == "failed")
     if as_json:
@@ -157,11 +158,13 @@ def batch(
                     "rendered": rendered,
                     "failed": failed,
                     "usage": usage.to_dict(),
+                    "scorecard": card,
                 }
             )
         )
     else:
         click.echo(str(target.resolve()))
+    err(describe_scorecard(card))
     err(f"{rendered} rendered, {failed} failed, {len(entries) - rendered - failed} not run; report {target}")
     if run.fatal is not None:
         err(f"error: the batch stopped: {run.fatal}; fix it, then `vidgen batch {file} --resume`")
