@@ -271,3 +271,26 @@ def test_react_errors_are_decoded_and_links_dropped(raw: str, expected: str) -> 
     from vidgen import react_errors
 
     assert react_errors.without_links(react_errors.decode(raw)) == expected
+
+
+@pytest.mark.parametrize(
+    ("problem", "line"),
+    [
+        ("config width and height must be even and positive (got 641x360): e.g. 1280x720", 4),
+        ("config size 9000x360 is over the limit 3840x2160 set in vidgen.toml [limits]", 4),
+        ("config fps must be between 1 and 120 (got 500): e.g. 30", 3),
+        ("config durationInFrames 90000 is 3000s at 30 fps, over the 600s limit", 6),
+        ("config says 30 fps but --fps asks 60", 3),
+        ("something else entirely", 2),
+    ],
+)
+def test_composition_problems_point_at_their_line_of_config(tmp_path: Path, problem: str, line: int) -> None:
+    from vidgen import constraints
+
+    entry = tmp_path / "index.tsx"
+    entry.write_text(
+        "// width: 1 in a comment is not the config\n"
+        "export const config = {\n  fps: 30,\n  width: 641, height: 360,\n"
+        "  // durationInFrames: 1\n  durationInFrames: 90,\n};\n"
+    )
+    assert constraints.config_line(entry, problem) == line

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import diagnostics, imports, layout
-from .constraints import Constraints
+from .constraints import Constraints, config_line
 from .errors import Finding, ServiceError, StructuredError
 from .service import ServiceReplyError
 from .session import Session
@@ -155,7 +155,7 @@ def _composition(session: Session, video: Video, result: CheckResult, expect: Co
     if problem is None and expect is not None:
         problem = expect.mismatch(composition.width, composition.height, composition.fps, composition.frames)
     if problem:
-        return diagnostics.make("composition", problem, video, file=video.entry)
+        return diagnostics.make("composition", problem, video, file=video.entry, line=config_line(video.entry, problem))
     result.composition = composition
     return None
 
