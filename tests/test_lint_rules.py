@@ -72,3 +72,12 @@ def test_lint_catches_it_on_its_line(session: Session, make_video, name: str, so
 def test_lint_accepts_what_is_fine(session: Session, make_video, name: str, source: str) -> None:
     checked = ladder.run(session, make_video(name, {"index.tsx": source}), stills=False)
     assert checked.error is None, checked.error
+
+
+def test_a_hallucinated_export_gets_the_one_meant(session: Session, make_video) -> None:
+    source = video("  return <AbsoluteFill>{frame}</AbsoluteFill>;").replace(
+        "useCurrentFrame, useDelayRender} from 'remotion';", "useCurrentFrame, useFrame} from 'remotion';"
+    )
+    checked = ladder.run(session, make_video("lint-export", {"index.tsx": source}), stills=False)
+    assert (checked.error.stage, checked.error.file, checked.error.line) == ("typecheck", "index.tsx", 2)
+    assert checked.error.message == "Module '\"remotion\"' has no exported member 'useFrame'. Did you mean useCurrentFrame?"

@@ -268,9 +268,18 @@ def test_tooling_packages_are_not_importable() -> None:
     ],
 )
 def test_react_errors_are_decoded_and_links_dropped(raw: str, expected: str) -> None:
-    from vidgen import react_errors
+    from vidgen import hints
 
-    assert react_errors.without_links(react_errors.decode(raw)) == expected
+    assert hints.without_links(hints.decode(raw)) == expected
+
+
+def test_a_known_slip_in_an_import_gets_the_export_meant() -> None:
+    from vidgen import hints
+
+    message = "Module '\"remotion\"' has no exported member 'useFrame'."
+    assert hints.likely_export(message) == message + " Did you mean useCurrentFrame?"
+    other = "Module '\"remotion\"' has no exported member 'useSparkles'."
+    assert hints.likely_export(other) == other
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,9 @@
-"""React's production errors, decoded: a rendered video gets "Minified React error #310; visit <link>", which
-neither the model nor an offline user can follow. The codes a video can hit, with what they mean and the fix."""
+"""Errors turned into what to do: React's minified errors decoded, web links dropped, likely names suggested.
+
+A rendered video gets "Minified React error #310; visit <link>", which neither the model nor an offline
+user can follow; a model that guesses `useFrame` (React Three Fiber's habit) gets no suggestion from
+TypeScript, whose spelling hints only reach near misses.
+"""
 
 from __future__ import annotations
 
@@ -55,3 +59,32 @@ def decode(message: str) -> str:
 def without_links(message: str) -> str:
     """A message without its web links ('See https://...'): useless offline, and noise for the model."""
     return _LINK.sub("", message).rstrip(" :;,") if "http" in message else message
+
+
+# Names models reach for that a package does not export, and what it does export for that job.
+_LIKELY_EXPORTS = {
+    ("remotion", "useFrame"): "useCurrentFrame",
+    ("remotion", "useVideo"): "useVideoConfig",
+    ("remotion", "useConfig"): "useVideoConfig",
+    ("remotion", "useDuration"): "useVideoConfig",
+    ("remotion", "interpolateColor"): "interpolateColors",
+    ("remotion", "Video"): "OffthreadVideo",
+    ("remotion", "Image"): "Img",
+    ("remotion", "Fill"): "AbsoluteFill",
+    ("remotion", "Transition"): "TransitionSeries from @remotion/transitions",
+    ("remotion", "TransitionSeries"): "TransitionSeries from @remotion/transitions",
+    ("remotion", "fitText"): "fitText from @remotion/layout-utils",
+    ("remotion", "loadFont"): "loadFont from @remotion/fonts",
+    ("@remotion/transitions", "fade"): "fade from @remotion/transitions/fade",
+    ("@remotion/transitions", "slide"): "slide from @remotion/transitions/slide",
+    ("@remotion/transitions", "wipe"): "wipe from @remotion/transitions/wipe",
+    ("@remotion/three", "Canvas"): "ThreeCanvas",
+}
+_NO_EXPORT = re.compile(r"""Module '"(?P<module>[^"]+)"' has no exported member '(?P<name>[^']+)'\.(?! Did you mean)""")
+
+
+def likely_export(message: str) -> str:
+    """A TypeScript "has no exported member" message with the export meant, when it is a known slip."""
+    found = _NO_EXPORT.search(message)
+    meant = _LIKELY_EXPORTS.get((found["module"], found["name"])) if found else None
+    return f"{message} Did you mean {meant}?" if found and meant else message
