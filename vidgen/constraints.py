@@ -163,3 +163,14 @@ def config_line(entry: Path, problem: str = "") -> int | None:
         if inside:
             return text.count("\n", 0, match.start("body") + inside.start()) + 1
     return text.count("\n", 0, match.start()) + 1
+
+
+def config_fps(entry: Path) -> float | None:
+    """The fps written in `export const config`, when it is a plain number."""
+    try:
+        text = entry.read_text(errors="replace")
+    except OSError:
+        return None
+    match = _CONFIG.search(_masked(text))
+    fps = _number(match["body"], "fps") if match else None
+    return float(fps) if fps and 0 < fps <= 240 else None

@@ -50,16 +50,22 @@ def _model_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return no_qa_option(command)
 
 
-def _asset_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """`--asset PATH`, repeatable: files the video may use, copied into public/<name>/ before the model is asked."""
-    option = click.option(
-        "--asset",
-        "asset_paths",
-        multiple=True,
-        type=click.Path(path_type=Path),
-        help="An image, font, audio or video file the video may use (repeatable).",
-    )
-    return option(command)
+def _content_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """What the video is made with beyond code: `--asset PATH` (repeatable), narration and captions."""
+    options = [
+        click.option(
+            "--asset",
+            "asset_paths",
+            multiple=True,
+            type=click.Path(path_type=Path),
+            help="An image, font, audio or video file the video may use (repeatable).",
+        ),
+        click.option("--narrate", is_flag=True, help="A voice speaks the video, scene by scene; the picture is timed to it."),
+        click.option("--captions", is_flag=True, help="With --narrate: burn captions in (also written as out/NAME.srt)."),
+    ]
+    for option in options:
+        command = option(command)
+    return command
 
 
 def _model_settings(workspace: workspace_module.Workspace, flags: dict[str, Any], base_url: str | None = None):
@@ -89,7 +95,16 @@ def _run_loop(
     critic: critique_module.Critic | None = None,
 ) -> loop_module.LoopResult:
     max_repairs = flags["max_repairs"] if flags["max_repairs"] is not None else session.settings.model.max_repairs
-    request = loop_module.Request(kind, video, prompt, wanted, max_repairs=max_repairs, render=not flags["no_render"])
+    request = loop_module.Request(
+        kind,
+        video,
+        prompt,
+        wanted,
+        max_repairs=max_repairs,
+        render=not flags["no_render"],
+        narrate=bool(flags.get("narrate")) or bool(flags.get("captions")),
+        captions=bool(flags.get("captions")),
+    )
     reporter = Reporter(label=label)
     try:
         return loop_module.run(session, client, request, reporter, critic=critic)
@@ -136,7 +151,7 @@ def _print_loop(ctx: click.Context, outcome: loop_module.LoopResult, as_json: bo
 @click.command()
 @click.argument("idea")
 @click.option("--name", default=None, help="Video name (default: from the idea).")
-@_asset_option
+@_content_options
 @_model_options
 @click.pass_context
 def new(ctx: click.Context, idea: str, name: str | None, asset_paths: tuple[Path, ...], **flags: Any) -> None:
@@ -158,7 +173,7 @@ def new(ctx: click.Context, idea: str, name: str | None, asset_paths: tuple[Path
 @click.command()
 @click.argument("name")
 @click.argument("instruction")
-@_asset_option
+@_content_options
 @_model_options
 @click.pass_context
 def edit(ctx: click.Context, name: str, instruction: str, asset_paths: tuple[Path, ...], **flags: Any) -> None:
