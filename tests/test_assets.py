@@ -144,7 +144,7 @@ def test_new_with_an_image_and_a_sound_renders_both(workspace, fresh, logo: Path
     assert done.returncode == 0, done.stderr
     assert "staticFile('asset-promo/logo.png'): image, 64x48" in asked
     assert "staticFile('asset-promo/chime.wav'): audio, 1.0 s" in asked
-    output = Path(json.loads(done.stdout)["result"]["output"])
+    output = Path(json.loads(done.stdout)["output"])
     streams = json.loads(
         subprocess.run(
             [media.ffprobe_path(), "-v", "error", "-show_streams", "-of", "json", str(output)], capture_output=True, check=True
