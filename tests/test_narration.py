@@ -101,7 +101,7 @@ def test_a_bad_narration_file_is_an_error_at_its_line(tmp_path: Path, text: str,
     video = _video(tmp_path, text)
     error = narration.prepare(video, VoiceSettings(), tmp_path / "cache")
     assert isinstance(error, StructuredError)
-    assert (error.stage, error.file, error.line) == ("narration", "narration.json", line)
+    assert (error.stage, error.file, error.line) == ("sound", "narration.json", line)
     assert fragment in error.message
     assert not (video.folder / "narration.ts").exists()
 
@@ -256,3 +256,86 @@ def test_a_video_shorter_than_its_narration_fails_before_any_frame(session: Sess
     result = render.check(session, video)
     assert (result.error.stage, result.error.line) == ("composition", 4)
     assert "is shorter than the narration" in result.error.message and "use totalFrames from ./narration" in result.error.message
+
+
+WITH_MUSIC = (
+    NARRATED.replace("SCENE_LENGTH", "scene.durationInFrames")
+    .replace(
+        "import {scenes, totalFrames} from './narration';",
+        "import {scenes, totalFrames} from './narration';\nimport {MUSIC_SRC, musicVolume} from './music';",
+    )
+    .replace(
+        "  <AbsoluteFill>\n    {scenes.map(",
+        "  <AbsoluteFill>\n    <Audio src={MUSIC_SRC} loop volume={(f) => musicVolume(f, totalFrames)} />\n    {scenes.map(",
+    )
+)
+
+
+def _band_level(path: Path, start: float, seconds: float) -> float:
+    """Mean level (dB) of the 5 kHz band, where the music is and the voice hardly is."""
+    import subprocess
+
+    done = subprocess.run(
+        [
+            media.ffmpeg_path(),
+            "-hide_banner",
+            "-nostdin",
+            "-ss",
+            f"{start:.3f}",
+            "-t",
+            f"{seconds:.3f}",
+            "-i",
+            str(path),
+            "-vn",
+            "-af",
+            "bandpass=f=5000:width_type=h:w=150,volumedetect",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(re.search(r"mean_volume: (-?[\d.]+) dB", done.stderr)[1])
+
+
+@pytest.mark.render
+def test_music_ducks_under_the_narration_and_fades_out(session: Session, make_video, tmp_path: Path) -> None:
+    from vidgen import music
+
+    tone = tmp_path / "tone.wav"
+    import subprocess
+
+    subprocess.run(
+        [
+            media.ffmpeg_path(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=5000:duration=2",
+            str(tone),
+        ],
+        check=True,
+    )
+    video = make_video("narrated-music", {"index.tsx": WITH_MUSIC, "narration.json": json.dumps(LINES)})
+    music.add(video, tone)
+    result = render.render(session, video, output=tmp_path / "music.mp4", previews=False)
+    assert result.error is None, result.error
+    timeline = narration.prepare(video, session.settings.voice, session.workspace.state_dir / "voice")
+    middle = timeline.scenes[1]
+    start, speech_end = middle.from_frame / 30, (middle.from_frame + middle.speech_frames) / 30
+    under_voice = _band_level(result.output, start + 0.2, 0.5)
+    alone = _band_level(result.output, speech_end + 0.35, (middle.from_frame + middle.frames) / 30 - speech_end - 0.4)
+    # 0.6 -> 0.15 is 12 dB; the voice adds a little to the band.
+    assert alone - under_voice > 8, (alone, under_voice)
+    end = timeline.total_frames / 30
+    assert _band_level(result.output, end - 0.15, 0.12) < alone - 15  # faded out
+    # The music was looped past its 2 s: it still plays in the last scene.
+    outro = timeline.scenes[2]
+    assert outro.from_frame / 30 > 2.0
+    assert _band_level(result.output, (outro.from_frame + outro.speech_frames) / 30 + 0.3, 0.2) > -60
+    (session.workspace.root / "public" / video.name / "music.wav").unlink()

@@ -53,24 +53,27 @@ def folder(video: Video) -> Path:
 def add(video: Video, sources: list[Path]) -> list[Asset]:
     """Copy each source into the video's asset folder; all are checked before any is copied."""
     checked = [(source, check(source)) for source in sources]
-    target_folder = folder(video)
-    public = video.workspace.root / "public"
-    for guarded in (public, target_folder):
-        if guarded.is_symlink() or (guarded.exists() and not guarded.is_dir()):
-            raise UsageError(f"{guarded} is not a folder: move it aside so vidgen can keep the video's assets there")
     added = []
     for source, (kind, detail) in checked:
-        target = target_folder / source.name
-        if target.is_symlink() or (target.exists() and not target.is_file()):
-            raise UsageError(f"{target} exists and is not a regular file: move it aside, then add the asset again")
-        if target.is_file() and _digest(target) != _digest(source):
-            raise UsageError(
-                f"{target.relative_to(video.workspace.root)} exists with other content: rename {source.name} or remove the old file"
-            )
-        if not target.is_file():
-            _copy(source, target)
+        place(source, folder(video) / source.name)
         added.append(Asset(f"{video.name}/{source.name}", kind, detail))
     return added
+
+
+def place(source: Path, target: Path, replace: bool = False) -> None:
+    """Copy into public/<video>/, whole or not at all; a different file of the same name is kept unless `replace`."""
+    public = target.parent.parent
+    for guarded in (public, target.parent):
+        if guarded.is_symlink() or (guarded.exists() and not guarded.is_dir()):
+            raise UsageError(f"{guarded} is not a folder: move it aside so vidgen can keep the video's assets there")
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise UsageError(f"{target} exists and is not a regular file: move it aside, then add the asset again")
+    if target.is_file() and _digest(target) == _digest(source):
+        return
+    if target.is_file() and not replace:
+        shown = target.relative_to(public.parent)
+        raise UsageError(f"{shown} exists with other content: rename {source.name} or remove the old file")
+    _copy(source, target)
 
 
 def listed(workspace: Workspace, video: Video) -> list[Asset]:

@@ -1,4 +1,4 @@
-"""The validation ladder: (narration →) imports → lint → typecheck → bundle → composition → stills → layout.
+"""The validation ladder: (sound →) imports → lint → typecheck → bundle → composition → stills → layout.
 
 Each stage is cheaper than the next and the ladder stops at the first failure, which it
 returns as one StructuredError. `vidgen check` runs it alone; every render runs it first.
@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import diagnostics, imports, layout, narration
+from . import diagnostics, imports, layout, music, narration
 from .constraints import Constraints, config_line
 from .errors import Finding, ServiceError, StructuredError
 from .service import ServiceReplyError
@@ -79,8 +79,8 @@ def run(
             return error
 
         stages: list[tuple[str, Callable[[], StructuredError | None]]] = []
-        if narration.wanted(video):
-            stages.append(("narration", lambda: _narration(session, video, result)))
+        if narration.wanted(video) or music.find(video):
+            stages.append(("sound", lambda: _sound(session, video, result)))
         stages += [
             ("imports", start_ahead),
             ("lint", lambda: ahead["lint"].result()),
@@ -123,12 +123,14 @@ def _run_stages(
             return
 
 
-def _narration(session: Session, video: Video, result: CheckResult) -> StructuredError | None:
-    """Speak narration.json and write narration.ts before anything reads the code that imports it."""
-    prepared = narration.prepare(video, session.settings.voice, session.workspace.state_dir / "voice")
-    if isinstance(prepared, StructuredError):
-        return prepared
-    result.narration = prepared
+def _sound(session: Session, video: Video, result: CheckResult) -> StructuredError | None:
+    """Speak narration.json and write narration.ts and music.ts, before anything reads the code importing them."""
+    if narration.wanted(video):
+        prepared = narration.prepare(video, session.settings.voice, session.workspace.state_dir / "voice")
+        if isinstance(prepared, StructuredError):
+            return prepared
+        result.narration = prepared
+    music.prepare(video, result.narration)
     return None
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import assets, critique, diagnostics, history, prompts, render, replies, state, transcript, tree, writer
+from . import assets, critique, diagnostics, history, music, prompts, render, replies, state, transcript, tree, writer
 from . import constraints as constraints_module
 from .errors import Finding, StructuredError
 from .model import Completion, ModelClient, Usage
@@ -157,7 +157,7 @@ def _new_warnings(result: render.RenderResult | None, told: set[str]) -> list[Fi
 def _first_message(request: Request) -> dict[str, str]:
     constraints = request.constraints.describe()
     given = [asset.describe() for asset in assets.listed(request.video.workspace, request.video)]
-    extras = prompts.Extras(given, request.narrate, request.captions)
+    extras = prompts.Extras(given, request.narrate, request.captions, music.find(request.video) is not None)
     if request.kind == "new":
         return prompts.create(request.video.name, request.prompt, constraints, extras)
     instruction = request.prompt

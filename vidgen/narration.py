@@ -75,7 +75,7 @@ def prepare(video: Video, settings: VoiceSettings, cache: Path) -> Timeline | St
         try:
             speech = voice.speak(speaker, text, cache)
         except UsageError as exc:
-            return diagnostics.make("narration", f"scene {scene_id!r}: {exc}", video, file=video.folder / SOURCE)
+            return diagnostics.make("sound", f"scene {scene_id!r}: {exc}", video, file=video.folder / SOURCE)
         audio_name = f"{scene_id}-{speech.path.stem[:8]}.wav"
         keep.add(audio_name)
         _place(speech.path, target / audio_name)
@@ -100,7 +100,7 @@ def read(video: Video) -> list[tuple[str, str]] | StructuredError:
     path = video.folder / SOURCE
 
     def problem(message: str, line: int | None = None) -> StructuredError:
-        return diagnostics.make("narration", message, video, file=path, line=line)
+        return diagnostics.make("sound", message, video, file=path, line=line)
 
     if path.is_symlink() or not path.is_file():
         return problem(f"{SOURCE} must be a plain file in the video folder")
@@ -235,14 +235,22 @@ def length_problem(timeline: Timeline, frames: int) -> str | None:
     )
 
 
-def sound_problem(timeline: Timeline, heard: media.Sound, video_s: float) -> str | None:
-    """What is wrong with the rendered sound: missing, silent, cut short, or a line cut by its Sequence."""
+def sound_problem(timeline: Timeline | None, heard: media.Sound, video_s: float, music: bool = False) -> str | None:
+    """What is wrong with the rendered sound: missing, silent, cut short, or a line cut by its Sequence.
+
+    Under music a cut line leaves no silence to find, so that check needs a narration-only video.
+    """
     if heard.codec is None:
-        return "the video has no sound although it is narrated: play each scene's audio with <Audio src={scene.audio} />"
+        what = (
+            "each scene's audio with <Audio src={scene.audio} />" if timeline else "the music with <Audio src={MUSIC_SRC} loop />"
+        )
+        return f"the video has no sound although it should: play {what}"
     if heard.max_volume_db < SILENT_DB:
         return "the video's sound is silent: check that each <Audio> is rendered and not muted or at volume 0"
     if abs(heard.duration_s - video_s) > 0.25:
         return f"the sound lasts {heard.duration_s:.1f} s but the video {video_s:.1f} s"
+    if timeline is None or music:
+        return None
     for scene in timeline.scenes:
         start = scene.from_frame / timeline.fps
         speech_s = scene.speech_frames / timeline.fps

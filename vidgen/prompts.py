@@ -52,9 +52,10 @@ class Extras:
     assets: Sequence[str] = ()
     narrate: bool = False
     captions: bool = False
+    music: bool = False
 
     def values(self) -> dict[str, object]:
-        return {"assets": list(self.assets), "narrate": self.narrate, "captions": self.captions}
+        return {"assets": list(self.assets), "narrate": self.narrate, "captions": self.captions, "music": self.music}
 
 
 def create(name: str, idea: str, constraints: str, extras: Extras = Extras()) -> Message:

@@ -17,7 +17,7 @@ from typing import Any
 
 import ffmpeg
 
-from . import diagnostics, ladder, media, narration, sheet, state
+from . import diagnostics, ladder, media, music, narration, sheet, state
 from .constraints import Constraints
 from .errors import Finding, ServiceError, StructuredError
 from .files import atomic_write
@@ -194,8 +194,11 @@ def _render_video(
         except ServiceError as exc:
             return ladder.service_failure("render", video, exc, session)
         on_event("stage", {"stage": "verify"})
+        has_music = music.find(video) is not None
         error = verify(video, partial, composition, codec) or (
-            verify_sound(video, partial, composition, timeline) if timeline is not None and codec != "gif" else None
+            verify_sound(video, partial, composition, timeline, has_music)
+            if (timeline is not None or has_music) and codec != "gif"
+            else None
         )
         if error:
             return error
@@ -252,10 +255,10 @@ def verify(video: Video, path: Path, composition: ladder.Composition, codec: str
 
 
 def verify_sound(
-    video: Video, path: Path, composition: ladder.Composition, timeline: narration.Timeline
+    video: Video, path: Path, composition: ladder.Composition, timeline: narration.Timeline | None, has_music: bool
 ) -> StructuredError | None:
-    """A narrated video has its voice: a stream of the video's length, not silent, no line cut short."""
-    problem = narration.sound_problem(timeline, media.sound(path, video.workspace), composition.duration_s)
+    """A video with narration or music has it: a stream of the video's length, not silent, no line cut short."""
+    problem = narration.sound_problem(timeline, media.sound(path, video.workspace), composition.duration_s, has_music)
     return diagnostics.make("verify", problem, video, file=video.entry) if problem else None
 
 

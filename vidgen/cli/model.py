@@ -14,6 +14,7 @@ from .. import constraints as constraints_module
 from .. import critique as critique_module
 from .. import demo as demo_module
 from .. import loop as loop_module
+from .. import music as music_module
 from .. import settings as settings_module
 from .. import workspace as workspace_module
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
@@ -62,10 +63,26 @@ def _content_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--narrate", is_flag=True, help="A voice speaks the video, scene by scene; the picture is timed to it."),
         click.option("--captions", is_flag=True, help="With --narrate: burn captions in (also written as out/NAME.srt)."),
+        click.option(
+            "--music",
+            "music_path",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="An audio file to play under the video: looped, ducked under narration, faded out.",
+        ),
     ]
     for option in options:
         command = option(command)
     return command
+
+
+def _add_content(video: workspace_module.Video, asset_paths: tuple[Path, ...], music_path: Path | None) -> None:
+    """Assets and music go in before the model is asked, so the prompt can list them; all checked first."""
+    if music_path is not None:
+        assets_module.check(music_path)
+    assets_module.add(video, list(asset_paths))
+    if music_path is not None:
+        music_module.add(video, music_path)
 
 
 def _model_settings(workspace: workspace_module.Workspace, flags: dict[str, Any], base_url: str | None = None):
@@ -154,7 +171,9 @@ def _print_loop(ctx: click.Context, outcome: loop_module.LoopResult, as_json: bo
 @_content_options
 @_model_options
 @click.pass_context
-def new(ctx: click.Context, idea: str, name: str | None, asset_paths: tuple[Path, ...], **flags: Any) -> None:
+def new(
+    ctx: click.Context, idea: str, name: str | None, asset_paths: tuple[Path, ...], music_path: Path | None, **flags: Any
+) -> None:
     """Make a new video from an IDEA: the model writes it, vidgen renders and repairs it."""
     if not idea.strip():
         raise UsageError('the idea is empty: describe the video, e.g. vidgen new "a bar chart of sales growing"')
@@ -166,7 +185,7 @@ def new(ctx: click.Context, idea: str, name: str | None, asset_paths: tuple[Path
             raise UsageError(f"video {name!r} exists: change it with `vidgen edit {name} ...` or choose another --name")
     else:
         video = workspace.video(workspace_module.name_from_idea(workspace, idea))
-    assets_module.add(video, list(asset_paths))
+    _add_content(video, asset_paths, music_path)
     _loop_command(ctx, "new", video, idea.strip(), flags)
 
 
@@ -176,12 +195,14 @@ def new(ctx: click.Context, idea: str, name: str | None, asset_paths: tuple[Path
 @_content_options
 @_model_options
 @click.pass_context
-def edit(ctx: click.Context, name: str, instruction: str, asset_paths: tuple[Path, ...], **flags: Any) -> None:
+def edit(
+    ctx: click.Context, name: str, instruction: str, asset_paths: tuple[Path, ...], music_path: Path | None, **flags: Any
+) -> None:
     """Change a video as INSTRUCTION says, from its files as they are on disk."""
     if not instruction.strip():
         raise UsageError(f'the instruction is empty: say what to change, e.g. vidgen edit {name} "make the title bigger"')
     video = workspace_of(ctx).existing_video(name)
-    assets_module.add(video, list(asset_paths))
+    _add_content(video, asset_paths, music_path)
     _loop_command(ctx, "edit", video, instruction.strip(), flags)
 
 
