@@ -276,3 +276,14 @@ def test_the_shipped_ideas_file_reads_as_twenty_items() -> None:
 
     items, problems = batchfile.read(resources.prompts_dir() / "examples" / "ideas.txt", Limits())
     assert (len(items), problems) == (20, [])
+
+
+def test_items_may_narrate_and_caption(tmp_path: Path) -> None:
+    text = (
+        '{"prompt": "a narrated explainer", "narrate": true}\n'
+        '{"prompt": "captioned", "captions": "yes"}\n'
+        '{"prompt": "odd", "narrate": [1]}\n'
+    )
+    items, problems = batchfile.read(write(tmp_path, "sound.jsonl", text), Limits())
+    assert [(i.narrate, i.captions) for i in items] == [(True, False), (True, True)]
+    assert [str(p) for p in problems] == ["line 3: 'narrate' must be true or false"]

@@ -117,7 +117,9 @@ class BatchRun:
         self.announce("start", {"name": name})
         video = self.session.workspace.video(name)
         repairs = item.max_repairs if item.max_repairs is not None else self.default_repairs
-        request = loop.Request("new", video, item.prompt, item.shape, max_repairs=repairs)
+        request = loop.Request(
+            "new", video, item.prompt, item.shape, max_repairs=repairs, narrate=item.narrate, captions=item.captions
+        )
         try:
             assets.add(video, list(item.assets))
             outcome = loop.run(self.session, self.client, request, critic=self.critic)

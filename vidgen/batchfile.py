@@ -22,7 +22,7 @@ from .errors import UsageError
 from .settings import Limits
 from .workspace import validate_name
 
-FIELDS = {"prompt", "name", "seconds", "fps", "size", "aspect", "max_repairs", "assets"}
+FIELDS = {"prompt", "name", "seconds", "fps", "size", "aspect", "max_repairs", "assets", "narrate", "captions"}
 EXTENSIONS = (".txt", ".jsonl", ".yaml", ".yml", ".csv")
 
 
@@ -35,6 +35,8 @@ class Item:
     max_repairs: int | None = None
     raw: tuple[tuple[str, str], ...] = ()
     assets: tuple[Path, ...] = ()
+    narrate: bool = False
+    captions: bool = False
 
     @property
     def key(self) -> str:
@@ -102,7 +104,18 @@ def _check(line: int, values: Any, limits: Limits, base: Path) -> Item:
         raise ValueError("max_repairs must be between 0 and 20")
     given = _assets(values.get("assets"), base)
     raw = tuple(sorted((k, str(v)) for k, v in values.items() if v not in (None, "", [])))
-    return Item(line, prompt.strip(), str(name) if name else None, shape, max_repairs, raw, given)
+    narrate, captions = _flag(values, "narrate"), _flag(values, "captions")
+    return Item(line, prompt.strip(), str(name) if name else None, shape, max_repairs, raw, given, narrate or captions, captions)
+
+
+def _flag(values: dict[str, Any], key: str) -> bool:
+    """true/false, or in .csv/.txt text: true, false, yes, no, 1, 0 (or empty)."""
+    value = values.get(key)
+    if value in (None, "") or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in {"true", "yes", "1", "false", "no", "0"}:
+        return value.strip().lower() in {"true", "yes", "1"}
+    raise ValueError(f"'{key}' must be true or false")
 
 
 def _assets(value: Any, base: Path) -> tuple[Path, ...]:

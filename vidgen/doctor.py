@@ -57,6 +57,20 @@ def _emoji_font() -> Finding:
     )
 
 
+def _voice(settings: Settings) -> Finding:
+    """Narration speaks with espeak-ng unless [voice] names an HTTP endpoint."""
+    if settings.voice.provider not in ("", "espeak"):
+        return Finding("voice", True, f"{settings.voice.provider} /audio/speech ({settings.voice.base_url or 'its own URL'})")
+    found = shutil.which("espeak-ng")
+    return Finding(
+        "voice",
+        found is not None,
+        "espeak-ng (offline)" if found else "espeak-ng is missing: --narrate cannot speak",
+        "apt-get install -y espeak-ng",
+        needed_to_render=False,
+    )
+
+
 def _run(command: list[str], timeout: float = 30) -> tuple[int, str]:
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
@@ -100,6 +114,7 @@ def examine(workspace: Workspace | None, settings: Settings) -> list[Finding]:
 
     findings.append(_browser(settings))
     findings.append(_emoji_font())
+    findings.append(_voice(settings))
     findings.append(_network_sandbox(settings))
 
     try:
