@@ -254,7 +254,7 @@ def test_a_video_shorter_than_its_narration_fails_before_any_frame(session: Sess
     )
     video = make_video("narrated-short", {"index.tsx": source, "narration.json": json.dumps(LINES)})
     result = render.check(session, video)
-    assert (result.error.stage, result.error.line) == ("composition", 4)
+    assert (result.error.stage, result.error.line) == ("composition", 5)
     assert "is shorter than the narration" in result.error.message and "use totalFrames from ./narration" in result.error.message
 
 
