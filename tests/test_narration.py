@@ -233,7 +233,7 @@ def test_a_narrated_video_renders_with_its_voice_and_captions(session: Session, 
         assert any(abs(end - start) < 0.12 for _start, end in heard.silences), (start, heard.silences)
     captions = (tmp_path / "narrated.srt").read_text()
     assert result.captions == tmp_path / "narrated.srt" and captions == narration.srt(timeline)
-    assert "Two, and a half." in captions
+    assert "\nTwo,\n" in captions and "\nand a half.\n" in captions  # phrases break at commas
 
 
 @pytest.mark.render
