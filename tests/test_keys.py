@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -150,3 +152,33 @@ def test_the_default_folder_and_a_relative_xdg_config_home(tmp_path: Path) -> No
         env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": xdg}
         done = vidgen("keys", "path", cwd=tmp_path, env=env)
         assert done.stdout.strip() == str(tmp_path / ".config" / "vidgen" / "keys.json")
+
+
+def test_set_in_a_terminal_prompts_without_echoing_the_key(config: dict[str, str]) -> None:
+    """A real pseudo-terminal (the child's controlling tty): the key typed at the prompt never shows."""
+    pid, terminal = os.forkpty()
+    if pid == 0:  # the child: vidgen on the terminal, nothing else
+        os.chdir(Path(config["XDG_CONFIG_HOME"]).parent)
+        os.execve(VIDGEN[0], [*VIDGEN, "keys", "set", "openai"], {**os.environ, **config})
+    seen = b""
+    typed = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([terminal], [], [], 0.5)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(terminal, 1024)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not typed and b"Key for openai" in seen:
+            os.write(terminal, SECRET.encode() + b"\n")
+            typed = True
+    _, status = os.waitpid(pid, 0)
+    os.close(terminal)
+    assert typed and os.waitstatus_to_exitcode(status) == 0, seen
+    assert SECRET.encode() not in seen and b"stored the key for openai" in seen
+    assert json.loads(keys_file(config).read_text()) == {"openai": SECRET}
