@@ -46,10 +46,11 @@ class ModelFlags:
         return critique_module.critic_for(settings, self.critique)
 
 
+# Named from the built-in table (plugins load only when a provider is used, not for --help).
+PROVIDER_HELP = f"{', '.join(p.name for p in providers.BUILT_IN)}, or a plugin's provider (default zai)."
+
 _OPTIONS = (
-    click.option(
-        "--provider", default=None, help="zai (default), zai-coding, openai, openrouter, ollama, or a plugin's provider."
-    ),
+    click.option("--provider", default=None, help=PROVIDER_HELP),
     click.option("--model", "model", default=None, help="Model name (default: the provider's, e.g. glm-5.2 on zai)."),
     click.option("--base-url", default=None, help="Any OpenAI-compatible endpoint (its key: VIDGEN_API_KEY)."),
     click.option("--thinking/--no-thinking", default=None, help="GLM thinking on or off (default: the model's)."),

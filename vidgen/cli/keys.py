@@ -31,6 +31,8 @@ def _key_name(provider_name: str) -> str:
 def set_key(provider: str) -> None:
     """Store the key for PROVIDER: typed at a hidden prompt, or read from stdin when piped."""
     name = _key_name(provider)
+    if sys.stdin is None:
+        raise UsageError("no input to read the key from: run `vidgen keys set` in a terminal, or pipe the key in")
     if sys.stdin.isatty():
         key = click.prompt(f"Key for {name}", hide_input=True, err=True)
     else:

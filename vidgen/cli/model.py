@@ -21,7 +21,7 @@ from ..progress import Reporter
 from ..scripted import ScriptedModel
 from ..session import Session
 from .common import err, no_qa_option, print_result, qa_flag, workspace_of
-from .flags import ModelFlags, model_options
+from .flags import PROVIDER_HELP, ModelFlags, model_options
 
 # ---------------------------------------------------------------------------- the model loop
 
@@ -182,7 +182,7 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
 
 
 @click.command()
-@click.option("--provider", default=None, help="Whose models: zai (default), zai-coding, openai, openrouter, ollama, ...")
+@click.option("--provider", default=None, help=PROVIDER_HELP)
 @click.option("--base-url", default=None, help="Any OpenAI-compatible endpoint (its key: VIDGEN_API_KEY).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
