@@ -161,4 +161,7 @@ def test_new_edit_batch_and_watch_take_the_same_model_flags(workspace, make_vide
         # The provider is checked before any work: no model call, no render, no watching.
         done = run(env, *args, "--provider", "nosuch", "--thinking", "--effort", "high", cwd=workspace.root)
         assert_one_line_error(done, 2, "unknown provider 'nosuch'")
+        done = run(env, *args, "--provider", "ollama", "--critique", cwd=workspace.root)
+        assert_one_line_error(done, 2, "no vision model is known for provider 'ollama'")
     assert not workspace.video("an-idea").folder.exists()
+    assert not list(workspace.state_dir.glob("batch/items*"))  # no manifest: batch stopped before any work

@@ -52,6 +52,9 @@ def batch(
     ws = workspace_of(ctx)
     ws.require_node_modules()
     settings = model_flags.apply(qa_flag(settings_module.load(ws.root)))
+    # The key and the critique's model are checked before the file is read or a manifest written.
+    client = client_for(settings.model)
+    critic = model_flags.critic(settings)
     items, problems = batchfile.read(file, settings.limits)
     if problems and strict:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -69,8 +72,6 @@ def batch(
         err(message)
     if work.skipped:
         err(f"{len(work.skipped)} item(s) already done: skipped")
-    client = client_for(settings.model)
-    critic = model_flags.critic(settings)
     default_repairs = max_repairs if max_repairs is not None else settings.model.max_repairs
     started = time.monotonic()
     reporter = Reporter()
