@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from vidgen import settings as settings_module
+from vidgen.cli.flags import ModelFlags
+from vidgen.errors import UsageError
 from vidgen.scripted import Scripted, ScriptedModel
 
 from .conftest import MOVING, component
@@ -139,6 +142,17 @@ def test_models_from_an_endpoint_that_is_not_there(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------- the shared flags
+
+
+def test_a_configured_model_does_not_follow_provider_to_another() -> None:
+    pinned = settings_module.Settings(model=settings_module.ModelSettings(provider="zai", model="glm-4.6"))
+    assert ModelFlags(provider="ollama").apply(pinned).model.model == ""  # so: ollama's default, llama3.2
+    assert ModelFlags(provider="ollama", model="qwen3").apply(pinned).model.model == "qwen3"
+    assert ModelFlags(provider="zai").apply(pinned).model.model == "glm-4.6"
+    assert ModelFlags().apply(pinned).model == pinned.model
+    with pytest.raises(UsageError, match="unknown provider 'acme'"):
+        ModelFlags(provider="acme").apply(pinned)
+
 
 MODEL_FLAGS = ["--provider", "--model", "--base-url", "--thinking", "--no-thinking", "--effort", "--critique", "--no-critique"]
 

@@ -29,11 +29,14 @@ class ModelFlags:
         """The settings with these flags over them (flags have the highest precedence).
 
         The provider is checked here, before any work, wherever it came from (flag, environment, file).
+        A model configured for one provider does not follow --provider to another (ollama has no
+        glm-5.2): there, without --model, the new provider's default model is used.
         """
+        switched = self.provider is not None and self.provider != settings.model.provider
         applied = settings_module.with_model(
             settings,
             provider=self.provider,
-            model=self.model,
+            model="" if switched and self.model is None else self.model,
             base_url=self.base_url,
             thinking=None if self.thinking is None else ("enabled" if self.thinking else "disabled"),
             effort=self.effort,
