@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 
-from . import media
+from . import media, providers
 from .browser import find_browser
-from .errors import UsageError
+from .errors import UsageError, VidgenError
 from .sandbox import network_sandbox
 from .settings import Settings
 from .workspace import Workspace
@@ -25,12 +24,6 @@ PYTHON_PACKAGES = {
     "ffmpeg": "ffmpeg-python",
     "imageio_ffmpeg": "imageio-ffmpeg",
     "rich": "rich",
-}
-KEY_VARIABLES = {
-    "zai": "ZAI_API_KEY",
-    "zai-coding": "ZAI_API_KEY",
-    "openai": "OPENAI_API_KEY",
-    "openrouter": "OPENROUTER_API_KEY",
 }
 
 
@@ -139,20 +132,19 @@ def examine(workspace: Workspace | None, settings: Settings) -> list[Finding]:
         findings.append(Finding("ffprobe", False, str(exc), "npm ci in the workspace (Remotion ships ffprobe)"))
 
     provider = settings.model.provider
-    variable = KEY_VARIABLES.get(provider)
-    if variable is None:
-        findings.append(Finding("model key", True, f"provider {provider} needs no key", needed_to_render=False))
-    else:
-        present = bool(os.environ.get("VIDGEN_API_KEY") or os.environ.get(variable))
-        findings.append(
-            Finding(
-                "model key",
-                present,
-                f"{variable} is set" if present else f"{variable} is not set",
-                f"export {variable}=... (or try `vidgen demo`, which needs no key)",
-                needed_to_render=False,
-            )
+    try:
+        present, where = providers.key_source(provider)
+    except VidgenError as exc:  # an unknown provider, or a keys file vidgen refuses
+        present, where = False, str(exc)
+    findings.append(
+        Finding(
+            "model key",
+            present,
+            where,
+            f"vidgen keys set {provider} (or try `vidgen demo`, which needs no key)",
+            needed_to_render=False,
         )
+    )
     return findings
 
 

@@ -43,9 +43,10 @@ max_height = 2160
 max_fps = 60
 
 [model]
-# zai, zai-coding, openai, openrouter or ollama; base_url points anywhere OpenAI-compatible.
+# zai, zai-coding, openai, openrouter, ollama or a plugin's; base_url points anywhere OpenAI-compatible.
 provider = "zai"
-model = "glm-5.2"
+# "" means the provider's default model (zai: glm-5.2, openai: gpt-5.1, ollama: llama3.2, ...).
+model = ""
 base_url = ""
 # "enabled", "disabled", or "" for the model's own default.
 thinking = ""
@@ -118,7 +119,7 @@ class Limits:
 @dataclass(frozen=True)
 class ModelSettings:
     provider: str = "zai"
-    model: str = "glm-5.2"
+    model: str = ""  # "" means the provider's default model
     base_url: str = ""
     thinking: str = ""  # "enabled" | "disabled" | "" (the model's default)
     effort: str = ""

@@ -13,7 +13,6 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from .. import batchfile, report, state
-from .. import critique as critique_module
 from .. import settings as settings_module
 from ..batch import BatchRun, Outcome, describe_scorecard, plan, scorecard, totals
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError
@@ -22,6 +21,7 @@ from ..model import ModelError, client_for
 from ..progress import Reporter
 from ..session import Session
 from .common import EXIT_INTERRUPTED, err, no_qa_option, qa_flag, workspace_of
+from .flags import ModelFlags, model_options
 
 
 @click.command()
@@ -32,13 +32,8 @@ from .common import EXIT_INTERRUPTED, err, no_qa_option, qa_flag, workspace_of
 @click.option("--retry-failed", is_flag=True, help="Run the items that failed last time again.")
 @click.option("--strict", is_flag=True, help="Refuse the whole file if any line is malformed.")
 @click.option("--report", "report_path", type=click.Path(path_type=Path), default=None, help="Where to write the HTML report.")
-@click.option("--provider", default=None)
-@click.option("--model", "model_name", default=None)
-@click.option("--base-url", default=None)
-@click.option(
-    "--critique/--no-critique", default=None, help="A vision model reviews each render (default: on where one is known)."
-)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@model_options
 @no_qa_option
 @click.pass_context
 def batch(
@@ -50,18 +45,16 @@ def batch(
     retry_failed: bool,
     strict: bool,
     report_path: Path | None,
-    provider: str | None,
-    model_name: str | None,
-    base_url: str | None,
-    critique: bool | None,
     as_json: bool,
+    model_flags: ModelFlags,
 ) -> None:
     """Make one video per item of FILE (.txt, .jsonl, .yaml or .csv), resumable, with an HTML report."""
     ws = workspace_of(ctx)
     ws.require_node_modules()
-    settings = settings_module.with_model(
-        qa_flag(settings_module.load(ws.root)), provider=provider, model=model_name, base_url=base_url
-    )
+    settings = model_flags.apply(qa_flag(settings_module.load(ws.root)))
+    # The key and the critique's model are checked before the file is read or a manifest written.
+    client = client_for(settings.model)
+    critic = model_flags.critic(settings)
     items, problems = batchfile.read(file, settings.limits)
     if problems and strict:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -79,8 +72,6 @@ def batch(
         err(message)
     if work.skipped:
         err(f"{len(work.skipped)} item(s) already done: skipped")
-    client = client_for(settings.model)
-    critic = critique_module.critic_for(settings, critique)
     default_repairs = max_repairs if max_repairs is not None else settings.model.max_repairs
     started = time.monotonic()
     reporter = Reporter()
