@@ -83,6 +83,7 @@ def print_result(result: render_module.RenderResult, as_json: bool) -> None:
                 f"poster {result.poster}"
                 + (f", preview {result.preview}" if result.preview else "")
                 + (f", contact sheet {result.sheet}" if result.sheet else "")
+                + (f", captions {result.captions}" if result.captions else "")
             )
     else:
         click.echo(f"{result.name}: ok ({summary})")

@@ -142,21 +142,26 @@ def _print_loop(ctx: click.Context, outcome: loop_module.LoopResult, as_json: bo
     if as_json:
         click.echo(json.dumps(outcome.to_json()))
     else:
-        for warning in outcome.warnings:
-            err(f"warning: {warning}")
-        tries = len(outcome.attempts)
-        usage = outcome.usage
-        tokens = f"{usage.prompt_tokens} prompt ({usage.cached_tokens} cached) + {usage.completion_tokens} completion tokens"
-        if outcome.ok and outcome.result is not None:
-            print_result(outcome.result, False)
-            err(f"{outcome.name}: done in {tries} model turn{'s' if tries > 1 else ''}; {tokens}")
-        else:
-            error = outcome.error
-            err(f"error: {outcome.name} failed after {tries} model turns; last error: {error.one_line() if error else '?'}")
-            if error and error.excerpt:
-                err(error.excerpt)
-            err(f"the files are kept: see `vidgen show {outcome.name}`, fix by hand and `vidgen render {outcome.name}`")
+        _show_loop(outcome)
     ctx.exit(EXIT_OK if outcome.ok else EXIT_FAILED)
+
+
+def _show_loop(outcome: loop_module.LoopResult) -> None:
+    """The outcome for people: the render's result, or the last error and where the files are."""
+    for warning in outcome.warnings:
+        err(f"warning: {warning}")
+    tries = len(outcome.attempts)
+    usage = outcome.usage
+    tokens = f"{usage.prompt_tokens} prompt ({usage.cached_tokens} cached) + {usage.completion_tokens} completion tokens"
+    if outcome.ok and outcome.result is not None:
+        print_result(outcome.result, False)
+        err(f"{outcome.name}: done in {tries} model turn{'s' if tries > 1 else ''}; {tokens}")
+    else:
+        error = outcome.error
+        err(f"error: {outcome.name} failed after {tries} model turns; last error: {error.one_line() if error else '?'}")
+        if error and error.excerpt:
+            err(error.excerpt)
+        err(f"the files are kept: see `vidgen show {outcome.name}`, fix by hand and `vidgen render {outcome.name}`")
 
 
 @click.command()
@@ -216,7 +221,7 @@ def edit(
 @click.option("--workspace-path", type=click.Path(path_type=Path), default=None, help="Where to make the demo workspace.")
 @click.pass_context
 def demo(ctx: click.Context, workspace_path: Path | None) -> None:
-    """The whole loop against a built-in scripted model: create, error, repair, MP4, edit. No key needed."""
+    """The whole loop against a built-in scripted model: create, error, repair, MP4, edit, narration. No key needed."""
     try:
         ws = workspace_of(ctx)
     except VidgenError:
@@ -242,8 +247,30 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
             err(f"create: {len(created.attempts)} model turns; the ladder caught: {'; '.join(caught) or 'nothing'}")
             err(f"\n[scripted model] vidgen edit {video.name} {demo_module.EDIT!r}")
             edited = _run_loop(session, client, "edit", video, demo_module.EDIT, flags, wanted, label="scripted model")
+            if edited.ok:
+                _show_loop(edited)
+                edited = _narrated_demo(ws, session, wanted, flags)
         client.close()
     _print_loop(ctx, edited, False)
+
+
+def _narrated_demo(
+    ws: workspace_module.Workspace, session: Session, wanted: constraints_module.Constraints, flags: dict[str, Any]
+) -> loop_module.LoopResult:
+    """The demo's last step: a narrated, captioned video; its voice is espeak-ng, offline."""
+    video = ws.video(workspace_module.name_from_idea(ws, "demo narrated explainer"))
+    err(f"\n[scripted model] vidgen new {demo_module.NARRATED_IDEA!r} --narrate --captions")
+    with ScriptedModel(demo_module.narrated_script) as scripted:
+        client = client_for(
+            ModelFlags(provider="ollama", model="scripted-demo", base_url=scripted.base_url).apply(session.settings).model
+        )
+        try:
+            narrated_flags = {**flags, "narrate": True, "captions": True}
+            return _run_loop(
+                session, client, "new", video, demo_module.NARRATED_IDEA, narrated_flags, wanted, label="scripted model"
+            )
+        finally:
+            client.close()
 
 
 @click.command()
