@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from ..model import ModelClient, client_for
 from ..progress import Reporter
 from ..scripted import ScriptedModel
 from ..session import Session
-from .common import err, no_qa_option, print_result, qa_flag, workspace_of
+from .common import err, no_qa_option, print_json, print_result, qa_flag, tokens_line, video_name_argument, workspace_of
 
 # ---------------------------------------------------------------------------- the model loop
 
@@ -101,13 +100,13 @@ def _loop_command(ctx: click.Context, kind: str, video: workspace_module.Video, 
 
 def _print_loop(ctx: click.Context, outcome: loop_module.LoopResult, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(outcome.to_json()))
+        print_json(outcome.to_json(), EXIT_OK if outcome.ok else EXIT_FAILED)
     else:
         for warning in outcome.warnings:
             err(f"warning: {warning}")
         tries = len(outcome.attempts)
         usage = outcome.usage
-        tokens = f"{usage.prompt_tokens} prompt ({usage.cached_tokens} cached) + {usage.completion_tokens} completion tokens"
+        tokens = tokens_line(usage.prompt_tokens, usage.cached_tokens, usage.completion_tokens)
         if outcome.ok and outcome.result is not None:
             print_result(outcome.result, False)
             err(f"{outcome.name}: done in {tries} model turn{'s' if tries > 1 else ''}; {tokens}")
@@ -141,7 +140,7 @@ def new(ctx: click.Context, idea: str, name: str | None, **flags: Any) -> None:
 
 
 @click.command()
-@click.argument("name")
+@video_name_argument
 @click.argument("instruction")
 @_model_options
 @click.pass_context

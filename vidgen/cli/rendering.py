@@ -15,11 +15,11 @@ from ..errors import EXIT_OK, UsageError, VidgenError
 from ..model import ModelClient, client_for
 from ..progress import Reporter
 from ..session import Session
-from .common import err, no_qa_option, qa_flag, run_pipeline, workspace_of
+from .common import err, no_qa_option, qa_flag, run_pipeline, video_name_argument, workspace_of
 
 
 @click.command()
-@click.argument("name")
+@video_name_argument
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @no_qa_option
 @click.pass_context
@@ -30,7 +30,7 @@ def check(ctx: click.Context, name: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("name")
+@video_name_argument
 @click.option("--out", "out", type=click.Path(path_type=Path), help="Where to write (default out/NAME.<ext>).")
 @click.option("--codec", type=click.Choice(render_module.CODECS), default=None, help="Default from vidgen.toml (h264).")
 @click.option("--still", "still", type=click.IntRange(min=0), default=None, help="Render this one frame as a PNG instead.")
@@ -79,7 +79,7 @@ def check_output(workspace: workspace_module.Workspace, out: Path, extension: st
 
 
 @click.command()
-@click.argument("name")
+@video_name_argument
 @click.option("--stills-only", is_flag=True, help="Check and show stills on each save, render no MP4.")
 @click.option(
     "--repair",
