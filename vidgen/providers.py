@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from .errors import UsageError
+from .errors import EXIT_MODEL, UsageError
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,12 @@ def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     return urlunsplit(parts._replace(netloc=host)), (unquote(user), unquote(password))
 
 
+class MissingKey(UsageError):
+    """No key for the provider: like every key problem, the user must fix it (exit 3, not a usage error's 2)."""
+
+    exit_code = EXIT_MODEL
+
+
 def resolve(provider_name: str, base_url: str = "") -> Endpoint:
     """The endpoint and key for a provider, with an optional base URL of the user's own.
 
@@ -82,7 +88,7 @@ def resolve(provider_name: str, base_url: str = "") -> Endpoint:
     if key is None and own_url and provider.key_variable:
         key = os.environ.get(provider.key_variable) or None
     if key is None and provider.key_variable and own_url:
-        raise UsageError(
+        raise MissingKey(
             f"no API key for {provider.name}: set {provider.key_variable} (or VIDGEN_API_KEY), "
             "or run `vidgen demo` to try vidgen without one"
         )
