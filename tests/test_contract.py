@@ -52,6 +52,7 @@ BARE_ERRORS = [
     (["render", "nope"], 2, "no video 'nope'"),
     (["render", "hello", "--out", "x.mov", "--codec", "vp9"], 2, ".webm"),
     (["render", "hello", "--codec", "avi"], 2, "avi"),
+    (["render", "hello", "--out", "src"], 2, "is a folder"),
     (["render", "hello", "--still", "-1"], 2, "--still"),
     (["render", "hello", "--bogus"], 2, "--bogus"),
     (["render"], 2, "NAME"),

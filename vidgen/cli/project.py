@@ -14,7 +14,7 @@ from .. import doctor as doctor_module
 from .. import resources, sandbox, state
 from .. import settings as settings_module
 from .. import workspace as workspace_module
-from ..errors import EXIT_FAILED, EXIT_OK, VidgenError
+from ..errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
 from .common import err, print_json, workspace_of
 
 
@@ -68,7 +68,7 @@ def studio(ctx: click.Context, port: int) -> None:
     ws.require_node_modules()
     npx = shutil.which("npx")
     if not npx:
-        raise VidgenError("npx was not found: install Node.js 20 with npm")
+        raise UsageError("npx was not found: install Node.js 20 with npm")
     err(f"Remotion Studio on http://127.0.0.1:{port} (Ctrl-C to stop)")
     loopback = resources.template_dir() / "service" / "bind-loopback.cjs"
     # Like the render service, Studio starts without the user's keys in its environment.

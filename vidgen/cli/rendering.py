@@ -11,7 +11,7 @@ from .. import render as render_module
 from .. import settings as settings_module
 from .. import watch as watch_module
 from .. import workspace as workspace_module
-from ..errors import EXIT_OK, UsageError, VidgenError
+from ..errors import EXIT_OK, UsageError
 from ..model import ModelClient, client_for
 from ..progress import Reporter
 from ..session import Session
@@ -41,10 +41,10 @@ def render(ctx: click.Context, name: str, out: Path | None, codec: str | None, s
     """Check and render a video to out/NAME.mp4, verified, with a poster and a GIF preview."""
     video = workspace_of(ctx).existing_video(name)
     if out is not None and out.exists() and out.is_dir():
-        raise VidgenError(f"--out {out} is a folder: give a file path such as {out / (name + '.mp4')}")
+        raise UsageError(f"--out {out} is a folder: give a file path such as {out / (name + '.mp4')}")
     chosen = codec or settings_module.load(video.workspace.root).render.codec
     if chosen not in render_module.CODECS:
-        raise VidgenError(f"codec {chosen!r} in vidgen.toml is not one of {', '.join(render_module.CODECS)}")
+        raise UsageError(f"codec {chosen!r} in vidgen.toml is not one of {', '.join(render_module.CODECS)}")
     if out is not None:
         check_output(video.workspace, out, ".png" if still is not None else media.EXTENSIONS[chosen])
 
