@@ -163,7 +163,7 @@ def test_bad_input_to_new_and_edit(workspace, monkeypatch: pytest.MonkeyPatch) -
         return vidgen(*args, cwd=workspace.root, timeout=60, env={"ZAI_API_KEY": "", "VIDGEN_API_KEY": ""})
 
     done = run("new", "a square")
-    assert done.returncode == 2 and "ZAI_API_KEY" in done.stderr and "vidgen demo" in done.stderr
+    assert done.returncode == 3 and "ZAI_API_KEY" in done.stderr and "vidgen demo" in done.stderr  # a key problem: exit 3
     done = run("new", "   ")
     assert done.returncode == 2 and "idea is empty" in done.stderr
     done = run("edit", "no-such-video", "bigger")
