@@ -237,6 +237,7 @@ def test_an_auth_error_stops_the_batch_at_once(workspace, tmp_path: Path) -> Non
     assert "refused the API key" in done.stderr
     payload = json.loads(done.stdout)
     assert payload["failed"] == 0 and payload["rendered"] == 0
+    assert (payload["status"], payload["exit_code"]) == ("error", 3) and "refused the API key" in payload["error"]["message"]
 
 
 def test_strict_refuses_a_file_with_a_bad_line(workspace, tmp_path: Path) -> None:

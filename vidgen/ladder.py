@@ -57,9 +57,17 @@ class CheckResult:
 
 
 def run(
-    session: Session, video: Video, on_event: Events = quiet, stills: bool = True, expect: Constraints | None = None
+    session: Session,
+    video: Video,
+    on_event: Events = quiet,
+    stills: bool = True,
+    expect: Constraints | None = None,
+    on_composition: Callable[[Composition], None] | None = None,
 ) -> CheckResult:
     """Run the stages in order until one fails; the result says which, or carries the metadata.
+
+    `on_composition` sees the composition as soon as it is known, before the stills: it may
+    raise (a UsageError for a flag the video cannot honour) to stop before any frame is drawn.
 
     Once the imports are known to be safe, lint, typecheck and bundle start together (the
     service checks in a worker thread while webpack bundles), but their verdicts are still
@@ -86,7 +94,7 @@ def run(
             ("lint", lambda: ahead["lint"].result()),
             ("typecheck", lambda: ahead["typecheck"].result()),
             ("bundle", lambda: ahead["bundle"].result()),
-            ("composition", lambda: _composition(session, video, result, expect)),
+            ("composition", lambda: _composition(session, video, result, expect, on_composition)),
         ]
         if stills:
             stages.append(("stills", lambda: _stills(session, video, result, on_event)))
@@ -159,7 +167,13 @@ def _bundle(session: Session, video: Video) -> StructuredError | None:
     return None
 
 
-def _composition(session: Session, video: Video, result: CheckResult, expect: Constraints | None) -> StructuredError | None:
+def _composition(
+    session: Session,
+    video: Video,
+    result: CheckResult,
+    expect: Constraints | None,
+    on_composition: Callable[[Composition], None] | None = None,
+) -> StructuredError | None:
     timeout = session.settings.render.frame_timeout_s
     try:
         meta = session.service.request("metadata", timeout_s=timeout + 30, name=video.name, timeoutMs=int(timeout * 1000))
@@ -174,6 +188,8 @@ def _composition(session: Session, video: Video, result: CheckResult, expect: Co
     if problem:
         return diagnostics.make("composition", problem, video, file=video.entry, line=config_line(video.entry, problem))
     result.composition = composition
+    if on_composition is not None:
+        on_composition(composition)
     return None
 
 

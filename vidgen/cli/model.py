@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from ..model import ModelClient, client_for
 from ..progress import Reporter
 from ..scripted import ScriptedModel
 from ..session import Session
-from .common import err, no_qa_option, print_result, qa_flag, workspace_of
+from .common import err, no_qa_option, print_json, print_result, qa_flag, tokens_line, video_name_argument, workspace_of
 from .flags import PROVIDER_HELP, ModelFlags, model_options
 
 # ---------------------------------------------------------------------------- the model loop
@@ -140,7 +139,7 @@ def _loop_command(
 
 def _print_loop(ctx: click.Context, outcome: loop_module.LoopResult, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(outcome.to_json()))
+        print_json(outcome.to_json(), EXIT_OK if outcome.ok else EXIT_FAILED)
     else:
         _show_loop(outcome)
     ctx.exit(EXIT_OK if outcome.ok else EXIT_FAILED)
@@ -152,7 +151,7 @@ def _show_loop(outcome: loop_module.LoopResult) -> None:
         err(f"warning: {warning}")
     tries = len(outcome.attempts)
     usage = outcome.usage
-    tokens = f"{usage.prompt_tokens} prompt ({usage.cached_tokens} cached) + {usage.completion_tokens} completion tokens"
+    tokens = tokens_line(usage.prompt_tokens, usage.cached_tokens, usage.completion_tokens)
     if outcome.ok and outcome.result is not None:
         print_result(outcome.result, False)
         err(f"{outcome.name}: done in {tries} model turn{'s' if tries > 1 else ''}; {tokens}")
@@ -195,7 +194,7 @@ def new(
 
 
 @click.command()
-@click.argument("name")
+@video_name_argument
 @click.argument("instruction")
 @_content_options
 @_loop_options
@@ -289,7 +288,7 @@ def models(ctx: click.Context, provider: str | None, base_url: str | None, as_js
     default = client.options.model
     if as_json:
         entries = [{"id": m["id"], "owned_by": m.get("owned_by"), "default": m["id"] == default} for m in listed]
-        click.echo(json.dumps({"provider": settings.model.provider, "base_url": client.endpoint.base_url, "models": entries}))
+        print_json({"provider": settings.model.provider, "base_url": client.endpoint.base_url, "models": entries})
         return
     for entry in listed:
         click.echo(entry["id"])
