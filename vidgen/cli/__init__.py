@@ -6,7 +6,7 @@ One module per command group; the helpers they share live in `common`, the group
 
 from __future__ import annotations
 
-from . import batch, history, model, project, rendering
+from . import batch, history, mcp, model, project, rendering
 from .app import main
 
 for command in (
@@ -25,6 +25,7 @@ for command in (
     history.diff,
     history.show,
     batch.batch,
+    mcp.mcp,
 ):
     main.add_command(command)
 
