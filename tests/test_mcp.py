@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -257,7 +258,7 @@ def test_a_cancelled_render_stops_and_leaves_no_process(workspace, make_video) -
 
 @pytest.mark.render
 def test_stdout_carries_only_the_protocol(workspace) -> None:
-    """Raw JSON-RPC over the pipes: every line the server writes to stdout, through a whole check, is a message."""
+    """Raw JSON-RPC over the pipes: every line on stdout, through a whole check, is a message; SIGTERM leaves nothing."""
     process = subprocess.Popen(
         [sys.executable, "-m", "vidgen", "mcp"],
         cwd=workspace.root,
@@ -286,10 +287,15 @@ def test_stdout_carries_only_the_protocol(workspace) -> None:
         lines.append(json.loads(line))  # anything but a JSON-RPC message here would break the client
         if lines[-1].get("id") == 2:
             break
-    process.stdin.close()
+    # A client that gives up on a clean exit sends SIGTERM: the render service (its own process group) goes too.
+    groups = service_groups(process.pid)
+    assert groups
+    process.send_signal(signal.SIGTERM)
     rest = process.stdout.read()
-    assert process.wait(timeout=60) == 0
+    assert process.wait(timeout=60) == 128 + signal.SIGTERM
     assert rest.strip() == ""
+    for pgid in groups:
+        assert group_members(pgid) == set(), "the render service outlived a SIGTERM"
     answer = lines[-1]["result"]
     assert answer["structuredContent"]["status"] == "ok" and not answer.get("isError")
     assert "vidgen mcp: serving" in process.stderr.read()  # the server's own log line goes to stderr

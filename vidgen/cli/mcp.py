@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from typing import Any
 
 import click
 
 from .. import settings as settings_module
 from .. import state
+from ..service import group_members
 from ..session import Session
 from .common import err, no_qa_option, qa_flag, workspace_of
 
@@ -40,6 +42,9 @@ def mcp(ctx: click.Context, provider: str | None, model_name: str | None, base_u
                 os.killpg(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+            deadline = time.monotonic() + 5  # SIGKILL is not instant: Chromium's processes take a moment to go
+            while group_members(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
         os._exit(128 + signum)
 
     signal.signal(signal.SIGTERM, stop_now)
