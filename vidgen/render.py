@@ -63,10 +63,14 @@ class RenderResult:
 
 
 def check(
-    session: Session, video: Video, on_event: ladder.Events = ladder.quiet, expect: Constraints | None = None
+    session: Session,
+    video: Video,
+    on_event: ladder.Events = ladder.quiet,
+    expect: Constraints | None = None,
+    frames: list[int] | None = None,
 ) -> RenderResult:
-    """The ladder alone (`vidgen check`); `expect` is the shape the user asked for, if any."""
-    checked = ladder.run(session, video, on_event, expect=expect)
+    """The ladder alone (`vidgen check`); `expect` is the shape the user asked for, `frames` the stills wanted."""
+    checked = ladder.run(session, video, on_event, expect=expect, frames=frames)
     result = _checked_result(video, checked, "ok" if checked.ok else "failed")
     if checked.error:
         state.record(session.workspace, video.name, status="failed", stage=checked.error.stage, message=checked.error.message)
