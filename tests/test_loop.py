@@ -13,23 +13,12 @@ import pytest
 
 from vidgen import history, loop, media, transcript
 from vidgen.constraints import Constraints
-from vidgen.model import ModelClient, ModelOptions
-from vidgen.providers import Endpoint
 from vidgen.scripted import Scripted, ScriptedModel
 from vidgen.session import Session
 
-from .conftest import MOVING, component
-from .test_cli import VIDGEN, model_flags, vidgen
+from .helpers import MOVING, VIDGEN, component, model, model_flags, reply, vidgen
 
 pytestmark = pytest.mark.render
-
-
-def reply(source: str, path: str = "index.tsx") -> str:
-    return f"Here is the video.\n\n```tsx {path}\n{source}```\n"
-
-
-def model(server: ScriptedModel) -> ModelClient:
-    return ModelClient(Endpoint("custom", server.base_url, None, False), ModelOptions(model="scripted", backoff_base_s=0.01))
 
 
 BROKEN = component("return <AbsoluteFill style={{backgroundColor: COLOUR}} />;")
