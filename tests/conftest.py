@@ -15,11 +15,6 @@ from vidgen import settings as settings_module
 from vidgen import workspace as workspace_module
 from vidgen.session import Session
 
-# Tests written before tests/helpers.py import these from here.
-from .helpers import MOVING, component, group_members, service_groups
-
-__all__ = ["MOVING", "component", "group_members", "service_groups"]
-
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark `render` every test that uses the real workspace (`npm ci`, Chromium), whichever fixture brings it in,

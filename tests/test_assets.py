@@ -13,7 +13,7 @@ from vidgen.errors import UsageError
 from vidgen.scripted import Scripted, ScriptedModel
 from vidgen.workspace import Workspace
 
-from .test_cli import model_flags, vidgen
+from .helpers import model_flags, vidgen
 
 
 def _ffmpeg(*args: str) -> None:

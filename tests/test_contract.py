@@ -15,8 +15,7 @@ from vidgen import transcript as transcript_module
 from vidgen import workspace as workspace_module
 from vidgen.cli import main
 
-from .conftest import MOVING, component
-from .test_cli import vidgen
+from .helpers import MOVING, component, vidgen
 
 REPO = Path(__file__).resolve().parent.parent
 NO_KEYS = {"ZAI_API_KEY": "", "OPENAI_API_KEY": "", "OPENROUTER_API_KEY": "", "VIDGEN_API_KEY": ""}

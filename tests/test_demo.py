@@ -12,7 +12,7 @@ import pytest
 from vidgen import demo, history, prompts, resources, transcript
 from vidgen.workspace import Workspace
 
-from .test_cli import VIDGEN
+from .helpers import VIDGEN
 
 # Each rewording replaces the words the old demo matched on; the structure (file blocks, turns) stays.
 REWORDED = {

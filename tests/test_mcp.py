@@ -22,7 +22,7 @@ from mcp.types import CallToolResult, ImageContent
 from vidgen import media
 from vidgen.scripted import Scripted, ScriptedModel
 
-from .conftest import MOVING, component, group_members, service_groups
+from .helpers import MOVING, component, group_members, service_groups
 
 TOOLS = {"list_videos", "check", "render", "stills", "new_video", "edit_video", "history", "undo", "diff", "api_sheet"}
 
