@@ -17,7 +17,7 @@ from typing import Any
 
 import ffmpeg
 
-from . import diagnostics, ladder, media, sheet, state
+from . import diagnostics, history, ladder, media, renders, sheet, state
 from .constraints import Constraints
 from .errors import Finding, ServiceError, StructuredError
 from .service import ServiceReplyError
@@ -42,6 +42,7 @@ class RenderResult:
     stills: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    version: int | None = None  # the history version whose sources were rendered (MP4 renders)
 
     def to_json(self) -> dict[str, Any]:
         c = self.composition
@@ -63,11 +64,17 @@ def check(
     session: Session, video: Video, on_event: ladder.Events = ladder.quiet, expect: Constraints | None = None
 ) -> RenderResult:
     """The ladder alone (`vidgen check`); `expect` is the shape the user asked for, if any."""
+    sources = state.fingerprint(state.sources_of(video))
     checked = ladder.run(session, video, on_event, expect=expect)
     result = _checked_result(video, checked, "ok" if checked.ok else "failed")
     if checked.error:
-        state.record(session.workspace, video.name, status="failed", stage=checked.error.stage, message=checked.error.message)
+        _record_failure(session, video, checked.error, sources)
     return result
+
+
+def _record_failure(session: Session, video: Video, error: StructuredError, sources: str) -> None:
+    """These sources fail: `list` says so until they change (then it says outdated)."""
+    state.record(session.workspace, video.name, status="failed", stage=error.stage, message=error.message, sources=sources)
 
 
 def _checked_result(video: Video, checked: ladder.CheckResult, status: str) -> RenderResult:
@@ -99,7 +106,16 @@ def render(
     on_request: Any = None,
     expect: Constraints | None = None,
 ) -> RenderResult:
-    """Check, render, verify and move into place; the result says where it stopped if it failed."""
+    """Check, render, verify and move into place; the result says where it stopped if it failed.
+
+    Only an MP4 (or other video) render changes what `list` says: a still's own failure (a frame
+    out of range) says nothing about the video, and a still is no render. Each video render is
+    kept as the video of the history version its sources are (see renders.py).
+    """
+    files = state.sources_of(video)
+    if still_frame is None:
+        history.current(video)  # a damaged history or kept render is reported before the work
+        renders.check(video)
     checked = ladder.run(session, video, on_event, expect=expect)
     result = _checked_result(video, checked, "failed")  # "rendered" once the MP4 is in place
     if checked.error is None:
@@ -121,11 +137,24 @@ def render(
                 except (ffmpeg.Error, OSError) as exc:
                     result.status = "failed"
                     result.error = _previews_failed(video, target, exc)
-    if result.error:
-        state.record(session.workspace, video.name, status="failed", stage=result.error.stage, message=result.error.message)
-    else:
-        state.record(session.workspace, video.name, status="rendered", output=str(result.output))
+    sources = state.fingerprint(files)
+    if checked.error is not None or (result.error is not None and still_frame is None):
+        assert result.error is not None
+        _record_failure(session, video, result.error, sources)
+    elif still_frame is None and result.output is not None:
+        result.version = _keep_version(session, video, files, result.output)
+        state.record(
+            session.workspace, video.name, status="rendered", output=str(result.output), sources=sources, version=result.version
+        )
     return result
+
+
+def _keep_version(session: Session, video: Video, files: dict[str, bytes], output: Path) -> int:
+    """The history version the rendered sources are (kept as one if they are new), its MP4 kept with it."""
+    version = history.version_for(video, files)
+    if output.suffix == ".mp4":
+        renders.keep(video, version.number, output, session.settings.render.keep_versions)
+    return version.number
 
 
 def _partial_path(target: Path) -> Path:

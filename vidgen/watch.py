@@ -231,11 +231,11 @@ class Watcher:
     # ------------------------------------------------------------------ the model
 
     def _written_by_model(self) -> bool:
-        versions = history.versions(self.video)
+        current = history.current(self.video)
         return (
-            bool(versions)
-            and versions[-1].meta.get("kind") != "hand-edit"
-            and versions[-1].files() == history.current_files(self.video)
+            current is not None
+            and current.meta.get("kind") not in ("hand-edit", "original")
+            and current.files() == history.current_files(self.video)
         )
 
     def _repair(self, error: StructuredError) -> None:

@@ -22,6 +22,7 @@ for command in (
     model.demo,
     history.history,
     history.undo,
+    history.redo,
     history.diff,
     history.show,
     batch.batch,
