@@ -11,8 +11,6 @@ import base64
 import hashlib
 import os
 import queue
-import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -23,7 +21,7 @@ from typing import Any
 
 import watchfiles
 
-from . import history, loop, render
+from . import history, loop, render, viewer
 from .errors import Cancelled, StructuredError, VidgenError
 from .model import ModelClient
 from .session import Session
@@ -222,11 +220,10 @@ class Watcher:
             sys.stderr.flush()
 
     def _open(self, path: Path) -> None:
-        opener = shutil.which("xdg-open") or shutil.which("open")
-        if opener is None:
+        if viewer.opener() is None:
             self.show(f"  (--open: no xdg-open or open here; the MP4 is {path})")
             return
-        subprocess.Popen([opener, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        viewer.open_file(path)
 
     # ------------------------------------------------------------------ the model
 

@@ -17,6 +17,7 @@ for command in (
     rendering.check,
     rendering.render,
     rendering.watch,
+    rendering.open_video,
     model.new,
     model.edit,
     model.demo,

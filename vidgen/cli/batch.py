@@ -22,6 +22,7 @@ from ..model import ModelError, client_for
 from ..progress import Reporter
 from ..session import Session
 from .common import EXIT_INTERRUPTED, err, no_qa_option, qa_flag, workspace_of
+from .rendering import check_output
 
 
 @click.command()
@@ -31,7 +32,13 @@ from .common import EXIT_INTERRUPTED, err, no_qa_option, qa_flag, workspace_of
 @click.option("--resume", is_flag=True, help="Skip items already rendered from the same prompt; run the rest.")
 @click.option("--retry-failed", is_flag=True, help="Run the items that failed last time again.")
 @click.option("--strict", is_flag=True, help="Refuse the whole file if any line is malformed.")
-@click.option("--report", "report_path", type=click.Path(path_type=Path), default=None, help="Where to write the HTML report.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write the HTML report (default out/).",
+)
 @click.option("--provider", default=None)
 @click.option("--model", "model_name", default=None)
 @click.option("--base-url", default=None)
@@ -62,6 +69,10 @@ def batch(
     settings = settings_module.with_model(
         qa_flag(settings_module.load(ws.root)), provider=provider, model=model_name, base_url=base_url
     )
+    if report_path is not None:
+        check_output(ws, report_path, ".html", "--report")
+        if report_path.is_file() and not report.is_report(report_path):
+            raise UsageError(f"--report {report_path} exists and is not a vidgen report: choose another path")
     items, problems = batchfile.read(file, settings.limits)
     if problems and strict:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -142,7 +153,7 @@ def batch(
     keys = [item.key for item in items if manifest.get(item.key)]
     entries = [manifest.get(key) or {} for key in keys]
     usage = totals(entries)
-    target = report_path or manifest.path.with_suffix(".html")
+    target = report_path or ws.out_dir / f"{manifest.path.stem}.report.html"
     report.write(target, file.name, ws.root, entries, usage.to_dict(), time.monotonic() - started)
     rendered = sum(1 for e in entries if e.get("status") == "rendered")
     failed = sum(1 for e in entries if e.get("status") == "failed")
