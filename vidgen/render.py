@@ -149,11 +149,14 @@ def render(
     return result
 
 
-def _keep_version(session: Session, video: Video, files: dict[str, bytes], output: Path) -> int:
+def _keep_version(session: Session, video: Video, files: dict[str, bytes], output: Path) -> int | None:
     """The history version the rendered sources are (kept as one if they are new), its MP4 kept with it."""
-    version = history.version_for(video, files)
-    if output.suffix == ".mp4":
-        renders.keep(video, version.number, output, session.settings.render.keep_versions)
+    try:
+        version = history.version_for(video, files)
+        if output.suffix == ".mp4":
+            renders.keep(video, version.number, output, session.settings.render.keep_versions)
+    except OSError:
+        return None  # a full disk: the render in out/ stands, undo just finds no video kept for it
     return version.number
 
 
@@ -273,7 +276,12 @@ def _write_previews(target: Path, composition: ladder.Composition, result: Rende
     poster = target.with_name(f"{target.stem}.poster.png")
     preview = target.with_name(f"{target.stem}.preview.gif")
     started = time.monotonic()
-    media.write_poster(target, poster, composition.duration_s / 2)
+    stills = [(int(still["frame"]), Path(still["path"])) for still in result.stills]
+    frame = media.poster_frame(target, stills, composition.frames, (composition.width, composition.height))
+    # A quarter frame early: ffmpeg drops frames stamped before the seek point, and the last
+    # frame of the video has no later one to fall back on.
+    at_s = max(0.0, (frame - 0.25) / composition.fps) if frame is not None else composition.duration_s / 2
+    media.write_poster(target, poster, at_s)
     wrote_gif = None
     if target.suffix != ".gif":
         media.write_preview_gif(target, preview)
