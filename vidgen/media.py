@@ -208,15 +208,16 @@ def _analyse(path: Path, span: float, fps: float, frames: int, source: tuple[int
 # (a jump of more than EDGE_STEP in brightness to a neighbour), measured at POSTER_SIDE px.
 # Text and shapes at full contrast score high; a blank first frame scores 0, and a cross-fade
 # halves every edge's contrast, so a mid-transition frame scores below either of its scenes.
-# A slide or a wipe keeps its edges, so the few most detailed are weighed by how steady they
-# are: the share of pixels that stay put STEADY_GAP frames later. Measured on the example
-# `hello` (6 stills): frame 36, one frame into its slide, has the most edges (0.0170) but 86%
-# of it moves, frame 71 (0.0158) is in the closing fade (96% moves), and the poster is frame
-# 53, the settled second scene (0.0159, 1% moving); the choice costs one decode (~0.3 s there).
+# A slide or a wipe keeps its edges, so the most detailed steady still wins: under
+# STEADY_SHARE of its pixels change in the STEADY_GAP frames after it (when none is steady, as
+# in a video that pans all along, the most detailed). Measured on the example `hello` (6
+# stills): frame 36, one frame into its slide, has the most edges (0.0170) but 86% of it moves,
+# frame 71 (0.0158) is in the closing fade (96% moves), and the poster is frame 53, the settled
+# second scene (0.0159, 1% moving); the choice costs one decode of the video (0.3-0.9 s there).
 EDGE_STEP = 48
 POSTER_SIDE = 480
 STEADY_GAP = 3
-_CANDIDATES = 3
+STEADY_SHARE = 0.5
 _MOVED_DELTA = 24
 
 
@@ -244,12 +245,12 @@ def most_detailed(stills: list[tuple[int, Path]]) -> list[tuple[float, int]]:
 
 def poster_frame(video_path: Path, stills: list[tuple[int, Path]], frames: int, size: tuple[int, int]) -> int | None:
     """The frame for the poster: the most detailed of the stills, weighed by how steady it is; None without one."""
-    candidates = most_detailed(stills)[:_CANDIDATES]
+    candidates = most_detailed(stills)
     if len(candidates) < 2:
         return candidates[0][1] if candidates else None
     pairs = {frame: frame + STEADY_GAP if frame + STEADY_GAP < frames else max(0, frame - STEADY_GAP) for _, frame in candidates}
     moved = _moved_shares(video_path, pairs, size)
-    return max(candidates, key=lambda pair: (pair[0] * (1 - moved.get(pair[1], 0.0)), -pair[1]))[1]
+    return max(candidates, key=lambda pair: (moved.get(pair[1], 0.0) < STEADY_SHARE, pair[0], -pair[1]))[1]
 
 
 def _moved_shares(video_path: Path, pairs: dict[int, int], source: tuple[int, int]) -> dict[int, float]:
