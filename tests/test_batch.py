@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import tempfile
@@ -149,10 +150,14 @@ def test_a_mixed_batch_then_resume(workspace, tmp_path: Path) -> None:
         if item["status"] == "rendered":
             assert (workspace.root / item["output"]).exists()
 
-    # The report, opened from disk in a real browser.
-    report = next(workspace.state_dir.glob("batch/mixed-*.html"))
+    # The report, in out/ with its path printed, links each MP4 relative to itself; opened from disk in a real browser.
+    report = next(workspace.out_dir.glob("mixed-*.report.html"))
+    assert f"report {report.relative_to(workspace.root)}" in done.stderr or str(report) in done.stderr
     page = report.read_text()
     assert page.count('class="card"') == 4 and "data:image/gif;base64," in page and "b-hopeless" in page
+    links = re.findall(r'class="open" href="([^"]+)"', page)
+    assert sorted(links) == ["b-good.mp4", "b-limited.mp4", "b-repairable.mp4"]
+    assert all((report.parent / link).is_file() for link in links)
     shot = tmp_path / "report.png"
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(

@@ -103,6 +103,64 @@ def test_undo_and_diff_with_a_damaged_history_say_so(spare) -> None:
         assert_refused(vidgen(command, "hello", cwd=spare.root, timeout=60), "meta.json")
 
 
+# ---------------------------------------------------- the current-version pointer and kept renders
+
+POINTER_DAMAGE = {
+    "bad-json": f'{{"version": "{MARK}"'.encode(),
+    "a-list": f'["{MARK}"]'.encode(),
+    "version-as-text": f'{{"version": "{MARK}"}}'.encode(),
+    "a-version-not-kept": b'{"version": 99}',
+    "bad-utf8": b'{"version": "\xff' + MARK.encode() + b'"}',
+}
+
+
+@pytest.mark.parametrize("damage", sorted(POINTER_DAMAGE))
+def test_a_damaged_pointer_stops_history_undo_redo_and_render(spare, damage: str) -> None:
+    video = spare.video("hello")
+    history.record(video, "new", "the first version")
+    before = video.entry.read_bytes()
+    (spare.state_dir / "history" / "hello" / "current.json").write_bytes(POINTER_DAMAGE[damage])
+    for command in ("history", "undo", "redo", "diff", "render"):
+        done = vidgen(command, "hello", cwd=spare.root, timeout=120)
+        assert_refused(done, "current.json")
+        assert "delete it" in done.stderr
+    assert video.entry.read_bytes() == before
+    assert not (spare.state_dir / "stills").exists() and not list(spare.out_dir.iterdir())
+
+
+def _two_versions(ws: workspace_module.Workspace) -> workspace_module.Video:
+    video = ws.video("hello")
+    history.record(video, "new", "the first version")
+    video.entry.write_text(video.entry.read_text() + "// the second version\n")
+    history.record(video, "edit", "the second version")
+    return video
+
+
+def test_a_renders_folder_that_is_a_link_is_never_followed(spare, tmp_path: Path) -> None:
+    video = _two_versions(spare)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (spare.state_dir / "renders").mkdir()
+    (spare.state_dir / "renders" / "hello").symlink_to(elsewhere)
+    before = video.entry.read_bytes()
+    for command in ("render", "undo", "history"):
+        assert_refused(vidgen(command, "hello", cwd=spare.root, timeout=120), "is not a folder")
+    assert video.entry.read_bytes() == before and list(elsewhere.iterdir()) == []
+    assert not (spare.state_dir / "stills").exists()
+
+
+def test_a_kept_video_that_is_a_folder_is_refused_before_any_change(spare) -> None:
+    video = _two_versions(spare)
+    kept = spare.state_dir / "renders" / "hello" / "v1.mp4"
+    kept.mkdir(parents=True)
+    (kept / "mine.txt").write_text("keep me")
+    before = video.entry.read_bytes()
+    for command in ("undo", "render"):
+        assert_refused(vidgen(command, "hello", cwd=spare.root, timeout=120), "v1.mp4 is not a video file")
+    assert video.entry.read_bytes() == before and (kept / "mine.txt").read_text() == "keep me"
+    assert not (spare.state_dir / "stills").exists()
+
+
 # ------------------------------------------------------------------------------- manifests
 
 MANIFEST_DAMAGE = {

@@ -154,10 +154,20 @@ def test_history_keeps_hand_edits_and_undoes(tmp_path: Path) -> None:
     history.record(video, "edit", "second")
     assert "-v1 edited by hand" in history.diff(video) and "+v2" in history.diff(video)
     undone = history.undo(video)
-    assert video.entry.read_text() == "v1 edited by hand\n" and undone.meta["kind"] == "undo"
-    assert [v.meta["kind"] for v in history.versions(video)] == ["new", "hand-edit", "edit", "undo"]
-    history.undo(video)  # undo the undo
-    assert video.entry.read_text() == "v2\n"
+    assert video.entry.read_text() == "v1 edited by hand\n" and undone.meta["kind"] == "hand-edit"
+    assert history.undo(video).number == 1 and video.entry.read_text() == "v1\n"  # a second undo goes further back
+    with pytest.raises(UsageError, match="no earlier version"):
+        history.undo(video)
+    assert [history.redo(video).number for _ in range(2)] == [2, 3] and video.entry.read_text() == "v2\n"
+    with pytest.raises(UsageError, match="no later version"):
+        history.redo(video)
+    # Undo and redo move a pointer: no version is added.
+    assert [v.meta["kind"] for v in history.versions(video)] == ["new", "hand-edit", "edit"]
+    # A new version after an undo is made from the version undone to: undo returns there, redo comes back.
+    history.undo(video)
+    video.entry.write_text("v3 from v1 edited\n")
+    history.record(video, "edit", "third")
+    assert history.undo(video).number == 2 and history.redo(video).number == 4
 
 
 def test_atomic_writes_keep_permissions(tmp_path: Path) -> None:

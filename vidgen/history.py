@@ -2,6 +2,10 @@
 
 Before vidgen writes, what is on disk is kept as a version when it differs from the last
 one, so a user's hand edits are never silently lost; `undo` and `diff` read from here.
+
+A pointer (`current.json`) names the version the files on disk came from. `undo` moves it to
+that version's parent and `redo` back to its newest child, restoring files (and the version's
+kept video, see renders.py) without adding versions; a new version's parent is the current one.
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ META = {
     "prompt": str,
     "status": (str, None),
     "tokens": loader.USAGE,
+    "parent": (int, None),
 }
+POINTER = {"version": loader.Required(int)}
 
 
 @dataclass(frozen=True)
@@ -90,18 +96,69 @@ def _next_number(video: Video) -> int:
     return max(taken, default=0) + 1
 
 
-def record(video: Video, kind: str, prompt: str = "", **meta: Any) -> Version:
-    """Keep what is in the video folder now as a new version."""
-    versions(video)  # a damaged history is reported before anything is added to it
+def record(video: Video, kind: str, prompt: str = "", files: dict[str, bytes] | None = None, **meta: Any) -> Version:
+    """Keep what is in the video folder now (or `files`) as a new version, child of the current one."""
+    existing = versions(video)  # a damaged history is reported before anything is added to it
+    parent = current(video, existing)
     number = _next_number(video)
     folder = _root(video) / f"{number:04d}"
     staging = folder.with_name(folder.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
-    _write_files(staging / "files", tree.read(video.folder).files)
+    _write_files(staging / "files", tree.read(video.folder).files if files is None else files)
     info = {"version": number, "time": datetime.now(UTC).isoformat(timespec="seconds"), "kind": kind, "prompt": prompt, **meta}
+    if parent is not None:
+        info["parent"] = parent.number
     (staging / "meta.json").write_text(json.dumps(info, indent=2))
     os.replace(staging, folder)
+    _point(video, number)
     return Version(number, folder, info)
+
+
+def _pointer_path(video: Video) -> Path:
+    return _root(video) / "current.json"
+
+
+def current(video: Video, existing: list[Version] | None = None) -> Version | None:
+    """The version the files on disk came from: the pointer's, or the newest when there is no pointer."""
+    existing = versions(video) if existing is None else existing
+    path = _pointer_path(video)
+    fix = f"delete it (vidgen then takes the newest version of {video.name} as the current one)"
+    if not existing:
+        return None
+    pointer = loader.read_json(path, POINTER, fix, default=lambda: None)
+    if pointer is None:
+        return existing[-1]
+    found = next((v for v in existing if v.number == pointer["version"]), None)
+    if found is None:
+        raise UsageError(f"{path} names a version that is not kept: {fix}")
+    return found
+
+
+def _point(video: Video, number: int) -> None:
+    atomic_write(_pointer_path(video), json.dumps({"version": number}))
+
+
+def parent_of(version: Version, existing: list[Version]) -> Version | None:
+    """The version it was made from (the one before it, for versions kept before parents were recorded)."""
+    number = version.meta.get("parent")
+    if number is None:
+        earlier = [v for v in existing if v.number < version.number]
+        return earlier[-1] if earlier else None
+    return next((v for v in existing if v.number == number), None)
+
+
+def children_of(version: Version, existing: list[Version]) -> list[Version]:
+    return [v for v in existing if (p := parent_of(v, existing)) is not None and p.number == version.number]
+
+
+def version_for(video: Video, files: dict[str, bytes], kind_if_new: str = "hand-edit") -> Version:
+    """The version these files are (the current one when they match it), keeping them as a new one otherwise."""
+    existing = versions(video)
+    now = current(video, existing)
+    if now is not None and tree.read(now.folder / "files").files == files:
+        return now
+    kind = kind_if_new if existing else "original"
+    return record(video, kind, "files as rendered", files=files)
 
 
 def update(version: Version, **meta: Any) -> None:
@@ -110,25 +167,49 @@ def update(version: Version, **meta: Any) -> None:
 
 
 def keep_hand_edits(video: Video) -> Version | None:
-    """Before vidgen writes: keep the files on disk if they are not the last version vidgen knows."""
+    """Before vidgen writes: keep the files on disk if they are not the current version."""
     if not video.folder.is_dir() or not current_files(video):
         return None
     existing = versions(video)
-    if existing and existing[-1].files() == current_files(video):
+    now = current(video, existing)
+    if now is not None and now.files() == current_files(video):
         return None
     return record(video, "hand-edit" if existing else "original", "files as found on disk")
 
 
 def undo(video: Video) -> Version:
-    """Put back the version before the current one; the undo is itself a version."""
+    """Put back the version the current one was made from; the pointer moves, no version is added."""
     keep_hand_edits(video)
     existing = versions(video)
-    if len(existing) < 2:
+    now = current(video, existing)
+    target = parent_of(now, existing) if now is not None else None
+    if target is None:
         raise UsageError(
-            f"{video.name} has no earlier version to go back to: vidgen keeps one each time `vidgen new` or"
-            f" `vidgen edit {video.name} INSTRUCTION` writes the video"
+            f"{video.name} has no earlier version to go back to: vidgen keeps one each time it writes or renders the video"
+            f" (`vidgen edit {video.name} INSTRUCTION`, or `vidgen render {video.name}` after a hand edit)"
         )
-    target = existing[-2]
+    _restore(video, target)
+    return target
+
+
+def redo(video: Video) -> Version:
+    """Go forward again to the newest version made from the current one (after an undo)."""
+    existing = versions(video)
+    now = current(video, existing)
+    if now is not None and now.files() != current_files(video):
+        raise UsageError(
+            f"the files of {video.name} changed since version {now.number}, and redo would replace them:"
+            f" `vidgen undo {video.name}` keeps them as a version and goes back to {now.number}"
+        )
+    later = children_of(now, existing) if now is not None else []
+    if not later:
+        raise UsageError(f"{video.name} has no later version to go forward to (`vidgen history {video.name}` lists them)")
+    _restore(video, later[-1])
+    return later[-1]
+
+
+def _restore(video: Video, target: Version) -> None:
+    """Swap the video folder for the target version's files, then point at it."""
     staging = video.folder.with_name(f".{video.name}.undo")
     shutil.rmtree(staging, ignore_errors=True)
     _write_files(staging, tree.read(target.folder / "files").files)
@@ -137,22 +218,23 @@ def undo(video: Video) -> Version:
     os.replace(video.folder, backup)
     os.replace(staging, video.folder)
     shutil.rmtree(backup, ignore_errors=True)
-    return record(video, "undo", f"back to version {target.number}", status=target.meta.get("status"))
+    _point(video, target.number)
 
 
 def diff(video: Video) -> str:
     """What changed from the previous version to the files on disk now."""
     existing = versions(video)
     now = current_files(video)
-    if existing and existing[-1].files() == now:
-        existing = existing[:-1]
-    if not existing:
+    base = current(video, existing)
+    if base is not None and base.files() == now:
+        base = parent_of(base, existing)
+    if base is None:
         raise UsageError(
-            f"{video.name} has no earlier version to compare with: vidgen keeps one each time `vidgen new` or"
-            f" `vidgen edit {video.name} INSTRUCTION` writes the video"
+            f"{video.name} has no earlier version to compare with: vidgen keeps one each time it writes or renders the video"
+            f" (`vidgen edit {video.name} INSTRUCTION`, or `vidgen render {video.name}` after a hand edit)"
         )
-    before = existing[-1].files()
-    label = f"version {existing[-1].number}"
+    before = base.files()
+    label = f"version {base.number}"
     out: list[str] = []
     for name in sorted(set(before) | set(now)):
         out.extend(

@@ -17,7 +17,7 @@ from typing import Any
 
 import ffmpeg
 
-from . import diagnostics, ladder, media, music, narration, sheet, state
+from . import diagnostics, history, ladder, media, music, narration, renders, sheet, state
 from .constraints import Constraints
 from .errors import Finding, ServiceError, StructuredError, UsageError
 from .files import atomic_write
@@ -44,6 +44,7 @@ class RenderResult:
     timings: dict[str, float] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     captions: Path | None = None  # out/<name>.srt, for a narrated video
+    version: int | None = None  # the history version whose sources were rendered (MP4 renders)
 
     def to_json(self) -> dict[str, Any]:
         c = self.composition
@@ -70,11 +71,17 @@ def check(
     frames: list[int] | None = None,
 ) -> RenderResult:
     """The ladder alone (`vidgen check`); `expect` is the shape the user asked for, `frames` the stills wanted."""
+    sources = state.fingerprint(state.sources_of(video))
     checked = ladder.run(session, video, on_event, expect=expect, frames=frames)
     result = _checked_result(video, checked, "ok" if checked.ok else "failed")
     if checked.error:
-        state.record(session.workspace, video.name, status="failed", stage=checked.error.stage, message=checked.error.message)
+        _record_failure(session, video, checked.error, sources)
     return result
+
+
+def _record_failure(session: Session, video: Video, error: StructuredError, sources: str) -> None:
+    """These sources fail: `list` says so until they change (then it says outdated)."""
+    state.record(session.workspace, video.name, status="failed", stage=error.stage, message=error.message, sources=sources)
 
 
 def _checked_result(video: Video, checked: ladder.CheckResult, status: str) -> RenderResult:
@@ -110,6 +117,8 @@ def render(
 
     A still frame past the video's end is the user's mistake, not the video's: a UsageError as
     soon as the composition is known, before any frame is drawn, and the video's state is untouched.
+    Only an MP4 (or other video) render changes what `list` says: a still is no render. Each video
+    render is kept as the video of the history version its sources are (see renders.py).
     """
 
     def check_still(composition: ladder.Composition) -> None:
@@ -119,6 +128,10 @@ def render(
                 f" choose one of those"
             )
 
+    files = state.sources_of(video)
+    if still_frame is None:
+        history.current(video)  # a damaged history or kept render is reported before the work
+        renders.check(video)
     checked = ladder.run(session, video, on_event, expect=expect, on_composition=check_still)
     result = _checked_result(video, checked, "failed")  # "rendered" once the MP4 is in place
     if checked.error is None:
@@ -145,11 +158,27 @@ def render(
                 except (ffmpeg.Error, OSError) as exc:
                     result.status = "failed"
                     result.error = _previews_failed(video, target, exc)
-    if result.error:
-        state.record(session.workspace, video.name, status="failed", stage=result.error.stage, message=result.error.message)
-    else:
-        state.record(session.workspace, video.name, status="rendered", output=str(result.output))
+    sources = state.fingerprint(files)
+    if checked.error is not None or (result.error is not None and still_frame is None):
+        assert result.error is not None
+        _record_failure(session, video, result.error, sources)
+    elif still_frame is None and result.output is not None:
+        result.version = _keep_version(session, video, files, result.output)
+        state.record(
+            session.workspace, video.name, status="rendered", output=str(result.output), sources=sources, version=result.version
+        )
     return result
+
+
+def _keep_version(session: Session, video: Video, files: dict[str, bytes], output: Path) -> int | None:
+    """The history version the rendered sources are (kept as one if they are new), its MP4 kept with it."""
+    try:
+        version = history.version_for(video, files)
+        if output.suffix == ".mp4":
+            renders.keep(video, version.number, output, session.settings.render.keep_versions)
+    except OSError:
+        return None  # a full disk: the render in out/ stands, undo just finds no video kept for it
+    return version.number
 
 
 def _partial_path(target: Path) -> Path:
@@ -282,7 +311,12 @@ def _write_previews(target: Path, composition: ladder.Composition, result: Rende
     poster = target.with_name(f"{target.stem}.poster.png")
     preview = target.with_name(f"{target.stem}.preview.gif")
     started = time.monotonic()
-    media.write_poster(target, poster, composition.duration_s / 2)
+    stills = [(int(still["frame"]), Path(still["path"])) for still in result.stills]
+    frame = media.poster_frame(target, stills, composition.frames, (composition.width, composition.height))
+    # A quarter frame early: ffmpeg drops frames stamped before the seek point, and the last
+    # frame of the video has no later one to fall back on.
+    at_s = max(0.0, (frame - 0.25) / composition.fps) if frame is not None else composition.duration_s / 2
+    media.write_poster(target, poster, at_s)
     wrote_gif = None
     if target.suffix != ".gif":
         media.write_preview_gif(target, preview)

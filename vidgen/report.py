@@ -1,9 +1,15 @@
-"""The batch report: one self-contained HTML page (images inlined) that opens from disk."""
+"""The batch report: one self-contained HTML page (images inlined) that opens from disk.
+
+Each rendered item links its MP4 by a path relative to the report, so the links work when the
+page is opened from out/ (its default place) or moved with the videos.
+"""
 
 from __future__ import annotations
 
 import base64
 import io
+import os
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +17,8 @@ import jinja2
 from PIL import Image
 
 from .files import atomic_write
+
+MARK = "<title>vidgen batch: "  # how a report is told from a page the user made (never overwritten)
 
 _PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>vidgen batch: {{ title }}</title>
@@ -28,6 +36,7 @@ _PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
   .meta { color: #666; font-size: 12px; margin-top: 6px; }
   details.sheet { margin-top: 6px; font-size: 12px; color: #444; } details.sheet img { width: 100%; margin-top: 4px; border-radius: 4px; }
   .warning { font-size: 12px; color: #8a5a00; margin-top: 4px; }
+  a.open { font-weight: normal; font-size: 12px; margin-left: 6px; }
 </style></head><body>
 <h1>vidgen batch: {{ title }}</h1>
 <div class="totals">{{ rendered }} rendered · {{ failed }} failed · {{ other }} not run · {{ usage.prompt }} prompt
@@ -41,7 +50,8 @@ _PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
   {% if item.preview %}<img alt="preview of {{ item.name }}" src="{{ item.preview }}">{% endif %}
   {% if not item.poster and not item.preview %}<div class="none">no video</div>{% endif %}
   </div>
-  <div class="name">{{ item.name }} <span class="status {{ item.status }}">{{ item.status }}</span></div>
+  <div class="name">{{ item.name }} <span class="status {{ item.status }}">{{ item.status }}</span>
+  {% if item.link %}<a class="open" href="{{ item.link }}">{{ item.file }}</a>{% endif %}</div>
   <div class="prompt">{{ item.prompt }}</div>
   {% if item.error %}<div class="error">{{ item.error }}</div>{% endif %}
   {% for warning in item.warnings %}<div class="warning">⚠ {{ warning }}</div>{% endfor %}
@@ -76,6 +86,23 @@ def _inline_sheet(root: Path, relative: str | None) -> str | None:
     return f"data:image/jpeg;base64,{base64.b64encode(data.getvalue()).decode()}"
 
 
+def _link(root: Path, relative: str | None, page: Path) -> str | None:
+    """A URL for the file, relative to the page's folder; None when it is not on disk."""
+    if not relative or not (root / relative).is_file():
+        return None
+    path = os.path.relpath((root / relative).resolve(), page.parent.resolve())
+    return urllib.parse.quote(Path(path).as_posix())
+
+
+def is_report(path: Path) -> bool:
+    """Whether the file at `path` is a report vidgen wrote (so writing over it loses nothing)."""
+    try:
+        with path.open("rb") as page:
+            return MARK.encode() in page.read(512)
+    except OSError:
+        return False
+
+
 def write(
     path: Path,
     title: str,
@@ -87,6 +114,7 @@ def write(
 ) -> Path:
     items = []
     for entry in entries:
+        output = entry.get("output") if entry.get("status") == "rendered" else None
         error = entry.get("error") or None
         attempts = entry.get("attempts") or []
         stages = ", ".join(a.get("stage") or "ok" for a in attempts)
@@ -103,6 +131,8 @@ def write(
                 "poster": _inline(root, entry.get("poster"), "image/png"),
                 "preview": _inline(root, entry.get("preview"), "image/gif"),
                 "sheet": _inline_sheet(root, entry.get("sheet")),
+                "link": _link(root, output, path),
+                "file": Path(output).name if output else None,
                 "warnings": entry.get("warnings") or [],
                 "attempts": f"{len(attempts)} attempt{'s' if len(attempts) != 1 else ''} ({stages})" if attempts else "not run",
                 "tokens": f"{u.get('prompt', 0)}+{u.get('completion', 0)} tokens",

@@ -35,6 +35,8 @@ browser_flags = "--disable-frame-rate-limit --disable-gpu-vsync"
 # (not root and no unprivileged user namespaces). true renders without that wall: the video
 # can then reach the network and this machine's local services.
 allow_network = false
+# Versions of each video whose MP4 is kept in .vidgen/renders/ for undo and redo (0: none).
+keep_versions = 20
 
 [limits]
 max_seconds = 300
@@ -106,6 +108,7 @@ class RenderSettings:
     gl: str = ""
     browser_flags: str = "--disable-frame-rate-limit --disable-gpu-vsync"
     allow_network: bool = False
+    keep_versions: int = 20
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,20 @@
-"""What vidgen remembers about each video's last check or render, for `vidgen list`."""
+"""What vidgen remembers about each video's last check or render, for `vidgen list`.
+
+Each entry carries a content hash of the video's files as they were when it was recorded, so
+`list` can tell a render that still matches its sources from one that is outdated.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from . import loader
+from . import loader, tree
 from .files import atomic_write
-from .workspace import Workspace
+from .workspace import Video, Workspace
 
 _lock = threading.Lock()
 
@@ -19,7 +24,15 @@ def _path(workspace: Workspace):
 
 
 SHAPE = loader.Each(
-    {"status": loader.Required(str), "at": loader.Required(str), "stage": (str, None), "message": (str, None), "output": str}
+    {
+        "status": loader.Required(str),
+        "at": loader.Required(str),
+        "stage": (str, None),
+        "message": (str, None),
+        "output": str,
+        "sources": str,
+        "version": (int, None),
+    }
 )
 
 
@@ -37,3 +50,34 @@ def record(workspace: Workspace, name: str, **entry: Any) -> None:
         data = read(workspace)
         data[name] = {**entry, "at": datetime.now(UTC).isoformat(timespec="seconds")}
         atomic_write(_path(workspace), json.dumps(data, indent=2))
+
+
+def fingerprint(files: dict[str, bytes]) -> str:
+    """A content hash of a video's files: names and bytes, in a fixed order."""
+    digest = hashlib.sha256()
+    for relative in sorted(files):
+        data = files[relative]
+        digest.update(f"{relative}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()[:16]
+
+
+def sources_of(video: Video) -> dict[str, bytes]:
+    """The video's files as they are now (links and special files left out, as everywhere)."""
+    return tree.read(video.folder).files
+
+
+def describe(entry: dict[str, Any] | None, video: Video) -> str:
+    """`list`'s words for an entry: never rendered, rendered, failed, or outdated when the sources changed since."""
+    if entry is None:
+        return "never rendered"
+    rendered = entry.get("status") == "rendered"
+    what = (
+        f"rendered at {entry['at']}"
+        if rendered
+        else f"failed at {entry.get('stage')} ({entry['at']}): {entry.get('message', '')}"
+    )
+    recorded = entry.get("sources")
+    if recorded is not None and recorded != fingerprint(sources_of(video)):
+        return f"outdated: the sources changed since it {what.replace('rendered at', 'was rendered at')}"
+    return what

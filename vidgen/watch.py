@@ -11,8 +11,6 @@ import base64
 import hashlib
 import os
 import queue
-import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -23,7 +21,7 @@ from typing import Any
 
 import watchfiles
 
-from . import critique, history, loop, render
+from . import critique, history, loop, render, viewer
 from .errors import Cancelled, StructuredError, VidgenError
 from .model import ModelClient
 from .session import Session
@@ -222,20 +220,19 @@ class Watcher:
             sys.stderr.flush()
 
     def _open(self, path: Path) -> None:
-        opener = shutil.which("xdg-open") or shutil.which("open")
-        if opener is None:
+        if viewer.opener() is None:
             self.show(f"  (--open: no xdg-open or open here; the MP4 is {path})")
             return
-        subprocess.Popen([opener, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        viewer.open_file(path)
 
     # ------------------------------------------------------------------ the model
 
     def _written_by_model(self) -> bool:
-        versions = history.versions(self.video)
+        current = history.current(self.video)
         return (
-            bool(versions)
-            and versions[-1].meta.get("kind") != "hand-edit"
-            and versions[-1].files() == history.current_files(self.video)
+            current is not None
+            and current.meta.get("kind") not in ("hand-edit", "original")
+            and current.files() == history.current_files(self.video)
         )
 
     def _repair(self, error: StructuredError) -> None:

@@ -25,6 +25,7 @@ from ..progress import Reporter
 from ..session import Session
 from .common import EXIT_INTERRUPTED, err, no_qa_option, print_json, qa_flag, workspace_of
 from .flags import ModelFlags, model_options
+from .rendering import check_output
 
 
 @click.command()
@@ -34,7 +35,13 @@ from .flags import ModelFlags, model_options
 @click.option("--resume", is_flag=True, help="Skip items already rendered from the same prompt; run the rest.")
 @click.option("--retry-failed", is_flag=True, help="Run the items that failed last time again.")
 @click.option("--strict", is_flag=True, help="Refuse the whole file if any line is malformed.")
-@click.option("--report", "report_path", type=click.Path(path_type=Path), default=None, help="Where to write the HTML report.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write the HTML report (default out/).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @model_options
 @no_qa_option
@@ -58,6 +65,10 @@ def batch(
     # The key and the critique's model are checked before the file is read or a manifest written.
     client = client_for(settings.model)
     critic = model_flags.critic(settings)
+    if report_path is not None:
+        check_output(ws, report_path, ".html", "--report")
+        if report_path.is_file() and not report.is_report(report_path):
+            raise UsageError(f"--report {report_path} exists and is not a vidgen report: choose another path")
     items = _read_items(file, settings, strict)
     manifest = _open_manifest(ws, file, resume=resume, retry_failed=retry_failed)
     work = plan(ws, items, manifest, resume=resume, retry_failed=retry_failed)
@@ -66,7 +77,7 @@ def batch(
     repairs = max_repairs if max_repairs is not None else settings.model.max_repairs
     ended = _run(ws, settings, client, critic, manifest, work, jobs, repairs)
     entries = [entry for entry in (manifest.get(item.key) for item in items) if entry]
-    target = report_path or manifest.path.with_suffix(".html")
+    target = report_path or ws.out_dir / f"{manifest.path.stem}.report.html"
     card = scorecard(entries)
     seconds = time.monotonic() - started
     report.write(target, file.name, ws.root, entries, totals(entries).to_dict(), seconds, describe_scorecard(card))

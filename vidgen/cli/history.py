@@ -1,4 +1,4 @@
-"""Commands over a video's kept versions and model exchanges: history, undo, diff and show."""
+"""Commands over a video's kept versions and model exchanges: history, undo, redo, diff and show."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import click
 
 from .. import history as history_module
+from .. import renders
 from .. import transcript as transcript_module
 from ..errors import UsageError
 from .common import err, print_json, tokens_line, video_name_argument, workspace_of
@@ -19,13 +20,24 @@ JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JS
 @JSON_OPTION
 @click.pass_context
 def history(ctx: click.Context, name: str, as_json: bool) -> None:
-    """Every version of a video vidgen kept: time, kind, prompt, status, tokens."""
+    """Every version of a video vidgen kept: time, kind, video, status, tokens, prompt (* the current one)."""
     video = workspace_of(ctx).video(name)
     versions = history_module.versions(video)
     if not versions:
-        raise UsageError(f"no history for {name!r}: vidgen keeps versions of videos it writes (vidgen new / edit)")
+        raise UsageError(f"no history for {name!r}: vidgen keeps a version each time it writes (new, edit) or renders the video")
+    current = history_module.current(video, versions)
+    with_video = renders.kept(video)
     if as_json:
-        print_json({"name": name, "versions": [{"number": v.number, **v.meta} for v in versions]})
+        rows = [
+            {
+                "number": v.number,
+                **v.meta,
+                "current": current is not None and v.number == current.number,
+                "video": v.number in with_video,
+            }
+            for v in versions
+        ]
+        print_json({"name": name, "versions": rows})
         return
     for version in versions:
         meta = version.meta
@@ -33,9 +45,29 @@ def history(ctx: click.Context, name: str, as_json: bool) -> None:
         spent = f"{tokens.get('prompt', 0)}+{tokens.get('completion', 0)} tokens" if tokens else ""
         prompt = str(meta.get("prompt", "")).replace("\n", " ")
         prompt = prompt if len(prompt) <= 60 else prompt[:59] + "…"
+        mark = "*" if current is not None and version.number == current.number else " "
+        kept = "mp4" if version.number in with_video else "-"
         click.echo(
-            f"{version.number:>3}  {meta.get('time', '')}  {meta.get('kind', ''):<9}  {meta.get('status', '') or '':<20}  {spent:<16}  {prompt}"
+            f"{version.number:>3}{mark} {meta.get('time', '')}  {meta.get('kind', ''):<9}  {kept:<3}  "
+            f"{meta.get('status', '') or '':<20}  {spent:<16}  {prompt}"
         )
+    err("* the current version; mp4: its video is kept, and undo/redo to it restores the video without a render")
+
+
+def _moved(name: str, version: history_module.Version, restored: object, *, as_json: bool = False) -> None:
+    if as_json:
+        print_json(
+            {
+                "name": name,
+                "version": version.number,
+                "prompt": version.meta.get("prompt"),
+                "video": str(restored) if restored else None,
+            }
+        )
+    if restored is not None:
+        err(f"{name}: now version {version.number}; its video is back at {restored}")
+    else:
+        err(f"{name}: now version {version.number} (no video kept for it): `vidgen render {name}` to see it")
 
 
 @click.command()
@@ -43,12 +75,19 @@ def history(ctx: click.Context, name: str, as_json: bool) -> None:
 @JSON_OPTION
 @click.pass_context
 def undo(ctx: click.Context, name: str, as_json: bool) -> None:
-    """Put back the previous version of a video (undo is itself a version: undo again to redo)."""
+    """Go back one version: its files, and its video when one is kept (undo again to go further back)."""
     video = workspace_of(ctx).existing_video(name)
-    version = history_module.undo(video)
-    err(f"{name}: {version.meta['prompt']} (now version {version.number}); `vidgen render {name}` to see it")
-    if as_json:
-        print_json({"name": name, "version": version.number, "prompt": version.meta["prompt"]})
+    _moved(name, *renders.step(video, history_module.undo), as_json=as_json)
+
+
+@click.command()
+@video_name_argument
+@JSON_OPTION
+@click.pass_context
+def redo(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Go forward one version after an undo: its files, and its video when one is kept."""
+    video = workspace_of(ctx).existing_video(name)
+    _moved(name, *renders.step(video, history_module.redo), as_json=as_json)
 
 
 @click.command()

@@ -43,13 +43,8 @@ def list_videos(ctx: click.Context, as_json: bool) -> None:
     rows = []
     for name in ws.video_names():
         entry = known.get(name)
-        if entry is None:
-            status = "never rendered"
-        elif entry.get("status") == "rendered":
-            status = f"rendered at {entry['at']}"
-        else:
-            status = f"failed at {entry.get('stage')} ({entry['at']}): {entry.get('message', '')}"
-        rows.append({"name": name, "state": status, **(entry or {})})
+        status = state.describe(entry, ws.video(name))
+        rows.append({"name": name, "state": status, **(entry or {}), "outdated": status.startswith("outdated")})
     if as_json:
         print_json({"videos": rows})
         return

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .. import media, state
+from .. import media, renders, state, viewer
 from .. import render as render_module
 from .. import settings as settings_module
 from .. import watch as watch_module
@@ -15,7 +15,7 @@ from ..errors import EXIT_OK, UsageError
 from ..model import ModelClient, client_for
 from ..progress import Reporter
 from ..session import Session
-from .common import err, no_qa_option, qa_flag, run_pipeline, video_name_argument, workspace_of
+from .common import err, no_qa_option, print_json, qa_flag, run_pipeline, video_name_argument, workspace_of
 from .flags import ModelFlags, model_options
 
 
@@ -36,9 +36,12 @@ def check(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.option("--codec", type=click.Choice(render_module.CODECS), default=None, help="Default from vidgen.toml (h264).")
 @click.option("--still", "still", type=click.IntRange(min=0), default=None, help="Render this one frame as a PNG instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--open", "open_output", is_flag=True, help="Open the result with the desktop's viewer.")
 @no_qa_option
 @click.pass_context
-def render(ctx: click.Context, name: str, out: Path | None, codec: str | None, still: int | None, as_json: bool) -> None:
+def render(
+    ctx: click.Context, name: str, out: Path | None, codec: str | None, still: int | None, as_json: bool, open_output: bool
+) -> None:
     """Check and render a video to out/NAME.mp4, verified, with a poster and a GIF preview."""
     video = workspace_of(ctx).existing_video(name)
     if out is not None and out.exists() and out.is_dir():
@@ -49,24 +52,47 @@ def render(ctx: click.Context, name: str, out: Path | None, codec: str | None, s
     if out is not None:
         check_output(video.workspace, out, ".png" if still is not None else media.EXTENSIONS[chosen])
 
+    if open_output and viewer.opener() is None:
+        raise viewer.no_viewer(out or render_module.default_output(video, chosen))
+
     def work(session: Session, reporter: Reporter) -> render_module.RenderResult:
-        return render_module.render(session, video, codec=chosen, output=out, still_frame=still, on_event=reporter)
+        result = render_module.render(session, video, codec=chosen, output=out, still_frame=still, on_event=reporter)
+        if open_output and result.error is None and result.output is not None:
+            viewer.open_file(result.output)
+        return result
 
     run_pipeline(ctx, as_json, work)
+
+
+@click.command(name="open")
+@video_name_argument
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def open_video(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Open a video's newest render with the desktop's viewer (xdg-open, or open on macOS)."""
+    video = workspace_of(ctx).existing_video(name)
+    path = renders.newest(video)
+    if path is None:
+        raise UsageError(f"{name} has no rendered video yet: `vidgen render {name}` makes out/{name}.mp4")
+    viewer.open_file(path)
+    if as_json:
+        print_json({"name": name, "output": str(path.resolve())})
+    else:
+        click.echo(str(path.resolve()))
 
 
 # Where a render may never land: the workspace's code, its packages and vidgen's own state.
 SOURCE_FOLDERS = ("src", "node_modules", ".vidgen", "public", "service")
 
 
-def check_output(workspace: workspace_module.Workspace, out: Path, extension: str) -> None:
-    """--out must name a media file of the right kind, outside the workspace's source tree.
+def check_output(workspace: workspace_module.Workspace, out: Path, extension: str, flag: str = "--out") -> None:
+    """--out (or `flag`) must name a file of the right kind, outside the workspace's source tree.
 
     Checked before the ladder runs, so a mistyped --out never costs a render, and a still
     never lands on index.tsx or README.md.
     """
     if out.suffix.lower() != extension:
-        raise UsageError(f"--out {out} does not end in {extension}, the extension of what is rendered: e.g. out/video{extension}")
+        raise UsageError(f"{flag} {out} does not end in {extension}, the extension of what is written: e.g. out/video{extension}")
     # Links in the folders are followed (that is where the file lands); the name itself is replaced, not followed.
     target = out.expanduser().absolute().parent.resolve() / out.name
     try:
@@ -74,9 +100,9 @@ def check_output(workspace: workspace_module.Workspace, out: Path, extension: st
     except ValueError:
         inside = ()
     if len(inside) > 1 and inside[0] in SOURCE_FOLDERS:
-        raise UsageError(f"--out {out} is inside the workspace's {inside[0]}/: write renders to out/ or outside the workspace")
+        raise UsageError(f"{flag} {out} is inside the workspace's {inside[0]}/: write to out/ or outside the workspace")
     if target.exists() and not target.is_file():
-        raise UsageError(f"--out {out} exists and is not a regular file: choose another path")
+        raise UsageError(f"{flag} {out} exists and is not a regular file: choose another path")
 
 
 @click.command()
