@@ -15,6 +15,8 @@ from vidgen import settings as settings_module
 from vidgen import workspace as workspace_module
 from vidgen.session import Session
 
+from .helpers import remove_video
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark `render` every test that uses the real workspace (`npm ci`, Chromium), whichever fixture brings it in,
@@ -90,7 +92,4 @@ def fresh(workspace: workspace_module.Workspace) -> Iterator:
 
     yield make
     for name in names:
-        video = workspace.video(name)
-        shutil.rmtree(video.folder, ignore_errors=True)
-        shutil.rmtree(workspace.state_dir / "history" / name, ignore_errors=True)
-        (workspace.state_dir / "transcripts" / f"{name}.jsonl").unlink(missing_ok=True)
+        remove_video(workspace, name)

@@ -164,3 +164,14 @@ def service_groups(parent: int) -> set[int]:
         except OSError:
             continue
     return groups
+
+
+def remove_video(workspace, name: str) -> None:
+    """A video made by a test, gone with everything vidgen kept of it (history, kept renders), so a later
+    test that picks the same name starts clean whatever the order."""
+    import shutil
+
+    shutil.rmtree(workspace.video(name).folder, ignore_errors=True)
+    for kept in ("history", "renders"):
+        shutil.rmtree(workspace.state_dir / kept / name, ignore_errors=True)
+    (workspace.state_dir / "transcripts" / f"{name}.jsonl").unlink(missing_ok=True)

@@ -12,7 +12,7 @@ import pytest
 from vidgen import demo, history, prompts, resources, transcript
 from vidgen.workspace import Workspace
 
-from .helpers import VIDGEN
+from .helpers import VIDGEN, remove_video
 
 # Each rewording replaces the words the old demo matched on; the structure (file blocks, turns) stays.
 REWORDED = {
@@ -62,4 +62,5 @@ def test_the_demo_works_with_reworded_prompt_templates(workspace, tmp_path: Path
         assert sent[2].startswith("Please revise the clip")  # the reworded copy was the one that ran
         assert "made by a scripted model" in video.entry.read_text()
     finally:
-        shutil.rmtree(video.folder, ignore_errors=True)
+        remove_video(workspace, name)
+        remove_video(workspace, Path(done.stdout.strip().splitlines()[-1]).stem)

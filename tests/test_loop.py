@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import subprocess
 import time
@@ -16,7 +15,7 @@ from vidgen.constraints import Constraints
 from vidgen.scripted import Scripted, ScriptedModel
 from vidgen.session import Session
 
-from .helpers import MOVING, VIDGEN, component, model, model_flags, reply, vidgen
+from .helpers import MOVING, VIDGEN, component, model, model_flags, remove_video, reply, vidgen
 
 pytestmark = pytest.mark.render
 
@@ -230,8 +229,8 @@ def test_the_demo_shows_create_error_repair_and_edit(workspace) -> None:
     name = output.stem
     assert "made by a scripted model" in workspace.video(name).entry.read_text()
     assert [v.meta["kind"] for v in history.versions(workspace.video(name))] == ["new", "repair", "edit"]
-    shutil.rmtree(workspace.video(name).folder)
+    remove_video(workspace, name)
     # It ends with a narrated, captioned video, spoken offline, its captions beside it.
     assert media.sound(narrated, workspace).codec == "aac"
     assert "A scripted model wrote this." in narrated.with_suffix(".srt").read_text().replace("\n", " ")
-    shutil.rmtree(workspace.video(narrated.stem).folder)
+    remove_video(workspace, narrated.stem)
