@@ -10,6 +10,7 @@ import pytest
 
 from vidgen import media, render
 from vidgen.errors import ServiceError
+from vidgen.protocol import StillsArgs
 from vidgen.session import Session
 
 from .conftest import MOVING, chromium_pids, component, group_members
@@ -94,7 +95,7 @@ def test_killing_the_service_mid_render_then_rendering_again(session: Session, m
 
 def test_service_request_timeout_is_reported(session: Session) -> None:
     with pytest.raises(ServiceError) as raised:
-        session.service.request("stills", timeout_s=0.01, name="missing", frames=[0], outputDir="/tmp/x", timeoutMs=1000)
+        session.service.stills(StillsArgs("missing", [0], "/tmp/x", 1000), timeout_s=0.01)
     assert raised.value.kind == "timeout"
 
 
