@@ -65,12 +65,15 @@ def test_a_workspace_with_another_remotion_is_refused_with_the_fix(workspace, tm
     assert found.fix == f"cd {other.root} && npm ci"
 
 
-def test_the_ready_message_carries_the_versions_a_good_workspace_passes(session: Session) -> None:
-    session.service.start()
+def test_the_pinned_remotion_starts_and_another_protocol_says_reinstall(session: Session) -> None:
+    session.service.start()  # the ready message's versions are checked here
+    assert session.service.pid is not None
     assert protocol.installed_remotion(session.workspace) == protocol.expected_remotion()
     assert protocol.version_problem(session.workspace, protocol.PROTOCOL_VERSION, "4.0.527") is None
-    problem = protocol.version_problem(session.workspace, protocol.PROTOCOL_VERSION + 1, "4.0.527")
-    assert problem is not None and problem.endswith("reinstall vidgen (pip install --force-reinstall vidgen)")
+    assert protocol.version_problem(session.workspace, 99, "4.0.527") == (
+        f"the render service speaks protocol 99 but this vidgen speaks {protocol.PROTOCOL_VERSION}:"
+        " reinstall vidgen (pip install --force-reinstall vidgen)"
+    )
 
 
 def _checkers(service_pid: int) -> list[int]:
