@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from vidgen import imports, ladder, media, render
-from vidgen.errors import StructuredError
+from vidgen.errors import Stage, StructuredError
+from vidgen.protocol import RenderArgs
 from vidgen.service import ServiceReplyError
 from vidgen.session import Session
 from vidgen.workspace import Video, Workspace
@@ -42,7 +43,7 @@ def entry(first_line: str, body: str = "return <AbsoluteFill />;") -> str:
 
 def bundle_error(session: Session, video: Video) -> StructuredError | None:
     """The bundle stage alone: the resolver must refuse what the imports stage would catch first."""
-    return ladder._bundle(session, video)
+    return ladder.run_stage(Stage.BUNDLE, session, video)
 
 
 def climb(to: Path) -> str:
@@ -263,14 +264,10 @@ def test_browser_killed_mid_render_is_reported_and_the_next_render_works(
     # The service's own answer: an error of kind browser-crashed.
     killed, on_event = killer(service_pid)
     with pytest.raises(ServiceReplyError) as raised:
-        session.service.request(
-            "render",
+        session.service.render(
+            RenderArgs(name=video.name, output=str(tmp_path / "raw.mp4"), codec="h264", timeout_ms=8000),
             timeout_s=120,
             on_progress=lambda event: on_event("progress", event),
-            name=video.name,
-            output=str(tmp_path / "raw.mp4"),
-            codec="h264",
-            timeoutMs=8000,
         )
     assert killed.is_set() and raised.value.error["kind"] == "browser-crashed", raised.value.error
 

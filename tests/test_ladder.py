@@ -20,7 +20,7 @@ def test_good_video_passes_every_stage(qa_session: Session, make_video) -> None:
     video = make_video("ladder-good", {"index.tsx": component(MOVING)})
     result = check(qa_session, video)
     assert result.error is None, result.error
-    assert list(result.timings) == list(ladder.STAGES)
+    assert list(result.timings) == [stage for stage in ladder.STAGES if stage != "sound"]  # no narration or music here
     assert (result.composition.width, result.composition.height, result.composition.frames) == (640, 360, 30)
     assert [s["frame"] for s in result.stills] == [0, 10, 19, 29]
     assert all(s["path"].endswith(".jpeg") for s in result.stills)
@@ -54,7 +54,7 @@ def test_imports_requires_config_and_default_export(session: Session, make_video
 def test_lint_catches_math_random_and_css_transitions(session: Session, make_video) -> None:
     body = "const x = Math.random() * 10;\nreturn <AbsoluteFill style={{left: x}} />;"
     error = check(session, make_video("ladder-lint", {"index.tsx": component(body)})).error
-    assert error.stage == "lint"
+    assert (error.stage, error.code) == ("lint", "compile")
     assert (error.file, error.line) == ("index.tsx", 8)
     assert "random" in error.message
     body = "return <AbsoluteFill style={{transition: 'opacity 1s'}} />;"
@@ -91,7 +91,7 @@ def test_a_broken_video_does_not_stop_another(session: Session, make_video) -> N
 
 def test_composition_rejects_odd_sizes(session: Session, make_video) -> None:
     error = check(session, make_video("ladder-odd", {"index.tsx": component(MOVING, width=641)})).error
-    assert error.stage == "composition"
+    assert (error.stage, error.code) == ("composition", "config")
     assert "even" in error.message and "641x360" in error.message
     assert (error.file, error.line) == ("index.tsx", 4)  # the line of `export const config`
 
@@ -106,7 +106,7 @@ def test_composition_rejects_zero_and_huge_durations(session: Session, make_vide
 def test_stills_catch_a_throw_late_in_the_video(session: Session, make_video) -> None:
     body = "if (frame >= 19) {\n  throw new Error('the route has no points');\n}\n" + MOVING
     error = check(session, make_video("ladder-throw", {"index.tsx": component(body)})).error
-    assert error.stage == "stills"
+    assert (error.stage, error.code) == ("stills", "runtime")
     assert error.frame == 19
     assert "the route has no points" in error.message
     assert (error.file, error.line) == ("index.tsx", 9)
@@ -120,7 +120,7 @@ def test_endless_loop_times_out_restarts_the_service_and_names_the_frame(own_ses
     assert old_pid is not None
     body = "if (frame >= 10) {\n  while (true) {\n    // a bug\n  }\n}\n" + MOVING
     error = check(session, make_video("ladder-loop", {"index.tsx": body and component(body)})).error
-    assert error.stage == "stills"
+    assert (error.stage, error.code) == ("stills", "timeout")
     assert error.frame == 10
     assert error.message == (
         "frame 10 did not finish in time: an endless loop or a stuck computation in the component;"
@@ -136,7 +136,7 @@ def test_a_delay_render_never_cleared_is_named(session: Session, make_video) -> 
     body = "const [handle] = React.useState(() => delayRender('loading the route'));\nvoid handle;\n" + MOVING
     source = component(body).replace("import {AbsoluteFill,", "import {delayRender, AbsoluteFill,")
     error = check(session, make_video("ladder-delay", {"index.tsx": source})).error
-    assert error.stage == "stills"
+    assert (error.stage, error.code) == ("stills", "timeout")
     assert "delayRender" in error.message and "loading the route" in error.message
     assert error.frame == 0
     video = make_video("ladder-after-delay", {"index.tsx": component(MOVING)})

@@ -19,6 +19,7 @@ import pytest
 from vidgen import media, render
 from vidgen import settings as settings_module
 from vidgen.errors import UsageError
+from vidgen.protocol import RenderArgs, StillsArgs
 from vidgen.providers import resolve, split_credentials
 from vidgen.sandbox import BROWSER_FLAGS, HELPER, NetworkSandbox, network_sandbox, require_network_sandbox, service_environment
 from vidgen.scripted import Scripted, ScriptedModel
@@ -122,12 +123,12 @@ return (
 
 def render_directly(service: RenderService, name: str, out: Path) -> Path:
     """Bundle, stills and an MP4 through the service, with no lint or imports stage in front."""
-    bundled = service.request("bundle", timeout_s=240)
-    assert not [d for d in bundled.get("diagnostics", []) if name in str(d.get("file"))], bundled
+    bundled = service.bundle(timeout_s=240)
+    assert not [d for d in bundled if name in str(d.get("file"))], bundled
     out.mkdir(parents=True, exist_ok=True)
-    service.request("stills", timeout_s=120, name=name, frames=[0, 15, 29], outputDir=str(out / "stills"), timeoutMs=15000)
+    service.stills(StillsArgs(name, [0, 15, 29], str(out / "stills"), 15000), timeout_s=120)
     output = out / f"{name}.mp4"
-    service.request("render", timeout_s=240, name=name, output=str(output), codec="h264", timeoutMs=15000)
+    service.render(RenderArgs(name=name, output=str(output), codec="h264", timeout_ms=15000), timeout_s=240)
     return output
 
 
@@ -194,7 +195,7 @@ def test_the_service_and_chromium_start_without_secrets(workspace, monkeypatch) 
     monkeypatch.setenv("NODE_OPTIONS", "--max-old-space-size=999")
     service = RenderService(workspace, settings_module.load(workspace.root).render)
     try:
-        service.request("browser", timeout_s=120)
+        service.open_browser(timeout_s=120)
         assert service.pid is not None
         members = descendants(service.pid)
         assert len(members & browser_pids()) >= 2, "the browser and its helpers should be running"

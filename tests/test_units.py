@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from vidgen import diagnostics, imports, ladder, media, settings
+from vidgen import diagnostics, imports, ladder, media, protocol, settings
 from vidgen.errors import StructuredError, UsageError
 from vidgen.workspace import Workspace, validate_name
 
@@ -154,7 +155,46 @@ def test_structured_error_one_line() -> None:
     error = StructuredError("lint", "bad", "index.tsx", 3, 7, 12)
     assert error.one_line() == "lint: index.tsx:3:7: bad (frame 12)"
     assert StructuredError("bundle", "broken").one_line() == "bundle: broken"
-    assert set(error.to_dict()) == {"stage", "message", "file", "line", "column", "frame", "excerpt"}
+    assert set(error.to_dict()) == {"stage", "message", "file", "line", "column", "frame", "excerpt", "code"}
+
+
+def test_structured_error_code_defaults_to_the_stages_and_json_holds_plain_strings() -> None:
+    assert StructuredError("lint", "bad").code == "compile"
+    assert StructuredError("stills", "threw").code == "runtime"
+    assert StructuredError("verify", "blank").code == "output"
+    full = StructuredError("render", "the disk is full", code="disk_full")
+    assert json.loads(json.dumps(full.to_dict())) == {
+        "stage": "render",
+        "message": "the disk is full",
+        "file": None,
+        "line": None,
+        "column": None,
+        "frame": None,
+        "excerpt": None,
+        "code": "disk_full",
+    }
+    with pytest.raises(ValueError):
+        StructuredError("linting", "a stage that does not exist")
+    with pytest.raises(ValueError):
+        StructuredError("render", "a code that does not exist", code="disk-full")
+
+
+def test_the_ladder_stages_are_its_stage_list_in_order() -> None:
+    assert ladder.STAGES == ("sound", "imports", "lint", "typecheck", "bundle", "composition", "stills", "layout")
+    assert [stage.stage for stage in ladder.LADDER] == list(ladder.STAGES)
+
+
+def test_op_arguments_go_on_the_wire_in_camel_case() -> None:
+    args = protocol.RenderArgs(name="intro", output="/tmp/o.mp4", codec="h264", timeout_ms=8000)
+    assert protocol.wire(args) == {
+        "name": "intro",
+        "output": "/tmp/o.mp4",
+        "codec": "h264",
+        "timeoutMs": 8000,
+        "concurrency": None,
+    }
+    stills = protocol.StillsArgs("intro", [0, 5], "/tmp/stills", 8000)
+    assert protocol.wire(stills) == {"name": "intro", "frames": [0, 5], "outputDir": "/tmp/stills", "timeoutMs": 8000}
 
 
 def test_settings_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from . import assets, critique, loop
 from .batchfile import Item
-from .errors import VidgenError
+from .errors import Code, VidgenError
 from .manifest import DiskFull, Manifest
 from .model import ModelClient, ModelError, Usage
 from .session import Session
@@ -135,7 +135,7 @@ class BatchRun:
             return Outcome(item, name, "failed", self.manifest.get(item.key) or {})
         result = outcome.result
         error = outcome.error
-        if error is not None and "disk is full" in error.message:
+        if error is not None and error.code == Code.DISK_FULL:
             self._halt(DiskFull(f"the disk is full while rendering {name}: free some space, then run again with --resume"))
         status = "rendered" if outcome.ok else "failed"
         entry = {

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from . import hints, tree
-from .errors import StructuredError
+from .errors import Code, StructuredError
 from .workspace import Video
 
 MAX_MESSAGE = 400
@@ -58,8 +58,12 @@ def make(
     line: int | None = None,
     column: int | None = None,
     frame: int | None = None,
+    code: Code | None = None,
 ) -> StructuredError:
-    """A StructuredError with the path made relative to the video folder and an excerpt read."""
+    """A StructuredError with the path made relative to the video folder and an excerpt read.
+
+    `code` is the stage's usual one unless given (a timeout, a crash, a full disk).
+    """
     relative = video.relative(file) if file else None
     absolute = (video.folder / relative) if relative and not Path(relative).is_absolute() else None
     if absolute is not None and not absolute.exists():
@@ -73,6 +77,7 @@ def make(
         frame=frame,
         # Only code under src/ (the video's, the template's) is quoted: never a .env beside it.
         excerpt=excerpt(absolute, line, root=video.workspace.root / "src") if absolute is not None else None,
+        code=code,
     )
 
 
@@ -131,12 +136,20 @@ def from_runtime(stage: str, video: Video, error: dict[str, Any]) -> StructuredE
     frame_number = error.get("frame")
     if frame_number is None and (found := _AT_FRAME.search(message)):
         frame_number = int(found[1])
-    if is_timeout(error) and "delayRender" not in message:
-        message = (
-            f"frame {frame_number if frame_number is not None else '?'} did not finish in time: an endless loop"
-            " or a stuck computation in the component; the render service was restarted"
-        )
-    return make(stage, message, video, file=file, line=line, column=column, frame=frame_number)
+    code = _RUNTIME_CODES.get(str(error.get("kind")), Code.RUNTIME)
+    if is_timeout(error):
+        code = Code.TIMEOUT
+        if "delayRender" not in message:
+            message = (
+                f"frame {frame_number if frame_number is not None else '?'} did not finish in time: an endless loop"
+                " or a stuck computation in the component; the render service was restarted"
+            )
+    return make(stage, message, video, file=file, line=line, column=column, frame=frame_number, code=code)
+
+
+# The service's error kinds (PROTOCOL.md) that say more than "the video threw" (a crashed
+# browser never reaches here: ladder.runtime_failure reports it without a stack).
+_RUNTIME_CODES = {"usage": Code.USAGE}
 
 
 def is_timeout(error: dict[str, Any]) -> bool:

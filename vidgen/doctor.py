@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
-from . import media, providers
+from . import media, protocol, providers
 from .browser import find_browser
 from .errors import UsageError, VidgenError
 from .sandbox import network_sandbox
@@ -103,6 +103,7 @@ def examine(workspace: Workspace | None, settings: Settings) -> list[Finding]:
             findings.append(
                 Finding("workspace", False, f"{workspace.root}: node_modules missing", f"cd {workspace.root} && npm ci")
             )
+        findings.append(_remotion(workspace))
     else:
         findings.append(Finding("workspace", False, "none here", "vidgen init my-videos && cd my-videos", needed_to_render=False))
 
@@ -159,6 +160,17 @@ def _mcp_server() -> Finding:
         return Finding("mcp server", False, f"vidgen mcp cannot start: {exc}", fix, needed_to_render=False)
     return Finding(
         "mcp server", True, f"MCP SDK {importlib.metadata.version('mcp')}: `vidgen mcp` can serve", needed_to_render=False
+    )
+
+
+def _remotion(workspace: Workspace) -> Finding:
+    """The workspace's Remotion against the one this vidgen (and its render service protocol) is made for."""
+    installed, expected = protocol.installed_remotion(workspace), protocol.expected_remotion()
+    return Finding(
+        "remotion",
+        installed == expected,
+        f"{installed or 'not installed'} in the workspace, vidgen needs {expected} (render service protocol {protocol.PROTOCOL_VERSION})",
+        f"cd {workspace.root} && npm ci",
     )
 
 

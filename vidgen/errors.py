@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from typing import Any
 
 EXIT_OK = 0
@@ -11,9 +12,64 @@ EXIT_USAGE = 2
 EXIT_MODEL = 3
 
 
+class Stage(StrEnum):
+    """Where a failure happened: the ladder's stages in order, then what follows them."""
+
+    SOUND = "sound"  # narration.json spoken, narration.ts and music.ts written (only when the video has them)
+    IMPORTS = "imports"
+    LINT = "lint"
+    TYPECHECK = "typecheck"
+    BUNDLE = "bundle"
+    COMPOSITION = "composition"
+    STILLS = "stills"
+    LAYOUT = "layout"
+    RENDER = "render"
+    VERIFY = "verify"
+    CRITIQUE = "critique"
+    PARSE = "parse"  # the model's reply, before any file is written
+
+
+class Code(StrEnum):
+    """What kind of failure it is, whatever the stage: what a program reading --json branches on."""
+
+    COMPILE = "compile"  # the code does not build: an import, a lint rule, a type, the bundler
+    CONFIG = "config"  # the composition's config is invalid, over a limit, or not what was asked
+    RUNTIME = "runtime"  # the video threw while a frame was shown
+    TIMEOUT = "timeout"  # a frame did not finish in time (an endless loop, a delayRender never cleared)
+    LAYOUT = "layout"  # layout QA found an error (text off screen, hidden, overlapping)
+    OUTPUT = "output"  # the rendered file is wrong: unreadable, blank, frozen, not the size asked
+    BROWSER_CRASHED = "browser_crashed"  # Chromium died during the request: render again
+    SERVICE_CRASHED = "service_crashed"  # the render service stopped: it is restarted on the next request
+    DISK_FULL = "disk_full"  # the disk filled while writing: free space and render again
+    USAGE = "usage"  # the request itself cannot be done (e.g. a still frame outside the video)
+    REPLY = "reply"  # the model's reply is not whole files in fenced blocks
+    CRITIQUE = "critique"  # the vision model says the video does not show what was asked
+
+
+# The code a failure has unless the stage says more (a timeout, a crash, a full disk).
+_STAGE_CODES = {
+    Stage.SOUND: Code.COMPILE,  # narration.json is part of the code the model writes
+    Stage.IMPORTS: Code.COMPILE,
+    Stage.LINT: Code.COMPILE,
+    Stage.TYPECHECK: Code.COMPILE,
+    Stage.BUNDLE: Code.COMPILE,
+    Stage.COMPOSITION: Code.CONFIG,
+    Stage.STILLS: Code.RUNTIME,
+    Stage.LAYOUT: Code.LAYOUT,
+    Stage.RENDER: Code.RUNTIME,
+    Stage.VERIFY: Code.OUTPUT,
+    Stage.CRITIQUE: Code.CRITIQUE,
+    Stage.PARSE: Code.REPLY,
+}
+
+
 @dataclass(frozen=True)
 class StructuredError:
-    """One failure, whatever the stage: what the CLI shows, --json prints and the model reads."""
+    """One failure, whatever the stage: what the CLI shows, --json prints and the model reads.
+
+    `stage` is a Stage and `code` a Code (both str-valued, so JSON holds plain strings); the code
+    defaults to the stage's usual one.
+    """
 
     stage: str
     message: str
@@ -22,6 +78,12 @@ class StructuredError:
     column: int | None = None
     frame: int | None = None
     excerpt: str | None = None
+    code: str | None = None
+
+    def __post_init__(self) -> None:
+        stage = Stage(self.stage)  # an unknown stage is a bug here, not a new kind of failure
+        object.__setattr__(self, "stage", stage)
+        object.__setattr__(self, "code", Code(self.code) if self.code else _STAGE_CODES[stage])
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

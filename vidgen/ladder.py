@@ -2,6 +2,7 @@
 
 Each stage is cheaper than the next and the ladder stops at the first failure, which it
 returns as one StructuredError. `vidgen check` runs it alone; every render runs it first.
+The stages are one ordered list, LADDER: adding a stage is adding one LadderStage to it.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from typing import Any
 
 from . import diagnostics, imports, layout, music, narration
 from .constraints import Constraints, config_line
-from .errors import Finding, ServiceError, StructuredError
+from .errors import Code, Finding, ServiceError, Stage, StructuredError
+from .protocol import CheckArgs, MetadataArgs, StillsArgs
 from .service import ServiceReplyError
 from .session import Session
 from .settings import Limits
 from .workspace import Video
 
-STAGES = ("imports", "lint", "typecheck", "bundle", "composition", "stills", "layout")
 _TOOL_TIMEOUT_S = 180
 Events = Callable[[str, dict[str, Any]], None]
 
@@ -56,6 +57,51 @@ class CheckResult:
         return self.error is None
 
 
+@dataclass
+class Context:
+    """One run of the ladder: what every stage reads, and the result the stages fill in."""
+
+    session: Session
+    video: Video
+    result: CheckResult
+    on_event: Events
+    expect: Constraints | None
+    stills: bool
+    on_composition: Callable[[Composition], None] | None = None  # may raise to stop before any frame
+    frames: list[int] | None = None  # the stills wanted, instead of the evenly spread sample
+
+
+ErrorReply = Callable[[Context, Stage, dict[str, Any]], StructuredError]
+
+
+def _runtime_reply(context: Context, stage: Stage, error: dict[str, Any]) -> StructuredError:
+    return runtime_failure(stage, context.video, context.session, error)
+
+
+def _checker_reply(context: Context, stage: Stage, error: dict[str, Any]) -> StructuredError:
+    """The checker or the bundler itself failed (not the code): say so, and that checking again helps."""
+    code = Code.SERVICE_CRASHED if error.get("kind") == "checker-crashed" else None
+    return diagnostics.make(stage, f"{stage} could not run: {error.get('message')}", context.video, code=code)
+
+
+@dataclass(frozen=True)
+class LadderStage:
+    """One rung: what it runs, and how a failure of the service while running it becomes its error.
+
+    `check` returns the stage's error, or None when the video passes. A stage that is `ahead`
+    needs only the imports to be safe, not the verdicts before it: a run of such stages starts
+    together (the service checks in a child process while webpack bundles), and their verdicts
+    are still taken in ladder order, so the error reported is always the first stage's.
+    A timeout or crash of the service (ServiceError) becomes the same error in every stage.
+    """
+
+    stage: Stage
+    check: Callable[[Context], StructuredError | None]
+    on_reply: ErrorReply = _runtime_reply  # the service answered the request with an error
+    ahead: bool = False
+    applies: Callable[[Context], bool] = lambda _context: True
+
+
 def run(
     session: Session,
     video: Video,
@@ -70,97 +116,87 @@ def run(
     `on_composition` sees the composition as soon as it is known, before the stills: it may
     raise (a UsageError for a flag the video cannot honour) to stop before any frame is drawn.
     `frames` are the stills to render instead of the evenly spread sample (`vidgen mcp`'s `stills`).
-
-    Once the imports are known to be safe, lint, typecheck and bundle start together (the
-    service checks in a worker thread while webpack bundles), but their verdicts are still
-    taken in ladder order, so the error reported is always the first stage's.
     """
-    result = CheckResult()
-    pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="ladder")
-    ahead: dict[str, Future[StructuredError | None]] = {}
+    context = Context(session, video, CheckResult(), on_event, expect, stills, on_composition, frames)
+    stages = [stage for stage in LADDER if stage.applies(context)]
+    pool = ThreadPoolExecutor(max_workers=max(1, sum(s.ahead for s in stages)), thread_name_prefix="ladder")
+    ahead: dict[Stage, Future[StructuredError | None]] = {}
     try:
-
-        def start_ahead() -> StructuredError | None:
-            error = imports.check(video)
-            if error is None:
-                ahead["lint"] = pool.submit(_tool_stage, session, video, "lint")
-                ahead["typecheck"] = pool.submit(_tool_stage, session, video, "typecheck")
-                ahead["bundle"] = pool.submit(_bundle, session, video)
-            return error
-
-        stages: list[tuple[str, Callable[[], StructuredError | None]]] = []
-        if narration.wanted(video) or music.find(video):
-            stages.append(("sound", lambda: _sound(session, video, result)))
-        stages += [
-            ("imports", start_ahead),
-            ("lint", lambda: ahead["lint"].result()),
-            ("typecheck", lambda: ahead["typecheck"].result()),
-            ("bundle", lambda: ahead["bundle"].result()),
-            ("composition", lambda: _composition(session, video, result, expect, on_composition)),
-        ]
-        if stills:
-            stages.append(("stills", lambda: _stills(session, video, result, on_event, frames)))
-            if session.settings.qa.enabled:
-                stages.append(("layout", lambda: _layout(session, video, result)))
-        _run_stages(session, video, stages, result, on_event)
+        for index, stage in enumerate(stages):
+            on_event("stage", {"stage": stage.stage})
+            started = time.monotonic()
+            if stage.ahead:
+                if stage.stage not in ahead:  # the first of a run of ahead stages: start the whole run
+                    for later in _ahead_run(stages, index):
+                        ahead[later.stage] = pool.submit(_attempt, later, context)
+                error = ahead[stage.stage].result()
+            else:
+                error = _attempt(stage, context)
+            context.result.timings[stage.stage] = round(time.monotonic() - started, 3)
+            if error is not None:
+                context.result.error = error
+                on_event("failed", {"stage": stage.stage, "error": error})
+                break
     except KeyboardInterrupt:
         session.service.kill()  # Ctrl-C: abandon what runs ahead with the service
         raise
     finally:
         # A stage that failed early leaves the later ones running: their answers are not needed.
         pool.shutdown(wait=False, cancel_futures=True)
-    return result
+    return context.result
 
 
-def _run_stages(
-    session: Session,
-    video: Video,
-    stages: list[tuple[str, Callable[[], StructuredError | None]]],
-    result: CheckResult,
-    on_event: Events,
-) -> None:
-    for stage, step in stages:
-        on_event("stage", {"stage": stage})
-        started = time.monotonic()
-        try:
-            error = step()
-        except ServiceError as exc:
-            error = service_failure(stage, video, exc, session)
-        result.timings[stage] = round(time.monotonic() - started, 3)
-        if error is not None:
-            result.error = error
-            on_event("failed", {"stage": stage, "error": error})
-            return
+def run_stage(stage: Stage, session: Session, video: Video) -> StructuredError | None:
+    """One stage alone, without the ones before it (for tests that aim past an earlier wall)."""
+    context = Context(session, video, CheckResult(), quiet, None, stills=True)
+    return _attempt(next(rung for rung in LADDER if rung.stage == stage), context)
 
 
-def _sound(session: Session, video: Video, result: CheckResult) -> StructuredError | None:
-    """Speak narration.json and write narration.ts and music.ts, before anything reads the code importing them."""
-    if narration.wanted(video):
-        prepared = narration.prepare(video, session.settings.voice, session.workspace.state_dir / "voice")
-        if isinstance(prepared, StructuredError):
-            return prepared
-        result.narration = prepared
-    music.prepare(video, result.narration)
-    return None
+def _ahead_run(stages: list[LadderStage], index: int) -> list[LadderStage]:
+    """The ahead stages from `index` on, up to the first that is not."""
+    run = []
+    for stage in stages[index:]:
+        if not stage.ahead:
+            break
+        run.append(stage)
+    return run
 
 
-def _first_in_video(video: Video, stage: str, found: list[dict[str, Any]]) -> StructuredError | None:
+def _attempt(stage: LadderStage, context: Context) -> StructuredError | None:
+    """Run one stage; a failure of the service becomes the stage's error like any other."""
+    try:
+        return stage.check(context)
+    except ServiceReplyError as exc:
+        return stage.on_reply(context, stage.stage, exc.error)
+    except ServiceError as exc:
+        return service_failure(stage.stage, context.video, exc, context.session)
+
+
+def _first_in_video(video: Video, stage: Stage, found: list[dict[str, Any]]) -> StructuredError | None:
     for diagnostic in found:
         if diagnostics.in_video(video, diagnostic.get("file")) or not diagnostic.get("file"):
             return diagnostics.from_diagnostic(stage, video, diagnostic)
     return None
 
 
-def _tool_stage(session: Session, video: Video, op: str) -> StructuredError | None:
-    files = [str(p) for p in video.source_files()]
-    reply = session.service.request(op, timeout_s=_TOOL_TIMEOUT_S, files=files)
-    return _first_in_video(video, op, reply.get("diagnostics", []))
+def _lint(context: Context) -> StructuredError | None:
+    found = context.session.service.lint(CheckArgs(_source_files(context.video)), timeout_s=_TOOL_TIMEOUT_S)
+    return _first_in_video(context.video, Stage.LINT, found)
 
 
-def _bundle(session: Session, video: Video) -> StructuredError | None:
-    reply = session.service.request("bundle", timeout_s=_TOOL_TIMEOUT_S)
+def _typecheck(context: Context) -> StructuredError | None:
+    found = context.session.service.typecheck(CheckArgs(_source_files(context.video)), timeout_s=_TOOL_TIMEOUT_S)
+    return _first_in_video(context.video, Stage.TYPECHECK, found)
+
+
+def _source_files(video: Video) -> list[str]:
+    return [str(path) for path in video.source_files()]
+
+
+def _bundle(context: Context) -> StructuredError | None:
+    video = context.video
     videos_root = video.workspace.root / "src" / "videos"
-    for diagnostic in reply.get("diagnostics", []):
+    for diagnostic in context.session.service.bundle(timeout_s=_TOOL_TIMEOUT_S):
         file = diagnostic.get("file")
         # Errors in another video are that video's business; errors outside every video
         # (the template itself) stop everything.
@@ -169,29 +205,22 @@ def _bundle(session: Session, video: Video) -> StructuredError | None:
     return None
 
 
-def _composition(
-    session: Session,
-    video: Video,
-    result: CheckResult,
-    expect: Constraints | None,
-    on_composition: Callable[[Composition], None] | None = None,
-) -> StructuredError | None:
+def _composition(context: Context) -> StructuredError | None:
+    session, video, expect = context.session, context.video, context.expect
     timeout = session.settings.render.frame_timeout_s
-    try:
-        meta = session.service.request("metadata", timeout_s=timeout + 30, name=video.name, timeoutMs=int(timeout * 1000))
-    except ServiceReplyError as exc:
-        return runtime_failure("composition", video, session, exc.error)
+    meta = session.service.metadata(MetadataArgs(video.name, int(timeout * 1000)), timeout_s=timeout + 30)
     composition = Composition(int(meta["width"]), int(meta["height"]), float(meta["fps"]), int(meta["durationInFrames"]))
     problem = limits_problem(composition, session.settings.limits)
-    if problem is None and result.narration is not None:
-        problem = narration.length_problem(result.narration, composition.frames)
+    if problem is None and context.result.narration is not None:
+        problem = narration.length_problem(context.result.narration, composition.frames)
     if problem is None and expect is not None:
         problem = expect.mismatch(composition.width, composition.height, composition.fps, composition.frames)
     if problem:
-        return diagnostics.make("composition", problem, video, file=video.entry, line=config_line(video.entry, problem))
-    result.composition = composition
-    if on_composition is not None:
-        on_composition(composition)
+        line = config_line(video.entry, problem)
+        return diagnostics.make(Stage.COMPOSITION, problem, video, file=video.entry, line=line)
+    context.result.composition = composition
+    if context.on_composition is not None:
+        context.on_composition(composition)
     return None
 
 
@@ -223,16 +252,15 @@ def sample_frames(frames: int, count: int) -> list[int]:
     return sorted({round(i * (frames - 1) / (count - 1)) for i in range(count)})
 
 
-def _stills(
-    session: Session, video: Video, result: CheckResult, on_event: Events, wanted: list[int] | None = None
-) -> StructuredError | None:
+def _stills(context: Context) -> StructuredError | None:
+    session, video, result, on_event = context.session, context.video, context.result, context.on_event
     assert result.composition is not None
     settings = session.settings.render
-    last = result.composition.frames - 1
+    last, wanted = result.composition.frames - 1, context.frames
     if wanted and max(wanted) > last:
         beyond = [str(f) for f in sorted(set(wanted)) if f > last]
         which = f"frames {', '.join(beyond)} are" if len(beyond) > 1 else f"frame {beyond[0]} is"
-        return diagnostics.make("stills", f"{which} past the last frame of {video.name}: ask for frames 0 to {last}", video)
+        return diagnostics.make(Stage.STILLS, f"{which} past the last frame of {video.name}: ask for frames 0 to {last}", video)
     frames = sorted(set(wanted)) if wanted else sample_frames(result.composition.frames, settings.sample_stills)
     folder = session.workspace.state_dir / "stills" / video.name
     shutil.rmtree(folder, ignore_errors=True)
@@ -243,34 +271,57 @@ def _stills(
             result.stills.append({"frame": event["frame"], "path": event["path"]})
             on_event("still", {"frame": event["frame"], "path": event["path"]})
 
-    try:
-        with session.render_turn():
-            session.service.request(
-                "stills",
-                timeout_s=settings.render_timeout_s,
-                idle_s=settings.frame_timeout_s + 15,
-                on_progress=progress,
-                name=video.name,
-                frames=frames,
-                outputDir=str(folder),
-                timeoutMs=int(settings.frame_timeout_s * 1000),
-            )
-    except ServiceReplyError as exc:
-        return runtime_failure("stills", video, session, exc.error)
+    with session.render_turn():
+        session.service.stills(
+            StillsArgs(video.name, frames, str(folder), int(settings.frame_timeout_s * 1000)),
+            timeout_s=settings.render_timeout_s,
+            idle_s=settings.frame_timeout_s + 15,
+            on_progress=progress,
+        )
     return None
 
 
-def _layout(session: Session, video: Video, result: CheckResult) -> StructuredError | None:
+def _sound(context: Context) -> StructuredError | None:
+    """Speak narration.json and write narration.ts and music.ts, before anything reads the code importing them."""
+    video, result = context.video, context.result
+    if narration.wanted(video):
+        prepared = narration.prepare(video, context.session.settings.voice, context.session.workspace.state_dir / "voice")
+        if isinstance(prepared, StructuredError):
+            return prepared
+        result.narration = prepared
+    music.prepare(video, result.narration)
+    return None
+
+
+def _has_sound(context: Context) -> bool:
+    return narration.wanted(context.video) or music.find(context.video) is not None
+
+
+def _layout(context: Context) -> StructuredError | None:
     # After the stills, never beside them: pages of one site share a renderer process in
     # Chromium, so a frame that hangs in one page would stall the other and blur which failed.
+    session, video, result = context.session, context.video, context.result
     assert result.composition is not None
     composition = result.composition
     frames = sample_frames(composition.frames, layout.sample_count(composition.frames, composition.fps, session.settings.qa))
-    try:
-        result.findings = layout.inspect(session, video, frames, composition.duration_s / len(frames))
-    except ServiceReplyError as exc:
-        return runtime_failure("layout", video, session, exc.error)
+    result.findings = layout.inspect(session, video, frames, composition.duration_s / len(frames))
     return layout.first_error(video, result.findings)
+
+
+# The ladder, in order. A new stage is one entry here: its Stage member (errors.py), the check
+# it runs, and, if the service's error replies mean something else than "the video threw", how
+# they become its error.
+LADDER: tuple[LadderStage, ...] = (
+    LadderStage(Stage.SOUND, _sound, applies=_has_sound),
+    LadderStage(Stage.IMPORTS, lambda context: imports.check(context.video)),
+    LadderStage(Stage.LINT, _lint, on_reply=_checker_reply, ahead=True),
+    LadderStage(Stage.TYPECHECK, _typecheck, on_reply=_checker_reply, ahead=True),
+    LadderStage(Stage.BUNDLE, _bundle, on_reply=_checker_reply, ahead=True),
+    LadderStage(Stage.COMPOSITION, _composition),
+    LadderStage(Stage.STILLS, _stills, applies=lambda context: context.stills),
+    LadderStage(Stage.LAYOUT, _layout, applies=lambda context: context.stills and context.session.settings.qa.enabled),
+)
+STAGES = tuple(stage.stage for stage in LADDER)
 
 
 def runtime_failure(stage: str, video: Video, session: Session, error: dict[str, Any]) -> StructuredError:
@@ -280,7 +331,7 @@ def runtime_failure(stage: str, video: Video, session: Session, error: dict[str,
     if error.get("kind") == "browser-crashed":
         # Not the code's fault as far as anyone knows: no stack to point into; the service opens
         # a new browser for the next request.
-        return diagnostics.make(stage, str(error.get("message")), video, frame=error.get("frame"))
+        return diagnostics.make(stage, str(error.get("message")), video, frame=error.get("frame"), code=Code.BROWSER_CRASHED)
     return diagnostics.from_runtime(stage, video, error)
 
 
@@ -291,5 +342,5 @@ def service_failure(stage: str, video: Video, exc: ServiceError, session: Sessio
             f"{frame} did not finish within {session.settings.render.frame_timeout_s:g}s: an endless loop or a"
             " delayRender() that is never cleared; the render service was restarted"
         )
-        return diagnostics.make(stage, message, video, frame=exc.frame)
-    return diagnostics.make(stage, str(exc), video, frame=exc.frame)
+        return diagnostics.make(stage, message, video, frame=exc.frame, code=Code.TIMEOUT)
+    return diagnostics.make(stage, str(exc), video, frame=exc.frame, code=Code.SERVICE_CRASHED)

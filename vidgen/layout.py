@@ -11,6 +11,7 @@ from typing import Any
 
 from . import diagnostics
 from .errors import Finding, StructuredError
+from .protocol import LayoutArgs
 from .session import Session
 from .settings import QaSettings
 from .workspace import Video
@@ -56,17 +57,13 @@ def inspect(
     """
     settings = session.settings
     timeout = settings.render.frame_timeout_s
-    reply = session.service.request(
-        "layout",
+    problems = session.service.layout(
+        LayoutArgs(video.name, frames, options(settings.qa, seconds_per_sample), int(timeout * 1000)),
         timeout_s=_TIMEOUT_S + timeout * 2,
         idle_s=timeout + 30,
-        name=video.name,
-        frames=frames,
-        options=options(settings.qa, seconds_per_sample),
-        timeoutMs=int(timeout * 1000),
     )
     sources = Sources(video)
-    found = [_finding(problem, sources) for problem in reply.get("problems", [])]
+    found = [_finding(problem, sources) for problem in problems]
     return sorted(found, key=lambda f: (f.severity != "error", f.frame if f.frame is not None else -1, f.kind))
 
 

@@ -11,6 +11,7 @@ import errno
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,9 @@ import ffmpeg
 
 from . import diagnostics, history, ladder, media, music, narration, renders, sheet, state
 from .constraints import Constraints
-from .errors import Finding, ServiceError, StructuredError, UsageError
+from .errors import Code, Finding, ServiceError, Stage, StructuredError, UsageError
 from .files import atomic_write
+from .protocol import RenderArgs, StillArgs
 from .service import ServiceReplyError
 from .session import Session
 from .workspace import Video
@@ -110,8 +112,8 @@ def render(
     still_frame: int | None = None,
     previews: bool = True,
     on_event: ladder.Events = ladder.quiet,
-    on_request: Any = None,
     expect: Constraints | None = None,
+    on_request: Callable[[int], None] | None = None,
 ) -> RenderResult:
     """Check, render, verify and move into place; the result says where it stopped if it failed.
 
@@ -143,7 +145,7 @@ def render(
         else:
             target = output or default_output(video, codec)
             result.error = _render_video(
-                session, video, checked.composition, codec, target, on_event, on_request, checked.narration
+                session, video, checked.composition, codec, target, on_event, checked.narration, on_request
             )
         result.timings["render"] = round(time.monotonic() - started, 3)
         if result.error is None:
@@ -210,8 +212,8 @@ def _render_video(
     codec: str,
     target: Path,
     on_event: ladder.Events,
-    on_request: Any,
     timeline: narration.Timeline | None = None,
+    on_request: Callable[[int], None] | None = None,
 ) -> StructuredError | None:
     settings = session.settings.render
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -220,25 +222,26 @@ def _render_video(
     try:
         try:
             with session.render_turn():
-                session.service.request(
-                    "render",
+                session.service.render(
+                    RenderArgs(
+                        name=video.name,
+                        output=str(partial),
+                        codec=codec,
+                        timeout_ms=int(settings.frame_timeout_s * 1000),
+                        concurrency=settings.concurrency or None,
+                    ),
                     timeout_s=settings.render_timeout_s,
                     idle_s=settings.frame_timeout_s + 15,
                     on_progress=lambda event: on_event("progress", event),
                     on_start=on_request,
-                    name=video.name,
-                    output=str(partial),
-                    codec=codec,
-                    concurrency=settings.concurrency or None,
-                    timeoutMs=int(settings.frame_timeout_s * 1000),
                 )
         except ServiceReplyError as exc:
             if diagnostics.is_disk_full(str(exc.error.get("message", ""))):
                 return _disk_full(video, target)
-            return ladder.runtime_failure("render", video, session, exc.error)
+            return ladder.runtime_failure(Stage.RENDER, video, session, exc.error)
         except ServiceError as exc:
-            return ladder.service_failure("render", video, exc, session)
-        on_event("stage", {"stage": "verify"})
+            return ladder.service_failure(Stage.RENDER, video, exc, session)
+        on_event("stage", {"stage": Stage.VERIFY})
         has_music = music.find(video) is not None
         error = verify(video, partial, composition, codec) or (
             verify_sound(video, partial, composition, timeline, has_music)
@@ -262,15 +265,13 @@ def _render_still(session: Session, video: Video, frame: int, target: Path) -> S
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = _partial_path(target)
     try:
-        session.service.request(
-            "still", timeout_s=timeout + 30, name=video.name, frame=frame, output=str(partial), timeoutMs=int(timeout * 1000)
-        )
+        session.service.still(StillArgs(video.name, frame, str(partial), int(timeout * 1000)), timeout_s=timeout + 30)
         os.replace(partial, target)
         return None
     except ServiceReplyError as exc:
-        return ladder.runtime_failure("render", video, session, exc.error)
+        return ladder.runtime_failure(Stage.RENDER, video, session, exc.error)
     except ServiceError as exc:
-        return ladder.service_failure("render", video, exc, session)
+        return ladder.service_failure(Stage.RENDER, video, exc, session)
     finally:
         partial.unlink(missing_ok=True)
 
@@ -353,8 +354,9 @@ def _previews_failed(video: Video, target: Path, exc: Exception) -> StructuredEr
 
 def _disk_full(video: Video, target: Path) -> StructuredError:
     return diagnostics.make(
-        "render",
+        Stage.RENDER,
         f"the disk is full while writing {target.name}: free space on that disk and render again"
         " (the previous render is untouched)",
         video,
+        code=Code.DISK_FULL,
     )

@@ -2,6 +2,8 @@
 
 Python owns its lifetime: it starts it on first use, times requests out, cancels them,
 restarts it after a crash, and kills its whole process group so no Chromium survives.
+The ops, their arguments and events are documented in the service's PROTOCOL.md; each op has
+a typed method here (`service.render(RenderArgs(...))`), so no caller spells a wire key.
 """
 
 from __future__ import annotations
@@ -21,6 +23,18 @@ from typing import Any, TextIO
 
 from .browser import find_browser, launcher
 from .errors import Cancelled, ServiceError, UsageError
+from .protocol import (
+    PROTOCOL_VERSION,
+    CheckArgs,
+    LayoutArgs,
+    MetadataArgs,
+    RenderArgs,
+    StillArgs,
+    StillsArgs,
+    installed_remotion,
+    version_problem,
+    wire,
+)
 from .sandbox import BROWSER_FLAGS, NetworkSandbox, require_network_sandbox, service_environment
 from .settings import RenderSettings
 from .workspace import Workspace
@@ -41,7 +55,6 @@ class RenderService:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._log: TextIO | None = None
-        self.restarts = 0
         self.sandbox: NetworkSandbox | None = None
 
     # ------------------------------------------------------------------ lifetime
@@ -88,7 +101,15 @@ class RenderService:
             message = _EOF
         if message is _EOF:
             self._kill_group()
+            # A workspace with another Remotion may fail before it can say so: tell the cause, not the symptom.
+            problem = version_problem(self.workspace, PROTOCOL_VERSION, installed_remotion(self.workspace))
+            if problem:
+                raise UsageError(problem)
             raise ServiceError(f"the render service did not start: {self.log_tail() or 'no output'}", kind="start")
+        problem = version_problem(self.workspace, message.get("protocol"), message.get("remotion"))
+        if problem:
+            self._kill_group()
+            raise UsageError(problem)
 
     def _confined(self, command: list[str]) -> tuple[list[str], str]:
         """The service's command line and browser flags: in its own network namespace unless allowed out."""
@@ -179,6 +200,8 @@ class RenderService:
     ) -> dict[str, Any]:
         """Send one request and wait for its result; progress events go to `on_progress`.
 
+        The transport under the typed methods below (use those: they name the wire keys).
+
         A request that takes longer than `timeout_s`, or goes `idle_s` without a progress
         event, kills the service (it is restarted by the next request) and raises
         ServiceError(kind="timeout"); a crash raises ServiceError(kind="crash").
@@ -187,6 +210,8 @@ class RenderService:
         request_id = next(self._ids)
         replies: queue.Queue[Any] = queue.Queue()
         self._pending[request_id] = replies
+        if on_start is not None:
+            on_start(request_id)  # the id `cancel` takes: `vidgen mcp` cancels one call's render, not all
         last_progress: dict[str, Any] = {}
         try:
             with self._lock:
@@ -197,8 +222,6 @@ class RenderService:
                     process.stdin.flush()
                 except OSError:
                     raise ServiceError("the render service exited before it took the request", kind="crash") from None
-            if on_start:
-                on_start(request_id)
             deadline = time.monotonic() + timeout_s
             idle_deadline = time.monotonic() + (idle_s or timeout_s)
             while True:
@@ -208,7 +231,6 @@ class RenderService:
                 except queue.Empty:
                     now = time.monotonic()
                     if now >= deadline or now >= idle_deadline:
-                        self.restarts += 1
                         self.kill()
                         waited = timeout_s if now >= deadline else idle_s
                         raise ServiceError(
@@ -218,7 +240,6 @@ class RenderService:
                         ) from None
                     continue
                 if message is _EOF:
-                    self.restarts += 1
                     self.kill()
                     tail = self.log_tail()
                     raise ServiceError(
@@ -244,6 +265,53 @@ class RenderService:
             raise
         finally:
             self._pending.pop(request_id, None)
+
+    # ------------------------------------------------------------------ ops (PROTOCOL.md)
+
+    def open_browser(self, *, timeout_s: float) -> None:
+        """Open the browser now rather than at the first render."""
+        self.request("browser", timeout_s=timeout_s)
+
+    def bundle(self, *, timeout_s: float) -> list[dict[str, Any]]:
+        """Build every video; the diagnostics of the videos that do not build."""
+        return list(self.request("bundle", timeout_s=timeout_s).get("diagnostics", []))
+
+    def lint(self, args: CheckArgs, *, timeout_s: float) -> list[dict[str, Any]]:
+        return list(self.request("lint", timeout_s=timeout_s, **wire(args)).get("diagnostics", []))
+
+    def typecheck(self, args: CheckArgs, *, timeout_s: float) -> list[dict[str, Any]]:
+        return list(self.request("typecheck", timeout_s=timeout_s, **wire(args)).get("diagnostics", []))
+
+    def metadata(self, args: MetadataArgs, *, timeout_s: float) -> dict[str, Any]:
+        """{id, width, height, fps, durationInFrames} of the composition in the newest build."""
+        return self.request("metadata", timeout_s=timeout_s, **wire(args))
+
+    def stills(
+        self, args: StillsArgs, *, timeout_s: float, idle_s: float | None = None, on_progress: Progress | None = None
+    ) -> list[dict[str, Any]]:
+        """The stills written, [{frame, path}], each also reported to `on_progress` as it is written."""
+        reply = self.request("stills", timeout_s=timeout_s, idle_s=idle_s, on_progress=on_progress, **wire(args))
+        return list(reply.get("stills", []))
+
+    def still(self, args: StillArgs, *, timeout_s: float) -> dict[str, Any]:
+        return self.request("still", timeout_s=timeout_s, **wire(args))
+
+    def render(
+        self,
+        args: RenderArgs,
+        *,
+        timeout_s: float,
+        idle_s: float | None = None,
+        on_progress: Progress | None = None,
+        on_start: Callable[[int], None] | None = None,
+    ) -> dict[str, Any]:
+        return self.request(
+            "render", timeout_s=timeout_s, idle_s=idle_s, on_progress=on_progress, on_start=on_start, **wire(args)
+        )
+
+    def layout(self, args: LayoutArgs, *, timeout_s: float, idle_s: float) -> list[dict[str, Any]]:
+        """Layout QA's problems at the frames (layout-qa.js's shape)."""
+        return list(self.request("layout", timeout_s=timeout_s, idle_s=idle_s, **wire(args)).get("problems", []))
 
     def cancel_all(self) -> None:
         """Cancel every request under way (stills and renders end with Cancelled)."""

@@ -1,11 +1,10 @@
-// The checks half of the render service, in a worker thread: ESLint and TypeScript,
-// each loaded once and kept warm, answering {id, op, args} with {id, result | error}.
+// The checks half of the render service, in a child process it forks: ESLint and TypeScript,
+// each loaded once and kept warm, answering {id, op, args} with {id, result | error} over IPC.
 import fs from 'node:fs';
 import path from 'node:path';
 import {createRequire} from 'node:module';
-import {parentPort, workerData} from 'node:worker_threads';
 
-const root = workerData.root;
+const root = process.argv[2];
 const require = createRequire(path.join(root, 'package.json'));
 
 let eslint = null;
@@ -89,10 +88,12 @@ const typecheck = async ({files}) => {
 
 const operations = {lint, typecheck};
 
-parentPort.on('message', async ({id, op, args}) => {
+process.on('message', async ({id, op, args}) => {
   try {
-    parentPort.postMessage({id, result: await operations[op](args)});
+    process.send({id, result: await operations[op](args)});
   } catch (err) {
-    parentPort.postMessage({id, error: {message: String(err && err.message ? err.message : err), stack: String(err && err.stack)}});
+    process.send({id, error: {message: String(err && err.message ? err.message : err), stack: String(err && err.stack)}});
   }
 });
+// The service going away closes the channel: nothing is left to check for.
+process.on('disconnect', () => process.exit(0));

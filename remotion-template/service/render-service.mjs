@@ -2,20 +2,29 @@
 // over JSON lines on stdio. It keeps the browser open, the webpack compiler warm, and the
 // ESLint and TypeScript programs loaded, so every request after the first is incremental.
 //
-// Request:  {"id": 1, "op": "render", ...arguments}
-// Replies:  {"id": 1, "event": "progress", ...}   any number of times
-//           {"id": 1, "result": {...}}  or  {"id": 1, "error": {"kind", "message", "frame", "stack"}}
-// At start: {"event": "ready", "pid": ...} once the process reads requests.
-// Error kind 'browser-crashed': Chromium died during the request; the next one opens a new browser.
+// The wire protocol (every op, its arguments, events and error kinds) is in PROTOCOL.md beside
+// this file; bump PROTOCOL_VERSION here and in vidgen/protocol.py together when it changes.
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import {createRequire} from 'node:module';
-import {Worker} from 'node:worker_threads';
+import {fork} from 'node:child_process';
+import {fileURLToPath} from 'node:url';
 import {jailed, locateRequest} from './jail.mjs';
 
+const PROTOCOL_VERSION = 1;
 const require = createRequire(path.join(process.cwd(), 'package.json'));
 const root = process.cwd();
+
+// The Remotion this workspace installed: vidgen reaches into the renderer's internals (layout QA),
+// so it refuses to run against a version it was not made for.
+const installedRemotion = () => {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(root, 'node_modules', 'remotion', 'package.json'), 'utf8')).version ?? null;
+  } catch {
+    return null;
+  }
+};
 const stateDir = path.join(root, '.vidgen');
 // Each build goes to a new folder, .vidgen/bundle/<pid>/<generation>/: a render that started on
 // one build keeps reading it while the next build is written (batch runs both at once), and two
@@ -94,7 +103,7 @@ const getBrowser = () => {
     const opening = renderer
       .openBrowser('chrome', {
         browserExecutable: settings.browser || null,
-        chromeMode: settings.chromeMode || 'chrome-for-testing',
+        chromeMode: 'chrome-for-testing',
         chromiumOptions,
         logLevel,
       })
@@ -268,30 +277,49 @@ const bundle = () => {
 
 // ---------------------------------------------------------------- lint and typecheck
 
-// ESLint and TypeScript run in a worker thread, so that on a machine with two cores they
-// check the code while webpack bundles it on this thread.
-const checker = new Worker(new URL('./checker.mjs', import.meta.url), {workerData: {root}, stdout: true, stderr: true});
-checker.stdout.pipe(process.stderr);
-checker.stderr.pipe(process.stderr);
-checker.unref();
-const checks = new Map();
+// ESLint and TypeScript run in a child process, so that on a machine with two cores they
+// check the code while webpack bundles it in this one. A checker that dies (killed, out of
+// memory) fails the checks it had under way, and the next check starts a new one.
+const checks = new Map(); // id -> {resolve, reject, child}
 let checkIds = 0;
-checker.on('message', ({id, result, error}) => {
-  const pending = checks.get(id);
-  checks.delete(id);
-  if (error) pending.reject(Object.assign(new Error(error.message), {stack: error.stack, kind: 'internal'}));
-  else pending.resolve(result);
-});
-checker.on('error', (err) => {
-  for (const pending of checks.values()) pending.reject(err);
-  checks.clear();
-});
+let checker = null;
+
+const startChecker = () => {
+  const child = fork(fileURLToPath(new URL('./checker.mjs', import.meta.url)), [root], {
+    cwd: root,
+    stdio: ['ignore', 2, 2, 'ipc'], // its output is log, never protocol
+  });
+  child.on('message', ({id, result, error}) => {
+    const pending = checks.get(id);
+    checks.delete(id);
+    if (!pending) return;
+    if (error) pending.reject(Object.assign(new Error(error.message), {stack: error.stack, kind: 'internal'}));
+    else pending.resolve(result);
+  });
+  // Its channel closing, its exit and a failure to start all mean the same: it answers no more.
+  const lost = () => {
+    if (checker === child) checker = null;
+    child.kill('SIGKILL');
+    for (const [id, pending] of checks) {
+      if (pending.child !== child) continue;
+      checks.delete(id);
+      pending.reject(Object.assign(new Error('the lint and typecheck process stopped (killed, or out of memory); check again'), {kind: 'checker-crashed'}));
+    }
+  };
+  child.on('disconnect', lost);
+  child.on('exit', lost);
+  child.on('error', lost);
+  return child;
+};
+
 const runCheck = (op) => (args) =>
   new Promise((resolve, reject) => {
+    if (!checker?.connected) checker = startChecker();
     const id = ++checkIds;
-    checks.set(id, {resolve, reject});
-    checker.postMessage({id, op, args});
+    checks.set(id, {resolve, reject, child: checker});
+    checker.send({id, op, args});
   });
+
 const lint = runCheck('lint');
 const typecheck = runCheck('typecheck');
 
@@ -403,7 +431,7 @@ const stillFrom = async (bundleDir, {name, frame, output, timeoutMs}) => {
 };
 
 const renderVideo = (args, progress, id) => withBundle((bundleDir) => renderFrom(bundleDir, args, progress, id));
-const renderFrom = async (bundleDir, {name, output, codec, concurrency, timeoutMs, crf, x264Preset}, progress, id) => {
+const renderFrom = async (bundleDir, {name, output, codec, concurrency, timeoutMs}, progress, id) => {
   const composition = await selectComposition(bundleDir, name, timeoutMs);
   const cancelSignal = cancellable(id);
   let last = 0;
@@ -420,8 +448,6 @@ const renderFrom = async (bundleDir, {name, output, codec, concurrency, timeoutM
     chromiumOptions,
     cancelSignal,
     overwrite: true,
-    crf: crf ?? null,
-    x264Preset: codec === 'h264' ? x264Preset ?? null : null,
     imageFormat: codec === 'prores' ? 'png' : 'jpeg',
     logLevel,
     onProgress: ({renderedFrames, encodedFrames, progress: fraction, stitchStage}) => {
@@ -583,10 +609,18 @@ const layoutFrom = async (bundleDir, {name, frames, options, timeoutMs}, progres
 // ---------------------------------------------------------------- errors and dispatch
 
 // Remotion symbolicates stack traces only through its own CLI; map them here from the
-// bundle's source maps, so an error points at the line in the video's own file.
-// (An internal module of the pinned renderer, reached by path: it is not in its exports.)
-const symbolicator = require(path.join(path.dirname(require.resolve('@remotion/renderer')), 'symbolicate-stacktrace.js'));
+// bundle's source maps (with the `source-map` package, as Remotion does), so an error points
+// at the line in the video's own file.
+const {SourceMapConsumer} = require('source-map');
 const STACK_LINE = /at (?:(.+?) \()?https?:\/\/[^/]+\/([^:)]+):(\d+):(\d+)\)?/;
+
+const readSourceMap = async (file) => {
+  try {
+    return await new SourceMapConsumer(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return null; // a map that cannot be read leaves its frames unlocated
+  }
+};
 
 const symbolicate = async (err) => {
   const bundleDir = err.bundleDir || currentBundle || bundleRoot;
@@ -595,18 +629,25 @@ const symbolicate = async (err) => {
     .split('\n')
     .map((line) => STACK_LINE.exec(line))
     .filter(Boolean)
-    .map(([, functionName, file, line, column]) => ({
-      functionName: functionName || null,
-      fileName: path.join(bundleDir, file),
-      lineNumber: Number(line),
-      columnNumber: Number(column),
-    }))
-    .filter((frame) => fs.existsSync(frame.fileName + '.map'));
-  const maps = {};
+    .map(([, functionName, file, line, column]) => ({functionName: functionName || null, file: path.join(bundleDir, file), line: Number(line), column: Number(column)}))
+    .filter((frame) => fs.existsSync(frame.file + '.map'));
+  const maps = new Map(); // bundle file -> its source map, read once per error
+  const located = [];
   for (const frame of frames) {
-    maps[frame.fileName] ??= await symbolicator.getSourceMapFromLocalFile(frame.fileName).catch(() => null);
+    if (!maps.has(frame.file)) maps.set(frame.file, await readSourceMap(frame.file + '.map'));
+    const map = maps.get(frame.file);
+    const original = map?.originalPositionFor({line: frame.line, column: frame.column});
+    // Like Remotion's own: only frames whose source the map carries (the bundler's runtime has none).
+    if (!original?.source || !map.sourceContentFor(original.source, true)) continue;
+    located.push({
+      originalFileName: original.source,
+      originalLineNumber: original.line,
+      originalColumnNumber: original.column,
+      originalFunctionName: frame.functionName,
+    });
   }
-  return symbolicator.symbolicateFromSources(frames, maps);
+  for (const map of maps.values()) map?.destroy?.();
+  return located;
 };
 
 const describeError = async (err, cancelled, crashed) => {
@@ -629,7 +670,6 @@ const describeError = async (err, cancelled, crashed) => {
 };
 
 const operations = {
-  ping: async () => ({pid: process.pid, node: process.version}),
   browser: async () => {
     await getBrowser();
     return {open: true};
@@ -683,6 +723,7 @@ const shutdown = async (code) => {
   if (closing) return;
   closing = true;
   try {
+    checker?.kill();
     if (browserPromise) {
       const browser = await browserPromise.catch(() => null);
       if (browser) await browser.close({silent: true}).catch(() => undefined);
@@ -712,8 +753,6 @@ input.on('line', (line) => {
 input.on('close', () => shutdown(0));
 
 removeStaleBundles();
-if (settings.warm !== false) {
-  // Start the slow parts at once; the first request then finds them under way.
-  getBrowser().catch(() => undefined);
-}
-send({event: 'ready', pid: process.pid, node: process.version});
+// Start the slow parts at once; the first request then finds them under way.
+getBrowser().catch(() => undefined);
+send({event: 'ready', pid: process.pid, node: process.version, protocol: PROTOCOL_VERSION, remotion: installedRemotion()});
