@@ -60,3 +60,42 @@ def test_the_3d_example_renders_a_spinning_cube(session: Session, make_video, tm
     stills = {s["frame"]: hashlib.sha256(Path(s["path"]).read_bytes()).hexdigest() for s in ladder.run(session, video).stills}
     # Frames 0 and 29 are half a turn apart and look alike; the frames between show other faces.
     assert len(set(stills.values())) >= 3, "the cube should turn"
+
+
+EXTRAS = """\
+import React from 'react';
+import {AbsoluteFill, interpolate, useCurrentFrame} from 'remotion';
+import {line} from 'd3-shape';
+import {makeTransform, rotate, translate} from '@remotion/animation-utils';
+import {Trail} from '@remotion/motion-blur';
+import {evolvePath} from '@remotion/paths';
+
+export const config = {durationInFrames: 30, fps: 30, width: 640, height: 360};
+const POINTS: [number, number][] = [[40, 300], [200, 120], [360, 220], [600, 60]];
+
+const Extras: React.FC = () => {
+  const frame = useCurrentFrame();
+  const progress = interpolate(frame, [0, 29], [0, 1], {extrapolateLeft: 'clamp', extrapolateRight: 'clamp'});
+  const path = line()(POINTS) ?? '';
+  const {strokeDasharray, strokeDashoffset} = evolvePath(progress, path);
+  return (
+    <AbsoluteFill style={{backgroundColor: '#0b1320'}}>
+      <svg width={640} height={360}>
+        <path d={path} fill="none" stroke="#4ade80" strokeWidth={4} strokeDasharray={strokeDasharray} strokeDashoffset={strokeDashoffset} />
+      </svg>
+      <Trail layers={4} lagInFrames={0.5} trailOpacity={0.6}>
+        <div style={{position: 'absolute', width: 60, height: 60, background: '#f7b733', transform: makeTransform([translate(40 + progress * 480, 150), rotate(progress * 180)])}} />
+      </Trail>
+    </AbsoluteFill>
+  );
+};
+
+export default Extras;
+"""
+
+
+def test_the_other_packages_the_sheet_lists_pass_the_ladder(session: Session, make_video) -> None:
+    """d3-shape, @remotion/animation-utils and @remotion/motion-blur, named in the sheet's table but not its examples."""
+    checked = ladder.run(session, make_video("sheet-extras", {"index.tsx": EXTRAS}))
+    assert checked.error is None, checked.error
+    assert len(checked.stills) == session.settings.render.sample_stills
