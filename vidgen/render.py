@@ -104,6 +104,7 @@ def render(
     result = _checked_result(video, checked, "failed")  # "rendered" once the MP4 is in place
     if checked.error is None:
         assert checked.composition is not None
+        on_event("stage", {"stage": "render"})
         started = time.monotonic()
         if still_frame is not None:
             target = output or video.workspace.out_dir / f"{video.name}-{still_frame}.png"
@@ -115,6 +116,7 @@ def render(
         if result.error is None:
             result.status, result.output = "rendered", target
             if still_frame is None and previews:
+                on_event("previews", {})  # not a "stage": a newer save in `watch` does not cancel it
                 try:
                     result.poster, result.preview = _write_previews(target, checked.composition, result)
                     result.sheet = write_sheet(target, checked.composition, result)

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from .. import batchfile, report, state
 from .. import critique as critique_module
@@ -19,9 +18,10 @@ from ..batch import BatchRun, Outcome, plan, totals
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError
 from ..manifest import Manifest, path_for
 from ..model import ModelError, client_for
-from ..progress import Reporter
+from ..progress import BatchDisplay
 from ..session import Session
 from .common import EXIT_INTERRUPTED, err, no_qa_option, qa_flag, workspace_of
+from .output import is_quiet, note, quiet_option
 
 
 @click.command()
@@ -40,6 +40,7 @@ from .common import EXIT_INTERRUPTED, err, no_qa_option, qa_flag, workspace_of
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @no_qa_option
+@quiet_option
 @click.pass_context
 def batch(
     ctx: click.Context,
@@ -83,32 +84,13 @@ def batch(
     critic = critique_module.critic_for(settings, critique)
     default_repairs = max_repairs if max_repairs is not None else settings.model.max_repairs
     started = time.monotonic()
-    reporter = Reporter()
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=reporter.console,
-        transient=False,
-    )
-    counts = {"done": 0, "failed": 0, "running": 0}
-    task = progress.add_task("", total=len(work.run))
-
-    def describe() -> str:
-        return f"rendered {counts['done']} · failed {counts['failed']} · running {counts['running']}"
+    progress = BatchDisplay(len(work.run), quiet=is_quiet())
 
     def announce(kind: str, data: dict[str, Any]) -> None:
         if kind == "start":
-            counts["running"] += 1
+            progress.item_started(data["name"])
         elif kind == "done":
-            counts["running"] -= 1
-            counts["done" if data["ok"] else "failed"] += 1
-            mark = "✓" if data["ok"] else f"✗ {data['error'].one_line() if data['error'] else ''}"
-            progress.console.print(f"{data['name']}: {mark}", markup=False, highlight=False, soft_wrap=True)
-            progress.advance(task)
-        progress.update(task, description=describe())
+            progress.item_finished(data["name"], data["ok"], data["error"].one_line() if data["error"] else None)
 
     outcomes: list[Outcome] = []
     with Session.open(ws, settings) as session:
@@ -132,7 +114,7 @@ def batch(
                     os._exit(EXIT_INTERRUPTED)
                 interrupted = True
                 run.stop.set()
-                progress.console.print("stopping after the items under way (Ctrl-C again to stop now)")
+                progress.say("stopping after the items under way (Ctrl-C again to stop now)")
         progress.stop()
         run.shutdown()
     client.close()
@@ -162,7 +144,8 @@ def batch(
         )
     else:
         click.echo(str(target.resolve()))
-    err(f"{rendered} rendered, {failed} failed, {len(entries) - rendered - failed} not run; report {target}")
+    summary = f"{rendered} rendered, {failed} failed, {len(entries) - rendered - failed} not run; report {target}"
+    (note if rendered == len(entries) else err)(summary)
     if run.fatal is not None:
         err(f"error: the batch stopped: {run.fatal}; fix it, then `vidgen batch {file} --resume`")
         ctx.exit(run.fatal.exit_code if isinstance(run.fatal, ModelError) else EXIT_FAILED)

@@ -17,10 +17,10 @@ from .. import settings as settings_module
 from .. import workspace as workspace_module
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
 from ..model import ModelClient, client_for
-from ..progress import Reporter
 from ..scripted import ScriptedModel
 from ..session import Session
 from .common import err, no_qa_option, print_result, qa_flag, workspace_of
+from .output import install_packages, note, quiet_option, reporter
 
 # ---------------------------------------------------------------------------- the model loop
 
@@ -46,7 +46,7 @@ def _model_options(command: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in options:
         command = option(command)
-    return no_qa_option(command)
+    return quiet_option(no_qa_option(command))
 
 
 def _model_settings(workspace: workspace_module.Workspace, flags: dict[str, Any], base_url: str | None = None):
@@ -77,11 +77,11 @@ def _run_loop(
 ) -> loop_module.LoopResult:
     max_repairs = flags["max_repairs"] if flags["max_repairs"] is not None else session.settings.model.max_repairs
     request = loop_module.Request(kind, video, prompt, wanted, max_repairs=max_repairs, render=not flags["no_render"])
-    reporter = Reporter(label=label)
+    shown = reporter(label)
     try:
-        return loop_module.run(session, client, request, reporter, critic=critic)
+        return loop_module.run(session, client, request, shown, critic=critic)
     finally:
-        reporter.close()
+        shown.close()
 
 
 def _loop_command(ctx: click.Context, kind: str, video: workspace_module.Video, prompt: str, flags: dict[str, Any]) -> None:
@@ -104,13 +104,13 @@ def _print_loop(ctx: click.Context, outcome: loop_module.LoopResult, as_json: bo
         click.echo(json.dumps(outcome.to_json()))
     else:
         for warning in outcome.warnings:
-            err(f"warning: {warning}")
+            note(f"warning: {warning}")
         tries = len(outcome.attempts)
         usage = outcome.usage
         tokens = f"{usage.prompt_tokens} prompt ({usage.cached_tokens} cached) + {usage.completion_tokens} completion tokens"
         if outcome.ok and outcome.result is not None:
             print_result(outcome.result, False)
-            err(f"{outcome.name}: done in {tries} model turn{'s' if tries > 1 else ''}; {tokens}")
+            note(f"{outcome.name}: done in {tries} model turn{'s' if tries > 1 else ''}; {tokens}")
         else:
             error = outcome.error
             err(f"error: {outcome.name} failed after {tries} model turns; last error: {error.one_line() if error else '?'}")
@@ -155,6 +155,7 @@ def edit(ctx: click.Context, name: str, instruction: str, **flags: Any) -> None:
 
 @click.command()
 @click.option("--workspace-path", type=click.Path(path_type=Path), default=None, help="Where to make the demo workspace.")
+@quiet_option
 @click.pass_context
 def demo(ctx: click.Context, workspace_path: Path | None) -> None:
     """The whole loop against a built-in scripted model: create, error, repair, MP4, edit. No key needed."""
@@ -165,8 +166,9 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
         if (target / settings_module.CONFIG_NAME).is_file():
             ws = workspace_module.Workspace(target)  # a demo workspace from an earlier run
         else:
-            ws = workspace_module.create(target)
-    err("vidgen demo: using a SCRIPTED model on 127.0.0.1 (no network, no key); its first answer has a deliberate bug")
+            ws = workspace_module.create(target, install=False)
+            install_packages(ws)
+    note("vidgen demo: using a SCRIPTED model on 127.0.0.1 (no network, no key); its first answer has a deliberate bug")
     video = ws.video(workspace_module.name_from_idea(ws, "demo title card"))
     flags = {
         "provider": "ollama",
@@ -185,13 +187,13 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
         settings, wanted = _model_settings(ws, flags, base_url=scripted.base_url)
         client = client_for(settings.model)
         with Session.open(ws, settings) as session:
-            err(f"\n[scripted model] vidgen new {demo_module.IDEA!r}")
+            note(f"\n[scripted model] vidgen new {demo_module.IDEA!r}")
             created = _run_loop(session, client, "new", video, demo_module.IDEA, flags, wanted, label="scripted model")
             if not created.ok:
                 _print_loop(ctx, created, False)
             caught = [a.error.one_line() for a in created.attempts if a.error]
-            err(f"create: {len(created.attempts)} model turns; the ladder caught: {'; '.join(caught) or 'nothing'}")
-            err(f"\n[scripted model] vidgen edit {video.name} {demo_module.EDIT!r}")
+            note(f"create: {len(created.attempts)} model turns; the ladder caught: {'; '.join(caught) or 'nothing'}")
+            note(f"\n[scripted model] vidgen edit {video.name} {demo_module.EDIT!r}")
             edited = _run_loop(session, client, "edit", video, demo_module.EDIT, flags, wanted, label="scripted model")
         client.close()
     _print_loop(ctx, edited, False)

@@ -16,12 +16,14 @@ from ..model import ModelClient, client_for
 from ..progress import Reporter
 from ..session import Session
 from .common import err, no_qa_option, qa_flag, run_pipeline, workspace_of
+from .output import quiet_option, reporter
 
 
 @click.command()
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @no_qa_option
+@quiet_option
 @click.pass_context
 def check(ctx: click.Context, name: str, as_json: bool) -> None:
     """Run the validation ladder on a video without rendering it."""
@@ -36,6 +38,7 @@ def check(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.option("--still", "still", type=click.IntRange(min=0), default=None, help="Render this one frame as a PNG instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @no_qa_option
+@quiet_option
 @click.pass_context
 def render(ctx: click.Context, name: str, out: Path | None, codec: str | None, still: int | None, as_json: bool) -> None:
     """Check and render a video to out/NAME.mp4, verified, with a poster and a GIF preview."""
@@ -91,6 +94,7 @@ def check_output(workspace: workspace_module.Workspace, out: Path, extension: st
 )
 @click.option("--open", "open_output", is_flag=True, help="Open the MP4 after the first good render.")
 @no_qa_option
+@quiet_option
 @click.pass_context
 def watch(ctx: click.Context, name: str, stills_only: bool, repair: str | None, open_output: bool) -> None:
     """Re-check and re-render a video on every save; type an instruction to have the model edit it."""
@@ -98,24 +102,24 @@ def watch(ctx: click.Context, name: str, stills_only: bool, repair: str | None, 
     settings = qa_flag(settings_module.load(video.workspace.root))
     state.read(video.workspace)  # every cycle records to it: a damaged one is reported now
     options = watch_module.WatchOptions(stills_only, repair, settings.model.max_repairs, open_output)
-    reporter = Reporter(stages=False)
+    shown = reporter()
 
     def show(line: str) -> None:
-        reporter.close()
-        reporter.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        shown.close()
+        shown.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def client() -> ModelClient:
         return client_for(settings.model)
 
     session = Session.open(video.workspace, settings)
-    watcher = watch_module.Watcher(session, video, options, show, reporter, client)
+    watcher = watch_module.Watcher(session, video, options, show, shown, client)
     try:
         watcher.run()
     except KeyboardInterrupt:
         pass
     finally:
         watcher.stop.set()
-        reporter.close()
+        shown.close()
         session.close()
     err(f"watch stopped; last good render: {watcher.last_good or 'none this session'}")
     ctx.exit(EXIT_OK)
