@@ -189,3 +189,22 @@ def test_a_failed_npm_ci_keeps_its_log(tmp_path: Path) -> None:
     assert log.is_file() and log.read_text().strip()
     assert len(done.stderr.splitlines()) < 10  # the log is in the file, not on the screen
     assert (tmp_path / "ws" / "vidgen.toml").is_file()  # the workspace made so far is kept
+
+
+@pytest.mark.render
+def test_batch_piped_and_quiet(workspace, fresh, tmp_path: Path) -> None:
+    reply = f"Done.\n\n```tsx index.tsx\n{component(MOVING, frames=20)}```\n"
+    files = []
+    for name in ("progress-batch-shown", "progress-batch-quiet"):
+        fresh(name)
+        files.append(tmp_path / f"{name}.jsonl")
+        files[-1].write_text(f'{{"prompt": "a moving square", "name": "{name}"}}\n')
+    with ScriptedModel(lambda _body: Scripted(reply, delay_s=1.5)) as server:
+        shown = vidgen("batch", str(files[0]), "--no-critique", *model_flags(server), cwd=workspace.root, env=FAST_CLOCK)
+        quiet = vidgen("batch", str(files[1]), "--no-critique", "--quiet", *model_flags(server), cwd=workspace.root)
+    assert shown.returncode == 0, shown.stderr
+    assert "\x1b" not in shown.stderr
+    assert re.search(r"^progress-batch-shown: ✓ \(1/1\)$", shown.stderr, re.M), shown.stderr
+    assert re.search(r"^batch rendered 0 · failed 0 · running 1 of 1, \d+\.\ds$", shown.stderr, re.M), shown.stderr
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == "" and quiet.stdout.strip().endswith(".html")

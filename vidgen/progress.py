@@ -134,10 +134,18 @@ class Reporter:
     `still`, `failed`, `model`, `model-status`, `attempt`; other kinds are ignored. `close()` ends the last stage; the reporter can be used again after.
     """
 
-    def __init__(self, console: Console | None = None, quiet: bool = False, label: str = "", interval: float | None = None):
+    def __init__(
+        self,
+        console: Console | None = None,
+        quiet: bool = False,
+        label: str = "",
+        interval: float | None = None,
+        stills: bool = True,
+    ):
         self.console = console or new_console()
         self.quiet = quiet
         self.label = label
+        self.stills = stills  # `watch` lists a cycle's stills itself
         self.interval = interval if interval is not None else interval_s()
         self.live_display = self.console.is_terminal
         self._lock = threading.RLock()
@@ -156,7 +164,7 @@ class Reporter:
                 self._begin("previews", "previews")
             elif kind == "progress" and data.get("stage") == "render":
                 self._render_progress(data)
-            elif kind == "still":
+            elif kind == "still" and self.stills:
                 self._line(f"  still frame {data['frame']}: {data['path']}", style="dim")
             elif kind == "failed":
                 self._end(failed=True)

@@ -29,9 +29,9 @@ def is_quiet() -> bool:
     return ctx is not None and isinstance(ctx.obj, dict) and bool(ctx.obj.get("quiet"))
 
 
-def reporter(label: str = "") -> Reporter:
+def reporter(label: str = "", stills: bool = True) -> Reporter:
     """The progress display for the running command: silent under --quiet."""
-    return Reporter(quiet=is_quiet(), label=label)
+    return Reporter(quiet=is_quiet(), label=label, stills=stills)
 
 
 def note(message: str) -> None:

@@ -102,7 +102,7 @@ def watch(ctx: click.Context, name: str, stills_only: bool, repair: str | None, 
     settings = qa_flag(settings_module.load(video.workspace.root))
     state.read(video.workspace)  # every cycle records to it: a damaged one is reported now
     options = watch_module.WatchOptions(stills_only, repair, settings.model.max_repairs, open_output)
-    shown = reporter()
+    shown = reporter(stills=False)
 
     def show(line: str) -> None:
         shown.close()
