@@ -102,6 +102,7 @@ class _Stage:
     samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
     status: str = ""  # the model's: thinking, writing
     chunks: int = 0
+    note: str = ""  # what a long stage does, in words (npm ci)
 
     def elapsed(self, now: float) -> float:
         return now - self.started
@@ -121,6 +122,8 @@ class _Stage:
         """What the stage is at, in words: the model's stream, or the encoder catching up."""
         if self.status:
             return f"{self.status}, {self.chunks} chunks" if self.chunks else self.status
+        if self.note:
+            return self.note
         if self.frames and self.rendered >= self.frames and self.encoded < self.frames:
             return f"encoding {self.encoded}/{self.frames}"
         return ""
@@ -131,7 +134,8 @@ class Reporter:
 
     Kinds: `stage` (a stage begins; the one before it ends), `previews` (the poster and GIF
     begin, a step that a newer save in `watch` does not cancel), `progress` (render frames),
-    `still`, `failed`, `model`, `model-status`, `attempt`; other kinds are ignored. `close()` ends the last stage; the reporter can be used again after.
+    `still`, `failed`, `model`, `model-status`, `attempt`; other kinds are ignored.
+    `close()` ends the last stage; the reporter can be used again after it.
     """
 
     def __init__(
@@ -196,13 +200,20 @@ class Reporter:
     def _begin(self, name: str, label: str, note: str | None = None) -> None:
         self._end()
         now = time.monotonic()
-        self._stage = _Stage(name, label, now, now)
+        self._stage = _Stage(name, label, now, now, note=note or "")
         if note and not self.live_display:
             self._line(f"{label}: {note}…")
         if not self.live_display:
             self._ticker.start()
         elif self._live is None:
-            self._live = Live(get_renderable=self._renderable, console=self.console, refresh_per_second=8, transient=True)
+            # stdout stays the command's own: a result piped to a file is never drawn on the terminal.
+            self._live = Live(
+                get_renderable=self._renderable,
+                console=self.console,
+                refresh_per_second=8,
+                transient=True,
+                redirect_stdout=False,
+            )
             self._live.start()
 
     def _end(self, failed: bool = False) -> None:
