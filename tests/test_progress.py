@@ -37,7 +37,7 @@ def stage_lines(stderr: str) -> list[str]:
     """The stages that printed their ending line, in order."""
     names = []
     for line in stderr.splitlines():
-        match = re.match(r"^([a-z][a-z ]*?) (?:failed after )?\d+\.\ds( \(\d+ frames\))?$", line)
+        match = re.match(r"^([a-z][a-z ]*?) (?:(?:failed|stopped) after )?\d+\.\ds( \(\d+ frames\))?$", line)
         if match:
             names.append(match[1])
     return names
@@ -185,6 +185,7 @@ def test_a_failed_npm_ci_keeps_its_log(tmp_path: Path) -> None:
     log = tmp_path / "ws" / ".vidgen" / "npm-ci.log"
     errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and str(log) in errors[0] and "npm ci" in errors[0], done.stderr
+    assert re.search(r"^npm ci failed after \d+\.\ds$", done.stderr, re.M), done.stderr  # not shown as done
     assert "Traceback" not in done.stderr
     assert log.is_file() and log.read_text().strip()
     assert len(done.stderr.splitlines()) < 10  # the log is in the file, not on the screen

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -26,7 +27,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-from .errors import UsageError
+from .errors import Cancelled, UsageError
 
 INTERVAL_ENV = "VIDGEN_PROGRESS_INTERVAL"
 DEFAULT_INTERVAL_S = 5.0
@@ -171,7 +172,7 @@ class Reporter:
             elif kind == "still" and self.stills:
                 self._line(f"  still frame {data['frame']}: {data['path']}", style="dim")
             elif kind == "failed":
-                self._end(failed=True)
+                self._end(outcome="failed")
             elif kind == "model":
                 who = f" ({self.label})" if self.label else ""
                 self._begin("model", f"model{who} turn {data['attempt']} ({data['kind']})")
@@ -187,9 +188,18 @@ class Reporter:
                     self._line(f"  ✗ {error.one_line()} → sending it back to the model", style="red")
 
     def close(self) -> None:
-        """End the stage under way and the live display; nothing more is drawn until the next event."""
+        """End the stage under way and the live display; nothing more is drawn until the next event.
+
+        Called while an exception unwinds, the stage is shown as stopped (Ctrl-C, a newer save in
+        `watch`) or failed (any other error), never as done.
+        """
+        unwinding = sys.exc_info()[0]
+        if unwinding is None:
+            outcome = ""
+        else:
+            outcome = "stopped" if issubclass(unwinding, (KeyboardInterrupt, Cancelled)) else "failed"
         with self._lock:
-            self._end()
+            self._end(outcome)
             live, self._live = self._live, None
         self._ticker.stop()
         if live is not None:
@@ -216,17 +226,18 @@ class Reporter:
             )
             self._live.start()
 
-    def _end(self, failed: bool = False) -> None:
+    def _end(self, outcome: str = "") -> None:
+        """The stage's one line: `lint 0.4s`, or `lint failed after 0.4s` / `render stopped after 2.0s`."""
         stage, self._stage = self._stage, None
         if stage is None:
             return
         took = seconds(stage.elapsed(time.monotonic()))
-        frames = f" ({stage.frames} frames)" if stage.frames else ""
+        frames = f" ({stage.frames} frames)" if stage.frames and not outcome else ""
         if self.live_display:
-            mark = "[red]✗[/red]" if failed else "[green]✓[/green]"
-            self.console.print(f"{mark} {escape(stage.label)} [dim]{took}{frames}[/dim]")
+            mark = f"[red]✗[/red] {escape(stage.label)} {outcome}" if outcome else f"[green]✓[/green] {escape(stage.label)}"
+            self.console.print(f"{mark} [dim]{took}{frames}[/dim]")
         else:
-            self._line(f"{stage.label} {'failed after ' if failed else ''}{took}{frames}")
+            self._line(f"{stage.label} {outcome + ' after ' if outcome else ''}{took}{frames}")
 
     def _render_progress(self, data: dict[str, Any]) -> None:
         if self._stage is None or self._stage.name != "render":

@@ -46,8 +46,5 @@ def install_packages(workspace: workspace_module.Workspace) -> None:
     shown("stage", {"stage": "npm ci", "note": "installing the workspace's packages"})
     try:
         workspace_module.install_node_modules(workspace, log=lambda _line: shown("log", {}))
-    except BaseException:
-        shown("failed", {"stage": "npm ci"})
-        raise
     finally:
-        shown.close()
+        shown.close()  # a failure or Ctrl-C shows as `npm ci stopped after ...`
