@@ -79,7 +79,7 @@ def batch(
     for message in work.renamed:
         err(message)
     if work.skipped:
-        err(f"{len(work.skipped)} item(s) already done: skipped")
+        note(f"{len(work.skipped)} item(s) already done: skipped")
     client = client_for(settings.model)
     critic = critique_module.critic_for(settings, critique)
     default_repairs = max_repairs if max_repairs is not None else settings.model.max_repairs
