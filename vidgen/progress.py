@@ -115,9 +115,12 @@ class _Stage:
             return None
         return (recent[-1][1] - recent[0][1]) / (recent[-1][0] - recent[0][0]) or None
 
-    def eta(self, now: float) -> float | None:
+    def pace(self, now: float) -> tuple[float, float] | None:
+        """Frames a second and seconds left, while frames are still being rendered and a rate is known."""
         speed = self.fps(now)
-        return (self.frames - self.rendered) / speed if speed and self.frames else None
+        if not speed or self.rendered >= self.frames:
+            return None
+        return speed, (self.frames - self.rendered) / speed
 
     def detail(self) -> str:
         """What the stage is at, in words: the model's stream, or the encoder catching up."""
@@ -286,14 +289,14 @@ class Reporter:
                 return self._spinner
             self._spinner.update(text="")
             row = Table.grid(padding=(0, 1))
-            speed, eta = (stage.fps(now), stage.eta(now)) if stage.rendered < stage.frames else (None, None)
+            pace = stage.pace(now)
             row.add_row(
                 self._spinner,
                 Text(stage.label),
                 ProgressBar(total=stage.frames, completed=stage.rendered, width=30),
                 Text(f"{stage.rendered}/{stage.frames} frames"),
-                Text(f"{speed:.1f} fps" if speed else "", style="dim"),
-                Text(f"ETA {seconds(eta)}" if eta is not None else "", style="dim"),
+                Text(f"{pace[0]:.1f} fps" if pace else "", style="dim"),
+                Text(f"ETA {seconds(pace[1])}" if pace else "", style="dim"),
                 Text(elapsed + (f" · {detail}" if detail else ""), style="dim"),
             )
             return Group(row)
@@ -303,9 +306,9 @@ def render_line(stage: _Stage, now: float) -> str:
     """`render 40% (24/60 frames, 3.1s, 12.0 fps, ETA 3.0s)`: one piped render line."""
     percent = int(100 * stage.rendered / stage.frames) if stage.frames else 0
     parts = [f"{stage.rendered}/{stage.frames} frames", seconds(stage.elapsed(now))]
-    speed, eta = stage.fps(now), stage.eta(now)
-    if speed and stage.rendered < stage.frames:
-        parts += [f"{speed:.1f} fps", f"ETA {seconds(eta or 0)}"]
+    pace = stage.pace(now)
+    if pace:
+        parts += [f"{pace[0]:.1f} fps", f"ETA {seconds(pace[1])}"]
     detail = stage.detail()
     if detail:
         parts.append(detail)
