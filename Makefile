@@ -12,10 +12,15 @@ $(BIN)/vidgen: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# Remotion cannot download its own browser offline: use Debian's Chromium when none is found.
+# Remotion cannot download its own browser offline: use Debian's Chromium when none is found,
+# Debian's colour emoji font, without which emoji render as empty boxes, and espeak-ng, the offline voice.
 browser: $(BIN)/vidgen
 	@$(BIN)/python -c "from vidgen.browser import find_browser; find_browser()" 2>/dev/null \
 	  || (echo "no browser found: installing Debian's chromium" && apt-get update -q && apt-get install -y -q chromium)
+	@fc-list ':family=Noto Color Emoji' family 2>/dev/null | grep -q . \
+	  || (echo "no colour emoji font: installing Debian's fonts-noto-color-emoji" && apt-get update -q && apt-get install -y -q fonts-noto-color-emoji)
+	@command -v espeak-ng >/dev/null \
+	  || (echo "no offline voice for narration: installing Debian's espeak-ng" && apt-get update -q && apt-get install -y -q espeak-ng)
 
 setup: $(BIN)/vidgen browser
 

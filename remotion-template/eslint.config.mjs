@@ -3,12 +3,15 @@
 // randomness or the network gives a video that flickers, differs between renders or fails.
 import tseslint from 'typescript-eslint';
 import remotion from '@remotion/eslint-plugin';
+import react from 'eslint-plugin-react';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 const remotionRules = Object.fromEntries(
   Object.keys(remotion.configs.recommended.rules).map((rule) => [rule, 'error']),
 );
 
 const frameDriven = 'drive animation with useCurrentFrame() and interpolate()/spring() instead';
+const stateDriven = `State changed by an effect is not tied to the frame being rendered (frames render out of order, in several tabs): ${frameDriven}; compute the value from the frame`;
 
 export default [
   {ignores: ['node_modules/**', 'out/**', '.vidgen/**', 'service/**', '*.config.*']},
@@ -18,9 +21,15 @@ export default [
       parser: tseslint.parser,
       parserOptions: {ecmaFeatures: {jsx: true}, sourceType: 'module'},
     },
-    plugins: {'@remotion': remotion},
+    // The TypeScript and React plugins are loaded (mostly with no rules on) so that a model's habitual
+    // `// eslint-disable-next-line @typescript-eslint/no-explicit-any` names a rule that exists.
+    plugins: {'@remotion': remotion, '@typescript-eslint': tseslint.plugin, react, 'react-hooks': reactHooks},
+    settings: {react: {version: '19.2'}},
+    linterOptions: {reportUnusedDisableDirectives: 'off'},
     rules: {
       ...remotionRules,
+      // A hook called conditionally otherwise surfaces only at render time, as "Minified React error #310".
+      'react-hooks/rules-of-hooks': 'error',
       'no-restricted-properties': [
         'error',
         {object: 'Date', property: 'now', message: `Date.now() is wall-clock time: ${frameDriven}.`},
@@ -45,6 +54,8 @@ export default [
         {selector: 'Property[key.value=/^(animation|animation-name|transition)$/]', message: `CSS animations and transitions do not follow the frame: ${frameDriven}.`},
         {selector: 'Literal[value=/@keyframes|(^|[;{\\s])(animation|transition)\\s*:/]', message: `CSS animations and transitions do not follow the frame: ${frameDriven}.`},
         {selector: 'TemplateElement[value.raw=/@keyframes|(^|[;{\\s])(animation|transition)\\s*:/]', message: `CSS animations and transitions do not follow the frame: ${frameDriven}.`},
+        // An effect that waits with delayRender/continueRender (loading a font or data) may set state.
+        {selector: 'CallExpression[callee.name=/^(useEffect|useLayoutEffect)$/]:not(:has(Identifier[name=/^(continueRender|delayRender)$/])) CallExpression[callee.name=/^set[A-Z]/]', message: `${stateDriven}.`},
       ],
     },
   },

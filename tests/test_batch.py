@@ -136,6 +136,10 @@ def test_a_mixed_batch_then_resume(workspace, tmp_path: Path) -> None:
     assert hopeless["error"]["stage"] == "typecheck" and len(hopeless["attempts"]) == 2
     assert seen == {"good": 1, "repairable": 2, "hopeless": 2, "limited": 2}
     assert payload["usage"]["prompt"] == 1200 * 6
+    card = payload["scorecard"]
+    assert (card["items"], card["first_try"], card["first_try_rate"], card["mean_turns"]) == (4, 2, 0.5, 1.5)
+    assert card["repairs_by_stage"] == {"typecheck": 3}
+    assert "first try 2/4 (50%), 1.5 model turns on average; failed turns by stage: typecheck 3" in done.stderr
     for item in payload["items"]:
         if item["status"] == "rendered":
             assert (workspace.root / item["output"]).exists()
@@ -265,3 +269,21 @@ def test_a_full_disk_stops_the_batch_and_resume_continues(workspace, tmp_path: P
         assert len(server.requests) - asked == 2
     finally:
         subprocess.run(["umount", str(out)], check=False)
+
+
+def test_the_shipped_ideas_file_reads_as_twenty_items() -> None:
+    from vidgen import resources
+
+    items, problems = batchfile.read(resources.prompts_dir() / "examples" / "ideas.txt", Limits())
+    assert (len(items), problems) == (20, [])
+
+
+def test_items_may_narrate_and_caption(tmp_path: Path) -> None:
+    text = (
+        '{"prompt": "a narrated explainer", "narrate": true}\n'
+        '{"prompt": "captioned", "captions": "yes"}\n'
+        '{"prompt": "odd", "narrate": [1]}\n'
+    )
+    items, problems = batchfile.read(write(tmp_path, "sound.jsonl", text), Limits())
+    assert [(i.narrate, i.captions) for i in items] == [(True, False), (True, True)]
+    assert [str(p) for p in problems] == ["line 3: 'narrate' must be true or false"]

@@ -143,11 +143,12 @@ def test_a_full_disk_fails_cleanly_and_keeps_the_last_render(workspace, make_vid
 
 
 @pytest.mark.render
-def test_doctor_in_a_workspace(workspace) -> None:
-    done = vidgen("doctor", cwd=workspace.root, env={"ZAI_API_KEY": "", "VIDGEN_API_KEY": ""})
+def test_doctor_in_a_workspace(workspace, tmp_path) -> None:
+    no_key = {"ZAI_API_KEY": "", "VIDGEN_API_KEY": "", "XDG_CONFIG_HOME": str(tmp_path)}
+    done = vidgen("doctor", cwd=workspace.root, env=no_key)
     assert done.returncode == 0, done.stdout
     assert "ok   browser" in done.stdout and "ok   ffmpeg" in done.stdout
-    assert "warn model key" in done.stdout and "export ZAI_API_KEY" in done.stdout
+    assert "warn model key" in done.stdout and "vidgen keys set zai" in done.stdout and "ZAI_API_KEY" in done.stdout
 
 
 def test_doctor_without_a_browser(workspace) -> None:

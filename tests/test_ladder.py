@@ -93,6 +93,7 @@ def test_composition_rejects_odd_sizes(session: Session, make_video) -> None:
     error = check(session, make_video("ladder-odd", {"index.tsx": component(MOVING, width=641)})).error
     assert error.stage == "composition"
     assert "even" in error.message and "641x360" in error.message
+    assert (error.file, error.line) == ("index.tsx", 4)  # the line of `export const config`
 
 
 def test_composition_rejects_zero_and_huge_durations(session: Session, make_video) -> None:

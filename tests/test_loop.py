@@ -158,12 +158,14 @@ def test_401_gives_exit_3_without_retrying_and_no_key_leaks(workspace, fresh) ->
             assert secret not in path.read_text(errors="replace"), path
 
 
-def test_bad_input_to_new_and_edit(workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_input_to_new_and_edit(workspace, tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess:
-        return vidgen(*args, cwd=workspace.root, timeout=60, env={"ZAI_API_KEY": "", "VIDGEN_API_KEY": ""})
+        no_key = {"ZAI_API_KEY": "", "VIDGEN_API_KEY": "", "XDG_CONFIG_HOME": str(tmp_path)}
+        return vidgen(*args, cwd=workspace.root, timeout=60, env=no_key)
 
     done = run("new", "a square")
-    assert done.returncode == 2 and "ZAI_API_KEY" in done.stderr and "vidgen demo" in done.stderr
+    assert done.returncode == 3 and "vidgen keys set zai" in done.stderr and "ZAI_API_KEY" in done.stderr
+    assert "vidgen demo" in done.stderr
     done = run("new", "   ")
     assert done.returncode == 2 and "idea is empty" in done.stderr
     done = run("edit", "no-such-video", "bigger")

@@ -6,10 +6,12 @@ import socket
 
 import pytest
 
-from vidgen import providers
+from vidgen import keys, providers
+from vidgen import settings as settings_module
 from vidgen.errors import UsageError
-from vidgen.model import ModelClient, ModelError, ModelOptions
+from vidgen.model import ModelClient, ModelError, ModelOptions, client_for
 from vidgen.scripted import Scripted, ScriptedModel
+from vidgen.settings import ModelSettings
 
 FAST = ModelOptions(model="glm-5.2", backoff_base_s=0.01, backoff_max_s=0.05, max_retries=3, idle_timeout_s=5)
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -118,7 +120,8 @@ def test_truncation_is_reported_as_such() -> None:
         assert client(server).complete(MESSAGES).finish_reason == "length"
 
 
-def test_keys_go_only_to_their_own_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keys_go_only_to_their_own_provider(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no stored key of the machine's user
     monkeypatch.delenv("VIDGEN_API_KEY", raising=False)
     monkeypatch.setenv("ZAI_API_KEY", SECRET)
     own = providers.resolve("zai")
@@ -127,14 +130,50 @@ def test_keys_go_only_to_their_own_provider(monkeypatch: pytest.MonkeyPatch) -> 
     assert elsewhere.api_key is None
     assert SECRET not in repr(own)
     monkeypatch.delenv("ZAI_API_KEY")
-    with pytest.raises(UsageError, match="ZAI_API_KEY") as raised:
+    with pytest.raises(keys.KeyProblem, match="ZAI_API_KEY") as raised:
         providers.resolve("zai")
-    assert "vidgen demo" in str(raised.value)
+    assert "vidgen demo" in str(raised.value) and "vidgen keys set zai" in str(raised.value)
+    assert raised.value.exit_code == 3
     monkeypatch.setenv("OPENAI_API_KEY", "openai-key")
     assert providers.resolve("openai").api_key == "openai-key"
     assert providers.resolve("ollama").api_key is None
     with pytest.raises(UsageError, match="unknown provider"):
         providers.resolve("acme")
+
+
+def test_stored_keys_come_after_the_environment_and_only_go_to_their_own_url(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    for variable in ("VIDGEN_API_KEY", "ZAI_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.delenv(variable, raising=False)
+    keys.store("zai", "stored-zai")
+    keys.store("openai", "stored-openai")
+    assert providers.resolve("zai").api_key == "stored-zai"
+    assert providers.resolve("zai-coding").api_key == "stored-zai"  # the same account's key
+    assert providers.resolve("openai").api_key == "stored-openai"
+    assert providers.resolve("zai", "http://127.0.0.1:9/v1").api_key is None
+    monkeypatch.setenv("ZAI_API_KEY", "env-zai")
+    assert providers.resolve("zai").api_key == "env-zai"
+    monkeypatch.setenv("VIDGEN_API_KEY", "env-vidgen")
+    assert providers.resolve("openai").api_key == "env-vidgen"
+
+
+@pytest.mark.parametrize(
+    ("provider", "model"),
+    [
+        ("zai", "glm-5.2"),
+        ("zai-coding", "glm-5.2"),
+        ("openai", "gpt-5.1"),
+        ("openrouter", "z-ai/glm-5.2"),
+        ("ollama", "llama3.2"),
+    ],
+)
+def test_each_provider_has_its_own_default_model(monkeypatch: pytest.MonkeyPatch, provider: str, model: str) -> None:
+    monkeypatch.setenv("VIDGEN_API_KEY", SECRET)
+    client = client_for(ModelSettings(provider=provider))
+    assert client.options.model == model and client.endpoint.base_url == providers.get(provider).base_url
+    client.close()
+    assert client_for(ModelSettings(provider=provider, model="mine")).options.model == "mine"
+    assert settings_module.load(None).model.model == ""  # a fresh workspace's default: the provider's model
 
 
 # ------------------------------------------------------------------ Retry-After, bounded

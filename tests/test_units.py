@@ -187,3 +187,119 @@ def test_verification_compares_every_property() -> None:
     assert media.mismatches(probe, media.Expected("h264", 640, 360, 30, 30)) == []
     problems = media.mismatches(probe, media.Expected("vp9", 1280, 720, 25, 60))
     assert len(problems) == 4
+
+
+def test_every_bad_import_of_a_reply_is_reported_at_once(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    video.entry.write_text(
+        "import {ThreeCanvas} from '@remotion/three';\nimport {Scene} from './Scene';\n"
+        "export const config = {};\nexport default Scene;\n"
+    )
+    (video.folder / "Scene.tsx").write_text(
+        "import React from 'react';\n\nimport * as THREE from 'three';\nexport const Scene = 1;\n"
+    )
+    error = imports.check(video)
+    assert (error.file, error.line) == ("index.tsx", 1)
+    assert error.message.startswith("imports '@remotion/three', which is not in the template")
+    assert error.message.endswith("(also: Scene.tsx:1 imports 'react'; Scene.tsx:3 imports 'three')")
+
+
+def test_a_missing_static_file_names_what_exists(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    video.entry.write_text(
+        "import {Img, staticFile} from 'remotion';\nexport const config = {};\n"
+        "export default () => <Img src={staticFile('paper-texture.jpg')} />;\n"
+        "const fine = staticFile('logo.png');\nconst computed = staticFile(`frames/${1}.png`);\n"
+    )
+    (tmp_path / "public").mkdir()
+    (tmp_path / "public" / "logo.png").write_bytes(b"\x89PNG")
+    (tmp_path / "public" / "grain.jpg").write_bytes(b"\xff\xd8")
+    error = imports.check(video)
+    assert (error.stage, error.file, error.line) == ("imports", "index.tsx", 3)
+    assert (
+        error.message
+        == "staticFile('paper-texture.jpg') names a file that does not exist in public/: use one of grain.jpg, logo.png"
+    )
+
+
+def test_a_static_file_with_an_empty_public_folder_says_so(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    video.entry.write_text(
+        "import {staticFile} from 'remotion';\nexport const config = {};\nexport default staticFile('../../package.json');\n"
+    )
+    error = imports.check(video)
+    assert error.line == 3 and error.message.startswith(
+        "staticFile('../../package.json') names a file that does not exist: public/ is empty"
+    )
+
+
+def test_css_animations_are_refused_with_their_line(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    video.entry.write_text("import './style.css';\nexport const config = {};\nexport default 1;\n")
+    (video.folder / "style.css").write_text("/* animation: none */\n.title {\n  color: red;\n  transition: opacity 1s;\n}\n")
+    error = imports.check(video)
+    assert (error.file, error.line) == ("style.css", 4)
+    assert error.message.startswith("CSS animations and transitions do not follow the frame")
+
+
+def test_tooling_packages_are_not_importable() -> None:
+    import json
+
+    from vidgen import resources
+
+    package = json.loads((resources.template_dir() / "package.json").read_text())
+    for tool in ("@remotion/bundler", "@remotion/cli", "@remotion/renderer", "@remotion/eslint-plugin", "react-dom"):
+        assert tool in package["devDependencies"] and tool not in package["dependencies"]
+    assert all(version[0].isdigit() for version in {**package["dependencies"], **package["devDependencies"]}.values())
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            "Minified React error #310; visit https://react.dev/errors/310 for the full message or use the non-minified dev"
+            " environment for full errors and additional helpful warnings.",
+            "React error #310: Rendered more hooks than during the previous render: a hook is called conditionally or after an"
+            " early return: call every hook at the top of the component, every time",
+        ),
+        ("Minified React error #9999; visit https://react.dev/errors/9999", "React error #9999"),
+        ("Prefer staticFile(). See https://www.remotion.dev/docs/staticfile", "Prefer staticFile()."),
+        ("x is not defined", "x is not defined"),
+    ],
+)
+def test_react_errors_are_decoded_and_links_dropped(raw: str, expected: str) -> None:
+    from vidgen import hints
+
+    assert hints.without_links(hints.decode(raw)) == expected
+
+
+def test_a_known_slip_in_an_import_gets_the_export_meant() -> None:
+    from vidgen import hints
+
+    message = "Module '\"remotion\"' has no exported member 'useFrame'."
+    assert hints.likely_export(message) == message + " Did you mean useCurrentFrame?"
+    other = "Module '\"remotion\"' has no exported member 'useSparkles'."
+    assert hints.likely_export(other) == other
+
+
+@pytest.mark.parametrize(
+    ("problem", "line"),
+    [
+        ("config width and height must be even and positive (got 641x360): e.g. 1280x720", 4),
+        ("config size 9000x360 is over the limit 3840x2160 set in vidgen.toml [limits]", 4),
+        ("config fps must be between 1 and 120 (got 500): e.g. 30", 3),
+        ("config durationInFrames 90000 is 3000s at 30 fps, over the 600s limit", 6),
+        ("config says 30 fps but --fps asks 60", 3),
+        ("something else entirely", 2),
+    ],
+)
+def test_composition_problems_point_at_their_line_of_config(tmp_path: Path, problem: str, line: int) -> None:
+    from vidgen import constraints
+
+    entry = tmp_path / "index.tsx"
+    entry.write_text(
+        "// width: 1 in a comment is not the config\n"
+        "export const config = {\n  fps: 30,\n  width: 641, height: 360,\n"
+        "  // durationInFrames: 1\n  durationInFrames: 90,\n};\n"
+    )
+    assert constraints.config_line(entry, problem) == line

@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import critique, loop
+from . import assets, critique, loop
 from .batchfile import Item
 from .errors import VidgenError
 from .manifest import DiskFull, Manifest
@@ -117,8 +117,11 @@ class BatchRun:
         self.announce("start", {"name": name})
         video = self.session.workspace.video(name)
         repairs = item.max_repairs if item.max_repairs is not None else self.default_repairs
-        request = loop.Request("new", video, item.prompt, item.shape, max_repairs=repairs)
+        request = loop.Request(
+            "new", video, item.prompt, item.shape, max_repairs=repairs, narrate=item.narrate, captions=item.captions
+        )
         try:
+            assets.add(video, list(item.assets))
             outcome = loop.run(self.session, self.client, request, critic=self.critic)
         except ModelError as exc:  # the user must fix it: every item would fail the same way
             self._halt(exc)
@@ -176,3 +179,34 @@ def totals(entries: list[dict[str, Any]]) -> Usage:
         u = entry.get("usage") or {}
         usage.add(Usage(u.get("prompt", 0), u.get("completion", 0), u.get("cached", 0)))
     return usage
+
+
+def scorecard(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """How well the guidance worked on this prompt file: what to compare when a prompt or a model changes."""
+    run = [e for e in entries if e.get("attempts")]
+    first_try = sum(1 for e in run if e.get("status") == "rendered" and len(e["attempts"]) == 1)
+    turns = sum(len(e["attempts"]) for e in run)
+    repairs: dict[str, int] = {}
+    for entry in run:
+        for attempt in entry["attempts"]:
+            if attempt.get("stage"):
+                repairs[attempt["stage"]] = repairs.get(attempt["stage"], 0) + 1
+    return {
+        "items": len(run),
+        "first_try": first_try,
+        "first_try_rate": round(first_try / len(run), 3) if run else None,
+        "mean_turns": round(turns / len(run), 2) if run else None,
+        "repairs_by_stage": dict(sorted(repairs.items(), key=lambda kv: -kv[1])),
+        "tokens": totals(entries).to_dict(),
+    }
+
+
+def describe_scorecard(card: dict[str, Any]) -> str:
+    """One line for people: first-try rate, turns, where repairs were needed."""
+    if not card["items"]:
+        return "no item ran"
+    repairs = ", ".join(f"{stage} {count}" for stage, count in card["repairs_by_stage"].items()) or "none"
+    return (
+        f"first try {card['first_try']}/{card['items']} ({card['first_try_rate']:.0%}), "
+        f"{card['mean_turns']:.1f} model turns on average; failed turns by stage: {repairs}"
+    )

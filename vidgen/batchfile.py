@@ -16,12 +16,13 @@ from typing import Any
 
 import yaml
 
+from . import assets as assets_module
 from . import constraints
 from .errors import UsageError
 from .settings import Limits
 from .workspace import validate_name
 
-FIELDS = {"prompt", "name", "seconds", "fps", "size", "aspect", "max_repairs"}
+FIELDS = {"prompt", "name", "seconds", "fps", "size", "aspect", "max_repairs", "assets", "narrate", "captions"}
 EXTENSIONS = (".txt", ".jsonl", ".yaml", ".yml", ".csv")
 
 
@@ -33,6 +34,9 @@ class Item:
     shape: constraints.Constraints = field(default_factory=constraints.Constraints)
     max_repairs: int | None = None
     raw: tuple[tuple[str, str], ...] = ()
+    assets: tuple[Path, ...] = ()
+    narrate: bool = False
+    captions: bool = False
 
     @property
     def key(self) -> str:
@@ -60,7 +64,7 @@ def read(path: Path, limits: Limits) -> tuple[list[Item], list[Problem]]:
     items: list[Item] = []
     for line, values in raw_items:
         try:
-            items.append(_check(line, values, limits))
+            items.append(_check(line, values, limits, path.parent))
         except ValueError as exc:
             problems.append(Problem(line, str(exc)))
     if not items and not problems:
@@ -68,7 +72,7 @@ def read(path: Path, limits: Limits) -> tuple[list[Item], list[Problem]]:
     return items, sorted(problems, key=lambda p: p.line)
 
 
-def _check(line: int, values: Any, limits: Limits) -> Item:
+def _check(line: int, values: Any, limits: Limits, base: Path) -> Item:
     if isinstance(values, str):
         values = {"prompt": values}
     if not isinstance(values, dict):
@@ -98,8 +102,44 @@ def _check(line: int, values: Any, limits: Limits) -> Item:
     max_repairs = _number(values, "max_repairs", int)
     if max_repairs is not None and not 0 <= max_repairs <= 20:
         raise ValueError("max_repairs must be between 0 and 20")
-    raw = tuple(sorted((k, str(v)) for k, v in values.items() if v not in (None, "")))
-    return Item(line, prompt.strip(), str(name) if name else None, shape, max_repairs, raw)
+    given = _assets(values.get("assets"), base)
+    raw = tuple(sorted((k, str(v)) for k, v in values.items() if v not in (None, "", [])))
+    narrate, captions = _flag(values, "narrate"), _flag(values, "captions")
+    return Item(line, prompt.strip(), str(name) if name else None, shape, max_repairs, raw, given, narrate or captions, captions)
+
+
+def _flag(values: dict[str, Any], key: str) -> bool:
+    """true/false, or in .csv/.txt text: true, false, yes, no, 1, 0 (or empty)."""
+    value = values.get(key)
+    if value in (None, "") or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in {"true", "yes", "1", "false", "no", "0"}:
+        return value.strip().lower() in {"true", "yes", "1"}
+    raise ValueError(f"'{key}' must be true or false")
+
+
+def _assets(value: Any, base: Path) -> tuple[Path, ...]:
+    """An item's asset files: a list (or, in .csv/.txt, text split at ';'), each inside the batch file's folder.
+
+    A prompt file may come from someone else: it names files beside it, never `~/.ssh/...` or `/etc/...`.
+    """
+    if value in (None, "", []):
+        return ()
+    names = value.split(";") if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError("'assets' must be a list of file names beside the batch file, e.g. [\"logo.png\"]")
+    found = []
+    for name in (n.strip() for n in names if n.strip()):
+        relative = Path(name)
+        inside = (base / relative).resolve().is_relative_to(base.resolve())
+        if relative.is_absolute() or ".." in relative.parts or name.startswith("~") or not inside:
+            raise ValueError(f"asset {name!r} is outside the batch file's folder: put the file beside it and name it relatively")
+        try:
+            assets_module.check(base / relative)
+        except UsageError as exc:
+            raise ValueError(str(exc).replace("--asset ", "asset ")) from None
+        found.append(base / relative)
+    return tuple(found)
 
 
 _EXAMPLES = {"name": '"city-tour"', "size": '"1280x720"', "aspect": '"16:9"'}

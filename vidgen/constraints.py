@@ -138,3 +138,39 @@ def enforce(entry: Path, constraints: Constraints) -> str | None:
         body = body[:start] + number + body[stop:]
     atomic_write(entry, (text[: match.start("body")] + body + text[match.end("body") :]).encode())
     return None
+
+
+_FIELD = re.compile(r"^config (?:says )?(?P<field>width|size|fps|durationInFrames|\d+x\d+|[\d.]+ fps)")
+
+
+def config_line(entry: Path, problem: str = "") -> int | None:
+    """The line a composition problem is about: its field inside `export const config`, or the declaration.
+
+    The numbers come from the bundle, which has no lines; the model fixes them where they are written.
+    """
+    try:
+        text = entry.read_text(errors="replace")
+    except OSError:
+        return None
+    match = _CONFIG.search(_masked(text))
+    if match is None:
+        return None
+    found = _FIELD.match(problem)
+    field = found["field"] if found else ""
+    field = "width" if "x" in field or field == "size" else "fps" if field.endswith("fps") else field
+    if field:
+        inside = re.search(rf"\b{field}\s*:", _masked(text)[match.start("body") : match.end("body")])
+        if inside:
+            return text.count("\n", 0, match.start("body") + inside.start()) + 1
+    return text.count("\n", 0, match.start()) + 1
+
+
+def config_fps(entry: Path) -> float | None:
+    """The fps written in `export const config`, when it is a plain number."""
+    try:
+        text = entry.read_text(errors="replace")
+    except OSError:
+        return None
+    match = _CONFIG.search(_masked(text))
+    fps = _number(match["body"], "fps") if match else None
+    return float(fps) if fps and 0 < fps <= 240 else None

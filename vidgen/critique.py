@@ -14,18 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import prompts
+from . import prompts, providers
 from .errors import StructuredError, UsageError
 from .model import ModelClient, ModelError, ModelOptions, Usage
-from .providers import PROVIDERS, resolve
 from .settings import Settings
 
-# Providers whose own endpoint serves a vision model that takes image_url parts. z.ai's GLM-5V-Turbo
-# is its current vision model, built for finding rendering defects in screenshots; glm-4.6v and the
-# free glm-4.6v-flash also work (`[critique] model`). Elsewhere the critique is off unless configured,
-# zai-coding included: its plan's documented models are the text ones.
-VISION_MODELS = {"zai": "glm-5v-turbo"}
-JSON_OBJECT = {"zai", "zai-coding", "openai", "openrouter"}  # endpoints known to take response_format json_object
+# Each provider names its vision model (`Provider.vision_model`, in providers.py). z.ai's GLM-5V-Turbo
+# is its current one, built for finding rendering defects in screenshots; glm-4.6v and the free
+# glm-4.6v-flash also work (`[critique] model`). Elsewhere the critique is off unless configured.
 MAX_VERDICT_CHARS = 20_000
 MAX_DEFECTS = 8
 MAX_TEXT = 300
@@ -210,9 +206,9 @@ def critic_for(settings: Settings, wanted: bool | None = None) -> Critic | None:
                 " in vidgen.toml (or VIDGEN_CRITIQUE_MODEL), or drop --critique"
             )
         return None
-    endpoint = resolve(settings.model.provider, settings.model.base_url)
+    endpoint = providers.resolve(settings.model.provider, settings.model.base_url)
     # GLM endpoints take json_object wherever they are; others only at their own documented URL.
-    json_object = endpoint.glm_extras or (endpoint.provider in JSON_OBJECT and not settings.model.base_url)
+    json_object = endpoint.glm_extras or (providers.get(endpoint.provider).json_object and not settings.model.base_url)
     options = ModelOptions(
         model=model,
         stream=False,  # one small JSON answer: nothing to show while it streams
@@ -225,6 +221,5 @@ def critic_for(settings: Settings, wanted: bool | None = None) -> Critic | None:
 
 
 def _known_model(settings: Settings) -> str:
-    provider = PROVIDERS.get(settings.model.provider)
-    own_url = provider is not None and settings.model.base_url.rstrip("/") in ("", provider.base_url.rstrip("/"))
-    return VISION_MODELS.get(settings.model.provider, "") if own_url else ""
+    provider = providers.get(settings.model.provider)
+    return provider.vision_model if provider.own_url(settings.model.base_url) else ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import replies
 from .scripted import Scripted
 
 IDEA = "a title card that says 'Hello from vidgen' with a bar growing under it"
@@ -56,13 +57,30 @@ def _reply(text: str, why: str) -> str:
     return f"{why}\n\n```tsx index.tsx\n{text}```\n"
 
 
+def request_kind(messages: list[dict[str, Any]]) -> tuple[str, bool]:
+    """What the loop asks for, read from the conversation's shape, never from the prompts' wording.
+
+    The first user message carries the video's files as fenced blocks for an edit and none for a new
+    video (blocks are the reply contract, so any rewording of the templates keeps them); a user
+    message after an assistant reply is a repair turn, the only reason the loop speaks again.
+    """
+    users = [m for m in messages if m.get("role") == "user"]
+    first = users[0]["content"] if users else ""
+    try:
+        kind = "edit" if replies.parse(first, "demo", require_index=False) else "new"
+    except replies.ReplyError:
+        kind = "new"
+    repair = any(m.get("role") == "assistant" for m in messages)
+    return kind, repair
+
+
 def script(body: dict[str, Any]) -> Scripted:
     """Answer like a model would: the buggy first draft, then the repair, then the edit."""
-    last = body["messages"][-1]["content"]
-    if "failed at the" in last:
+    kind, repair = request_kind(body["messages"])
+    if kind == "edit":
+        return Scripted(_reply(EDITED, "Added the subtitle, fading in after the bar."), reasoning="Add a line below the bar.")
+    if repair:
         return Scripted(
             _reply(FIXED, "The colour constant was missing; here it is, defined."), reasoning="TITLE_COLOUR is undefined."
         )
-    if "Change the video" in last:
-        return Scripted(_reply(EDITED, "Added the subtitle, fading in after the bar."), reasoning="Add a line below the bar.")
     return Scripted(_reply(BUGGY, "A title card with a growing bar."), reasoning="Title, spring, bar.")

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import tree
+from . import hints, tree
 from .errors import StructuredError
 from .workspace import Video
 
@@ -90,7 +90,7 @@ def in_video(video: Video, file: str | None) -> bool:
 
 def from_diagnostic(stage: str, video: Video, diagnostic: dict[str, Any]) -> StructuredError:
     """ESLint and TypeScript diagnostics already carry file, line and column."""
-    message = diagnostic["message"]
+    message = hints.likely_export(hints.without_links(diagnostic["message"]))
     rule = diagnostic.get("rule")
     if rule and stage == "lint":
         message = f"{message} [{rule}]"
@@ -120,7 +120,7 @@ def from_bundle(video: Video, diagnostic: dict[str, Any]) -> StructuredError:
 def from_runtime(stage: str, video: Video, error: dict[str, Any]) -> StructuredError:
     """An error thrown in the browser: the top stack frame inside the video folder locates it."""
     message = str(error.get("message") or "unknown error")
-    message = message.split("\n    at ")[0]
+    message = hints.without_links(hints.decode(message.split("\n    at ")[0]))
     message = re.sub(r"^(Error|TypeError|ReferenceError|RangeError): ", lambda m: m[0] if m[1] != "Error" else "", message)
     file = line = column = None
     for frame in error.get("stack") or []:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 
-from . import media
+from . import media, providers
 from .browser import find_browser
-from .errors import UsageError
+from .errors import UsageError, VidgenError
 from .sandbox import network_sandbox
 from .settings import Settings
 from .workspace import Workspace
@@ -26,12 +25,6 @@ PYTHON_PACKAGES = {
     "imageio_ffmpeg": "imageio-ffmpeg",
     "rich": "rich",
 }
-KEY_VARIABLES = {
-    "zai": "ZAI_API_KEY",
-    "zai-coding": "ZAI_API_KEY",
-    "openai": "OPENAI_API_KEY",
-    "openrouter": "OPENROUTER_API_KEY",
-}
 
 
 @dataclass(frozen=True)
@@ -41,6 +34,34 @@ class Finding:
     detail: str
     fix: str = ""
     needed_to_render: bool = True
+
+
+def _emoji_font() -> Finding:
+    """Chromium draws emoji in colour only with a colour emoji font installed; without one they are empty boxes."""
+    fc_list = shutil.which("fc-list")
+    code, out = _run([fc_list, ":family=Noto Color Emoji", "family"]) if fc_list else (1, "")
+    found = code == 0 and "Noto Color Emoji" in out
+    return Finding(
+        "emoji font",
+        found,
+        "Noto Color Emoji" if found else "no colour emoji font: emoji render as empty boxes",
+        "apt-get install -y fonts-noto-color-emoji",
+        needed_to_render=False,
+    )
+
+
+def _voice(settings: Settings) -> Finding:
+    """Narration speaks with espeak-ng unless [voice] names an HTTP endpoint."""
+    if settings.voice.provider not in ("", "espeak"):
+        return Finding("voice", True, f"{settings.voice.provider} /audio/speech ({settings.voice.base_url or 'its own URL'})")
+    found = shutil.which("espeak-ng")
+    return Finding(
+        "voice",
+        found is not None,
+        "espeak-ng (offline)" if found else "espeak-ng is missing: --narrate cannot speak",
+        "apt-get install -y espeak-ng",
+        needed_to_render=False,
+    )
 
 
 def _run(command: list[str], timeout: float = 30) -> tuple[int, str]:
@@ -85,6 +106,8 @@ def examine(workspace: Workspace | None, settings: Settings) -> list[Finding]:
         findings.append(Finding("workspace", False, "none here", "vidgen init my-videos && cd my-videos", needed_to_render=False))
 
     findings.append(_browser(settings))
+    findings.append(_emoji_font())
+    findings.append(_voice(settings))
     findings.append(_network_sandbox(settings))
 
     try:
@@ -109,20 +132,19 @@ def examine(workspace: Workspace | None, settings: Settings) -> list[Finding]:
         findings.append(Finding("ffprobe", False, str(exc), "npm ci in the workspace (Remotion ships ffprobe)"))
 
     provider = settings.model.provider
-    variable = KEY_VARIABLES.get(provider)
-    if variable is None:
-        findings.append(Finding("model key", True, f"provider {provider} needs no key", needed_to_render=False))
-    else:
-        present = bool(os.environ.get("VIDGEN_API_KEY") or os.environ.get(variable))
-        findings.append(
-            Finding(
-                "model key",
-                present,
-                f"{variable} is set" if present else f"{variable} is not set",
-                f"export {variable}=... (or try `vidgen demo`, which needs no key)",
-                needed_to_render=False,
-            )
+    try:
+        present, where = providers.key_source(provider)
+    except VidgenError as exc:  # an unknown provider, or a keys file vidgen refuses
+        present, where = False, str(exc)
+    findings.append(
+        Finding(
+            "model key",
+            present,
+            where,
+            f"vidgen keys set {provider} (or try `vidgen demo`, which needs no key)",
+            needed_to_render=False,
         )
+    )
     return findings
 
 

@@ -7,6 +7,7 @@ files, no URLs, no Node built-ins (it runs in a browser with no network at rende
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import diagnostics
@@ -83,44 +84,116 @@ def _installed(video: Video, package: str) -> bool:
     return (modules / package / "package.json").is_file() or (modules / types / "package.json").is_file()
 
 
+# `staticFile('name')` with a literal name: the file must be in the workspace's public/ folder.
+_STATIC_FILE = re.compile(r"""\bstaticFile\s*\(\s*(['"`])(?P<name>[^'"`$]*)\1\s*\)""")
+# CSS that moves by the wall clock, not the frame (the lint stage sees only .ts/.tsx).
+_CSS_MOTION = re.compile(r"@keyframes\b|(?:^|[;{\s])(?:animation(?:-name)?|transition)\s*:", re.MULTILINE)
+_SCRIPTS = {".ts", ".tsx", ".js", ".jsx", ".mjs"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: Path
+    line: int | None
+    message: str
+    short: str  # how it reads in the list of further problems
+
+
 def check(video: Video) -> StructuredError | None:
-    """The first import or export problem in the video, or None."""
+    """The import and export problems of the video, all files at once: the first located, the rest listed."""
     if not video.entry.is_file():
         return diagnostics.make("imports", f"src/videos/{video.name}/index.tsx is missing: create it", video)
+    problems = _problems(video)
+    if not problems:
+        return _export_problem(video)
+    first, rest = problems[0], problems[1:]
+    message = first.message
+    if rest:
+        listed = "; ".join(f"{video.relative(p.file)}:{p.line} {p.short}" for p in rest[:8])
+        more = f" and {len(rest) - 8} more" if len(rest) > 8 else ""
+        message += f" (also: {listed}{more})"
+    return diagnostics.make("imports", message, video, file=first.file, line=first.line)
+
+
+def _problems(video: Video) -> list[Problem]:
     allowed = video.workspace.dependencies()
-    files = sorted(p for p in video.folder.rglob("*") if p.is_file())
+    public = _public_files(video)
+    files = sorted(p for p in video.folder.rglob("*") if p.is_file() or p.is_symlink())
+    found: list[Problem] = []
     for path in sorted(files, key=lambda p: p != video.entry):
         if path.is_symlink():
-            return diagnostics.make(
-                "imports", "is a symbolic link: videos must be plain files inside their folder", video, file=path
-            )
-        if path.suffix in {".ts", ".tsx", ".js", ".jsx", ".mjs"}:
-            text = path.read_text(errors="replace")
-            stripped = _strip_comments(text)
-            dynamic = _dynamic_problem(text, stripped)
-            if dynamic:
-                return diagnostics.make("imports", dynamic[0], video, file=path, line=dynamic[1])
-            for match in _SPECIFIERS.finditer(stripped):
-                specifier = match["a"] or match["b"] or match["c"]
-                type_only = bool(re.match(r"\s*(import|export)\s+type\s", match[0].lstrip(" ;}")))
-                problem = check_specifier(video, path, specifier, allowed, type_only)
-                if problem:
-                    return diagnostics.make(
-                        "imports",
-                        problem,
-                        video,
-                        file=path,
-                        line=_line_of(
-                            stripped, match.start("a") if match["a"] else match.start("b") if match["b"] else match.start("c")
-                        ),
-                    )
+            problem = "is a symbolic link: videos must be plain files inside their folder"
+            found.append(Problem(path, None, problem, "is a symbolic link"))
+        elif path.suffix in _SCRIPTS:
+            found.extend(_script_problems(video, path, allowed, public))
         elif path.suffix == ".css":
-            text = path.read_text(errors="replace")
-            for match in _CSS_IMPORTS.finditer(text):
-                specifier = match["a"] or match["b"]
-                problem = check_specifier(video, path, specifier, allowed)
-                if problem:
-                    return diagnostics.make("imports", problem, video, file=path, line=_line_of(text, match.start()))
+            found.extend(_css_problems(video, path, allowed))
+    return found
+
+
+def _script_problems(video: Video, path: Path, allowed: set[str], public: list[str]) -> list[Problem]:
+    text = path.read_text(errors="replace")
+    stripped = _strip_comments(text)
+    dynamic = _dynamic_problem(text, stripped)
+    if dynamic:
+        return [Problem(path, dynamic[1], dynamic[0], dynamic[0].split(":")[0])]
+    found = []
+    for match in _SPECIFIERS.finditer(stripped):
+        group = "a" if match["a"] else "b" if match["b"] else "c"
+        specifier = match[group]
+        type_only = bool(re.match(r"\s*(import|export)\s+type\s", match[0].lstrip(" ;}")))
+        problem = check_specifier(video, path, specifier, allowed, type_only)
+        if problem:
+            found.append(Problem(path, _line_of(stripped, match.start(group)), problem, f"imports '{specifier}'"))
+    for match in _STATIC_FILE.finditer(stripped):
+        name = match["name"].lstrip("/")
+        if name not in public:
+            found.append(
+                Problem(
+                    path, _line_of(stripped, match.start()), _missing_static(name, public), f"staticFile('{name}') does not exist"
+                )
+            )
+    return found
+
+
+def _css_problems(video: Video, path: Path, allowed: set[str]) -> list[Problem]:
+    text = path.read_text(errors="replace")
+    found = []
+    for match in _CSS_IMPORTS.finditer(text):
+        specifier = match["a"] or match["b"]
+        problem = check_specifier(video, path, specifier, allowed)
+        if problem:
+            found.append(Problem(path, _line_of(text, match.start()), problem, f"imports '{specifier}'"))
+    stripped = _strip_comments(text)
+    for match in _CSS_MOTION.finditer(stripped):
+        line = _line_of(stripped, match.start() + (len(match[0]) - len(match[0].lstrip())))
+        problem = (
+            "CSS animations and transitions do not follow the frame: drive animation with useCurrentFrame() and"
+            " interpolate()/spring() in the component instead"
+        )
+        found.append(Problem(path, line, problem, "CSS animation or transition"))
+    return found
+
+
+def _public_files(video: Video) -> list[str]:
+    """What `staticFile` can serve: the files under the workspace's public/, as names relative to it."""
+    public = video.workspace.root / "public"
+    if not public.is_dir() or public.is_symlink():
+        return []
+    return sorted(str(p.relative_to(public)) for p in public.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def _missing_static(name: str, public: list[str]) -> str:
+    if not public:
+        return (
+            f"staticFile('{name}') names a file that does not exist: public/ is empty, so draw it with CSS or SVG,"
+            " or ask the user to add the file"
+        )
+    shown = ", ".join(public[:12]) + (f" and {len(public) - 12} more" if len(public) > 12 else "")
+    return f"staticFile('{name}') names a file that does not exist in public/: use one of {shown}"
+
+
+def _export_problem(video: Video) -> StructuredError | None:
     entry = _strip_comments(video.entry.read_text(errors="replace"))
     if not _DEFAULT_EXPORT.search(entry):
         return diagnostics.make(

@@ -1,4 +1,4 @@
-"""The validation ladder: imports → lint → typecheck → bundle → composition → stills → layout.
+"""The validation ladder: (sound →) imports → lint → typecheck → bundle → composition → stills → layout.
 
 Each stage is cheaper than the next and the ladder stops at the first failure, which it
 returns as one StructuredError. `vidgen check` runs it alone; every render runs it first.
@@ -13,8 +13,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import diagnostics, imports, layout
-from .constraints import Constraints
+from . import diagnostics, imports, layout, music, narration
+from .constraints import Constraints, config_line
 from .errors import Finding, ServiceError, StructuredError
 from .service import ServiceReplyError
 from .session import Session
@@ -49,6 +49,7 @@ class CheckResult:
     stills: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    narration: narration.Timeline | None = None
 
     @property
     def ok(self) -> bool:
@@ -77,7 +78,10 @@ def run(
                 ahead["bundle"] = pool.submit(_bundle, session, video)
             return error
 
-        stages: list[tuple[str, Callable[[], StructuredError | None]]] = [
+        stages: list[tuple[str, Callable[[], StructuredError | None]]] = []
+        if narration.wanted(video) or music.find(video):
+            stages.append(("sound", lambda: _sound(session, video, result)))
+        stages += [
             ("imports", start_ahead),
             ("lint", lambda: ahead["lint"].result()),
             ("typecheck", lambda: ahead["typecheck"].result()),
@@ -119,6 +123,17 @@ def _run_stages(
             return
 
 
+def _sound(session: Session, video: Video, result: CheckResult) -> StructuredError | None:
+    """Speak narration.json and write narration.ts and music.ts, before anything reads the code importing them."""
+    if narration.wanted(video):
+        prepared = narration.prepare(video, session.settings.voice, session.workspace.state_dir / "voice")
+        if isinstance(prepared, StructuredError):
+            return prepared
+        result.narration = prepared
+    music.prepare(video, result.narration)
+    return None
+
+
 def _first_in_video(video: Video, stage: str, found: list[dict[str, Any]]) -> StructuredError | None:
     for diagnostic in found:
         if diagnostics.in_video(video, diagnostic.get("file")) or not diagnostic.get("file"):
@@ -152,10 +167,12 @@ def _composition(session: Session, video: Video, result: CheckResult, expect: Co
         return runtime_failure("composition", video, session, exc.error)
     composition = Composition(int(meta["width"]), int(meta["height"]), float(meta["fps"]), int(meta["durationInFrames"]))
     problem = limits_problem(composition, session.settings.limits)
+    if problem is None and result.narration is not None:
+        problem = narration.length_problem(result.narration, composition.frames)
     if problem is None and expect is not None:
         problem = expect.mismatch(composition.width, composition.height, composition.fps, composition.frames)
     if problem:
-        return diagnostics.make("composition", problem, video, file=video.entry)
+        return diagnostics.make("composition", problem, video, file=video.entry, line=config_line(video.entry, problem))
     result.composition = composition
     return None
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import assets, critique, diagnostics, history, music, prompts, render, replies, state, transcript, tree, writer
 from . import constraints as constraints_module
-from . import critique, diagnostics, history, prompts, render, replies, state, transcript, tree, writer
 from .errors import Finding, StructuredError
 from .model import Completion, ModelClient, Usage
 from .session import Session
@@ -34,6 +34,8 @@ class Request:
     max_repairs: int = 3
     render: bool = True
     error: StructuredError | None = None
+    narrate: bool = False  # the model also writes narration.json (see prompts/narration.j2)
+    captions: bool = False
 
 
 @dataclass
@@ -154,8 +156,10 @@ def _new_warnings(result: render.RenderResult | None, told: set[str]) -> list[Fi
 
 def _first_message(request: Request) -> dict[str, str]:
     constraints = request.constraints.describe()
+    given = [asset.describe() for asset in assets.listed(request.video.workspace, request.video)]
+    extras = prompts.Extras(given, request.narrate, request.captions, music.find(request.video) is not None)
     if request.kind == "new":
-        return prompts.create(request.video.name, request.prompt, constraints)
+        return prompts.create(request.video.name, request.prompt, constraints, extras)
     instruction = request.prompt
     if request.error is not None:
         instruction = prompts.repair(request.error, format_problem=False)["content"]
@@ -166,7 +170,7 @@ def _first_message(request: Request) -> dict[str, str]:
             f"\n\n(Not shown: {', '.join(skipped)}: symbolic links, special files or files over"
             f" {tree.SEND_BYTES // 1024} KiB, which vidgen does not send; do not write files with these names.)"
         )
-    return prompts.edit(request.video.name, instruction, files, constraints)
+    return prompts.edit(request.video.name, instruction, files, constraints, extras)
 
 
 def _apply(request: Request, completion: Completion, kind: str) -> tuple[StructuredError | None, bool, history.Version | None]:

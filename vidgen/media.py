@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,3 +229,97 @@ def _run_to(stream: ffmpeg.nodes.OutputStream, partial: Path, final: Path) -> No
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """What ffprobe makes of any media file: an image is a one-frame video stream."""
+
+    has_video: bool
+    has_audio: bool
+    width: int
+    height: int
+    duration_s: float
+
+
+_STREAM = re.compile(r"Stream #\d+:\d+[^:\n]*: (?P<type>Video|Audio): (?P<rest>[^\n]*)")
+_SIZE = re.compile(r", (\d{1,5})x(\d{1,5})(?=[ ,\[]|$)")
+_DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
+
+
+def describe(path: Path) -> MediaFile | None:
+    """The file's streams as ffmpeg reads them, or None when it is not media.
+
+    ffmpeg (always here, from imageio-ffmpeg) rather than ffprobe (shipped inside a workspace's
+    node_modules), so that a file can be judged before any workspace is installed.
+    """
+    try:
+        done = subprocess.run(
+            [ffmpeg_path(), "-hide_banner", "-nostdin", "-i", str(path)], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    streams = list(_STREAM.finditer(done.stderr))
+    # A video stream with no size is a file the image demuxer took by its name alone (text called .png).
+    video = next((m for m in streams if m["type"] == "Video" and _SIZE.search(m["rest"])), None)
+    audio = any(m["type"] == "Audio" for m in streams)
+    if video is None and not audio:
+        return None
+    found = _DURATION.search(done.stderr)
+    duration = int(found[1]) * 3600 + int(found[2]) * 60 + float(found[3]) if found else 0.0
+    size = _SIZE.search(video["rest"]) if video else None
+    width, height = (int(size[1]), int(size[2])) if size else (0, 0)
+    return MediaFile(video is not None, audio, width, height, duration)
+
+
+@dataclass(frozen=True)
+class Sound:
+    """A rendered file's audio: its codec and length, how loud it gets, and where it is silent."""
+
+    codec: str | None  # None: no audio stream at all
+    duration_s: float
+    max_volume_db: float
+    silences: tuple[tuple[float, float], ...]
+
+
+_SILENCE = re.compile(r"silence_start: (-?[\d.]+)|silence_end: (-?[\d.]+)")
+_MAX_VOLUME = re.compile(r"max_volume: (-?[\d.]+|-inf) dB")
+
+
+def sound(path: Path, workspace: Workspace | None = None, floor_db: float = -45, min_silence_s: float = 0.2) -> Sound:
+    """One ffprobe for the stream, one ffmpeg pass for the loudness and the silences."""
+    info = ffmpeg.probe(str(path), cmd=ffprobe_path(workspace))
+    stream = next((s for s in info["streams"] if s.get("codec_type") == "audio"), None)
+    if stream is None:
+        return Sound(None, 0.0, float("-inf"), ())
+    duration = float(stream.get("duration") or (info.get("format") or {}).get("duration") or 0.0)
+    done = subprocess.run(
+        [
+            ffmpeg_path(),
+            "-hide_banner",
+            "-nostdin",
+            "-i",
+            str(path),
+            "-vn",
+            "-af",
+            f"silencedetect=n={floor_db}dB:d={min_silence_s},volumedetect",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    loudest = _MAX_VOLUME.search(done.stderr)
+    max_volume = float(loudest[1]) if loudest and loudest[1] != "-inf" else float("-inf")
+    silences, start = [], None
+    for found in _SILENCE.finditer(done.stderr):
+        if found[1] is not None:
+            start = max(0.0, float(found[1]))
+        elif start is not None:
+            silences.append((start, float(found[2])))
+            start = None
+    if start is not None:
+        silences.append((start, duration))
+    return Sound(stream.get("codec_name"), duration, max_volume, tuple(silences))

@@ -20,8 +20,9 @@ from typing import Any
 
 import httpx
 
+from . import providers
 from .errors import EXIT_MODEL, VidgenError
-from .providers import Endpoint, resolve
+from .providers import Endpoint
 from .settings import ModelSettings
 
 Status = Callable[[str, dict[str, Any]], None]
@@ -178,7 +179,7 @@ class ModelClient:
 
     def _once(self, messages: list[dict[str, Any]], on_status: Status) -> Completion:
         url = f"{self.endpoint.base_url}/chat/completions"
-        headers = {"Authorization": f"Bearer {self.endpoint.api_key}"} if self.endpoint.api_key else {}
+        headers = self._key_header()
         started = time.monotonic()
         try:
             with self._http.stream("POST", url, json=self.body(messages), headers=headers, auth=self.endpoint.auth) as response:
@@ -202,6 +203,37 @@ class ModelClient:
                 f"base URL {self.endpoint.base_url} is not an http(s) URL: fix --base-url / VIDGEN_BASE_URL"
             ) from None
 
+    def models(self) -> list[dict[str, Any]]:
+        """The endpoint's models (GET /models, OpenAI format), each an object with a string `id`."""
+        where = self.endpoint.base_url
+        headers = {**self._key_header(), "Accept": "application/json"}
+        try:
+            response = self._http.get(f"{where}/models", headers=headers, auth=self.endpoint.auth)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise ModelError(f"cannot reach {where} ({exc}): check --base-url / VIDGEN_BASE_URL and the network") from None
+        except httpx.UnsupportedProtocol:
+            raise ModelError(f"base URL {where} is not an http(s) URL: fix --base-url / VIDGEN_BASE_URL") from None
+        except httpx.HTTPError as exc:
+            raise ModelError(f"{where} did not answer the model list ({type(exc).__name__}): try again later") from None
+        if response.status_code == 404:
+            raise ModelError(f"{where} has no model list (404 for /models): check --base-url, or its documentation")
+        if response.status_code >= 400:
+            try:
+                self._raise_for_status(response)
+            except _Retryable as exc:
+                raise ModelError(f"{where} could not list its models ({exc}): try again later") from None
+        try:
+            data = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            data = None
+        listed = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(listed, list) or not all(isinstance(m, dict) and isinstance(m.get("id"), str) for m in listed):
+            raise ModelError(f"{where} did not answer /models with an OpenAI model list: check --base-url")
+        return listed
+
+    def _key_header(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.endpoint.api_key}"} if self.endpoint.api_key else {}
+
     def _raise_for_status(self, response: httpx.Response) -> None:
         status = response.status_code
         code, message = _error_details(response)
@@ -214,8 +246,8 @@ class ModelClient:
         if code in QUOTA_CODES:
             raise ModelError(f"the API quota is used up ({where} said {code}: {message}): wait for it to reset or raise it")
         if status in (401, 403):
-            variable = "your provider's key variable or VIDGEN_API_KEY"
-            raise ModelError(f"{where} refused the API key ({status}): check {variable}")
+            stored = f"`vidgen keys set {self.endpoint.provider}`, " if self.endpoint.provider in providers.names() else ""
+            raise ModelError(f"{where} refused the API key ({status}): check it ({stored}its key variable or VIDGEN_API_KEY)")
         if status == 404:
             raise ModelError(
                 f"{where} answered 404 for model {self.options.model!r}: check --model / VIDGEN_MODEL and --base-url"
@@ -345,9 +377,9 @@ def _retry_after(value: str | None) -> float | None:
 
 def client_for(settings: ModelSettings, throttle: Throttle | None = None) -> ModelClient:
     """A client for the configured provider, model and options (the key checked here)."""
-    endpoint = resolve(settings.provider, settings.base_url)
+    endpoint = providers.resolve(settings.provider, settings.base_url)
     options = ModelOptions(
-        model=settings.model,
+        model=settings.model or providers.default_model(settings.provider),
         thinking={"enabled": True, "disabled": False}.get(settings.thinking),
         effort=settings.effort or None,
         max_tokens=settings.max_tokens or None,

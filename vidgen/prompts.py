@@ -7,6 +7,7 @@ within a workspace, so providers with context caching (z.ai) serve it from cache
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePosixPath
 
@@ -44,14 +45,29 @@ def system(workspace: Workspace) -> Message:
     return {"role": "system", "content": _render("system.j2", api_sheet=sheet)}
 
 
-def create(name: str, idea: str, constraints: str) -> Message:
-    return {"role": "user", "content": _render("create.j2", name=name, idea=idea, constraints=constraints)}
+@dataclass(frozen=True)
+class Extras:
+    """What a request adds to the idea: the assets it may use, and whether it is narrated and captioned."""
+
+    assets: Sequence[str] = ()
+    narrate: bool = False
+    captions: bool = False
+    music: bool = False
+
+    def values(self) -> dict[str, object]:
+        return {"assets": list(self.assets), "narrate": self.narrate, "captions": self.captions, "music": self.music}
 
 
-def edit(name: str, instruction: str, files: dict[str, str], constraints: str) -> Message:
+def create(name: str, idea: str, constraints: str, extras: Extras = Extras()) -> Message:
+    return {"role": "user", "content": _render("create.j2", name=name, idea=idea, constraints=constraints, **extras.values())}
+
+
+def edit(name: str, instruction: str, files: dict[str, str], constraints: str, extras: Extras = Extras()) -> Message:
     return {
         "role": "user",
-        "content": _render("edit.j2", name=name, instruction=instruction, files=files, constraints=constraints),
+        "content": _render(
+            "edit.j2", name=name, instruction=instruction, files=files, constraints=constraints, **extras.values()
+        ),
     }
 
 

@@ -17,9 +17,10 @@ from typing import Any
 
 import ffmpeg
 
-from . import diagnostics, ladder, media, sheet, state
+from . import diagnostics, ladder, media, music, narration, sheet, state
 from .constraints import Constraints
 from .errors import Finding, ServiceError, StructuredError
+from .files import atomic_write
 from .service import ServiceReplyError
 from .session import Session
 from .workspace import Video
@@ -42,6 +43,7 @@ class RenderResult:
     stills: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    captions: Path | None = None  # out/<name>.srt, for a narrated video
 
     def to_json(self) -> dict[str, Any]:
         c = self.composition
@@ -56,6 +58,7 @@ class RenderResult:
             "frames": c.frames if c else None,
             "error": self.error.to_dict() if self.error else None,
             "findings": [finding.to_dict() for finding in self.findings],
+            "captions": str(self.captions.resolve()) if self.captions else None,
         }
 
 
@@ -111,10 +114,15 @@ def render(
             result.error = _render_still(session, video, still_frame, target)
         else:
             target = output or default_output(video, codec)
-            result.error = _render_video(session, video, checked.composition, codec, target, on_event, on_request)
+            result.error = _render_video(
+                session, video, checked.composition, codec, target, on_event, on_request, checked.narration
+            )
         result.timings["render"] = round(time.monotonic() - started, 3)
         if result.error is None:
             result.status, result.output = "rendered", target
+            if still_frame is None and checked.narration is not None:
+                result.captions = target.with_suffix(".srt")
+                atomic_write(result.captions, narration.srt(checked.narration))
             if still_frame is None and previews:
                 on_event("previews", {})  # not a "stage": a newer save in `watch` does not cancel it
                 try:
@@ -160,6 +168,7 @@ def _render_video(
     target: Path,
     on_event: ladder.Events,
     on_request: Any,
+    timeline: narration.Timeline | None = None,
 ) -> StructuredError | None:
     settings = session.settings.render
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -187,7 +196,12 @@ def _render_video(
         except ServiceError as exc:
             return ladder.service_failure("render", video, exc, session)
         on_event("stage", {"stage": "verify"})
-        error = verify(video, partial, composition, codec)
+        has_music = music.find(video) is not None
+        error = verify(video, partial, composition, codec) or (
+            verify_sound(video, partial, composition, timeline, has_music)
+            if (timeline is not None or has_music) and codec != "gif"
+            else None
+        )
         if error:
             return error
         os.replace(partial, target)
@@ -240,6 +254,14 @@ def verify(video: Video, path: Path, composition: ladder.Composition, codec: str
                 file=video.entry,
             )
     return None
+
+
+def verify_sound(
+    video: Video, path: Path, composition: ladder.Composition, timeline: narration.Timeline | None, has_music: bool
+) -> StructuredError | None:
+    """A video with narration or music has it: a stream of the video's length, not silent, no line cut short."""
+    problem = narration.sound_problem(timeline, media.sound(path, video.workspace), composition.duration_s, has_music)
+    return diagnostics.make("verify", problem, video, file=video.entry) if problem else None
 
 
 def _write_previews(target: Path, composition: ladder.Composition, result: RenderResult) -> tuple[Path | None, Path | None]:

@@ -32,6 +32,7 @@ _PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
 <h1>vidgen batch: {{ title }}</h1>
 <div class="totals">{{ rendered }} rendered · {{ failed }} failed · {{ other }} not run · {{ usage.prompt }} prompt
  ({{ usage.cached }} cached) + {{ usage.completion }} completion tokens · {{ "%.1f"|format(seconds) }} s</div>
+{% if scorecard %}<div class="totals">{{ scorecard }}</div>{% endif %}
 <div class="grid">
 {% for item in items %}
 <div class="card">
@@ -75,7 +76,15 @@ def _inline_sheet(root: Path, relative: str | None) -> str | None:
     return f"data:image/jpeg;base64,{base64.b64encode(data.getvalue()).decode()}"
 
 
-def write(path: Path, title: str, root: Path, entries: list[dict[str, Any]], usage: dict[str, int], seconds: float) -> Path:
+def write(
+    path: Path,
+    title: str,
+    root: Path,
+    entries: list[dict[str, Any]],
+    usage: dict[str, int],
+    seconds: float,
+    scorecard: str = "",
+) -> Path:
     items = []
     for entry in entries:
         error = entry.get("error") or None
@@ -110,6 +119,7 @@ def write(path: Path, title: str, root: Path, entries: list[dict[str, Any]], usa
         rendered=counts["rendered"],
         failed=counts["failed"],
         other=len(items) - counts["rendered"] - counts["failed"],
+        scorecard=scorecard,
     )
     atomic_write(path, page.encode())
     return path

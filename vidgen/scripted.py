@@ -1,7 +1,7 @@
 """A scripted model: a real HTTP server on 127.0.0.1 speaking the OpenAI / z.ai wire format.
 
 It answers /chat/completions from a script (SSE or plain JSON, reasoning_content, usage,
-z.ai error bodies, Retry-After, a stream cut mid-reply, a slow drip). `vidgen demo` runs
+z.ai error bodies, Retry-After, a stream cut mid-reply, a slow drip), and GET /models with a list. `vidgen demo` runs
 the whole loop against it with no network and no key; the tests use it as the model.
 Requests that carry an image (the vision critique) are answered from a second script.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -50,11 +50,21 @@ class ScriptedModel:
     """Serve a script on 127.0.0.1; every request's body and headers are kept in `requests`.
 
     `critique` answers the requests that carry an image; without it they get the main script.
+    `models` is what GET /models lists (OpenAI format); `models_status` other than 200 answers it with an error.
     """
 
-    def __init__(self, script: Script, chunk_chars: int = 60, critique: Script | None = None):
+    def __init__(
+        self,
+        script: Script,
+        chunk_chars: int = 60,
+        critique: Script | None = None,
+        models: Sequence[str] = ("scripted-demo",),
+        models_status: int = 200,
+    ):
         self.script = script
         self.critique = critique
+        self.models = list(models)
+        self.models_status = models_status
         self.chunk_chars = chunk_chars
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -103,11 +113,22 @@ class ScriptedModel:
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 return None
 
+            def do_GET(self) -> None:
+                with model._lock:
+                    model.requests.append({"path": self.path, "body": {}, "headers": dict(self.headers), "method": "GET"})
+                if not self.path.endswith("/models"):
+                    self._json(404, {"error": {"message": f"no route {self.path}"}})
+                elif model.models_status != 200:
+                    self._json(model.models_status, {"error": {"message": "scripted error"}})
+                else:
+                    listed = [{"id": name, "object": "model", "created": 0, "owned_by": "scripted"} for name in model.models]
+                    self._json(200, {"object": "list", "data": listed})
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with model._lock:
-                    model.requests.append({"path": self.path, "body": body, "headers": dict(self.headers)})
+                    model.requests.append({"path": self.path, "body": body, "headers": dict(self.headers), "method": "POST"})
                 if not self.path.endswith("/chat/completions"):
                     self._json(404, {"error": {"message": f"no route {self.path}"}})
                     return

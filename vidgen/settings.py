@@ -43,9 +43,10 @@ max_height = 2160
 max_fps = 60
 
 [model]
-# zai, zai-coding, openai, openrouter or ollama; base_url points anywhere OpenAI-compatible.
+# zai, zai-coding, openai, openrouter, ollama or a plugin's; base_url points anywhere OpenAI-compatible.
 provider = "zai"
-model = "glm-5.2"
+# "" means the provider's default model (zai: glm-5.2, openai: gpt-5.1, ollama: llama3.2, ...).
+model = ""
 base_url = ""
 # "enabled", "disabled", or "" for the model's own default.
 thinking = ""
@@ -79,6 +80,18 @@ problem_fraction = 0.5
 # On where the provider has a known vision model (z.ai: glm-5v-turbo); elsewhere set model to turn it on.
 enabled = true
 model = ""
+
+[voice]
+# Narration (`--narrate`): "espeak" speaks offline with espeak-ng; any other provider (or base_url)
+# is an OpenAI-compatible /audio/speech endpoint, with the same key handling as the model.
+provider = "espeak"
+base_url = ""
+model = ""
+# espeak: a voice such as en-us or en-gb; an HTTP endpoint: its voice name, e.g. alloy.
+voice = ""
+speed = 165
+# Seconds of silence after each scene's line.
+gap_s = 0.4
 """
 
 
@@ -106,7 +119,7 @@ class Limits:
 @dataclass(frozen=True)
 class ModelSettings:
     provider: str = "zai"
-    model: str = "glm-5.2"
+    model: str = ""  # "" means the provider's default model
     base_url: str = ""
     thinking: str = ""  # "enabled" | "disabled" | "" (the model's default)
     effort: str = ""
@@ -140,12 +153,25 @@ class CritiqueSettings:
 
 
 @dataclass(frozen=True)
+class VoiceSettings:
+    """Narration: who speaks (`--narrate`), and the pause between scenes."""
+
+    provider: str = "espeak"  # "espeak" (offline), or a model provider / base_url with /audio/speech
+    base_url: str = ""
+    model: str = ""  # for an HTTP voice; "" means tts-1
+    voice: str = ""  # espeak: a language voice such as en-us; HTTP: the endpoint's voice name (alloy)
+    speed: int = 165  # espeak words per minute
+    gap_s: float = 0.4  # silence after each scene's line
+
+
+@dataclass(frozen=True)
 class Settings:
     render: RenderSettings = field(default_factory=RenderSettings)
     limits: Limits = field(default_factory=Limits)
     model: ModelSettings = field(default_factory=ModelSettings)
     qa: QaSettings = field(default_factory=QaSettings)
     critique: CritiqueSettings = field(default_factory=CritiqueSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
 
 
 _ENV = {
@@ -164,6 +190,9 @@ _ENV = {
     ("qa", "enabled"): "VIDGEN_QA",
     ("critique", "enabled"): "VIDGEN_CRITIQUE",
     ("critique", "model"): "VIDGEN_CRITIQUE_MODEL",
+    ("voice", "provider"): "VIDGEN_VOICE_PROVIDER",
+    ("voice", "base_url"): "VIDGEN_VOICE_BASE_URL",
+    ("voice", "voice"): "VIDGEN_VOICE",
 }
 
 
@@ -220,6 +249,7 @@ def load(workspace_root: Path | None) -> Settings:
         model=_section(ModelSettings, "model", data.get("model", {})),
         qa=_section(QaSettings, "qa", data.get("qa", {})),
         critique=_section(CritiqueSettings, "critique", data.get("critique", {})),
+        voice=_section(VoiceSettings, "voice", data.get("voice", {})),
     )
 
 

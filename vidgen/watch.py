@@ -23,7 +23,7 @@ from typing import Any
 
 import watchfiles
 
-from . import history, loop, render
+from . import critique, history, loop, render
 from .errors import Cancelled, StructuredError, VidgenError
 from .model import ModelClient
 from .session import Session
@@ -61,6 +61,7 @@ class Watcher:
         show: Show,
         on_event: Callable[[str, dict[str, Any]], None],
         client: Callable[[], ModelClient] | None = None,
+        critic: critique.Critic | None = None,
     ):
         self.session = session
         self.video = video
@@ -68,6 +69,7 @@ class Watcher:
         self.show = show
         self.on_event = on_event
         self.client_factory = client
+        self.critic = critic  # reviews what the model's turns render (--critique); the caller closes it
         self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.stop = threading.Event()
         self.cancel_cycle = threading.Event()
@@ -266,7 +268,7 @@ class Watcher:
         try:
             client = self.client_factory()
             try:
-                outcome = loop.run(self.session, client, request, self.on_event)
+                outcome = loop.run(self.session, client, request, self.on_event, critic=self.critic)
             finally:
                 client.close()
         except VidgenError as exc:  # the endpoint down, a bad key: say so, keep watching

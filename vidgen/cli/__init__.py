@@ -6,7 +6,7 @@ One module per command group; the helpers they share live in `common`, the group
 
 from __future__ import annotations
 
-from . import batch, history, model, project, rendering
+from . import batch, history, keys, model, project, rendering
 from .app import main
 
 for command in (
@@ -20,6 +20,8 @@ for command in (
     model.new,
     model.edit,
     model.demo,
+    model.models,
+    keys.keys,
     history.history,
     history.undo,
     history.diff,

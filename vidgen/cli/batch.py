@@ -12,15 +12,15 @@ from typing import Any
 import click
 
 from .. import batchfile, report, state
-from .. import critique as critique_module
 from .. import settings as settings_module
-from ..batch import BatchRun, Outcome, plan, totals
+from ..batch import BatchRun, Outcome, describe_scorecard, plan, scorecard, totals
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError
 from ..manifest import Manifest, path_for
 from ..model import ModelError, client_for
 from ..progress import BatchDisplay
 from ..session import Session
 from .common import EXIT_INTERRUPTED, err, no_qa_option, qa_flag, workspace_of
+from .flags import ModelFlags, model_options
 from .output import is_quiet, note, quiet_option
 
 
@@ -32,13 +32,8 @@ from .output import is_quiet, note, quiet_option
 @click.option("--retry-failed", is_flag=True, help="Run the items that failed last time again.")
 @click.option("--strict", is_flag=True, help="Refuse the whole file if any line is malformed.")
 @click.option("--report", "report_path", type=click.Path(path_type=Path), default=None, help="Where to write the HTML report.")
-@click.option("--provider", default=None)
-@click.option("--model", "model_name", default=None)
-@click.option("--base-url", default=None)
-@click.option(
-    "--critique/--no-critique", default=None, help="A vision model reviews each render (default: on where one is known)."
-)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@model_options
 @no_qa_option
 @quiet_option
 @click.pass_context
@@ -51,18 +46,16 @@ def batch(
     retry_failed: bool,
     strict: bool,
     report_path: Path | None,
-    provider: str | None,
-    model_name: str | None,
-    base_url: str | None,
-    critique: bool | None,
     as_json: bool,
+    model_flags: ModelFlags,
 ) -> None:
     """Make one video per item of FILE (.txt, .jsonl, .yaml or .csv), resumable, with an HTML report."""
     ws = workspace_of(ctx)
     ws.require_node_modules()
-    settings = settings_module.with_model(
-        qa_flag(settings_module.load(ws.root)), provider=provider, model=model_name, base_url=base_url
-    )
+    settings = model_flags.apply(qa_flag(settings_module.load(ws.root)))
+    # The key and the critique's model are checked before the file is read or a manifest written.
+    client = client_for(settings.model)
+    critic = model_flags.critic(settings)
     items, problems = batchfile.read(file, settings.limits)
     if problems and strict:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -80,8 +73,6 @@ def batch(
         err(message)
     if work.skipped:
         note(f"{len(work.skipped)} item(s) already done: skipped")
-    client = client_for(settings.model)
-    critic = critique_module.critic_for(settings, critique)
     default_repairs = max_repairs if max_repairs is not None else settings.model.max_repairs
     started = time.monotonic()
     progress = BatchDisplay(len(work.run), quiet=is_quiet())
@@ -124,8 +115,9 @@ def batch(
     keys = [item.key for item in items if manifest.get(item.key)]
     entries = [manifest.get(key) or {} for key in keys]
     usage = totals(entries)
+    card = scorecard(entries)
     target = report_path or manifest.path.with_suffix(".html")
-    report.write(target, file.name, ws.root, entries, usage.to_dict(), time.monotonic() - started)
+    report.write(target, file.name, ws.root, entries, usage.to_dict(), time.monotonic() - started, describe_scorecard(card))
     rendered = sum(1 for e in entries if e.get("status") == "rendered")
     failed = sum(1 for e in entries if e.get("status") == "failed")
     if as_json:
@@ -139,12 +131,14 @@ def batch(
                     "rendered": rendered,
                     "failed": failed,
                     "usage": usage.to_dict(),
+                    "scorecard": card,
                 }
             )
         )
     else:
         click.echo(str(target.resolve()))
     summary = f"{rendered} rendered, {failed} failed, {len(entries) - rendered - failed} not run; report {target}"
+    note(describe_scorecard(card))
     (note if rendered == len(entries) else err)(summary)
     if run.fatal is not None:
         err(f"error: the batch stopped: {run.fatal}; fix it, then `vidgen batch {file} --resume`")

@@ -9,10 +9,12 @@ from typing import Any
 
 import click
 
+from .. import assets as assets_module
 from .. import constraints as constraints_module
 from .. import critique as critique_module
 from .. import demo as demo_module
 from .. import loop as loop_module
+from .. import music as music_module
 from .. import settings as settings_module
 from .. import workspace as workspace_module
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
@@ -20,13 +22,14 @@ from ..model import ModelClient, client_for
 from ..scripted import ScriptedModel
 from ..session import Session
 from .common import err, no_qa_option, print_result, qa_flag, workspace_of
+from .flags import PROVIDER_HELP, ModelFlags, model_options
 from .output import install_packages, note, quiet_option, reporter
 
 # ---------------------------------------------------------------------------- the model loop
 
 
-def _model_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options `new` and `edit` share."""
+def _loop_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options `new` and `edit` share, the model flags among them."""
     options = [
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
         click.option("--no-render", is_flag=True, help="Write and check the code, but render no MP4."),
@@ -35,31 +38,51 @@ def _model_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--size", default=None, help="WIDTHxHEIGHT, e.g. 1280x720."),
         click.option("--fps", type=int, default=None),
         click.option("--seconds", type=float, default=None),
-        click.option("--effort", default=None, help="reasoning_effort, where the model takes it."),
-        click.option("--thinking/--no-thinking", default=None, help="GLM thinking on or off (default: the model's)."),
-        click.option("--provider", default=None, help="zai, zai-coding, openai, openrouter or ollama."),
-        click.option("--base-url", default=None, help="Any OpenAI-compatible endpoint."),
-        click.option("--model", "model_name", default=None, help="Model name (default glm-5.2)."),
+    ]
+    for option in options:
+        command = option(command)
+    return model_options(quiet_option(no_qa_option(command)))
+
+
+def _content_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """What the video is made with beyond code: `--asset PATH` (repeatable), narration and captions."""
+    options = [
         click.option(
-            "--critique/--no-critique", default=None, help="A vision model reviews the render (default: on where one is known)."
+            "--asset",
+            "asset_paths",
+            multiple=True,
+            type=click.Path(path_type=Path),
+            help="An image, font, audio or video file the video may use (repeatable).",
+        ),
+        click.option("--narrate", is_flag=True, help="A voice speaks the video, scene by scene; the picture is timed to it."),
+        click.option("--captions", is_flag=True, help="With --narrate: burn captions in (also written as out/NAME.srt)."),
+        click.option(
+            "--music",
+            "music_path",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="An audio file to play under the video: looped, ducked under narration, faded out.",
         ),
     ]
     for option in options:
         command = option(command)
-    return quiet_option(no_qa_option(command))
+    return command
 
 
-def _model_settings(workspace: workspace_module.Workspace, flags: dict[str, Any], base_url: str | None = None):
+def _add_content(video: workspace_module.Video, asset_paths: tuple[Path, ...], music_path: Path | None) -> None:
+    """Assets and music go in before the model is asked, so the prompt can list them; all checked first."""
+    if music_path is not None:
+        assets_module.check(music_path)
+    assets_module.add(video, list(asset_paths))
+    if music_path is not None:
+        music_module.add(video, music_path)
+
+
+def _model_settings(
+    workspace: workspace_module.Workspace, flags: dict[str, Any], model_flags: ModelFlags
+) -> tuple[settings_module.Settings, constraints_module.Constraints]:
     """Settings with the model flags applied, and the shape the user asked for."""
-    thinking = flags["thinking"]
-    settings = settings_module.with_model(
-        qa_flag(settings_module.load(workspace.root)),
-        provider=flags["provider"],
-        model=flags["model_name"],
-        base_url=base_url or flags["base_url"],
-        thinking=None if thinking is None else ("enabled" if thinking else "disabled"),
-        effort=flags["effort"],
-    )
+    settings = model_flags.apply(qa_flag(settings_module.load(workspace.root)))
     wanted = constraints_module.build(flags["seconds"], flags["fps"], flags["size"], flags["aspect"], settings.limits)
     return settings, wanted
 
@@ -76,7 +99,16 @@ def _run_loop(
     critic: critique_module.Critic | None = None,
 ) -> loop_module.LoopResult:
     max_repairs = flags["max_repairs"] if flags["max_repairs"] is not None else session.settings.model.max_repairs
-    request = loop_module.Request(kind, video, prompt, wanted, max_repairs=max_repairs, render=not flags["no_render"])
+    request = loop_module.Request(
+        kind,
+        video,
+        prompt,
+        wanted,
+        max_repairs=max_repairs,
+        render=not flags["no_render"],
+        narrate=bool(flags.get("narrate")) or bool(flags.get("captions")),
+        captions=bool(flags.get("captions")),
+    )
     shown = reporter(label)
     try:
         return loop_module.run(session, client, request, shown, critic=critic)
@@ -84,11 +116,18 @@ def _run_loop(
         shown.close()
 
 
-def _loop_command(ctx: click.Context, kind: str, video: workspace_module.Video, prompt: str, flags: dict[str, Any]) -> None:
+def _loop_command(
+    ctx: click.Context,
+    kind: str,
+    video: workspace_module.Video,
+    prompt: str,
+    flags: dict[str, Any],
+    model_flags: ModelFlags,
+) -> None:
     """`new` and `edit`: one session, one client, one loop, one printed outcome."""
-    settings, wanted = _model_settings(video.workspace, flags)
+    settings, wanted = _model_settings(video.workspace, flags, model_flags)
     client = client_for(settings.model)
-    critic = critique_module.critic_for(settings, flags["critique"]) if not flags["no_render"] else None
+    critic = model_flags.critic(settings) if not flags["no_render"] else None
     try:
         with Session.open(video.workspace, settings) as session:
             outcome = _run_loop(session, client, kind, video, prompt, flags, wanted, critic=critic)
@@ -123,9 +162,18 @@ def _print_loop(ctx: click.Context, outcome: loop_module.LoopResult, as_json: bo
 @click.command()
 @click.argument("idea")
 @click.option("--name", default=None, help="Video name (default: from the idea).")
-@_model_options
+@_content_options
+@_loop_options
 @click.pass_context
-def new(ctx: click.Context, idea: str, name: str | None, **flags: Any) -> None:
+def new(
+    ctx: click.Context,
+    idea: str,
+    name: str | None,
+    asset_paths: tuple[Path, ...],
+    music_path: Path | None,
+    model_flags: ModelFlags,
+    **flags: Any,
+) -> None:
     """Make a new video from an IDEA: the model writes it, vidgen renders and repairs it."""
     if not idea.strip():
         raise UsageError('the idea is empty: describe the video, e.g. vidgen new "a bar chart of sales growing"')
@@ -137,20 +185,31 @@ def new(ctx: click.Context, idea: str, name: str | None, **flags: Any) -> None:
             raise UsageError(f"video {name!r} exists: change it with `vidgen edit {name} ...` or choose another --name")
     else:
         video = workspace.video(workspace_module.name_from_idea(workspace, idea))
-    _loop_command(ctx, "new", video, idea.strip(), flags)
+    _add_content(video, asset_paths, music_path)
+    _loop_command(ctx, "new", video, idea.strip(), flags, model_flags)
 
 
 @click.command()
 @click.argument("name")
 @click.argument("instruction")
-@_model_options
+@_content_options
+@_loop_options
 @click.pass_context
-def edit(ctx: click.Context, name: str, instruction: str, **flags: Any) -> None:
+def edit(
+    ctx: click.Context,
+    name: str,
+    instruction: str,
+    asset_paths: tuple[Path, ...],
+    music_path: Path | None,
+    model_flags: ModelFlags,
+    **flags: Any,
+) -> None:
     """Change a video as INSTRUCTION says, from its files as they are on disk."""
     if not instruction.strip():
         raise UsageError(f'the instruction is empty: say what to change, e.g. vidgen edit {name} "make the title bigger"')
     video = workspace_of(ctx).existing_video(name)
-    _loop_command(ctx, "edit", video, instruction.strip(), flags)
+    _add_content(video, asset_paths, music_path)
+    _loop_command(ctx, "edit", video, instruction.strip(), flags, model_flags)
 
 
 @click.command()
@@ -170,21 +229,11 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
             install_packages(ws)
     note("vidgen demo: using a SCRIPTED model on 127.0.0.1 (no network, no key); its first answer has a deliberate bug")
     video = ws.video(workspace_module.name_from_idea(ws, "demo title card"))
-    flags = {
-        "provider": "ollama",
-        "model_name": "scripted-demo",
-        "base_url": None,
-        "thinking": None,
-        "effort": None,
-        "seconds": None,
-        "fps": None,
-        "size": None,
-        "aspect": None,
-        "max_repairs": 2,
-        "no_render": False,
-    }
+    flags = {"seconds": None, "fps": None, "size": None, "aspect": None, "max_repairs": 2, "no_render": False}
     with ScriptedModel(demo_module.script) as scripted:
-        settings, wanted = _model_settings(ws, flags, base_url=scripted.base_url)
+        # ollama: a provider that needs no key, pointed at the scripted model on loopback.
+        model_flags = ModelFlags(provider="ollama", model="scripted-demo", base_url=scripted.base_url)
+        settings, wanted = _model_settings(ws, flags, model_flags)
         client = client_for(settings.model)
         with Session.open(ws, settings) as session:
             note(f"\n[scripted model] vidgen new {demo_module.IDEA!r}")
@@ -197,3 +246,36 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
             edited = _run_loop(session, client, "edit", video, demo_module.EDIT, flags, wanted, label="scripted model")
         client.close()
     _print_loop(ctx, edited, False)
+
+
+@click.command()
+@click.option("--provider", default=None, help=PROVIDER_HELP)
+@click.option("--base-url", default=None, help="Any OpenAI-compatible endpoint (its key: VIDGEN_API_KEY).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def models(ctx: click.Context, provider: str | None, base_url: str | None, as_json: bool) -> None:
+    """List the models the endpoint offers (GET /models), one id a line."""
+    settings = ModelFlags(provider=provider, base_url=base_url).apply(settings_module.load(_workspace_root(ctx)))
+    client = client_for(settings.model)
+    try:
+        listed = client.models()
+    finally:
+        client.close()
+    default = client.options.model
+    if as_json:
+        entries = [{"id": m["id"], "owned_by": m.get("owned_by"), "default": m["id"] == default} for m in listed]
+        click.echo(json.dumps({"provider": settings.model.provider, "base_url": client.endpoint.base_url, "models": entries}))
+        return
+    for entry in listed:
+        click.echo(entry["id"])
+    err(f"{len(listed)} model(s) at {client.endpoint.base_url}; vidgen uses {default} unless --model says otherwise")
+
+
+def _workspace_root(ctx: click.Context) -> Path | None:
+    """The workspace's folder for its vidgen.toml, or None outside one (unless --workspace named one)."""
+    try:
+        return workspace_of(ctx).root
+    except VidgenError:
+        if ctx.obj.get("workspace"):
+            raise
+        return None

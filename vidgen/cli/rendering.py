@@ -16,6 +16,7 @@ from ..model import ModelClient, client_for
 from ..progress import Reporter
 from ..session import Session
 from .common import err, no_qa_option, qa_flag, run_pipeline, workspace_of
+from .flags import ModelFlags, model_options
 from .output import quiet_option, reporter
 
 
@@ -93,13 +94,17 @@ def check_output(workspace: workspace_module.Workspace, out: Path, extension: st
     help="Send errors to the model: in code it wrote (--repair), or in any code (--repair=all).",
 )
 @click.option("--open", "open_output", is_flag=True, help="Open the MP4 after the first good render.")
+@model_options
 @no_qa_option
 @quiet_option
 @click.pass_context
-def watch(ctx: click.Context, name: str, stills_only: bool, repair: str | None, open_output: bool) -> None:
+def watch(
+    ctx: click.Context, name: str, stills_only: bool, repair: str | None, open_output: bool, model_flags: ModelFlags
+) -> None:
     """Re-check and re-render a video on every save; type an instruction to have the model edit it."""
     video = workspace_of(ctx).existing_video(name)
-    settings = qa_flag(settings_module.load(video.workspace.root))
+    settings = model_flags.apply(qa_flag(settings_module.load(video.workspace.root)))
+    critic = model_flags.critic(settings) if not stills_only else None
     state.read(video.workspace)  # every cycle records to it: a damaged one is reported now
     options = watch_module.WatchOptions(stills_only, repair, settings.model.max_repairs, open_output)
     shown = reporter(stills=False)
@@ -112,7 +117,7 @@ def watch(ctx: click.Context, name: str, stills_only: bool, repair: str | None, 
         return client_for(settings.model)
 
     session = Session.open(video.workspace, settings)
-    watcher = watch_module.Watcher(session, video, options, show, shown, client)
+    watcher = watch_module.Watcher(session, video, options, show, shown, client, critic)
     try:
         watcher.run()
     except KeyboardInterrupt:
@@ -121,5 +126,7 @@ def watch(ctx: click.Context, name: str, stills_only: bool, repair: str | None, 
         watcher.stop.set()
         shown.close()
         session.close()
+        if critic is not None:
+            critic.close()
     err(f"watch stopped; last good render: {watcher.last_good or 'none this session'}")
     ctx.exit(EXIT_OK)

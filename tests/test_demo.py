@@ -1,0 +1,65 @@
+"""`vidgen demo` reacts to what the loop asks (new, repair, edit), not to how the prompts are worded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from vidgen import demo, history, prompts, resources, transcript
+from vidgen.workspace import Workspace
+
+from .test_cli import VIDGEN
+
+# Each rewording replaces the words the old demo matched on; the structure (file blocks, turns) stays.
+REWORDED = {
+    "create.j2": ('Make a new video named "{{ name }}".', 'Please produce a clip called "{{ name }}".'),
+    "edit.j2": ('Change the video "{{ name }}" as asked:', 'Please revise the clip "{{ name }}" like this:'),
+    "repair.j2": (
+        "The video failed at the {{ error.stage }} stage. Fix the error below and reply with the whole corrected files.",
+        "Something went wrong ({{ error.stage }}). Correct it and send the complete files again.",
+    ),
+}
+
+
+def test_the_request_kind_comes_from_the_conversation_s_shape(tmp_path: Path) -> None:
+    system = prompts.system(Workspace(tmp_path))
+    create = prompts.create("clip", "a square", "")
+    edit = prompts.edit("clip", "bigger", {"index.tsx": "export default 1;\n"}, "")
+    answer = {"role": "assistant", "content": "```tsx index.tsx\nx\n```"}
+    repair = {"role": "user", "content": "anything at all"}
+    assert demo.request_kind([system, create]) == ("new", False)
+    assert demo.request_kind([system, create, answer, repair]) == ("new", True)
+    assert demo.request_kind([system, edit]) == ("edit", False)
+    assert demo.request_kind([system, edit, answer, repair]) == ("edit", True)
+
+
+@pytest.mark.render
+def test_the_demo_works_with_reworded_prompt_templates(workspace, tmp_path: Path) -> None:
+    # A copy of vidgen whose templates say the same things in other words.
+    copy = tmp_path / "copy"
+    shutil.copytree(Path(demo.__file__).parent, copy / "vidgen", ignore=shutil.ignore_patterns("__pycache__", "_data"))
+    (copy / "remotion-template").symlink_to(resources.template_dir())
+    shutil.copytree(resources.prompts_dir(), copy / "prompts")
+    for name, (old, new) in REWORDED.items():
+        path = copy / "prompts" / name
+        text = path.read_text()
+        assert old in text, f"{name} changed: update this test's rewording"
+        path.write_text(text.replace(old, new))
+    env = {**os.environ, "PYTHONPATH": str(copy), "VIDGEN_API_KEY": ""}
+    done = subprocess.run([*VIDGEN, "demo"], cwd=workspace.root, capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "the ladder caught: typecheck" in done.stderr
+    name = Path(done.stdout.strip().splitlines()[-1]).stem
+    video = workspace.video(name)
+    try:
+        assert [v.meta["kind"] for v in history.versions(video)] == ["new", "repair", "edit"]
+        sent = [entry["request"]["content"] for entry in transcript.read(video)]
+        assert sent[0].startswith("Please produce a clip") and sent[1].startswith("Something went wrong (typecheck)")
+        assert sent[2].startswith("Please revise the clip")  # the reworded copy was the one that ran
+        assert "made by a scripted model" in video.entry.read_text()
+    finally:
+        shutil.rmtree(video.folder, ignore_errors=True)

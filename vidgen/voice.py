@@ -1,0 +1,166 @@
+"""Voices: text in, a WAV file out, measured. Offline espeak-ng by default; any OpenAI-compatible
+`/audio/speech` endpoint otherwise. Every line is cached by voice and text, so an edit that changes
+one line of narration synthesizes only that line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import wave
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from . import media, providers
+from .errors import UsageError, VidgenError
+from .files import atomic_write
+from .settings import VoiceSettings
+
+MAX_CHARS = 2000  # one line of narration; a longer one is a scene to split, not a line
+
+
+@dataclass(frozen=True)
+class Speech:
+    path: Path
+    duration_s: float  # the whole file
+    voiced_s: float  # until the last sound, without the trailing silence
+
+
+class VoiceError(VidgenError):
+    """Synthesis failed: the voice is missing, the endpoint refused, or what came back is not audio."""
+
+
+class Voice(Protocol):
+    identity: str  # what the cache key is made of: the provider, model, voice and speed
+
+    def synthesize(self, text: str, target: Path) -> None: ...
+
+
+class Espeak:
+    """Debian's espeak-ng: offline, robotic, always there (`make setup` installs it)."""
+
+    def __init__(self, voice: str = "en-us", speed: int = 165) -> None:
+        self.voice, self.speed = voice or "en-us", speed
+        self.identity = f"espeak:{self.voice}:{self.speed}"
+
+    def synthesize(self, text: str, target: Path) -> None:
+        binary = shutil.which("espeak-ng")
+        if binary is None:
+            raise UsageError("espeak-ng is not installed: apt-get install -y espeak-ng (or set [voice] provider in vidgen.toml)")
+        partial = target.with_name(f".{target.name}.partial")
+        # The text goes on stdin, so a line that starts with "-" is never taken for an option.
+        done = subprocess.run(
+            [binary, "-v", self.voice, "-s", str(self.speed), "--stdin", "-w", str(partial)],
+            input=text,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if done.returncode != 0 or not partial.is_file():
+            partial.unlink(missing_ok=True)
+            first = (done.stderr.strip().splitlines() or ["no output"])[0][:200]
+            raise VoiceError(f"espeak-ng failed for voice {self.voice!r}: {first}; check [voice] voice (espeak-ng --voices)")
+        partial.replace(target)
+
+
+class HttpSpeech:
+    """Any OpenAI-compatible `POST /audio/speech`, with the model's key handling."""
+
+    def __init__(self, endpoint: providers.Endpoint, model: str, voice: str, timeout_s: float = 120) -> None:
+        self.endpoint, self.model, self.voice, self.timeout_s = endpoint, model, voice, timeout_s
+        self.identity = f"http:{endpoint.base_url}:{model}:{voice}"
+
+    def synthesize(self, text: str, target: Path) -> None:
+        headers = {"Authorization": f"Bearer {self.endpoint.api_key}"} if self.endpoint.api_key else {}
+        body = {"model": self.model, "input": text, "voice": self.voice, "response_format": "wav"}
+        url = f"{self.endpoint.base_url}/audio/speech"
+        try:
+            with httpx.Client(timeout=self.timeout_s, auth=self.endpoint.auth, follow_redirects=False) as client:
+                response = client.post(url, json=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise VoiceError(f"the voice endpoint {self.endpoint.base_url} did not answer ({type(exc).__name__})") from None
+        if response.status_code != 200:
+            raise VoiceError(f"the voice endpoint {self.endpoint.base_url} answered HTTP {response.status_code}: check [voice]")
+        data = response.content
+        if len(data) > 100 * 2**20:
+            raise VoiceError(f"the voice endpoint {self.endpoint.base_url} sent over 100 MB for one line")
+        received = target.with_name(f".{target.name}.received")
+        atomic_write(received, data)
+        try:
+            _to_wav(received, target)
+        finally:
+            received.unlink(missing_ok=True)
+
+
+def voice_for(settings: VoiceSettings) -> Voice:
+    if settings.provider in ("", "espeak"):
+        return Espeak(settings.voice, settings.speed)
+    endpoint = providers.resolve(settings.provider, settings.base_url)
+    return HttpSpeech(endpoint, settings.model or "tts-1", settings.voice or "alloy")
+
+
+def speak(voice: Voice, text: str, cache: Path) -> Speech:
+    """The line as speech, from the cache when this voice said this text before."""
+    if not text.strip() or len(text) > MAX_CHARS:
+        raise UsageError(f"a narration line must have 1 to {MAX_CHARS} characters (got {len(text)}): split it into scenes")
+    key = hashlib.sha256(f"{voice.identity}\n{text}".encode()).hexdigest()[:24]
+    target = cache / f"{key}.wav"
+    if not target.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        voice.synthesize(text, target)
+    try:
+        return measure(target)
+    except (wave.Error, EOFError, ValueError):
+        target.unlink(missing_ok=True)
+        raise VoiceError("the voice produced audio that is not a readable WAV file") from None
+
+
+def measure(path: Path) -> Speech:
+    """Length, and where the sound ends (the last sample above 1% of full scale)."""
+    with wave.open(str(path), "rb") as audio:
+        rate, width, channels, count = audio.getframerate(), audio.getsampwidth(), audio.getnchannels(), audio.getnframes()
+        frames = audio.readframes(count)
+    if rate <= 0 or count <= 0:
+        raise ValueError("empty audio")
+    duration = count / rate
+    if width != 2:
+        return Speech(path, duration, duration)
+    samples = array("h", frames[: len(frames) - len(frames) % 2])
+    threshold = 328
+    last = next((i for i in range(len(samples) - 1, -1, -1) if abs(samples[i]) > threshold), 0)
+    return Speech(path, duration, (last // channels + 1) / rate)
+
+
+def _to_wav(source: Path, target: Path) -> None:
+    """Whatever audio the endpoint sent (WAV, MP3, ...), as 16-bit mono WAV; VoiceError when it is not audio."""
+    found = media.describe(source)
+    if found is None or not found.has_audio:
+        raise VoiceError("the voice endpoint sent something that is not audio")
+    partial = target.with_name(f".{target.name}.partial.wav")
+    done = subprocess.run(
+        [
+            media.ffmpeg_path(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(source),
+            "-ac",
+            "1",
+            "-c:a",
+            "pcm_s16le",
+            str(partial),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
+    if done.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise VoiceError("the voice endpoint's audio could not be converted to WAV")
+    partial.replace(target)
