@@ -1,10 +1,11 @@
 # The two commands a new user needs: `make demo` and `make test`. Both set everything up first.
+# `make test-fast` runs the tests that need neither `npm ci` nor a browser (those marked `render` are left out).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_WORKSPACE ?= demo-workspace
 
-.PHONY: setup browser demo test lint bench clean
+.PHONY: setup browser demo test test-fast lint bench clean
 
 $(BIN)/vidgen: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +36,12 @@ lint: $(BIN)/vidgen
 	$(BIN)/ruff format --check vidgen tests
 	$(BIN)/mypy
 
+# Both fail when no test ran (pytest's exit code 5), as on any failing test.
 test: setup lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-fast: $(BIN)/vidgen
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not render"
 
 bench: setup
 	$(BIN)/python tests/benchmarks/bench_render.py

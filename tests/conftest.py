@@ -1,8 +1,9 @@
-"""Shared fixtures: one real workspace (real `npm ci`) and one warm render service for the run."""
+"""Shared fixtures: one real workspace (real `npm ci`) and one warm render service for the run, a service of
+its own for a test that kills or times out one, and the `render` mark on every test that needs the workspace.
+Helpers that are not fixtures live in tests/helpers.py."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import textwrap
 from collections.abc import Iterator
@@ -10,10 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import service
 from vidgen import settings as settings_module
 from vidgen import workspace as workspace_module
 from vidgen.session import Session
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `render` every test that uses the real workspace (`npm ci`, Chromium), whichever fixture brings it in,
+    so `make test-fast` (`-m "not render"`) leaves it out and a new test cannot forget the mark."""
+    for item in items:
+        if "workspace" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.render)
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +44,13 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> workspace_module.Work
 def session(workspace: workspace_module.Workspace) -> Iterator[Session]:
     with Session.open(workspace, settings_module.load(workspace.root)) as shared:
         yield shared
+
+
+@pytest.fixture
+def own_session(workspace: workspace_module.Workspace) -> Iterator[Session]:
+    """A render service for this test alone: for tests that kill or time out theirs, so the shared one is never disturbed."""
+    with Session.open(workspace, settings_module.load(workspace.root)) as own:
+        yield own
 
 
 @pytest.fixture
@@ -79,64 +94,3 @@ def fresh(workspace: workspace_module.Workspace) -> Iterator:
         shutil.rmtree(video.folder, ignore_errors=True)
         shutil.rmtree(workspace.state_dir / "history" / name, ignore_errors=True)
         (workspace.state_dir / "transcripts" / f"{name}.jsonl").unlink(missing_ok=True)
-
-
-def component(body: str, *, width: int = 640, height: int = 360, frames: int = 30, fps: int = 30, imports: str = "") -> str:
-    """A tiny video's index.tsx: `body` is the component's JSX return, with `frame` in scope."""
-    return (
-        "import React from 'react';\n"
-        "import {AbsoluteFill, interpolate, useCurrentFrame} from 'remotion';\n"
-        f"{imports}\n"
-        f"export const config = {{durationInFrames: {frames}, fps: {fps}, width: {width}, height: {height}}};\n"
-        "\n"
-        "const Video: React.FC = () => {\n"
-        "  const frame = useCurrentFrame();\n"
-        f"{textwrap.indent(textwrap.dedent(body).strip(), '  ')}\n"
-        "};\n"
-        "\n"
-        "export default Video;\n"
-    )
-
-
-MOVING = """
-const x = interpolate(frame, [0, 29], [0, 500], {extrapolateRight: 'clamp'});
-return (
-  <AbsoluteFill style={{backgroundColor: '#203060'}}>
-    <div style={{position: 'absolute', left: x, top: 120, width: 100, height: 100, backgroundColor: '#f7b733'}} />
-  </AbsoluteFill>
-);
-"""
-
-
-def chromium_pids() -> set[int]:
-    """Every running Chromium process on the machine."""
-    pids = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")[0]
-        except OSError:
-            continue
-        if b"chrom" in os.path.basename(cmdline).lower():
-            pids.add(int(entry.name))
-    return pids
-
-
-def group_members(pgid: int) -> set[int]:
-    return set(service.group_members(pgid))
-
-
-def service_groups(parent: int) -> set[int]:
-    """The process groups of the render services that process `parent` started."""
-    groups = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == parent and b"render-service.mjs" in (entry / "cmdline").read_bytes():
-                groups.add(int(fields[2]))
-        except OSError:
-            continue
-    return groups

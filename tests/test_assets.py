@@ -13,7 +13,7 @@ from vidgen.errors import UsageError
 from vidgen.scripted import Scripted, ScriptedModel
 from vidgen.workspace import Workspace
 
-from .test_cli import model_flags, vidgen
+from .helpers import model_flags, vidgen
 
 
 def _ffmpeg(*args: str) -> None:
@@ -147,7 +147,9 @@ def test_new_with_an_image_and_a_sound_renders_both(workspace, fresh, logo: Path
     output = Path(json.loads(done.stdout)["output"])
     streams = json.loads(
         subprocess.run(
-            [media.ffprobe_path(workspace), "-v", "error", "-show_streams", "-of", "json", str(output)], capture_output=True, check=True
+            [media.ffprobe_path(workspace), "-v", "error", "-show_streams", "-of", "json", str(output)],
+            capture_output=True,
+            check=True,
         ).stdout
     )["streams"]
     assert sorted(s["codec_type"] for s in streams) == ["audio", "video"]

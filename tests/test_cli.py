@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,29 +14,7 @@ import pytest
 
 from vidgen import workspace as workspace_module
 
-from .conftest import MOVING, component, group_members, service_groups
-
-VIDGEN = [sys.executable, "-m", "vidgen"]
-
-
-def vidgen(*args: str, cwd: Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*VIDGEN, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
-    )
-
-
-def model_flags(server) -> list[str]:
-    """Point a command at a scripted model on 127.0.0.1."""
-    return ["--base-url", server.base_url, "--provider", "ollama"]
-
-
-def assert_one_line_error(done: subprocess.CompletedProcess, code: int, *fragments: str) -> None:
-    assert done.returncode == code, done.stderr
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
-    assert "Traceback" not in done.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
+from .helpers import MOVING, VIDGEN, assert_one_line_error, component, group_members, service_groups, vidgen
 
 
 def test_outside_a_workspace(tmp_path: Path) -> None:
@@ -52,6 +30,7 @@ def test_missing_video_and_bad_flags(workspace) -> None:
     assert_one_line_error(vidgen("check", "nope", cwd=workspace.root), 2, "no video 'nope'", "vidgen list")
     done = vidgen("render", "hello", "--codec", "avi", cwd=workspace.root)
     assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "Invalid value for '--codec': 'avi' is not one of 'h264', 'vp9', 'prores', 'gif'." in done.stderr
 
 
 def test_missing_node_modules(tmp_path: Path) -> None:
@@ -71,8 +50,9 @@ def test_render_json_and_check_json_and_list(workspace, make_video) -> None:
     done = vidgen("render", "cli-good", "--json", cwd=workspace.root)
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
-    assert set(payload) == {"name", "status", "output", "duration_s", "width", "height", "fps", "frames", "error", "findings"}
-    assert payload["status"] == "rendered" and payload["error"] is None
+    keys = {"name", "status", "output", "duration_s", "width", "height", "fps", "frames", "error", "findings", "exit_code"}
+    assert set(payload) == keys
+    assert payload["status"] == "rendered" and payload["error"] is None and payload["exit_code"] == 0
     assert Path(payload["output"]).is_absolute() and Path(payload["output"]).exists()
     assert (payload["width"], payload["height"], payload["fps"], payload["frames"], payload["duration_s"]) == (
         640,
@@ -101,17 +81,19 @@ def test_ctrl_c_during_render_keeps_the_previous_mp4(workspace, make_video) -> N
     assert first.returncode == 0, first.stderr
     output = workspace.out_dir / "cli-interrupt.mp4"
     before = output.read_bytes()
+    log = workspace.state_dir / "stills" / "cli-interrupt"
+    shutil.rmtree(log)  # the first render's stills must not pass for this one's
     process = subprocess.Popen(
         [*VIDGEN, "render", "cli-interrupt"], cwd=workspace.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    log = workspace.state_dir / "stills" / "cli-interrupt"
     deadline = time.monotonic() + 120
     # Interrupt once the stills are written, while the full render runs.
     while time.monotonic() < deadline and len(list(log.glob("*.jpeg"))) < 4:
         time.sleep(0.1)
+    assert len(list(log.glob("*.jpeg"))) == 4, "the stills were not written in 120 s"
     time.sleep(1.0)
     service_pgids = service_groups(process.pid)
-    assert service_pgids
+    assert len(service_pgids) == 1, service_pgids
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr

@@ -16,9 +16,7 @@ from vidgen.providers import Endpoint
 from vidgen.scripted import Scripted, ScriptedModel
 from vidgen.session import Session
 
-from .conftest import MOVING, component
-from .test_cli import model_flags, vidgen
-from .test_loop import reply
+from .helpers import MOVING, component, model_flags, reply, vidgen
 
 GOOD = component(MOVING)
 MOVED = component(MOVING.replace("top: 120", "top: 60"))

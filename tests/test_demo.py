@@ -12,7 +12,7 @@ import pytest
 from vidgen import demo, history, prompts, resources, transcript
 from vidgen.workspace import Workspace
 
-from .test_cli import VIDGEN
+from .helpers import VIDGEN
 
 # Each rewording replaces the words the old demo matched on; the structure (file blocks, turns) stays.
 REWORDED = {
@@ -53,7 +53,7 @@ def test_the_demo_works_with_reworded_prompt_templates(workspace, tmp_path: Path
     done = subprocess.run([*VIDGEN, "demo"], cwd=workspace.root, capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr
     assert "the ladder caught: typecheck" in done.stderr
-    name = Path(done.stdout.strip().splitlines()[-1]).stem
+    name = Path(done.stdout.strip().splitlines()[-2]).stem  # the last line is the narrated video
     video = workspace.video(name)
     try:
         assert [v.meta["kind"] for v in history.versions(video)] == ["new", "repair", "edit"]

@@ -15,9 +15,7 @@ from vidgen.constraints import Constraints
 from vidgen.scripted import Scripted, ScriptedModel
 from vidgen.session import Session
 
-from .conftest import MOVING, component
-from .test_cli import model_flags, vidgen
-from .test_loop import model, reply
+from .helpers import MOVING, component, model, model_flags, reply, vidgen
 
 pytestmark = pytest.mark.render
 

@@ -13,8 +13,7 @@ from vidgen import workspace as workspace_module
 from vidgen.manifest import path_for
 from vidgen.scripted import Scripted, ScriptedModel
 
-from .conftest import MOVING, component
-from .test_cli import assert_one_line_error, model_flags, vidgen
+from .helpers import MOVING, assert_one_line_error, component, model_flags, vidgen
 
 MARK = "CONTENT-MARK-7f3a"  # written into every damaged file; it must never be shown
 

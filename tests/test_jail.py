@@ -16,7 +16,7 @@ from vidgen.service import ServiceReplyError
 from vidgen.session import Session
 from vidgen.workspace import Video, Workspace
 
-from .conftest import MOVING, component
+from .helpers import MOVING, browser_descendants, component
 
 pytestmark = pytest.mark.render
 
@@ -142,7 +142,8 @@ def test_raw_loader_and_query_specifiers(session: Session, make_video, workspace
         error = bundle_error(session, video)
         assert_refused(error, video)
         assert_not_leaked(workspace, error)
-        assert imports.check(video) is not None
+        found = imports.check(video)  # the first wall refuses it too, at the same line
+        assert found is not None and (found.stage, found.file, found.line) == ("imports", "index.tsx", 1), found
 
 
 def test_installed_package_outside_the_template_list(session: Session, make_video) -> None:
@@ -234,27 +235,6 @@ def test_a_refused_import_does_not_stop_another_video(session: Session, make_vid
 # ---------------------------------------------------------------- a browser that dies
 
 
-def browser_processes(service_pid: int) -> set[int]:
-    """The Chromium processes the service started (Remotion puts them in a process group of their own)."""
-    parents: dict[int, int] = {}
-    names: dict[int, bytes] = {}
-    for entry_ in Path("/proc").iterdir():
-        if not entry_.name.isdigit():
-            continue
-        try:
-            fields = (entry_ / "stat").read_text().rsplit(")", 1)[1].split()
-            parents[int(entry_.name)] = int(fields[1])
-            names[int(entry_.name)] = (entry_ / "cmdline").read_bytes()
-        except (OSError, IndexError):
-            continue
-    found: set[int] = set()
-    frontier = {service_pid}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return {pid for pid in found if b"chrom" in names.get(pid, b"").lower()}
-
-
 def killer(service_pid: int) -> tuple[threading.Event, Callable[[str, dict], None]]:
     """A progress callback that kills the service's Chromium once 10 frames are rendered."""
     killed = threading.Event()
@@ -262,7 +242,7 @@ def killer(service_pid: int) -> tuple[threading.Event, Callable[[str, dict], Non
     def on_event(kind: str, data: dict) -> None:
         if kind == "progress" and data.get("renderedFrames", 0) >= 10 and not killed.is_set():
             killed.set()
-            for pid in browser_processes(service_pid):
+            for pid in browser_descendants(service_pid):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
@@ -272,12 +252,13 @@ def killer(service_pid: int) -> tuple[threading.Event, Callable[[str, dict], Non
 
 
 def test_browser_killed_mid_render_is_reported_and_the_next_render_works(
-    session: Session, make_video, workspace, tmp_path
+    own_session: Session, make_video, workspace, tmp_path
 ) -> None:
+    session = own_session
     video = make_video("jail-browser-crash", {"index.tsx": component(MOVING, frames=60)})
     assert render.render(session, video, previews=False).error is None  # warm: bundle and browser ready
     service_pid = session.service.pid
-    assert service_pid is not None and browser_processes(service_pid)
+    assert service_pid is not None and browser_descendants(service_pid)
 
     # The service's own answer: an error of kind browser-crashed.
     killed, on_event = killer(service_pid)

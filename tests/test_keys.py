@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_cli import VIDGEN, assert_one_line_error, vidgen
+from .helpers import VIDGEN, assert_one_line_error, vidgen
 
 SECRET = "sk-stored-0123456789"
 

@@ -7,7 +7,7 @@ import pytest
 from vidgen import ladder
 from vidgen.session import Session
 
-from .conftest import MOVING, component, group_members
+from .helpers import MOVING, component, group_members
 
 pytestmark = pytest.mark.render
 
@@ -113,13 +113,19 @@ def test_stills_catch_a_throw_late_in_the_video(session: Session, make_video) ->
     assert "\n    at " not in error.message
 
 
-def test_endless_loop_times_out_restarts_the_service_and_names_the_frame(session: Session, make_video) -> None:
-    old_pid = session.service.pid or 0
+def test_endless_loop_times_out_restarts_the_service_and_names_the_frame(own_session: Session, make_video) -> None:
+    session = own_session
+    session.service.start()
+    old_pid = session.service.pid
+    assert old_pid is not None
     body = "if (frame >= 10) {\n  while (true) {\n    // a bug\n  }\n}\n" + MOVING
     error = check(session, make_video("ladder-loop", {"index.tsx": body and component(body)})).error
     assert error.stage == "stills"
     assert error.frame == 10
-    assert "did not finish" in error.message
+    assert error.message == (
+        "frame 10 did not finish in time: an endless loop or a stuck computation in the component;"
+        " the render service was restarted"
+    )
     assert group_members(old_pid) == set(), "the killed service left processes behind"
     video = make_video("ladder-after-loop", {"index.tsx": component(MOVING)})
     assert check(session, video).error is None

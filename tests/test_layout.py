@@ -15,8 +15,7 @@ from vidgen.errors import Finding
 from vidgen.session import Session
 from vidgen.workspace import Video, Workspace
 
-from .test_cli import vidgen
-from .test_loop import model, reply
+from .helpers import model, reply, vidgen
 
 TEASER = """
 import React from 'react';

@@ -13,23 +13,12 @@ import pytest
 
 from vidgen import history, loop, media, transcript
 from vidgen.constraints import Constraints
-from vidgen.model import ModelClient, ModelOptions
-from vidgen.providers import Endpoint
 from vidgen.scripted import Scripted, ScriptedModel
 from vidgen.session import Session
 
-from .conftest import MOVING, component
-from .test_cli import VIDGEN, model_flags, vidgen
+from .helpers import MOVING, VIDGEN, component, model, model_flags, reply, vidgen
 
 pytestmark = pytest.mark.render
-
-
-def reply(source: str, path: str = "index.tsx") -> str:
-    return f"Here is the video.\n\n```tsx {path}\n{source}```\n"
-
-
-def model(server: ScriptedModel) -> ModelClient:
-    return ModelClient(Endpoint("custom", server.base_url, None, False), ModelOptions(model="scripted", backoff_base_s=0.01))
 
 
 BROKEN = component("return <AbsoluteFill style={{backgroundColor: COLOUR}} />;")
@@ -236,9 +225,13 @@ def test_the_demo_shows_create_error_repair_and_edit(workspace) -> None:
     done = vidgen("demo", cwd=workspace.root)
     assert done.returncode == 0, done.stderr
     assert "SCRIPTED model" in done.stderr and "the ladder caught: typecheck" in done.stderr
-    output = Path(done.stdout.strip().splitlines()[-1])
+    output, narrated = (Path(line) for line in done.stdout.strip().splitlines()[-2:])
     assert output.exists() and output.suffix == ".mp4"
     name = output.stem
     assert "made by a scripted model" in workspace.video(name).entry.read_text()
     assert [v.meta["kind"] for v in history.versions(workspace.video(name))] == ["new", "repair", "edit"]
     shutil.rmtree(workspace.video(name).folder)
+    # It ends with a narrated, captioned video, spoken offline, its captions beside it.
+    assert media.sound(narrated, workspace).codec == "aac"
+    assert "A scripted model wrote this." in narrated.with_suffix(".srt").read_text().replace("\n", " ")
+    shutil.rmtree(workspace.video(narrated.stem).folder)

@@ -15,8 +15,7 @@ import pytest
 
 from vidgen.scripted import Scripted, ScriptedModel
 
-from .conftest import MOVING, component
-from .test_cli import VIDGEN, model_flags, vidgen
+from .helpers import MOVING, VIDGEN, component, model_flags, vidgen
 
 # A few milliseconds of arithmetic a frame: the 60-frame render lasts long enough for lines on a 0.2 s clock.
 SLOW_FRAMES = """

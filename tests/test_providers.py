@@ -15,8 +15,7 @@ from vidgen.cli.flags import ModelFlags
 from vidgen.errors import UsageError
 from vidgen.scripted import Scripted, ScriptedModel
 
-from .conftest import MOVING, component
-from .test_cli import VIDGEN, assert_one_line_error
+from .helpers import MOVING, VIDGEN, assert_one_line_error, component
 
 PLUGIN = """
 import os

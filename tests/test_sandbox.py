@@ -25,8 +25,7 @@ from vidgen.scripted import Scripted, ScriptedModel
 from vidgen.service import RenderService
 from vidgen.session import Session
 
-from .conftest import MOVING, component
-from .test_cli import VIDGEN, vidgen
+from .helpers import MOVING, VIDGEN, browser_pids, component, descendants, vidgen
 
 ROOT = os.geteuid() == 0
 
@@ -185,26 +184,6 @@ def test_a_sandboxed_render_is_a_correct_video(session: Session, make_video, wor
     assert session.service.sandbox is not None and session.service.sandbox.active
 
 
-def descendants(pid: int) -> list[int]:
-    """Every live process below `pid` (Remotion starts Chromium in a process group of its own)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z":
-            parents[int(entry.name)] = int(fields[1])
-    found, frontier = [], [pid]
-    while frontier:
-        children = [child for child, parent in parents.items() if parent in frontier]
-        found += children
-        frontier = children
-    return found
-
-
 @pytest.mark.render
 def test_the_service_and_chromium_start_without_secrets(workspace, monkeypatch) -> None:
     marker = "marker-7f3a9c-secret"
@@ -218,8 +197,7 @@ def test_the_service_and_chromium_start_without_secrets(workspace, monkeypatch) 
         service.request("browser", timeout_s=120)
         assert service.pid is not None
         members = descendants(service.pid)
-        chromium = [pid for pid in members if b"chrom" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].lower()]
-        assert len(chromium) >= 2, "the browser and its helpers should be running"
+        assert len(members & browser_pids()) >= 2, "the browser and its helpers should be running"
         for pid in [service.pid, *members]:
             environ = Path(f"/proc/{pid}/environ").read_bytes()
             assert marker.encode() not in environ, pid

@@ -11,7 +11,7 @@ from PIL import Image
 from vidgen import media, render, report, sheet
 from vidgen.session import Session
 
-from .conftest import MOVING, component
+from .helpers import MOVING, component
 
 
 def _ffprobe_size(path, workspace) -> tuple[int, int]:

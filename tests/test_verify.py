@@ -7,7 +7,7 @@ import pytest
 from vidgen import render
 from vidgen.session import Session
 
-from .conftest import component
+from .helpers import component
 
 pytestmark = pytest.mark.render
 

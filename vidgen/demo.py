@@ -6,6 +6,7 @@ catch it and the repair turn fix it, in about a minute, with no network and no k
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from . import replies
@@ -84,3 +85,73 @@ def script(body: dict[str, Any]) -> Scripted:
             _reply(FIXED, "The colour constant was missing; here it is, defined."), reasoning="TITLE_COLOUR is undefined."
         )
     return Scripted(_reply(BUGGY, "A title card with a growing bar."), reasoning="Title, spring, bar.")
+
+
+NARRATED_IDEA = "a short narrated explainer of what just happened, with captions"
+NARRATION = [
+    {"id": "written", "text": "A scripted model wrote this."},
+    {"id": "checked", "text": "vidgen checked it, and heard it."},
+    {"id": "yours", "text": "Now try your own idea."},
+]
+_TITLES = {"written": "Written", "checked": "Checked", "yours": "Your turn"}
+
+NARRATED = """\
+import React from 'react';
+import {AbsoluteFill, Audio, Sequence, interpolate, useCurrentFrame, useVideoConfig} from 'remotion';
+import {loadFont} from '@remotion/fonts';
+import interBold from '@fontsource/inter/files/inter-latin-800-normal.woff2';
+import {scenes, totalFrames, type NarrationScene} from './narration';
+
+loadFont({family: 'Inter', url: interBold, weight: '800'});
+
+export const config = {durationInFrames: totalFrames, fps: 30, width: 640, height: 360};
+
+const TITLES: Record<string, string> = __TITLES__;
+
+const Caption: React.FC<{scene: NarrationScene}> = ({scene}) => {
+  const frame = useCurrentFrame();
+  const {fps} = useVideoConfig();
+  const ms = (frame / fps) * 1000;
+  const current = scene.captions.find((caption) => caption.startMs <= ms && ms < caption.endMs);
+  if (!current) return null;
+  return (
+    <div style={{position: 'absolute', bottom: 40, left: 0, right: 0, textAlign: 'center'}}>
+      <span style={{fontFamily: 'Inter', fontSize: 22, color: 'white', background: 'rgba(0, 0, 0, 0.65)', padding: '4px 12px', borderRadius: 6}}>
+        {current.text}
+      </span>
+    </div>
+  );
+};
+
+const Scene: React.FC<{scene: NarrationScene}> = ({scene}) => {
+  const frame = useCurrentFrame();
+  const rise = interpolate(frame, [0, 12], [30, 0], {extrapolateLeft: 'clamp', extrapolateRight: 'clamp'});
+  return (
+    <AbsoluteFill style={{justifyContent: 'center', alignItems: 'center', background: 'linear-gradient(135deg, #0b1020, #1d2b64)'}}>
+      <div style={{fontFamily: 'Inter', fontWeight: 800, fontSize: 54, color: 'white', transform: `translateY(${rise}px)`}}>
+        {TITLES[scene.id] ?? scene.id}
+      </div>
+      <Caption scene={scene} />
+    </AbsoluteFill>
+  );
+};
+
+const Explainer: React.FC = () => (
+  <AbsoluteFill>
+    {scenes.map((scene) => (
+      <Sequence key={scene.id} from={scene.from} durationInFrames={scene.durationInFrames}>
+        <Audio src={scene.audio} />
+        <Scene scene={scene} />
+      </Sequence>
+    ))}
+  </AbsoluteFill>
+);
+
+export default Explainer;
+""".replace("__TITLES__", json.dumps(_TITLES))
+
+
+def narrated_script(_body: dict[str, Any]) -> Scripted:
+    """The demo's last step: a narrated, captioned video, spoken offline by espeak-ng."""
+    files = f"```json narration.json\n{json.dumps(NARRATION, indent=2)}\n```\n\n```tsx index.tsx\n{NARRATED}```\n"
+    return Scripted(f"Three scenes, each timed to its line, with captions.\n\n{files}", reasoning="Narration first.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import re
 import shutil
@@ -105,6 +106,7 @@ def examine(workspace: Workspace | None, settings: Settings) -> list[Finding]:
     else:
         findings.append(Finding("workspace", False, "none here", "vidgen init my-videos && cd my-videos", needed_to_render=False))
 
+    findings.append(_mcp_server())
     findings.append(_browser(settings))
     findings.append(_emoji_font())
     findings.append(_voice(settings))
@@ -146,6 +148,18 @@ def examine(workspace: Workspace | None, settings: Settings) -> list[Finding]:
         )
     )
     return findings
+
+
+def _mcp_server() -> Finding:
+    """`vidgen mcp` needs the MCP SDK it is written for (2.x): importing the server module proves it."""
+    fix = "pip install 'mcp>=2.3,<3'"
+    try:
+        from . import mcp_server  # noqa: F401  (the import is the check)
+    except ImportError as exc:
+        return Finding("mcp server", False, f"vidgen mcp cannot start: {exc}", fix, needed_to_render=False)
+    return Finding(
+        "mcp server", True, f"MCP SDK {importlib.metadata.version('mcp')}: `vidgen mcp` can serve", needed_to_render=False
+    )
 
 
 def _browser(settings: Settings) -> Finding:

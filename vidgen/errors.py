@@ -75,16 +75,6 @@ class UsageError(VidgenError):
     exit_code = EXIT_USAGE
 
 
-class WorkFailed(VidgenError):
-    """The work was attempted and failed; `error` says where."""
-
-    exit_code = EXIT_FAILED
-
-    def __init__(self, error: StructuredError):
-        super().__init__(error.one_line())
-        self.error = error
-
-
 class ServiceError(VidgenError):
     """The render service could not answer (crashed, timed out, could not start)."""
 

@@ -124,7 +124,10 @@ def undo(video: Video) -> Version:
     keep_hand_edits(video)
     existing = versions(video)
     if len(existing) < 2:
-        raise UsageError(f"{video.name} has no earlier version to go back to (see `vidgen history {video.name}`)")
+        raise UsageError(
+            f"{video.name} has no earlier version to go back to: vidgen keeps one each time `vidgen new` or"
+            f" `vidgen edit {video.name} INSTRUCTION` writes the video"
+        )
     target = existing[-2]
     staging = video.folder.with_name(f".{video.name}.undo")
     shutil.rmtree(staging, ignore_errors=True)
@@ -144,7 +147,10 @@ def diff(video: Video) -> str:
     if existing and existing[-1].files() == now:
         existing = existing[:-1]
     if not existing:
-        raise UsageError(f"{video.name} has no earlier version to compare with (see `vidgen history {video.name}`)")
+        raise UsageError(
+            f"{video.name} has no earlier version to compare with: vidgen keeps one each time `vidgen new` or"
+            f" `vidgen edit {video.name} INSTRUCTION` writes the video"
+        )
     before = existing[-1].files()
     label = f"version {existing[-1].number}"
     out: list[str] = []

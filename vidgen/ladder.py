@@ -57,9 +57,19 @@ class CheckResult:
 
 
 def run(
-    session: Session, video: Video, on_event: Events = quiet, stills: bool = True, expect: Constraints | None = None
+    session: Session,
+    video: Video,
+    on_event: Events = quiet,
+    stills: bool = True,
+    expect: Constraints | None = None,
+    on_composition: Callable[[Composition], None] | None = None,
+    frames: list[int] | None = None,
 ) -> CheckResult:
     """Run the stages in order until one fails; the result says which, or carries the metadata.
+
+    `on_composition` sees the composition as soon as it is known, before the stills: it may
+    raise (a UsageError for a flag the video cannot honour) to stop before any frame is drawn.
+    `frames` are the stills to render instead of the evenly spread sample (`vidgen mcp`'s `stills`).
 
     Once the imports are known to be safe, lint, typecheck and bundle start together (the
     service checks in a worker thread while webpack bundles), but their verdicts are still
@@ -86,10 +96,10 @@ def run(
             ("lint", lambda: ahead["lint"].result()),
             ("typecheck", lambda: ahead["typecheck"].result()),
             ("bundle", lambda: ahead["bundle"].result()),
-            ("composition", lambda: _composition(session, video, result, expect)),
+            ("composition", lambda: _composition(session, video, result, expect, on_composition)),
         ]
         if stills:
-            stages.append(("stills", lambda: _stills(session, video, result, on_event)))
+            stages.append(("stills", lambda: _stills(session, video, result, on_event, frames)))
             if session.settings.qa.enabled:
                 stages.append(("layout", lambda: _layout(session, video, result)))
         _run_stages(session, video, stages, result, on_event)
@@ -159,7 +169,13 @@ def _bundle(session: Session, video: Video) -> StructuredError | None:
     return None
 
 
-def _composition(session: Session, video: Video, result: CheckResult, expect: Constraints | None) -> StructuredError | None:
+def _composition(
+    session: Session,
+    video: Video,
+    result: CheckResult,
+    expect: Constraints | None,
+    on_composition: Callable[[Composition], None] | None = None,
+) -> StructuredError | None:
     timeout = session.settings.render.frame_timeout_s
     try:
         meta = session.service.request("metadata", timeout_s=timeout + 30, name=video.name, timeoutMs=int(timeout * 1000))
@@ -174,6 +190,8 @@ def _composition(session: Session, video: Video, result: CheckResult, expect: Co
     if problem:
         return diagnostics.make("composition", problem, video, file=video.entry, line=config_line(video.entry, problem))
     result.composition = composition
+    if on_composition is not None:
+        on_composition(composition)
     return None
 
 
@@ -205,10 +223,17 @@ def sample_frames(frames: int, count: int) -> list[int]:
     return sorted({round(i * (frames - 1) / (count - 1)) for i in range(count)})
 
 
-def _stills(session: Session, video: Video, result: CheckResult, on_event: Events) -> StructuredError | None:
+def _stills(
+    session: Session, video: Video, result: CheckResult, on_event: Events, wanted: list[int] | None = None
+) -> StructuredError | None:
     assert result.composition is not None
     settings = session.settings.render
-    frames = sample_frames(result.composition.frames, settings.sample_stills)
+    last = result.composition.frames - 1
+    if wanted and max(wanted) > last:
+        beyond = [str(f) for f in sorted(set(wanted)) if f > last]
+        which = f"frames {', '.join(beyond)} are" if len(beyond) > 1 else f"frame {beyond[0]} is"
+        return diagnostics.make("stills", f"{which} past the last frame of {video.name}: ask for frames 0 to {last}", video)
+    frames = sorted(set(wanted)) if wanted else sample_frames(result.composition.frames, settings.sample_stills)
     folder = session.workspace.state_dir / "stills" / video.name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

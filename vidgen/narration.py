@@ -199,7 +199,8 @@ def _phrases(text: str, voiced_s: float) -> list[Phrase]:
     pieces: list[str] = []
     for sentence in _PHRASE_END.split(text):
         words = sentence.split()
-        pieces.extend(" ".join(words[i : i + MAX_PHRASE_WORDS]) for i in range(0, len(words), MAX_PHRASE_WORDS))
+        size = math.ceil(len(words) / max(1, math.ceil(len(words) / MAX_PHRASE_WORDS)))  # even chunks: no lone last word
+        pieces.extend(" ".join(words[i : i + size]) for i in range(0, len(words), size))
     total = sum(len(p) for p in pieces) or 1
     phrases, at = [], 0.0
     for piece in pieces:

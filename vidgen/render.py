@@ -19,7 +19,7 @@ import ffmpeg
 
 from . import diagnostics, ladder, media, music, narration, sheet, state
 from .constraints import Constraints
-from .errors import Finding, ServiceError, StructuredError
+from .errors import Finding, ServiceError, StructuredError, UsageError
 from .files import atomic_write
 from .service import ServiceReplyError
 from .session import Session
@@ -63,10 +63,14 @@ class RenderResult:
 
 
 def check(
-    session: Session, video: Video, on_event: ladder.Events = ladder.quiet, expect: Constraints | None = None
+    session: Session,
+    video: Video,
+    on_event: ladder.Events = ladder.quiet,
+    expect: Constraints | None = None,
+    frames: list[int] | None = None,
 ) -> RenderResult:
-    """The ladder alone (`vidgen check`); `expect` is the shape the user asked for, if any."""
-    checked = ladder.run(session, video, on_event, expect=expect)
+    """The ladder alone (`vidgen check`); `expect` is the shape the user asked for, `frames` the stills wanted."""
+    checked = ladder.run(session, video, on_event, expect=expect, frames=frames)
     result = _checked_result(video, checked, "ok" if checked.ok else "failed")
     if checked.error:
         state.record(session.workspace, video.name, status="failed", stage=checked.error.stage, message=checked.error.message)
@@ -102,8 +106,20 @@ def render(
     on_request: Any = None,
     expect: Constraints | None = None,
 ) -> RenderResult:
-    """Check, render, verify and move into place; the result says where it stopped if it failed."""
-    checked = ladder.run(session, video, on_event, expect=expect)
+    """Check, render, verify and move into place; the result says where it stopped if it failed.
+
+    A still frame past the video's end is the user's mistake, not the video's: a UsageError as
+    soon as the composition is known, before any frame is drawn, and the video's state is untouched.
+    """
+
+    def check_still(composition: ladder.Composition) -> None:
+        if still_frame is not None and still_frame >= composition.frames:
+            raise UsageError(
+                f"--still {still_frame} is past the end of {video.name}, whose frames are 0 to {composition.frames - 1}:"
+                f" choose one of those"
+            )
+
+    checked = ladder.run(session, video, on_event, expect=expect, on_composition=check_still)
     result = _checked_result(video, checked, "failed")  # "rendered" once the MP4 is in place
     if checked.error is None:
         assert checked.composition is not None

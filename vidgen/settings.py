@@ -216,7 +216,7 @@ def _from_file(section: str, key: str, value: Any, kind: type) -> Any:
     raise UsageError(f"setting {section}.{key} is not a {kind.__name__}: fix it in {CONFIG_NAME}")
 
 
-def _section(cls: type, section: str, values: dict[str, Any]) -> Any:
+def _section(cls: type, section: str, values: dict[str, Any], origins: dict[str, str]) -> Any:
     known = {f.name: f for f in fields(cls)}
     unknown = set(values) - set(known)
     if unknown:
@@ -224,33 +224,45 @@ def _section(cls: type, section: str, values: dict[str, Any]) -> Any:
     # The annotation, not the default's type: `frame_timeout_s: float = 30` takes 8.5.
     kinds = {name: _KINDS.get(str(f.type), type(f.default)) for name, f in known.items()}
     merged = {k: _from_file(section, k, v, kinds[k]) for k, v in values.items()}
+    origins.update({f"{section}.{name}": CONFIG_NAME if name in values else "default" for name in known})
     for (sec, key), var in _ENV.items():
         if sec == section and os.environ.get(var):
             merged[key] = _coerce(section, key, os.environ[var], kinds[key])
+            origins[f"{section}.{key}"] = var
     return cls(**merged)
 
 
-def load(workspace_root: Path | None) -> Settings:
-    """Read vidgen.toml (when there is a workspace) and apply the environment over it."""
+def load(workspace_root: Path | None, origins: dict[str, str] | None = None) -> Settings:
+    """Read vidgen.toml (when there is a workspace) and apply the environment over it.
+
+    `origins`, when given, is filled with where each setting came from: `section.key` ->
+    "default", "vidgen.toml" or the environment variable's name (`vidgen config` shows them).
+    """
+    origins = {} if origins is None else origins
     data: dict[str, Any] = {}
     if workspace_root is not None:
         path = workspace_root / CONFIG_NAME
         if path.exists():
             shape = {section: dict for section in ("render", "limits", "model")}
             data = loader.read_toml(path, shape, "fix it, or delete it for the defaults")
-    render = _section(RenderSettings, "render", data.get("render", {}))
+    render = _section(RenderSettings, "render", data.get("render", {}), origins)
     if render.frame_timeout_s < 7:
         raise UsageError(
             f"render.frame_timeout_s is {render.frame_timeout_s:g}, below Remotion's minimum of 7: raise it in {CONFIG_NAME}"
         )
     return Settings(
         render=render,
-        limits=_section(Limits, "limits", data.get("limits", {})),
-        model=_section(ModelSettings, "model", data.get("model", {})),
-        qa=_section(QaSettings, "qa", data.get("qa", {})),
-        critique=_section(CritiqueSettings, "critique", data.get("critique", {})),
-        voice=_section(VoiceSettings, "voice", data.get("voice", {})),
+        limits=_section(Limits, "limits", data.get("limits", {}), origins),
+        model=_section(ModelSettings, "model", data.get("model", {}), origins),
+        qa=_section(QaSettings, "qa", data.get("qa", {}), origins),
+        critique=_section(CritiqueSettings, "critique", data.get("critique", {}), origins),
+        voice=_section(VoiceSettings, "voice", data.get("voice", {}), origins),
     )
+
+
+def environment_variables() -> dict[str, str]:
+    """Each setting's VIDGEN_* variable, as `section.key` -> name."""
+    return {f"{section}.{key}": var for (section, key), var in _ENV.items()}
 
 
 def with_model(settings: Settings, **changes: Any) -> Settings:

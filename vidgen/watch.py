@@ -78,7 +78,6 @@ class Watcher:
         self.own_writes: dict[str, str] = {}
         self.last_good: Path | None = None
         self.opened = False
-        self.cycles = 0
 
     # ------------------------------------------------------------------ sources of events
 
@@ -184,7 +183,6 @@ class Watcher:
             return
         finally:
             self.busy.clear()
-        self.cycles += 1
         self._report(result, time.monotonic() - started, first_still[0] if first_still else None)
         if result.error is not None and self.options.repair:
             self._repair(result.error)

@@ -6,8 +6,9 @@ One module per command group; the helpers they share live in `common`, the group
 
 from __future__ import annotations
 
-from . import batch, history, keys, model, project, rendering
+from . import batch, config, history, keys, mcp, model, project, rendering
 from .app import main
+from .common import workspace_option
 
 for command in (
     project.init,
@@ -27,7 +28,11 @@ for command in (
     history.diff,
     history.show,
     batch.batch,
+    config.config,
+    mcp.mcp,
 ):
+    # --workspace after the command's name too: `vidgen render hello --workspace W`
+    command.params.append(workspace_option())
     main.add_command(command)
 
 

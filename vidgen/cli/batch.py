@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import click
 
 from .. import batchfile, report, state
+from .. import critique as critique_module
 from .. import settings as settings_module
-from ..batch import BatchRun, Outcome, describe_scorecard, plan, scorecard, totals
+from .. import workspace as workspace_module
+from ..batch import BatchPlan, BatchRun, Outcome, describe_scorecard, plan, scorecard, totals
+from ..batchfile import Item
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError
 from ..manifest import Manifest, path_for
-from ..model import ModelError, client_for
+from ..model import ModelClient, ModelError, client_for
 from ..progress import BatchDisplay
 from ..session import Session
-from .common import EXIT_INTERRUPTED, err, no_qa_option, qa_flag, workspace_of
+from .common import EXIT_INTERRUPTED, err, no_qa_option, print_json, qa_flag, workspace_of
 from .flags import ModelFlags, model_options
 from .output import is_quiet, note, quiet_option
 
@@ -56,6 +59,23 @@ def batch(
     # The key and the critique's model are checked before the file is read or a manifest written.
     client = client_for(settings.model)
     critic = model_flags.critic(settings)
+    items = _read_items(file, settings, strict)
+    manifest = _open_manifest(ws, file, resume=resume, retry_failed=retry_failed)
+    work = plan(ws, items, manifest, resume=resume, retry_failed=retry_failed)
+    _announce_plan(work)
+    started = time.monotonic()
+    repairs = max_repairs if max_repairs is not None else settings.model.max_repairs
+    ended = _run(ws, settings, client, critic, manifest, work, jobs, repairs)
+    entries = [entry for entry in (manifest.get(item.key) for item in items) if entry]
+    target = report_path or manifest.path.with_suffix(".html")
+    card = scorecard(entries)
+    seconds = time.monotonic() - started
+    report.write(target, file.name, ws.root, entries, totals(entries).to_dict(), seconds, describe_scorecard(card))
+    ctx.exit(_print_summary(file, target, entries, ended, as_json, card))
+
+
+def _read_items(file: Path, settings: settings_module.Settings, strict: bool) -> list[Item]:
+    """The file's valid items; malformed lines are skipped with their line number (refused with --strict)."""
     items, problems = batchfile.read(file, settings.limits)
     if problems and strict:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -64,86 +84,138 @@ def batch(
         err(f"skipped {file.name} {problem}")
     if not items:
         raise UsageError(f"{file.name} has no valid items: fix the lines above")
+    return items
+
+
+def _open_manifest(ws: workspace_module.Workspace, file: Path, *, resume: bool, retry_failed: bool) -> Manifest:
+    """The file's manifest; a file that ran here before needs --resume or --retry-failed."""
     manifest = Manifest(path_for(ws, file), file)
     state.read(ws)  # every item records to it: a damaged one stops the batch before any model call
     if manifest.items and not (resume or retry_failed):
         raise UsageError(f"{file.name} ran here before ({manifest.path}): add --resume to continue it, or --retry-failed")
-    work = plan(ws, items, manifest, resume=resume, retry_failed=retry_failed)
+    return manifest
+
+
+def _announce_plan(work: BatchPlan) -> None:
     for message in work.renamed:
         err(message)
     if work.skipped:
         note(f"{len(work.skipped)} item(s) already done: skipped")
-    default_repairs = max_repairs if max_repairs is not None else settings.model.max_repairs
-    started = time.monotonic()
-    progress = BatchDisplay(len(work.run), quiet=is_quiet())
+
+
+@dataclass
+class _Ended:
+    """How the run ended: the error that stopped it, if any, and whether Ctrl-C did."""
+
+    fatal: Exception | None = None
+    interrupted: bool = False
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+def _run(
+    ws: workspace_module.Workspace,
+    settings: settings_module.Settings,
+    client: ModelClient,
+    critic: critique_module.Critic | None,
+    manifest: Manifest,
+    work: BatchPlan,
+    jobs: int,
+    repairs: int,
+) -> _Ended:
+    """Run the planned items in one session, with one model client and a live count of where they stand."""
+    display = BatchDisplay(len(work.run), quiet=is_quiet())
 
     def announce(kind: str, data: dict[str, Any]) -> None:
         if kind == "start":
-            progress.item_started(data["name"])
+            display.item_started(data["name"])
         elif kind == "done":
-            progress.item_finished(data["name"], data["ok"], data["error"].one_line() if data["error"] else None)
+            display.item_finished(data["name"], data["ok"], data["error"].one_line() if data["error"] else None)
 
-    outcomes: list[Outcome] = []
-    with Session.open(ws, settings) as session:
-        run = BatchRun(session, client, manifest, jobs, default_repairs, announce, critic=critic)
-        progress.start()
-        futures = run.start(work.run)
-        pending = set(futures)
-        interrupted = False
-        while pending:
-            try:
-                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                outcomes.extend(f.result() for f in done)
-            except KeyboardInterrupt:
-                if interrupted:  # the second Ctrl-C: stop now
-                    progress.stop()
-                    session.service.kill()
-                    for key, entry in manifest.items.items():
-                        if entry.get("status") == "running":
-                            manifest.update(key, status="interrupted")
-                    err("stopped at once; `vidgen batch --resume` continues")
-                    os._exit(EXIT_INTERRUPTED)
-                interrupted = True
-                run.stop.set()
-                progress.say("stopping after the items under way (Ctrl-C again to stop now)")
-        progress.stop()
-        run.shutdown()
-    client.close()
-    if critic is not None:
-        critic.close()
+    try:
+        with Session.open(ws, settings) as session:
+            run = BatchRun(session, client, manifest, jobs, repairs, announce, critic=critic)
+            display.start()
+            ended = _wait_for_items(run, run.start(work.run), session, manifest, display)
+            display.stop()
+            run.shutdown()
+            ended.fatal = run.fatal
+            return ended
+    finally:
+        client.close()
+        if critic is not None:
+            critic.close()
 
-    keys = [item.key for item in items if manifest.get(item.key)]
-    entries = [manifest.get(key) or {} for key in keys]
-    usage = totals(entries)
-    card = scorecard(entries)
-    target = report_path or manifest.path.with_suffix(".html")
-    report.write(target, file.name, ws.root, entries, usage.to_dict(), time.monotonic() - started, describe_scorecard(card))
+
+def _wait_for_items(
+    run: BatchRun, futures: list[Future[Outcome]], session: Session, manifest: Manifest, display: BatchDisplay
+) -> _Ended:
+    """Wait for every item; Ctrl-C once lets the items under way finish, twice stops at once."""
+    ended = _Ended()
+    pending = set(futures)
+    while pending:
+        try:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            ended.outcomes.extend(f.result() for f in done)
+        except KeyboardInterrupt:
+            if ended.interrupted:
+                display.stop()
+                _stop_now(session, manifest)
+            ended.interrupted = True
+            run.stop.set()
+            display.say("stopping after the items under way (Ctrl-C again to stop now)")
+    return ended
+
+
+def _stop_now(session: Session, manifest: Manifest) -> None:
+    """The second Ctrl-C: kill the service, mark what ran as interrupted, and leave at once."""
+    session.service.kill()
+    for key, entry in manifest.items.items():
+        if entry.get("status") == "running":
+            manifest.update(key, status="interrupted")
+    err("stopped at once; `vidgen batch --resume` continues")
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _print_summary(
+    file: Path, target: Path, entries: list[dict[str, Any]], ended: _Ended, as_json: bool, card: dict[str, Any]
+) -> int:
+    """The report's path (or the JSON object) on stdout, the counts on stderr; returns the exit code."""
     rendered = sum(1 for e in entries if e.get("status") == "rendered")
     failed = sum(1 for e in entries if e.get("status") == "failed")
+    code, line, error = _ending(file, ended, all_rendered=rendered == len(entries))
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "items": [
-                        {k: e.get(k) for k in ("name", "prompt", "status", "output", "error", "attempts", "usage")}
-                        for e in entries
-                    ],
-                    "rendered": rendered,
-                    "failed": failed,
-                    "usage": usage.to_dict(),
-                    "scorecard": card,
-                }
-            )
-        )
+        fields = ("name", "prompt", "status", "output", "error", "attempts", "usage")
+        payload: dict[str, Any] = {
+            "items": [{k: e.get(k) for k in fields} for e in entries],
+            "rendered": rendered,
+            "failed": failed,
+            "usage": totals(entries).to_dict(),
+            "report": str(target.resolve()),
+            "scorecard": card,
+        }
+        print_json({**payload, **({"status": "error", "error": error} if error else {})}, code)
     else:
         click.echo(str(target.resolve()))
-    summary = f"{rendered} rendered, {failed} failed, {len(entries) - rendered - failed} not run; report {target}"
     note(describe_scorecard(card))
+    summary = f"{rendered} rendered, {failed} failed, {len(entries) - rendered - failed} not run; report {target}"
     (note if rendered == len(entries) else err)(summary)
-    if run.fatal is not None:
-        err(f"error: the batch stopped: {run.fatal}; fix it, then `vidgen batch {file} --resume`")
-        ctx.exit(run.fatal.exit_code if isinstance(run.fatal, ModelError) else EXIT_FAILED)
-    if interrupted:
-        err(f"interrupted; `vidgen batch {file} --resume` runs the rest")
-        ctx.exit(EXIT_INTERRUPTED)
-    ctx.exit(EXIT_OK if rendered == len(entries) else EXIT_FAILED)
+    if line:
+        err(line)
+    return code
+
+
+def _ending(file: Path, ended: _Ended, *, all_rendered: bool) -> tuple[int, str, dict[str, str] | None]:
+    """The exit code, the closing line on stderr and the --json error of how the run ended."""
+    if ended.fatal is not None:
+        code = ended.fatal.exit_code if isinstance(ended.fatal, ModelError) else EXIT_FAILED
+        message = f"the batch stopped: {ended.fatal}; fix it, then `vidgen batch {file} --resume`"
+        return code, f"error: {message}", {"message": message, **_code_of(ended.fatal)}
+    if ended.interrupted:
+        message = f"interrupted; `vidgen batch {file} --resume` runs the rest"
+        return EXIT_INTERRUPTED, message, {"message": message, "code": "interrupted"}
+    return (EXIT_OK if all_rendered else EXIT_FAILED), "", None
+
+
+def _code_of(error: Exception) -> dict[str, str]:
+    code = getattr(error, "code", None)
+    return {"code": code} if isinstance(code, str) else {}

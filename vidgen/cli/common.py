@@ -7,12 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 
 from .. import render as render_module
 from .. import settings as settings_module
 from .. import state
 from .. import workspace as workspace_module
-from ..errors import EXIT_FAILED, EXIT_OK
+from ..errors import EXIT_FAILED, EXIT_OK, VidgenError
 from ..progress import Reporter
 from ..session import Session
 from .output import note, reporter
@@ -24,8 +25,64 @@ def err(message: str) -> None:
     click.echo(message, err=True)
 
 
+def print_json(payload: dict[str, Any], exit_code: int = EXIT_OK) -> None:
+    """A command's one JSON object: its result, with `status` and `exit_code` every object carries.
+
+    `status` is "ok" on success and "failed" when the work ran and failed (the object says where);
+    results that already name their own status (a render's "rendered") keep it.
+    """
+    status = "ok" if exit_code == EXIT_OK else "failed"
+    click.echo(json.dumps({"status": status, **payload, "exit_code": exit_code}))
+
+
+def print_error(
+    message: str,
+    exit_code: int,
+    as_json: bool,
+    *,
+    code: str | None = None,
+    label: str = "error",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """A command that could not run: one line on stderr and, with --json, the error object on stdout."""
+    err(f"{label}: {message}")
+    if as_json:
+        error = {**(details or {}), "message": message, **({"code": code} if code else {})}
+        click.echo(json.dumps({"status": "error", "error": error, "exit_code": exit_code}))
+
+
+def workspace_option(envvar: str | None = None) -> click.Option:
+    """`--workspace`, on the group and on every command, so it works before or after the command's name."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        if value is not None:
+            ctx.ensure_object(dict)["workspace"] = value
+
+    return click.Option(
+        ["--workspace"],
+        envvar=envvar,
+        expose_value=False,
+        callback=remember,
+        help="Workspace folder (default: found upward from here).",
+    )
+
+
 def workspace_of(ctx: click.Context) -> workspace_module.Workspace:
-    return workspace_module.find(explicit=ctx.obj["workspace"])
+    return workspace_module.find(explicit=ctx.ensure_object(dict).get("workspace"))
+
+
+def complete_video_names(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Shell completion of NAME: the videos of the workspace the command line points at."""
+    try:
+        names = workspace_of(ctx).video_names()
+    except VidgenError:
+        return []  # no workspace here yet: nothing to offer, and no error in the middle of a prompt
+    return [CompletionItem(name) for name in names if name.startswith(incomplete)]
+
+
+def video_name_argument(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The NAME argument of the commands that act on one video, completed from the workspace's videos."""
+    return click.argument("name", shell_complete=complete_video_names)(command)
 
 
 def open_session(ctx: click.Context) -> Session:
@@ -53,6 +110,11 @@ def qa_flag(settings: settings_module.Settings) -> settings_module.Settings:
     return settings
 
 
+def tokens_line(prompt: int, cached: int, completion: int) -> str:
+    """Tokens spent, as `new`, `edit` and `show` print them."""
+    return f"{prompt} prompt ({cached} cached) + {completion} completion tokens"
+
+
 def print_findings(result: render_module.RenderResult) -> None:
     """Layout findings on stderr, one line each; the one that failed the check is already shown."""
     shown = result.error is not None and result.error.stage == "layout"
@@ -65,7 +127,7 @@ def print_findings(result: render_module.RenderResult) -> None:
 
 def print_result(result: render_module.RenderResult, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(result.to_json()))
+        print_json(result.to_json(), EXIT_OK if result.error is None else EXIT_FAILED)
         return
     print_findings(result)
     if result.error:
@@ -84,6 +146,7 @@ def print_result(result: render_module.RenderResult, as_json: bool) -> None:
                 f"poster {result.poster}"
                 + (f", preview {result.preview}" if result.preview else "")
                 + (f", contact sheet {result.sheet}" if result.sheet else "")
+                + (f", captions {result.captions}" if result.captions else "")
             )
     else:
         click.echo(f"{result.name}: ok ({summary})")

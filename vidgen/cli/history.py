@@ -9,18 +9,24 @@ import click
 from .. import history as history_module
 from .. import transcript as transcript_module
 from ..errors import UsageError
-from .common import err, workspace_of
+from .common import err, print_json, tokens_line, video_name_argument, workspace_of
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 
 @click.command()
-@click.argument("name")
+@video_name_argument
+@JSON_OPTION
 @click.pass_context
-def history(ctx: click.Context, name: str) -> None:
+def history(ctx: click.Context, name: str, as_json: bool) -> None:
     """Every version of a video vidgen kept: time, kind, prompt, status, tokens."""
     video = workspace_of(ctx).video(name)
     versions = history_module.versions(video)
     if not versions:
         raise UsageError(f"no history for {name!r}: vidgen keeps versions of videos it writes (vidgen new / edit)")
+    if as_json:
+        print_json({"name": name, "versions": [{"number": v.number, **v.meta} for v in versions]})
+        return
     for version in versions:
         meta = version.meta
         tokens = meta.get("tokens") or {}
@@ -33,37 +39,50 @@ def history(ctx: click.Context, name: str) -> None:
 
 
 @click.command()
-@click.argument("name")
+@video_name_argument
+@JSON_OPTION
 @click.pass_context
-def undo(ctx: click.Context, name: str) -> None:
+def undo(ctx: click.Context, name: str, as_json: bool) -> None:
     """Put back the previous version of a video (undo is itself a version: undo again to redo)."""
     video = workspace_of(ctx).existing_video(name)
     version = history_module.undo(video)
     err(f"{name}: {version.meta['prompt']} (now version {version.number}); `vidgen render {name}` to see it")
+    if as_json:
+        print_json({"name": name, "version": version.number, "prompt": version.meta["prompt"]})
 
 
 @click.command()
-@click.argument("name")
+@video_name_argument
+@JSON_OPTION
 @click.pass_context
-def diff(ctx: click.Context, name: str) -> None:
+def diff(ctx: click.Context, name: str, as_json: bool) -> None:
     """What changed since the previous version."""
     video = workspace_of(ctx).existing_video(name)
     text = history_module.diff(video)
+    if as_json:
+        print_json({"name": name, "diff": text})
+        return
     click.echo(text if text else f"{name}: no changes since the previous version")
 
 
 @click.command()
-@click.argument("name")
+@video_name_argument
+@JSON_OPTION
 @click.pass_context
-def show(ctx: click.Context, name: str) -> None:
+def show(ctx: click.Context, name: str, as_json: bool) -> None:
     """The last exchange with the model for a video, and the last error."""
     video = workspace_of(ctx).video(name)
     entries = transcript_module.read(video)
     if not entries:
         raise UsageError(f"no model exchanges recorded for {name!r} (vidgen new / edit write them)")
     last = entries[-1]
-    click.echo(f"# {last['time']}  {last['kind']}  {last.get('usage', {})}")
+    error = next((e["error"] for e in reversed(entries) if e.get("error")), None)
+    if as_json:
+        print_json({"name": name, "exchange": last, "last_error": error})
+        return
+    usage = last.get("usage") or {}
+    spent = tokens_line(usage.get("prompt", 0), usage.get("cached", 0), usage.get("completion", 0)) if usage else "no usage"
+    click.echo(f"# {last['time']}  {last['kind']}  {spent}")
     click.echo("## sent\n" + str(last["request"].get("content", "")))
     click.echo("## reply\n" + str(last.get("reply", "")))
-    error = next((e["error"] for e in reversed(entries) if e.get("error")), None)
     click.echo("## last error\n" + (json.dumps(error, indent=2) if error else "none"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from ..errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
 from ..model import ModelClient, client_for
 from ..scripted import ScriptedModel
 from ..session import Session
-from .common import err, no_qa_option, print_result, qa_flag, workspace_of
+from .common import err, no_qa_option, print_json, print_result, qa_flag, tokens_line, video_name_argument, workspace_of
 from .flags import PROVIDER_HELP, ModelFlags, model_options
 from .output import install_packages, note, quiet_option, reporter
 
@@ -140,23 +139,28 @@ def _loop_command(
 
 def _print_loop(ctx: click.Context, outcome: loop_module.LoopResult, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(outcome.to_json()))
+        print_json(outcome.to_json(), EXIT_OK if outcome.ok else EXIT_FAILED)
     else:
-        for warning in outcome.warnings:
-            note(f"warning: {warning}")
-        tries = len(outcome.attempts)
-        usage = outcome.usage
-        tokens = f"{usage.prompt_tokens} prompt ({usage.cached_tokens} cached) + {usage.completion_tokens} completion tokens"
-        if outcome.ok and outcome.result is not None:
-            print_result(outcome.result, False)
-            note(f"{outcome.name}: done in {tries} model turn{'s' if tries > 1 else ''}; {tokens}")
-        else:
-            error = outcome.error
-            err(f"error: {outcome.name} failed after {tries} model turns; last error: {error.one_line() if error else '?'}")
-            if error and error.excerpt:
-                err(error.excerpt)
-            err(f"the files are kept: see `vidgen show {outcome.name}`, fix by hand and `vidgen render {outcome.name}`")
+        _show_loop(outcome)
     ctx.exit(EXIT_OK if outcome.ok else EXIT_FAILED)
+
+
+def _show_loop(outcome: loop_module.LoopResult) -> None:
+    """The outcome for people: the render's result, or the last error and where the files are."""
+    for warning in outcome.warnings:
+        note(f"warning: {warning}")
+    tries = len(outcome.attempts)
+    usage = outcome.usage
+    tokens = tokens_line(usage.prompt_tokens, usage.cached_tokens, usage.completion_tokens)
+    if outcome.ok and outcome.result is not None:
+        print_result(outcome.result, False)
+        note(f"{outcome.name}: done in {tries} model turn{'s' if tries > 1 else ''}; {tokens}")
+    else:
+        error = outcome.error
+        err(f"error: {outcome.name} failed after {tries} model turns; last error: {error.one_line() if error else '?'}")
+        if error and error.excerpt:
+            err(error.excerpt)
+        err(f"the files are kept: see `vidgen show {outcome.name}`, fix by hand and `vidgen render {outcome.name}`")
 
 
 @click.command()
@@ -190,7 +194,7 @@ def new(
 
 
 @click.command()
-@click.argument("name")
+@video_name_argument
 @click.argument("instruction")
 @_content_options
 @_loop_options
@@ -217,7 +221,7 @@ def edit(
 @quiet_option
 @click.pass_context
 def demo(ctx: click.Context, workspace_path: Path | None) -> None:
-    """The whole loop against a built-in scripted model: create, error, repair, MP4, edit. No key needed."""
+    """The whole loop against a built-in scripted model: create, error, repair, MP4, edit, narration. No key needed."""
     try:
         ws = workspace_of(ctx)
     except VidgenError:
@@ -244,8 +248,30 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
             note(f"create: {len(created.attempts)} model turns; the ladder caught: {'; '.join(caught) or 'nothing'}")
             note(f"\n[scripted model] vidgen edit {video.name} {demo_module.EDIT!r}")
             edited = _run_loop(session, client, "edit", video, demo_module.EDIT, flags, wanted, label="scripted model")
+            if edited.ok:
+                _show_loop(edited)
+                edited = _narrated_demo(ws, session, wanted, flags)
         client.close()
     _print_loop(ctx, edited, False)
+
+
+def _narrated_demo(
+    ws: workspace_module.Workspace, session: Session, wanted: constraints_module.Constraints, flags: dict[str, Any]
+) -> loop_module.LoopResult:
+    """The demo's last step: a narrated, captioned video; its voice is espeak-ng, offline."""
+    video = ws.video(workspace_module.name_from_idea(ws, "demo narrated explainer"))
+    err(f"\n[scripted model] vidgen new {demo_module.NARRATED_IDEA!r} --narrate --captions")
+    with ScriptedModel(demo_module.narrated_script) as scripted:
+        client = client_for(
+            ModelFlags(provider="ollama", model="scripted-demo", base_url=scripted.base_url).apply(session.settings).model
+        )
+        try:
+            narrated_flags = {**flags, "narrate": True, "captions": True}
+            return _run_loop(
+                session, client, "new", video, demo_module.NARRATED_IDEA, narrated_flags, wanted, label="scripted model"
+            )
+        finally:
+            client.close()
 
 
 @click.command()
@@ -264,7 +290,7 @@ def models(ctx: click.Context, provider: str | None, base_url: str | None, as_js
     default = client.options.model
     if as_json:
         entries = [{"id": m["id"], "owned_by": m.get("owned_by"), "default": m["id"] == default} for m in listed]
-        click.echo(json.dumps({"provider": settings.model.provider, "base_url": client.endpoint.base_url, "models": entries}))
+        print_json({"provider": settings.model.provider, "base_url": client.endpoint.base_url, "models": entries})
         return
     for entry in listed:
         click.echo(entry["id"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -13,23 +14,27 @@ from .. import doctor as doctor_module
 from .. import resources, sandbox, state
 from .. import settings as settings_module
 from .. import workspace as workspace_module
-from ..errors import EXIT_FAILED, EXIT_OK, VidgenError
-from .common import err, workspace_of
+from ..errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
+from .common import err, print_json, workspace_of
 from .output import install_packages, note, quiet_option
 
 
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."))
 @click.option("--no-install", is_flag=True, help="Skip `npm ci` (run it yourself later).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @quiet_option
-def init(path: Path, no_install: bool) -> None:
+def init(path: Path, no_install: bool, as_json: bool) -> None:
     """Make a workspace (a Remotion project) at PATH from the template."""
     ws = workspace_module.create(path, install=False)
     if not no_install:
         install_packages(ws)
     note(f"workspace ready: {ws.root}")
     note(f"next: cd {ws.root} && vidgen render hello")
-    click.echo(str(ws.root))
+    if as_json:
+        print_json({"workspace": str(ws.root), "installed": not no_install})
+    else:
+        click.echo(str(ws.root))
 
 
 @click.command(name="list")
@@ -50,7 +55,7 @@ def list_videos(ctx: click.Context, as_json: bool) -> None:
             status = f"failed at {entry.get('stage')} ({entry['at']}): {entry.get('message', '')}"
         rows.append({"name": name, "state": status, **(entry or {})})
     if as_json:
-        click.echo(json.dumps({"videos": rows}))
+        print_json({"videos": rows})
         return
     if not rows:
         err("no videos yet: add one in src/videos/<name>/index.tsx")
@@ -67,7 +72,7 @@ def studio(ctx: click.Context, port: int) -> None:
     ws.require_node_modules()
     npx = shutil.which("npx")
     if not npx:
-        raise VidgenError("npx was not found: install Node.js 20 with npm")
+        raise UsageError("npx was not found: install Node.js 20 with npm")
     err(f"Remotion Studio on http://127.0.0.1:{port} (Ctrl-C to stop)")
     loopback = resources.template_dir() / "service" / "bind-loopback.cjs"
     # Like the render service, Studio starts without the user's keys in its environment.
@@ -80,8 +85,9 @@ def studio(ctx: click.Context, port: int) -> None:
 
 
 @click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
-def doctor(ctx: click.Context) -> None:
+def doctor(ctx: click.Context, as_json: bool) -> None:
     """Check this machine for everything vidgen needs; print the fix for each problem."""
     try:
         ws: workspace_module.Workspace | None = workspace_of(ctx)
@@ -89,10 +95,14 @@ def doctor(ctx: click.Context) -> None:
         ws = None
     settings = settings_module.load(ws.root if ws else None)
     findings = doctor_module.examine(ws, settings)
+    blocking = [f for f in findings if not f.ok and f.needed_to_render]
+    code = EXIT_FAILED if blocking else EXIT_OK
+    if as_json:
+        print_json({"checks": [asdict(finding) for finding in findings]}, code)
+        ctx.exit(code)
     for finding in findings:
         mark = "ok  " if finding.ok else ("FAIL" if finding.needed_to_render else "warn")
         click.echo(f"{mark} {finding.name:<16} {finding.detail}")
         if not finding.ok and finding.fix:
             click.echo(f"     fix: {finding.fix}")
-    blocking = [f for f in findings if not f.ok and f.needed_to_render]
-    ctx.exit(EXIT_FAILED if blocking else EXIT_OK)
+    ctx.exit(code)

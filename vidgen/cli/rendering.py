@@ -11,17 +11,17 @@ from .. import render as render_module
 from .. import settings as settings_module
 from .. import watch as watch_module
 from .. import workspace as workspace_module
-from ..errors import EXIT_OK, UsageError, VidgenError
+from ..errors import EXIT_OK, UsageError
 from ..model import ModelClient, client_for
 from ..progress import Reporter
 from ..session import Session
-from .common import err, no_qa_option, qa_flag, run_pipeline, workspace_of
+from .common import err, no_qa_option, qa_flag, run_pipeline, video_name_argument, workspace_of
 from .flags import ModelFlags, model_options
 from .output import quiet_option, reporter
 
 
 @click.command()
-@click.argument("name")
+@video_name_argument
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @no_qa_option
 @quiet_option
@@ -33,7 +33,7 @@ def check(ctx: click.Context, name: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("name")
+@video_name_argument
 @click.option("--out", "out", type=click.Path(path_type=Path), help="Where to write (default out/NAME.<ext>).")
 @click.option("--codec", type=click.Choice(render_module.CODECS), default=None, help="Default from vidgen.toml (h264).")
 @click.option("--still", "still", type=click.IntRange(min=0), default=None, help="Render this one frame as a PNG instead.")
@@ -45,10 +45,10 @@ def render(ctx: click.Context, name: str, out: Path | None, codec: str | None, s
     """Check and render a video to out/NAME.mp4, verified, with a poster and a GIF preview."""
     video = workspace_of(ctx).existing_video(name)
     if out is not None and out.exists() and out.is_dir():
-        raise VidgenError(f"--out {out} is a folder: give a file path such as {out / (name + '.mp4')}")
+        raise UsageError(f"--out {out} is a folder: give a file path such as {out / (name + '.mp4')}")
     chosen = codec or settings_module.load(video.workspace.root).render.codec
     if chosen not in render_module.CODECS:
-        raise VidgenError(f"codec {chosen!r} in vidgen.toml is not one of {', '.join(render_module.CODECS)}")
+        raise UsageError(f"codec {chosen!r} in vidgen.toml is not one of {', '.join(render_module.CODECS)}")
     if out is not None:
         check_output(video.workspace, out, ".png" if still is not None else media.EXTENSIONS[chosen])
 
@@ -83,7 +83,7 @@ def check_output(workspace: workspace_module.Workspace, out: Path, extension: st
 
 
 @click.command()
-@click.argument("name")
+@video_name_argument
 @click.option("--stills-only", is_flag=True, help="Check and show stills on each save, render no MP4.")
 @click.option(
     "--repair",

@@ -1,0 +1,166 @@
+"""Helpers shared by the test modules: running the CLI, scripted replies, tiny videos, processes in /proc."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+from vidgen import service
+from vidgen.browser import find_browser
+from vidgen.model import ModelClient, ModelOptions
+from vidgen.providers import Endpoint
+from vidgen.scripted import ScriptedModel
+
+# ---------------------------------------------------------------- the command line
+
+VIDGEN = [sys.executable, "-m", "vidgen"]
+
+
+def vidgen(*args: str, cwd: Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*VIDGEN, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
+
+
+def model_flags(server) -> list[str]:
+    """Point a command at a scripted model on 127.0.0.1."""
+    return ["--base-url", server.base_url, "--provider", "ollama"]
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess, code: int, *fragments: str) -> None:
+    assert done.returncode == code, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert "Traceback" not in done.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+# ---------------------------------------------------------------- the model
+
+
+def reply(source: str, path: str = "index.tsx") -> str:
+    """A model reply holding one whole file."""
+    return f"Here is the video.\n\n```tsx {path}\n{source}```\n"
+
+
+def model(server: ScriptedModel) -> ModelClient:
+    """A client for a scripted model on 127.0.0.1."""
+    return ModelClient(Endpoint("custom", server.base_url, None, False), ModelOptions(model="scripted", backoff_base_s=0.01))
+
+
+# ---------------------------------------------------------------- videos
+
+
+def component(body: str, *, width: int = 640, height: int = 360, frames: int = 30, fps: int = 30, imports: str = "") -> str:
+    """A tiny video's index.tsx: `body` is the component's JSX return, with `frame` in scope."""
+    return (
+        "import React from 'react';\n"
+        "import {AbsoluteFill, interpolate, useCurrentFrame} from 'remotion';\n"
+        f"{imports}\n"
+        f"export const config = {{durationInFrames: {frames}, fps: {fps}, width: {width}, height: {height}}};\n"
+        "\n"
+        "const Video: React.FC = () => {\n"
+        "  const frame = useCurrentFrame();\n"
+        f"{textwrap.indent(textwrap.dedent(body).strip(), '  ')}\n"
+        "};\n"
+        "\n"
+        "export default Video;\n"
+    )
+
+
+MOVING = """
+const x = interpolate(frame, [0, 29], [0, 500], {extrapolateRight: 'clamp'});
+return (
+  <AbsoluteFill style={{backgroundColor: '#203060'}}>
+    <div style={{position: 'absolute', left: x, top: 120, width: 100, height: 100, backgroundColor: '#f7b733'}} />
+  </AbsoluteFill>
+);
+"""
+
+
+# ---------------------------------------------------------------- processes
+
+
+def browser_executable() -> str:
+    """The browser vidgen renders with, found the way vidgen finds it (VIDGEN_BROWSER, else the first installed)."""
+    return find_browser(os.environ.get("VIDGEN_BROWSER", ""))
+
+
+class Process(NamedTuple):
+    parent: int
+    group: int
+    name: str
+
+
+def _processes() -> dict[int, Process]:
+    """Every live (not zombie) process, read from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name, fields = (entry / "stat").read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, IndexError, ValueError):
+            continue
+        state, parent, group = fields.split()[:3]
+        if state != "Z":
+            found[int(entry.name)] = Process(int(parent), int(group), name)
+    return found
+
+
+def browser_name() -> str:
+    """The browser's process name, as the kernel shows it (Debian's /usr/bin/chromium script runs
+    /usr/lib/chromium/chromium, so the name of the program found, resolved, is the name of its processes)."""
+    return Path(browser_executable()).resolve().name[:15]  # the kernel keeps 15 characters of a name
+
+
+def browser_pids() -> set[int]:
+    """Every running process of the browser vidgen renders with, on the whole machine."""
+    name = browser_name()
+    return {pid for pid, process in _processes().items() if process.name == name}
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (Remotion starts the browser in a process group of its own)."""
+    processes = _processes()
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, process in processes.items() if process.parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def browser_descendants(pid: int) -> set[int]:
+    """The browser processes below `pid`."""
+    return descendants(pid) & browser_pids()
+
+
+def still_running(pids: set[int], within_s: float = 10.0) -> set[int]:
+    """Those of `pids` still alive after up to `within_s` seconds (a killed process takes a moment to go)."""
+    deadline = time.monotonic() + within_s
+    while (alive := pids & set(_processes())) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return alive
+
+
+def group_members(pgid: int) -> set[int]:
+    return set(service.group_members(pgid))
+
+
+def service_groups(parent: int) -> set[int]:
+    """The process groups of the render services that process `parent` started."""
+    groups = set()
+    for pid, process in _processes().items():
+        try:
+            if process.parent == parent and b"render-service.mjs" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                groups.add(process.group)
+        except OSError:
+            continue
+    return groups
