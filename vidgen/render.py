@@ -138,6 +138,7 @@ def render(
     result = _checked_result(video, checked, "failed")  # "rendered" once the MP4 is in place
     if checked.error is None:
         assert checked.composition is not None
+        on_event("stage", {"stage": "render"})
         started = time.monotonic()
         if still_frame is not None:
             target = output or video.workspace.out_dir / f"{video.name}-{still_frame}.png"
@@ -154,6 +155,7 @@ def render(
                 result.captions = target.with_suffix(".srt")
                 atomic_write(result.captions, narration.srt(checked.narration))
             if still_frame is None and previews:
+                on_event("previews", {})  # not a "stage": a newer save in `watch` does not cancel it
                 try:
                     result.poster, result.preview = _write_previews(target, checked.composition, result)
                     result.sheet = write_sheet(target, checked.composition, result)

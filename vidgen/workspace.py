@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import subprocess
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,7 +162,7 @@ def find(start: Path | None = None, explicit: str | None = None) -> Workspace:
     raise UsageError(f"no vidgen workspace in {here} or above: run `vidgen init PATH`, or pass --workspace")
 
 
-def create(target: Path, *, install: bool = True, log=None) -> Workspace:
+def create(target: Path, *, install: bool = True, log: Callable[[str], None] | None = None) -> Workspace:
     """Make a workspace from the template at `target`, which must be new or empty."""
     target = target.expanduser().resolve()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
@@ -186,21 +186,33 @@ def create(target: Path, *, install: bool = True, log=None) -> Workspace:
     return workspace
 
 
-def install_node_modules(workspace: Workspace, log=None) -> None:
-    """`npm ci` in the workspace, its output shown as it comes (on stderr)."""
+NPM_LOG = "npm-ci.log"
+
+
+def install_node_modules(workspace: Workspace, log: Callable[[str], None] | None = None) -> None:
+    """`npm ci` in the workspace; each line of its output goes to `log`, all of it to .vidgen/npm-ci.log.
+
+    The log file is removed when the install succeeds and kept when it fails, for the user to read.
+    """
     npm = shutil.which("npm")
     if not npm:
         raise UsageError("npm was not found: install Node.js 20 (e.g. `apt-get install -y nodejs npm`)")
     command = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=http"]
-    process = subprocess.Popen(command, cwd=workspace.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert process.stdout is not None
+    log_path = workspace.state_dir / NPM_LOG
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     tail: list[str] = []
-    for line in process.stdout:
-        tail = (tail + [line.rstrip()])[-15:]
-        if log:
-            log(line.rstrip())
-        else:
-            sys.stderr.write(line)
+    with open(log_path, "w") as kept:
+        process = subprocess.Popen(command, cwd=workspace.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert process.stdout is not None
+        for line in process.stdout:
+            kept.write(line)
+            tail = (tail + [line.rstrip()])[-15:]
+            if log:
+                log(line.rstrip())
     if process.wait() != 0:
         detail = next((line for line in reversed(tail) if "ERR" in line), tail[-1] if tail else "")
-        raise UsageError(f"`npm ci` failed in {workspace.root} ({detail.strip()}): fix the cause and run `npm ci` there")
+        raise UsageError(
+            f"`npm ci` failed in {workspace.root} ({detail.strip()}): the full log is in {log_path};"
+            f" fix the cause and run `npm ci` there"
+        )
+    log_path.unlink(missing_ok=True)

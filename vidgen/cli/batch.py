@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from .. import batchfile, report, state
 from .. import critique as critique_module
@@ -21,10 +20,11 @@ from ..batchfile import Item
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError
 from ..manifest import Manifest, path_for
 from ..model import ModelClient, ModelError, client_for
-from ..progress import Reporter
+from ..progress import BatchDisplay
 from ..session import Session
 from .common import EXIT_INTERRUPTED, err, no_qa_option, print_json, qa_flag, workspace_of
 from .flags import ModelFlags, model_options
+from .output import is_quiet, note, quiet_option
 from .rendering import check_output
 
 
@@ -45,6 +45,7 @@ from .rendering import check_output
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @model_options
 @no_qa_option
+@quiet_option
 @click.pass_context
 def batch(
     ctx: click.Context,
@@ -110,7 +111,7 @@ def _announce_plan(work: BatchPlan) -> None:
     for message in work.renamed:
         err(message)
     if work.skipped:
-        err(f"{len(work.skipped)} item(s) already done: skipped")
+        note(f"{len(work.skipped)} item(s) already done: skipped")
 
 
 @dataclass
@@ -133,13 +134,20 @@ def _run(
     repairs: int,
 ) -> _Ended:
     """Run the planned items in one session, with one model client and a live count of where they stand."""
-    display = _BatchDisplay(len(work.run))
+    display = BatchDisplay(len(work.run), quiet=is_quiet())
+
+    def announce(kind: str, data: dict[str, Any]) -> None:
+        if kind == "start":
+            display.item_started(data["name"])
+        elif kind == "done":
+            display.item_finished(data["name"], data["ok"], data["error"].one_line() if data["error"] else None)
+
     try:
         with Session.open(ws, settings) as session:
-            run = BatchRun(session, client, manifest, jobs, repairs, display.announce, critic=critic)
-            display.progress.start()
+            run = BatchRun(session, client, manifest, jobs, repairs, announce, critic=critic)
+            display.start()
             ended = _wait_for_items(run, run.start(work.run), session, manifest, display)
-            display.progress.stop()
+            display.stop()
             run.shutdown()
             ended.fatal = run.fatal
             return ended
@@ -149,37 +157,8 @@ def _run(
             critic.close()
 
 
-class _BatchDisplay:
-    """One progress bar over the items (rendered · failed · running) and one line per finished item."""
-
-    def __init__(self, total: int):
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=Reporter().console,
-            transient=False,
-        )
-        self.counts = {"done": 0, "failed": 0, "running": 0}
-        self.task = self.progress.add_task("", total=total)
-
-    def announce(self, kind: str, data: dict[str, Any]) -> None:
-        if kind == "start":
-            self.counts["running"] += 1
-        elif kind == "done":
-            self.counts["running"] -= 1
-            self.counts["done" if data["ok"] else "failed"] += 1
-            mark = "✓" if data["ok"] else f"✗ {data['error'].one_line() if data['error'] else ''}"
-            self.progress.console.print(f"{data['name']}: {mark}", markup=False, highlight=False, soft_wrap=True)
-            self.progress.advance(self.task)
-        c = self.counts
-        self.progress.update(self.task, description=f"rendered {c['done']} · failed {c['failed']} · running {c['running']}")
-
-
 def _wait_for_items(
-    run: BatchRun, futures: list[Future[Outcome]], session: Session, manifest: Manifest, display: _BatchDisplay
+    run: BatchRun, futures: list[Future[Outcome]], session: Session, manifest: Manifest, display: BatchDisplay
 ) -> _Ended:
     """Wait for every item; Ctrl-C once lets the items under way finish, twice stops at once."""
     ended = _Ended()
@@ -190,11 +169,11 @@ def _wait_for_items(
             ended.outcomes.extend(f.result() for f in done)
         except KeyboardInterrupt:
             if ended.interrupted:
-                display.progress.stop()
+                display.stop()
                 _stop_now(session, manifest)
             ended.interrupted = True
             run.stop.set()
-            display.progress.console.print("stopping after the items under way (Ctrl-C again to stop now)")
+            display.say("stopping after the items under way (Ctrl-C again to stop now)")
     return ended
 
 
@@ -228,8 +207,9 @@ def _print_summary(
         print_json({**payload, **({"status": "error", "error": error} if error else {})}, code)
     else:
         click.echo(str(target.resolve()))
-    err(describe_scorecard(card))
-    err(f"{rendered} rendered, {failed} failed, {len(entries) - rendered - failed} not run; report {target}")
+    note(describe_scorecard(card))
+    summary = f"{rendered} rendered, {failed} failed, {len(entries) - rendered - failed} not run; report {target}"
+    (note if rendered == len(entries) else err)(summary)
     if line:
         err(line)
     return code

@@ -16,6 +16,7 @@ from .. import workspace as workspace_module
 from ..errors import EXIT_FAILED, EXIT_OK, VidgenError
 from ..progress import Reporter
 from ..session import Session
+from .output import note, reporter
 
 EXIT_INTERRUPTED = 130
 
@@ -121,7 +122,7 @@ def print_findings(result: render_module.RenderResult) -> None:
         if shown and finding.severity == "error":
             shown = False  # the first error finding is the check's error, printed below
             continue
-        err(f"{finding.severity}: {finding.one_line()}")
+        (err if finding.severity == "error" else note)(f"{finding.severity}: {finding.one_line()}")
 
 
 def print_result(result: render_module.RenderResult, as_json: bool) -> None:
@@ -139,9 +140,9 @@ def print_result(result: render_module.RenderResult, as_json: bool) -> None:
     if result.output:
         click.echo(str(result.output.resolve()))
         timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items() if v >= 0.05)
-        err(f"rendered {result.name}: {summary}; {timings}")
+        note(f"rendered {result.name}: {summary}; {timings}")
         if result.poster:
-            err(
+            note(
                 f"poster {result.poster}"
                 + (f", preview {result.preview}" if result.preview else "")
                 + (f", contact sheet {result.sheet}" if result.sheet else "")
@@ -153,11 +154,11 @@ def print_result(result: render_module.RenderResult, as_json: bool) -> None:
 
 def run_pipeline(ctx: click.Context, as_json: bool, work: Callable[[Session, Reporter], render_module.RenderResult]) -> None:
     session = open_session(ctx)
-    reporter = Reporter()
+    shown = reporter()
     try:
-        result = work(session, reporter)
+        result = work(session, shown)
     finally:
-        reporter.close()
+        shown.close()
         session.close()
     print_result(result, as_json)
     ctx.exit(EXIT_OK if result.error is None else EXIT_FAILED)

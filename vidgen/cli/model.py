@@ -18,11 +18,11 @@ from .. import settings as settings_module
 from .. import workspace as workspace_module
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
 from ..model import ModelClient, client_for
-from ..progress import Reporter
 from ..scripted import ScriptedModel
 from ..session import Session
 from .common import err, no_qa_option, print_json, print_result, qa_flag, tokens_line, video_name_argument, workspace_of
 from .flags import PROVIDER_HELP, ModelFlags, model_options
+from .output import install_packages, note, quiet_option, reporter
 
 # ---------------------------------------------------------------------------- the model loop
 
@@ -40,7 +40,7 @@ def _loop_options(command: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in options:
         command = option(command)
-    return model_options(no_qa_option(command))
+    return model_options(quiet_option(no_qa_option(command)))
 
 
 def _content_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -108,11 +108,11 @@ def _run_loop(
         narrate=bool(flags.get("narrate")) or bool(flags.get("captions")),
         captions=bool(flags.get("captions")),
     )
-    reporter = Reporter(label=label)
+    shown = reporter(label)
     try:
-        return loop_module.run(session, client, request, reporter, critic=critic)
+        return loop_module.run(session, client, request, shown, critic=critic)
     finally:
-        reporter.close()
+        shown.close()
 
 
 def _loop_command(
@@ -148,13 +148,13 @@ def _print_loop(ctx: click.Context, outcome: loop_module.LoopResult, as_json: bo
 def _show_loop(outcome: loop_module.LoopResult) -> None:
     """The outcome for people: the render's result, or the last error and where the files are."""
     for warning in outcome.warnings:
-        err(f"warning: {warning}")
+        note(f"warning: {warning}")
     tries = len(outcome.attempts)
     usage = outcome.usage
     tokens = tokens_line(usage.prompt_tokens, usage.cached_tokens, usage.completion_tokens)
     if outcome.ok and outcome.result is not None:
         print_result(outcome.result, False)
-        err(f"{outcome.name}: done in {tries} model turn{'s' if tries > 1 else ''}; {tokens}")
+        note(f"{outcome.name}: done in {tries} model turn{'s' if tries > 1 else ''}; {tokens}")
     else:
         error = outcome.error
         err(f"error: {outcome.name} failed after {tries} model turns; last error: {error.one_line() if error else '?'}")
@@ -218,6 +218,7 @@ def edit(
 
 @click.command()
 @click.option("--workspace-path", type=click.Path(path_type=Path), default=None, help="Where to make the demo workspace.")
+@quiet_option
 @click.pass_context
 def demo(ctx: click.Context, workspace_path: Path | None) -> None:
     """The whole loop against a built-in scripted model: create, error, repair, MP4, edit, narration. No key needed."""
@@ -228,8 +229,9 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
         if (target / settings_module.CONFIG_NAME).is_file():
             ws = workspace_module.Workspace(target)  # a demo workspace from an earlier run
         else:
-            ws = workspace_module.create(target)
-    err("vidgen demo: using a SCRIPTED model on 127.0.0.1 (no network, no key); its first answer has a deliberate bug")
+            ws = workspace_module.create(target, install=False)
+            install_packages(ws)
+    note("vidgen demo: using a SCRIPTED model on 127.0.0.1 (no network, no key); its first answer has a deliberate bug")
     video = ws.video(workspace_module.name_from_idea(ws, "demo title card"))
     flags = {"seconds": None, "fps": None, "size": None, "aspect": None, "max_repairs": 2, "no_render": False}
     with ScriptedModel(demo_module.script) as scripted:
@@ -238,13 +240,13 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
         settings, wanted = _model_settings(ws, flags, model_flags)
         client = client_for(settings.model)
         with Session.open(ws, settings) as session:
-            err(f"\n[scripted model] vidgen new {demo_module.IDEA!r}")
+            note(f"\n[scripted model] vidgen new {demo_module.IDEA!r}")
             created = _run_loop(session, client, "new", video, demo_module.IDEA, flags, wanted, label="scripted model")
             if not created.ok:
                 _print_loop(ctx, created, False)
             caught = [a.error.one_line() for a in created.attempts if a.error]
-            err(f"create: {len(created.attempts)} model turns; the ladder caught: {'; '.join(caught) or 'nothing'}")
-            err(f"\n[scripted model] vidgen edit {video.name} {demo_module.EDIT!r}")
+            note(f"create: {len(created.attempts)} model turns; the ladder caught: {'; '.join(caught) or 'nothing'}")
+            note(f"\n[scripted model] vidgen edit {video.name} {demo_module.EDIT!r}")
             edited = _run_loop(session, client, "edit", video, demo_module.EDIT, flags, wanted, label="scripted model")
             if edited.ok:
                 _show_loop(edited)

@@ -16,17 +16,21 @@ from .. import settings as settings_module
 from .. import workspace as workspace_module
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
 from .common import err, print_json, workspace_of
+from .output import install_packages, note, quiet_option
 
 
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."))
 @click.option("--no-install", is_flag=True, help="Skip `npm ci` (run it yourself later).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@quiet_option
 def init(path: Path, no_install: bool, as_json: bool) -> None:
     """Make a workspace (a Remotion project) at PATH from the template."""
-    ws = workspace_module.create(path, install=not no_install)
-    err(f"workspace ready: {ws.root}")
-    err(f"next: cd {ws.root} && vidgen render hello")
+    ws = workspace_module.create(path, install=False)
+    if not no_install:
+        install_packages(ws)
+    note(f"workspace ready: {ws.root}")
+    note(f"next: cd {ws.root} && vidgen render hello")
     if as_json:
         print_json({"workspace": str(ws.root), "installed": not no_install})
     else:

@@ -17,12 +17,14 @@ from ..progress import Reporter
 from ..session import Session
 from .common import err, no_qa_option, print_json, qa_flag, run_pipeline, video_name_argument, workspace_of
 from .flags import ModelFlags, model_options
+from .output import quiet_option, reporter
 
 
 @click.command()
 @video_name_argument
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @no_qa_option
+@quiet_option
 @click.pass_context
 def check(ctx: click.Context, name: str, as_json: bool) -> None:
     """Run the validation ladder on a video without rendering it."""
@@ -38,6 +40,7 @@ def check(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--open", "open_output", is_flag=True, help="Open the result with the desktop's viewer.")
 @no_qa_option
+@quiet_option
 @click.pass_context
 def render(
     ctx: click.Context, name: str, out: Path | None, codec: str | None, still: int | None, as_json: bool, open_output: bool
@@ -119,6 +122,7 @@ def check_output(workspace: workspace_module.Workspace, out: Path, extension: st
 @click.option("--open", "open_output", is_flag=True, help="Open the MP4 after the first good render.")
 @model_options
 @no_qa_option
+@quiet_option
 @click.pass_context
 def watch(
     ctx: click.Context, name: str, stills_only: bool, repair: str | None, open_output: bool, model_flags: ModelFlags
@@ -129,24 +133,24 @@ def watch(
     critic = model_flags.critic(settings) if not stills_only else None
     state.read(video.workspace)  # every cycle records to it: a damaged one is reported now
     options = watch_module.WatchOptions(stills_only, repair, settings.model.max_repairs, open_output)
-    reporter = Reporter(stages=False)
+    shown = reporter(stills=False)
 
     def show(line: str) -> None:
-        reporter.close()
-        reporter.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        shown.close()
+        shown.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def client() -> ModelClient:
         return client_for(settings.model)
 
     session = Session.open(video.workspace, settings)
-    watcher = watch_module.Watcher(session, video, options, show, reporter, client, critic)
+    watcher = watch_module.Watcher(session, video, options, show, shown, client, critic)
     try:
         watcher.run()
     except KeyboardInterrupt:
         pass
     finally:
         watcher.stop.set()
-        reporter.close()
+        shown.close()
         session.close()
         if critic is not None:
             critic.close()

@@ -1,0 +1,210 @@
+"""Live progress through the real CLI: timed stage lines and render percentages when piped, a live
+display in a pseudo-terminal, nothing with --quiet, and `init`'s one line for `npm ci`."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from vidgen.scripted import Scripted, ScriptedModel
+
+from .helpers import MOVING, VIDGEN, component, model_flags, vidgen
+
+# A few milliseconds of arithmetic a frame: the 60-frame render lasts long enough for lines on a 0.2 s clock.
+SLOW_FRAMES = """
+let budget = 0;
+for (let i = 1; i < 4000000; i++) {
+  budget += Math.sqrt(i) % 1;
+}
+""" + MOVING.strip().replace("#203060'", "#203060', opacity: budget > 0 ? 1 : 0.9")
+FAST_CLOCK = {"VIDGEN_PROGRESS_INTERVAL": "0.2"}
+STAGE_LINE = r"^{stage} \d+\.\ds( \(\d+ frames\))?$"
+
+
+def slow_video(make_video, name: str):
+    return make_video(name, {"index.tsx": component(SLOW_FRAMES, frames=60)})
+
+
+def stage_lines(stderr: str) -> list[str]:
+    """The stages that printed their ending line, in order."""
+    names = []
+    for line in stderr.splitlines():
+        match = re.match(r"^([a-z][a-z ]*?) (?:(?:failed|stopped) after )?\d+\.\ds( \(\d+ frames\))?$", line)
+        if match:
+            names.append(match[1])
+    return names
+
+
+@pytest.mark.render
+def test_piped_render_prints_timed_stages_and_percentages(workspace, make_video) -> None:
+    slow_video(make_video, "progress-piped")
+    done = vidgen("render", "progress-piped", "--no-qa", cwd=workspace.root, env=FAST_CLOCK)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("progress-piped.mp4")
+    assert "\x1b" not in done.stderr  # no colour, no cursor moves in a log
+    assert stage_lines(done.stderr) == [
+        "imports",
+        "lint",
+        "typecheck",
+        "bundle",
+        "composition",
+        "stills",
+        "render",
+        "verify",
+        "previews",
+    ], done.stderr
+    assert re.search(r"^render \d+\.\ds \(60 frames\)$", done.stderr, re.M), done.stderr
+    percentages = re.findall(r"^render (\d+)% \((\d+)/60 frames, \d+\.\ds", done.stderr, re.M)
+    assert percentages, done.stderr
+    assert all(int(p) == int(100 * int(n) / 60) for p, n in percentages)
+    assert [int(n) for _, n in percentages] == sorted(int(n) for _, n in percentages)  # frames only go up
+
+
+@pytest.mark.render
+def test_quiet_prints_only_the_result(workspace, make_video) -> None:
+    make_video("progress-quiet", {"index.tsx": component(MOVING, frames=20)})
+    done = vidgen("render", "progress-quiet", "--quiet", "--no-qa", cwd=workspace.root)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout.strip().endswith("progress-quiet.mp4")
+    broken = make_video("progress-quiet-broken", {"index.tsx": component("return <AbsoluteFill>{missing}</AbsoluteFill>;")})
+    failed = vidgen("check", broken.name, "-q", cwd=workspace.root)
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("error: ") and "missing" in failed.stderr  # errors still show
+    assert not re.search(r"^(imports|lint) ", failed.stderr, re.M)
+
+
+def run_in_terminal(*args: str, cwd: Path, timeout: float = 300) -> tuple[int, str]:
+    """Run vidgen in a pseudo-terminal (stdout and stderr both a TTY); its exit code and all it drew."""
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [*VIDGEN, *args], cwd=cwd, stdin=slave, stdout=slave, stderr=slave, env={**os.environ, "COLUMNS": "120"}
+    )
+    os.close(slave)
+    drawn = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # the other side closed: the process is gone
+                    break
+                if not chunk:
+                    break
+                drawn += chunk
+            elif process.poll() is not None:
+                break
+        code = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+    return code, drawn.decode(errors="replace")
+
+
+@pytest.mark.render
+def test_a_terminal_gets_a_live_display(workspace, make_video) -> None:
+    slow_video(make_video, "progress-tty")
+    code, drawn = run_in_terminal("render", "progress-tty", "--no-qa", cwd=workspace.root)
+    assert code == 0, drawn[-2000:]
+    assert "Traceback" not in drawn and "internal error" not in drawn
+    assert "\x1b[" in drawn  # drawn, not logged
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", drawn)
+    # The stage under way ticks: the same stage is drawn with several elapsed times.
+    ticks = set(re.findall(r"bundle (\d+\.\ds)", plain))
+    assert len(ticks) >= 2 or "✓ bundle" in plain, plain[-2000:]
+    # The render shows frames done out of the total while it runs, then leaves one line.
+    assert re.search(r"render .*\d+/60 frames", plain), plain[-2000:]
+    assert re.search(r"✓ render \d+\.\ds \(60 frames\)", plain), plain[-2000:]
+    assert "progress-tty.mp4" in plain
+
+
+@pytest.mark.render
+def test_the_model_wait_is_timed(workspace, fresh) -> None:
+    video = fresh("progress-model")
+    reply = f"Here it is.\n\n```tsx index.tsx\n{component(MOVING, frames=20)}```\n"
+    with ScriptedModel([Scripted(reply, delay_s=2.5)]) as server:
+        done = vidgen(
+            "new",
+            "a moving square",
+            "--name",
+            video.name,
+            "--no-render",
+            *model_flags(server),
+            cwd=workspace.root,
+            env=FAST_CLOCK,
+        )
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^model turn 1 \(new\) still running, \d+\.\ds", done.stderr, re.M), done.stderr
+    took = re.search(r"^model turn 1 \(new\) (\d+\.\d)s$", done.stderr, re.M)
+    assert took and float(took[1]) >= 2.5, done.stderr
+    assert stage_lines(done.stderr)[:2] == ["imports", "lint"]  # the ladder after the model
+
+
+def test_a_bad_interval_is_one_clear_error(workspace) -> None:
+    done = vidgen("render", "hello", cwd=workspace.root, env={"VIDGEN_PROGRESS_INTERVAL": "soon"})
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "VIDGEN_PROGRESS_INTERVAL" in done.stderr and "e.g. 5" in done.stderr
+
+
+def test_init_without_install_is_short(tmp_path: Path) -> None:
+    done = vidgen("init", "fresh-ws", "--no-install", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stderr.splitlines()) + len(done.stdout.splitlines()) < 20
+    assert vidgen("init", "quiet-ws", "--no-install", "--quiet", cwd=tmp_path).stderr == ""
+
+
+@pytest.mark.render
+def test_init_shows_npm_ci_as_one_line(tmp_path: Path) -> None:
+    done = vidgen("init", "ws", cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines() + done.stdout.splitlines()
+    assert len(lines) < 20, done.stderr
+    assert "npm ci: installing the workspace's packages…" in done.stderr.splitlines()
+    assert re.search(r"^npm ci \d+(\.\d)?s$|^npm ci \d+m\d\ds$", done.stderr, re.M), done.stderr
+    assert "npm http" not in done.stderr and "\x1b" not in done.stderr
+    assert not (tmp_path / "ws" / ".vidgen" / "npm-ci.log").exists()  # kept only when it fails
+    assert (tmp_path / "ws" / "node_modules" / "@remotion" / "renderer").is_dir()
+
+
+def test_a_failed_npm_ci_keeps_its_log(tmp_path: Path) -> None:
+    # Real npm, offline with an empty cache: it cannot fetch a single package.
+    offline = {"npm_config_offline": "true", "npm_config_cache": str(tmp_path / "empty-cache")}
+    done = vidgen("init", "ws", cwd=tmp_path, env=offline, timeout=300)
+    assert done.returncode != 0
+    log = tmp_path / "ws" / ".vidgen" / "npm-ci.log"
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and str(log) in errors[0] and "npm ci" in errors[0], done.stderr
+    assert re.search(r"^npm ci failed after \d+\.\ds$", done.stderr, re.M), done.stderr  # not shown as done
+    assert "Traceback" not in done.stderr
+    assert log.is_file() and log.read_text().strip()
+    assert len(done.stderr.splitlines()) < 10  # the log is in the file, not on the screen
+    assert (tmp_path / "ws" / "vidgen.toml").is_file()  # the workspace made so far is kept
+
+
+@pytest.mark.render
+def test_batch_piped_and_quiet(workspace, fresh, tmp_path: Path) -> None:
+    reply = f"Done.\n\n```tsx index.tsx\n{component(MOVING, frames=20)}```\n"
+    files = []
+    for name in ("progress-batch-shown", "progress-batch-quiet"):
+        fresh(name)
+        files.append(tmp_path / f"{name}.jsonl")
+        files[-1].write_text(f'{{"prompt": "a moving square", "name": "{name}"}}\n')
+    with ScriptedModel(lambda _body: Scripted(reply, delay_s=1.5)) as server:
+        shown = vidgen("batch", str(files[0]), "--no-critique", *model_flags(server), cwd=workspace.root, env=FAST_CLOCK)
+        quiet = vidgen("batch", str(files[1]), "--no-critique", "--quiet", *model_flags(server), cwd=workspace.root)
+    assert shown.returncode == 0, shown.stderr
+    assert "\x1b" not in shown.stderr
+    assert re.search(r"^progress-batch-shown: ✓ \(1/1\)$", shown.stderr, re.M), shown.stderr
+    assert re.search(r"^batch rendered 0 · failed 0 · running 1 of 1, \d+\.\ds$", shown.stderr, re.M), shown.stderr
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == "" and quiet.stdout.strip().endswith(".html")
