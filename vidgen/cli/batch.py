@@ -63,14 +63,14 @@ def batch(
     ws = workspace_of(ctx)
     ws.require_node_modules()
     settings = model_flags.apply(qa_flag(settings_module.load(ws.root)))
-    # The key and the critique's model are checked before the file is read or a manifest written.
-    client = client_for(settings.model)
-    critic = model_flags.critic(settings)
     if report_path is not None:
         check_output(ws, report_path, ".html", "--report")
         if report_path.is_file() and not report.is_report(report_path):
             raise UsageError(f"--report {report_path} exists and is not a vidgen report: choose another path")
-    items = _read_items(file, settings, strict)
+    items = _read_items(file, settings, strict)  # reads only: a bad file is a usage error before the key matters
+    # The key and the critique's model are checked before a manifest is written or a model asked.
+    client = client_for(settings.model)
+    critic = model_flags.critic(settings)
     manifest = _open_manifest(ws, file, resume=resume, retry_failed=retry_failed)
     work = plan(ws, items, manifest, resume=resume, retry_failed=retry_failed)
     _announce_plan(work)

@@ -130,7 +130,9 @@ def watch(
     """Re-check and re-render a video on every save; type an instruction to have the model edit it."""
     video = workspace_of(ctx).existing_video(name)
     settings = model_flags.apply(qa_flag(settings_module.load(video.workspace.root)))
-    critic = model_flags.critic(settings) if not stills_only else None
+    # Every save is a render: a paid vision model looks at them only when asked (--critique), and a
+    # session that only edits by hand needs no key.
+    critic = model_flags.critic(settings) if model_flags.critique and not stills_only else None
     state.read(video.workspace)  # every cycle records to it: a damaged one is reported now
     options = watch_module.WatchOptions(stills_only, repair, settings.model.max_repairs, open_output)
     shown = reporter(stills=False)
