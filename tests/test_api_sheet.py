@@ -55,7 +55,7 @@ def test_the_3d_example_renders_a_spinning_cube(session: Session, make_video, tm
     video = make_video("sheet-three", {"index.tsx": example("three")})
     result = render.render(session, video, output=tmp_path / "cube.mp4", previews=False)
     assert result.error is None, result.error
-    probe = media.probe(result.output)
+    probe = media.probe(result.output, session.workspace)
     assert (probe.width, probe.height, probe.frames) == (640, 360, 30)
     stills = {s["frame"]: hashlib.sha256(Path(s["path"]).read_bytes()).hexdigest() for s in ladder.run(session, video).stills}
     # Frames 0 and 29 are half a turn apart and look alike; the frames between show other faces.

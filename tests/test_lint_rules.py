@@ -80,4 +80,6 @@ def test_a_hallucinated_export_gets_the_one_meant(session: Session, make_video) 
     )
     checked = ladder.run(session, make_video("lint-export", {"index.tsx": source}), stills=False)
     assert (checked.error.stage, checked.error.file, checked.error.line) == ("typecheck", "index.tsx", 2)
-    assert checked.error.message == "Module '\"remotion\"' has no exported member 'useFrame'. Did you mean useCurrentFrame?"
+    assert (
+        checked.error.message == "TS2305: Module '\"remotion\"' has no exported member 'useFrame'. Did you mean useCurrentFrame?"
+    )
