@@ -38,7 +38,7 @@ lint: $(BIN)/vidgen
 
 # Both fail when no test ran (pytest's exit code 5), as on any failing test.
 test: setup lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
 
 test-fast: $(BIN)/vidgen
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not render"

@@ -50,7 +50,8 @@ def test_render_json_and_check_json_and_list(workspace, make_video) -> None:
     done = vidgen("render", "cli-good", "--json", cwd=workspace.root)
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
-    keys = {"name", "status", "output", "duration_s", "width", "height", "fps", "frames", "error", "findings", "exit_code"}
+    keys = {"name", "status", "output", "duration_s", "width", "height", "fps", "frames", "error", "findings", "captions"}
+    keys |= {"exit_code"}
     assert set(payload) == keys
     assert payload["status"] == "rendered" and payload["error"] is None and payload["exit_code"] == 0
     assert Path(payload["output"]).is_absolute() and Path(payload["output"]).exists()

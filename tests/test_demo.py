@@ -1,4 +1,5 @@
-"""`vidgen demo` reacts to what the loop asks (new, repair, edit), not to how the prompts are worded."""
+"""`vidgen demo`: the whole loop (create, error, repair, edit, a narrated video), reacting to what the loop asks
+(new, repair, edit), not to how the prompts are worded."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import demo, history, prompts, resources, transcript
+from vidgen import demo, history, media, prompts, resources, transcript
 from vidgen.workspace import Workspace
 
 from .helpers import VIDGEN, remove_video
@@ -52,15 +53,20 @@ def test_the_demo_works_with_reworded_prompt_templates(workspace, tmp_path: Path
     env = {**os.environ, "PYTHONPATH": str(copy), "VIDGEN_API_KEY": ""}
     done = subprocess.run([*VIDGEN, "demo"], cwd=workspace.root, capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr
-    assert "the ladder caught: typecheck" in done.stderr
-    name = Path(done.stdout.strip().splitlines()[-2]).stem  # the last line is the narrated video
+    assert "SCRIPTED model" in done.stderr and "the ladder caught: typecheck" in done.stderr
+    output, narrated = (Path(line) for line in done.stdout.strip().splitlines()[-2:])
+    name = output.stem
     video = workspace.video(name)
     try:
+        assert output.is_file() and output.suffix == ".mp4"
         assert [v.meta["kind"] for v in history.versions(video)] == ["new", "repair", "edit"]
+        # It ends with a narrated, captioned video, spoken offline, its captions beside it.
+        assert media.sound(narrated, workspace).codec == "aac"
+        assert "A scripted model wrote this." in narrated.with_suffix(".srt").read_text().replace("\n", " ")
         sent = [entry["request"]["content"] for entry in transcript.read(video)]
         assert sent[0].startswith("Please produce a clip") and sent[1].startswith("Something went wrong (typecheck)")
         assert sent[2].startswith("Please revise the clip")  # the reworded copy was the one that ran
         assert "made by a scripted model" in video.entry.read_text()
     finally:
         remove_video(workspace, name)
-        remove_video(workspace, Path(done.stdout.strip().splitlines()[-1]).stem)
+        remove_video(workspace, narrated.stem)

@@ -15,7 +15,7 @@ from vidgen.constraints import Constraints
 from vidgen.scripted import Scripted, ScriptedModel
 from vidgen.session import Session
 
-from .helpers import MOVING, VIDGEN, component, model, model_flags, remove_video, reply, vidgen
+from .helpers import MOVING, VIDGEN, component, model, model_flags, reply, vidgen
 
 pytestmark = pytest.mark.render
 
@@ -218,19 +218,3 @@ def test_the_glm_guide_flow_map_then_one_more_stop(workspace, fresh) -> None:
     assert [line.split()[2] for line in listed.splitlines()] == ["new", "edit"]
     shown = vidgen("show", "la-to-ny", cwd=workspace.root).stdout
     assert "Paris" in shown and "## last error" in shown
-
-
-def test_the_demo_shows_create_error_repair_and_edit(workspace) -> None:
-    done = vidgen("demo", cwd=workspace.root)
-    assert done.returncode == 0, done.stderr
-    assert "SCRIPTED model" in done.stderr and "the ladder caught: typecheck" in done.stderr
-    output, narrated = (Path(line) for line in done.stdout.strip().splitlines()[-2:])
-    assert output.exists() and output.suffix == ".mp4"
-    name = output.stem
-    assert "made by a scripted model" in workspace.video(name).entry.read_text()
-    assert [v.meta["kind"] for v in history.versions(workspace.video(name))] == ["new", "repair", "edit"]
-    remove_video(workspace, name)
-    # It ends with a narrated, captioned video, spoken offline, its captions beside it.
-    assert media.sound(narrated, workspace).codec == "aac"
-    assert "A scripted model wrote this." in narrated.with_suffix(".srt").read_text().replace("\n", " ")
-    remove_video(workspace, narrated.stem)

@@ -24,7 +24,7 @@ from vidgen.scripted import Scripted, ScriptedModel
 
 from .helpers import MOVING, component, group_members, service_groups
 
-TOOLS = {"list_videos", "check", "render", "stills", "new_video", "edit_video", "history", "undo", "diff", "api_sheet"}
+TOOLS = {"list_videos", "check", "render", "stills", "new_video", "edit_video", "history", "undo", "redo", "diff", "api_sheet"}
 
 
 @asynccontextmanager
@@ -201,8 +201,10 @@ def test_new_video_runs_the_model_loop_against_the_scripted_model(workspace, fre
                 assert [v["kind"] for v in versions] == ["new", "repair"]
                 assert "COLOUR" in payload(await client.call_tool("diff", {"name": "mcp-new"}))["diff"]
                 undone = payload(await client.call_tool("undo", {"name": "mcp-new"}))
-                assert undone["status"] == "ok" and undone["prompt"] == "back to version 1"
+                assert (undone["status"], undone["version"], undone["video"]) == ("ok", 1, None)  # v1 never rendered
                 assert "COLOUR" in video.entry.read_text()  # the first (broken) version is back
+                redone = payload(await client.call_tool("redo", {"name": "mcp-new"}))
+                assert (redone["version"], Path(redone["video"]).name) == (2, "mcp-new.mp4")  # v2's kept render, no re-render
                 assert "instruction is empty" in error_of(
                     await client.call_tool("edit_video", {"name": "mcp-new", "instruction": ""})
                 )

@@ -18,11 +18,12 @@ from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field, WithJsonSchema
 
-from . import __version__, history, loop, render, state, transcript
+from . import __version__, history, loop, render, renders, state, transcript
 from . import constraints as constraints_module
 from . import critique as critique_module
 from . import workspace as workspace_module
 from .errors import UsageError, VidgenError
+from .history import Version  # (the class's `history` tool shadows the module in its annotations)
 from .ladder import Events
 from .mcp_calls import Answer, Calls, ok, outcome
 from .model import client_for
@@ -211,11 +212,18 @@ class VidgenTools:
         return await self.calls.answer(ctx, work)
 
     async def undo(self, name: str, ctx: Context) -> CallToolResult:
-        """Put back the previous version of a video (the undo is itself a version: undo again to redo)."""
+        """Go back one version of a video: its files, and its video when one is kept (no render), as `vidgen undo`."""
+        return await self._move(name, ctx, history.undo)
 
+    async def redo(self, name: str, ctx: Context) -> CallToolResult:
+        """Go forward one version after an undo, as `vidgen redo`."""
+        return await self._move(name, ctx, history.redo)
+
+    async def _move(self, name: str, ctx: Context, move: Callable[[workspace_module.Video], Version]) -> CallToolResult:
         def work(_on_event: Events, _ids: list[int]) -> Answer:
-            version = history.undo(self.video(name))
-            return ok({"name": name, "version": version.number, "prompt": version.meta.get("prompt")})
+            version, restored = renders.step(self.video(name), move)
+            video = str(restored) if restored is not None else None
+            return ok({"name": name, "version": version.number, "prompt": version.meta.get("prompt"), "video": video})
 
         return await self.calls.answer(ctx, work)
 
@@ -283,6 +291,7 @@ def build(tools: VidgenTools) -> MCPServer:
         (tools.edit_video, None),
         (tools.history, reading),
         (tools.undo, ToolAnnotations(destructive_hint=False, idempotent_hint=False)),
+        (tools.redo, ToolAnnotations(destructive_hint=False, idempotent_hint=False)),
         (tools.diff, reading),
         (tools.api_sheet, reading),
     ):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,22 +70,44 @@ def batch(
         check_output(ws, report_path, ".html", "--report")
         if report_path.is_file() and not report.is_report(report_path):
             raise UsageError(f"--report {report_path} exists and is not a vidgen report: choose another path")
-    items = _read_items(file, settings, strict)  # reads only: a bad file is a usage error before the key matters
-    # The key and the critique's model are checked before a manifest is written or a model asked.
+    # Reads only: a bad file, or one that ran here before, is a usage error whatever the key.
+    items = _read_items(file, settings, strict)
+    manifest = _open_manifest(ws, file, resume=resume, retry_failed=retry_failed)
+    # The key and the critique's model are checked before the manifest is written or a model asked.
     client = client_for(settings.model)
     critic = model_flags.critic(settings)
-    manifest = _open_manifest(ws, file, resume=resume, retry_failed=retry_failed)
     work = plan(ws, items, manifest, resume=resume, retry_failed=retry_failed)
     _announce_plan(work)
     started = time.monotonic()
     repairs = max_repairs if max_repairs is not None else settings.model.max_repairs
     ended = _run(ws, settings, client, critic, manifest, work, jobs, repairs)
     entries = [entry for entry in (manifest.get(item.key) for item in items) if entry]
-    target = report_path or ws.out_dir / f"{manifest.path.stem}.report.html"
     card = scorecard(entries)
     seconds = time.monotonic() - started
-    report.write(target, file.name, ws.root, entries, totals(entries).to_dict(), seconds, describe_scorecard(card))
+    page = functools.partial(
+        report.write,
+        title=file.name,
+        root=ws.root,
+        entries=entries,
+        usage=totals(entries).to_dict(),
+        seconds=seconds,
+        scorecard=describe_scorecard(card),
+    )
+    target = _write_report(
+        page, report_path or ws.out_dir / f"{manifest.path.stem}.report.html", manifest.path.with_suffix(".html")
+    )
     ctx.exit(_print_summary(file, target, entries, ended, as_json, card))
+
+
+def _write_report(page: Callable[..., Path], target: Path, fallback: Path) -> Path:
+    """The report at `target`; on a full disk (out/ is often where renders filled it), beside the manifest instead."""
+    try:
+        return page(target)
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC or target == fallback:
+            raise
+        err(f"the disk holding {target.parent} is full: the report is written to {fallback} instead")
+        return page(fallback)
 
 
 def _read_items(file: Path, settings: settings_module.Settings, strict: bool) -> list[Item]:
