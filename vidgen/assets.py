@@ -76,16 +76,19 @@ def place(source: Path, target: Path, replace: bool = False) -> None:
     _copy(source, target)
 
 
-def listed(workspace: Workspace, video: Video) -> list[Asset]:
-    """Every media file in public/: the video's own first, then any the user dropped in by hand."""
+def public_files(workspace: Workspace) -> list[Path]:
+    """Every file `staticFile` can serve: the regular files under public/ (links are never followed), sorted."""
     public = workspace.root / "public"
     if not public.is_dir() or public.is_symlink():
         return []
+    return sorted(p for p in public.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def listed(workspace: Workspace, video: Video) -> list[Asset]:
+    """Every media file in public/: the video's own first, then any the user dropped in by hand."""
+    public = workspace.root / "public"
     own = folder(video)
-    found = sorted(
-        (p for p in public.rglob("*") if p.is_file() and not p.is_symlink() and kind_of(p)),
-        key=lambda p: (own not in p.parents, str(p)),
-    )
+    found = sorted((p for p in public_files(workspace) if kind_of(p)), key=lambda p: (own not in p.parents, str(p)))
     assets = []
     for path in found[:50]:
         kind = kind_of(path) or ""

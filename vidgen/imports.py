@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import diagnostics
+from . import assets, diagnostics
 from .errors import StructuredError
 from .workspace import Video
 
@@ -176,11 +176,9 @@ def _css_problems(video: Video, path: Path, allowed: set[str]) -> list[Problem]:
 
 
 def _public_files(video: Video) -> list[str]:
-    """What `staticFile` can serve: the files under the workspace's public/, as names relative to it."""
+    """What `staticFile` can serve, as names relative to public/."""
     public = video.workspace.root / "public"
-    if not public.is_dir() or public.is_symlink():
-        return []
-    return sorted(str(p.relative_to(public)) for p in public.rglob("*") if p.is_file() and not p.is_symlink())
+    return [str(p.relative_to(public)) for p in assets.public_files(video.workspace)]
 
 
 def _missing_static(name: str, public: list[str]) -> str:

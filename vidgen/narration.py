@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import diagnostics, media, voice
+from . import assets, diagnostics, media, voice
 from .constraints import config_fps
 from .errors import StructuredError, UsageError
 from .files import atomic_write
@@ -78,7 +78,7 @@ def prepare(video: Video, settings: VoiceSettings, cache: Path) -> Timeline | St
             return diagnostics.make("sound", f"scene {scene_id!r}: {exc}", video, file=video.folder / SOURCE)
         audio_name = f"{scene_id}-{speech.path.stem[:8]}.wav"
         keep.add(audio_name)
-        _place(speech.path, target / audio_name)
+        assets.place(speech.path, target / audio_name, replace=True)  # the name carries the content's hash
         frames = math.ceil((speech.duration_s + settings.gap_s) * fps)
         speech_frames = min(frames, math.ceil(speech.voiced_s * fps))
         phrases = tuple(_phrases(text, speech.voiced_s))
@@ -214,16 +214,6 @@ def _line_of_scene(text: str, index: int) -> int | None:
     """The line of the index-th `"id"` key, for a pointer into narration.json."""
     found = list(re.finditer(r'"id"\s*:', text))
     return text.count("\n", 0, found[index].start()) + 1 if index < len(found) else None
-
-
-def _place(source: Path, target: Path) -> None:
-    if target.is_file() and not target.is_symlink():
-        return  # the name carries the content's hash
-    guarded = target.parent
-    for folder in (guarded.parent, guarded):
-        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-            raise UsageError(f"{folder} is not a folder: move it aside so vidgen can place the narration there")
-    atomic_write(target, source.read_bytes())
 
 
 def length_problem(timeline: Timeline, frames: int) -> str | None:
