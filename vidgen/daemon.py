@@ -31,6 +31,7 @@ from . import __version__
 from .daemon_client import Connection, DaemonFiles, error_message, socket_address
 from .errors import Cancelled, VidgenError
 from .protocol import PROTOCOL_VERSION
+from .render import PARTIAL_NAME
 from .service import RenderService, ServiceReplyError
 from .settings import RenderSettings
 from .workspace import Workspace
@@ -218,6 +219,8 @@ class Daemon:
                 log(f"{request.op} failed in the daemon:\n{traceback.format_exc()}")
             connection.send({"id": request_id, "error": error_message(exc)})
         finally:
+            if request.op == "render" and request.cancelled.is_set():
+                _remove_partial(message.get("args"))
             with self._lock:
                 self.requests.pop(key, None)
                 self.served += 1
@@ -288,6 +291,15 @@ def _peer(sock: socket.socket) -> tuple[int | None, int | None]:
         return None, None
     pid, uid, _gid = struct.unpack("3i", creds)
     return pid, uid
+
+
+def _remove_partial(args: Any) -> None:
+    """A cancelled render's half-written file: its command is gone and cannot remove it (only vidgen's own
+    `.NAME.partial-PID.ext` names are touched)."""
+    output = args.get("output") if isinstance(args, dict) else None
+    if isinstance(output, str) and PARTIAL_NAME.fullmatch(Path(output).name):
+        with contextlib.suppress(OSError):
+            Path(output).unlink()
 
 
 def _seconds(value: Any, default: float | None) -> float | None:
