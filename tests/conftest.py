@@ -20,8 +20,8 @@ from vidgen.session import Session
 from .helpers import remove_video
 
 # Commands the tests run share the workspace's render daemon, as a user's do; one a test leaves in a
-# workspace of its own exits a minute after its last command (and all are stopped at the end).
-os.environ.setdefault("VIDGEN_DAEMON_IDLE_S", "60")
+# workspace of its own exits five minutes after its last command (and all are stopped at the end).
+os.environ.setdefault("VIDGEN_DAEMON_IDLE_S", "300")
 
 
 @pytest.fixture(scope="session", autouse=True)
