@@ -4,6 +4,7 @@ Helpers that are not fixtures live in tests/helpers.py."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from collections.abc import Iterator
@@ -11,11 +12,23 @@ from pathlib import Path
 
 import pytest
 
+from vidgen import daemon_client
 from vidgen import settings as settings_module
 from vidgen import workspace as workspace_module
 from vidgen.session import Session
 
 from .helpers import remove_video
+
+# Commands the tests run share the workspace's render daemon, as a user's do; one a test leaves in a
+# workspace of its own exits five minutes after its last command (and all are stopped at the end).
+os.environ.setdefault("VIDGEN_DAEMON_IDLE_S", "300")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_daemon_outlives_the_suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    yield
+    for sock in tmp_path_factory.getbasetemp().rglob(".vidgen/daemon.sock"):
+        daemon_client.stop(workspace_module.Workspace(sock.parent.parent))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -85,7 +85,12 @@ def test_ctrl_c_during_render_keeps_the_previous_mp4(workspace, make_video) -> N
     log = workspace.state_dir / "stills" / "cli-interrupt"
     shutil.rmtree(log)  # the first render's stills must not pass for this one's
     process = subprocess.Popen(
-        [*VIDGEN, "render", "cli-interrupt"], cwd=workspace.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        # In the command's own service (the daemon's Ctrl-C is tests/test_daemon.py's).
+        [*VIDGEN, "render", "cli-interrupt", "--no-daemon"],
+        cwd=workspace.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 120
     # Interrupt once the stills are written, while the full render runs.

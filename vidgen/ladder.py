@@ -138,7 +138,7 @@ def run(
                 on_event("failed", {"stage": stage.stage, "error": error})
                 break
     except KeyboardInterrupt:
-        session.service.kill()  # Ctrl-C: abandon what runs ahead with the service
+        session.service.abandon()  # Ctrl-C: give up what runs ahead
         raise
     finally:
         # A stage that failed early leaves the later ones running: their answers are not needed.

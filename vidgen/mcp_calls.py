@@ -24,7 +24,7 @@ from mcp.types import CallToolResult, ContentBlock, ImageContent, TextContent
 
 from .errors import EXIT_FAILED, Cancelled, StructuredError, VidgenError
 from .ladder import Events
-from .service import RenderService
+from .service import ServiceOps
 
 
 @dataclass
@@ -76,7 +76,7 @@ def describe(kind: str, data: dict[str, Any]) -> str | None:
 class Calls:
     """Runs tool calls against one render service; a cancel stops only what its own call started."""
 
-    def __init__(self, service: RenderService, workers: int = 4):
+    def __init__(self, service: ServiceOps, workers: int = 4):
         self.service = service
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mcp-tool")
         self.running = 0

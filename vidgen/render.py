@@ -185,6 +185,10 @@ def _keep_version(session: Session, video: Video, files: dict[str, bytes], outpu
     return version.number
 
 
+# `.NAME.partial-PID.ext`: where a render is written before it is verified and moved into place.
+PARTIAL_NAME = re.compile(r"\.[^/]+\.partial-\d+\.[a-z0-9]+")
+
+
 def _partial_path(target: Path) -> Path:
     return target.with_name(f".{target.stem}.partial-{os.getpid()}{target.suffix}")
 

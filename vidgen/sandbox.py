@@ -52,9 +52,19 @@ class NetworkSandbox:
         return [sys.executable, "-I", "-S", str(HELPER), *command]
 
 
-@functools.cache
 def network_sandbox() -> NetworkSandbox:
-    """Try once per process to make a namespace (about 40 ms), the way the service will be started."""
+    """Whether a namespace can be made here (about 40 ms to find out), the way the service will be started.
+
+    A success is remembered for the process; a failure is not: the render daemon lives for hours, and a
+    failure can pass (the kernel frees namespaces lazily, and under a burst their count can run out)."""
+    found = _sandbox_found()
+    if not found.active:
+        _sandbox_found.cache_clear()
+    return found
+
+
+@functools.cache
+def _sandbox_found() -> NetworkSandbox:
     if not sys.platform.startswith("linux"):
         return NetworkSandbox("", "network namespaces exist only on Linux")
     try:

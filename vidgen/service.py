@@ -44,7 +44,97 @@ _STARTUP_TIMEOUT_S = 60
 _EOF = object()
 
 
-class RenderService:
+class ServiceOps:
+    """The typed ops of PROTOCOL.md over a transport's `request`: the in-process service or the daemon's."""
+
+    @property
+    def pid(self) -> int | None:
+        """The process that holds the Node service and its Chromium (this command's, or the daemon's)."""
+        raise NotImplementedError
+
+    def request(
+        self,
+        op: str,
+        *,
+        timeout_s: float,
+        idle_s: float | None = None,
+        on_progress: Progress | None = None,
+        on_start: Callable[[int], None] | None = None,
+        **args: Any,
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def cancel(self, request_id: int) -> None:
+        raise NotImplementedError
+
+    def pending(self) -> list[int]:
+        """The ids of the requests under way."""
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        """Restart the Node service (its page may still spin after a timeout): the next request starts a new one."""
+        raise NotImplementedError
+
+    def abandon(self) -> None:
+        """Ctrl-C: give up whatever this command has under way."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """This command is done with the service."""
+        raise NotImplementedError
+
+    def open_browser(self, *, timeout_s: float) -> None:
+        """Open the browser now rather than at the first render."""
+        self.request("browser", timeout_s=timeout_s)
+
+    def bundle(self, *, timeout_s: float) -> list[dict[str, Any]]:
+        """Build every video; the diagnostics of the videos that do not build."""
+        return list(self.request("bundle", timeout_s=timeout_s).get("diagnostics", []))
+
+    def lint(self, args: CheckArgs, *, timeout_s: float) -> list[dict[str, Any]]:
+        return list(self.request("lint", timeout_s=timeout_s, **wire(args)).get("diagnostics", []))
+
+    def typecheck(self, args: CheckArgs, *, timeout_s: float) -> list[dict[str, Any]]:
+        return list(self.request("typecheck", timeout_s=timeout_s, **wire(args)).get("diagnostics", []))
+
+    def metadata(self, args: MetadataArgs, *, timeout_s: float) -> dict[str, Any]:
+        """{id, width, height, fps, durationInFrames} of the composition in the newest build."""
+        return self.request("metadata", timeout_s=timeout_s, **wire(args))
+
+    def stills(
+        self, args: StillsArgs, *, timeout_s: float, idle_s: float | None = None, on_progress: Progress | None = None
+    ) -> list[dict[str, Any]]:
+        """The stills written, [{frame, path}], each also reported to `on_progress` as it is written."""
+        reply = self.request("stills", timeout_s=timeout_s, idle_s=idle_s, on_progress=on_progress, **wire(args))
+        return list(reply.get("stills", []))
+
+    def still(self, args: StillArgs, *, timeout_s: float) -> dict[str, Any]:
+        return self.request("still", timeout_s=timeout_s, **wire(args))
+
+    def render(
+        self,
+        args: RenderArgs,
+        *,
+        timeout_s: float,
+        idle_s: float | None = None,
+        on_progress: Progress | None = None,
+        on_start: Callable[[int], None] | None = None,
+    ) -> dict[str, Any]:
+        return self.request(
+            "render", timeout_s=timeout_s, idle_s=idle_s, on_progress=on_progress, on_start=on_start, **wire(args)
+        )
+
+    def layout(self, args: LayoutArgs, *, timeout_s: float, idle_s: float) -> list[dict[str, Any]]:
+        """Layout QA's problems at the frames (layout-qa.js's shape)."""
+        return list(self.request("layout", timeout_s=timeout_s, idle_s=idle_s, **wire(args)).get("problems", []))
+
+    def cancel_all(self) -> None:
+        """Cancel every request under way (stills and renders end with Cancelled)."""
+        for request_id in self.pending():
+            self.cancel(request_id)
+
+
+class RenderService(ServiceOps):
     """One warm Node process per workspace; thread-safe, restarted on demand."""
 
     def __init__(self, workspace: Workspace, settings: RenderSettings):
@@ -266,58 +356,6 @@ class RenderService:
         finally:
             self._pending.pop(request_id, None)
 
-    # ------------------------------------------------------------------ ops (PROTOCOL.md)
-
-    def open_browser(self, *, timeout_s: float) -> None:
-        """Open the browser now rather than at the first render."""
-        self.request("browser", timeout_s=timeout_s)
-
-    def bundle(self, *, timeout_s: float) -> list[dict[str, Any]]:
-        """Build every video; the diagnostics of the videos that do not build."""
-        return list(self.request("bundle", timeout_s=timeout_s).get("diagnostics", []))
-
-    def lint(self, args: CheckArgs, *, timeout_s: float) -> list[dict[str, Any]]:
-        return list(self.request("lint", timeout_s=timeout_s, **wire(args)).get("diagnostics", []))
-
-    def typecheck(self, args: CheckArgs, *, timeout_s: float) -> list[dict[str, Any]]:
-        return list(self.request("typecheck", timeout_s=timeout_s, **wire(args)).get("diagnostics", []))
-
-    def metadata(self, args: MetadataArgs, *, timeout_s: float) -> dict[str, Any]:
-        """{id, width, height, fps, durationInFrames} of the composition in the newest build."""
-        return self.request("metadata", timeout_s=timeout_s, **wire(args))
-
-    def stills(
-        self, args: StillsArgs, *, timeout_s: float, idle_s: float | None = None, on_progress: Progress | None = None
-    ) -> list[dict[str, Any]]:
-        """The stills written, [{frame, path}], each also reported to `on_progress` as it is written."""
-        reply = self.request("stills", timeout_s=timeout_s, idle_s=idle_s, on_progress=on_progress, **wire(args))
-        return list(reply.get("stills", []))
-
-    def still(self, args: StillArgs, *, timeout_s: float) -> dict[str, Any]:
-        return self.request("still", timeout_s=timeout_s, **wire(args))
-
-    def render(
-        self,
-        args: RenderArgs,
-        *,
-        timeout_s: float,
-        idle_s: float | None = None,
-        on_progress: Progress | None = None,
-        on_start: Callable[[int], None] | None = None,
-    ) -> dict[str, Any]:
-        return self.request(
-            "render", timeout_s=timeout_s, idle_s=idle_s, on_progress=on_progress, on_start=on_start, **wire(args)
-        )
-
-    def layout(self, args: LayoutArgs, *, timeout_s: float, idle_s: float) -> list[dict[str, Any]]:
-        """Layout QA's problems at the frames (layout-qa.js's shape)."""
-        return list(self.request("layout", timeout_s=timeout_s, idle_s=idle_s, **wire(args)).get("problems", []))
-
-    def cancel_all(self) -> None:
-        """Cancel every request under way (stills and renders end with Cancelled)."""
-        for request_id in list(self._pending):
-            self.cancel(request_id)
-
     def cancel(self, request_id: int) -> None:
         """Cancel a running request (Remotion's cancel signal); it ends with Cancelled."""
         with self._lock:
@@ -329,6 +367,12 @@ class RenderService:
                 process.stdin.flush()
             except OSError:
                 pass
+
+    def pending(self) -> list[int]:
+        return list(self._pending)
+
+    def abandon(self) -> None:
+        self.kill()  # its Node process is this command's alone
 
 
 class ServiceReplyError(Exception):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .service import RenderService
+from .daemon_client import DaemonUnavailable, connect
+from .service import RenderService, ServiceOps
 from .settings import Settings
 from .workspace import Workspace
 
@@ -17,14 +18,24 @@ from .workspace import Workspace
 class Session:
     workspace: Workspace
     settings: Settings
-    service: RenderService
+    service: ServiceOps
     # Frames are rendered one job at a time: two renders on a small machine only slow each other.
     render_slot: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(1))
     _waited: threading.local = field(default_factory=threading.local)
 
     @classmethod
-    def open(cls, workspace: Workspace, settings: Settings) -> Session:
+    def open(
+        cls, workspace: Workspace, settings: Settings, *, daemon: bool = False, on_note: Callable[[str], None] | None = None
+    ) -> Session:
+        """A session on the workspace's render daemon (started if need be) when `daemon` and the settings allow,
+        else on a render service of this process's own (as the tests' shared session is)."""
         workspace.require_node_modules()
+        if daemon and settings.render.daemon:
+            try:
+                return cls(workspace, settings, connect(workspace, settings.render))
+            except DaemonUnavailable as exc:
+                if on_note is not None:
+                    on_note(f"{exc}: rendering in this process instead")
         return cls(workspace, settings, RenderService(workspace, settings.render))
 
     @contextmanager

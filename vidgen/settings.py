@@ -37,6 +37,11 @@ browser_flags = "--disable-frame-rate-limit --disable-gpu-vsync"
 allow_network = false
 # Versions of each video whose MP4 is kept in .vidgen/renders/ for undo and redo (0: none).
 keep_versions = 20
+# Commands share one render daemon per workspace (`vidgen daemon status`), so each finds Node,
+# webpack, the checker and Chromium warm; it exits after daemon_idle_s seconds without a command.
+# false (or --no-daemon) renders in the command's own process, as before.
+daemon = true
+daemon_idle_s = 600
 
 [limits]
 max_seconds = 300
@@ -109,6 +114,8 @@ class RenderSettings:
     browser_flags: str = "--disable-frame-rate-limit --disable-gpu-vsync"
     allow_network: bool = False
     keep_versions: int = 20
+    daemon: bool = True
+    daemon_idle_s: float = 600
 
 
 @dataclass(frozen=True)
@@ -184,6 +191,8 @@ _ENV = {
     ("render", "frame_timeout_s"): "VIDGEN_FRAME_TIMEOUT",
     ("render", "render_timeout_s"): "VIDGEN_RENDER_TIMEOUT",
     ("render", "gl"): "VIDGEN_GL",
+    ("render", "daemon"): "VIDGEN_DAEMON",
+    ("render", "daemon_idle_s"): "VIDGEN_DAEMON_IDLE_S",
     ("model", "provider"): "VIDGEN_PROVIDER",
     ("model", "model"): "VIDGEN_MODEL",
     ("model", "base_url"): "VIDGEN_BASE_URL",
@@ -199,6 +208,7 @@ _ENV = {
 }
 
 
+_WEEK_S = 7 * 24 * 3600
 _KINDS: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
 
 
@@ -252,6 +262,11 @@ def load(workspace_root: Path | None, origins: dict[str, str] | None = None) -> 
     if render.frame_timeout_s < 7:
         raise UsageError(
             f"render.frame_timeout_s is {render.frame_timeout_s:g}, below Remotion's minimum of 7: raise it in {CONFIG_NAME}"
+        )
+    if not math.isfinite(render.daemon_idle_s) or not 1 <= render.daemon_idle_s <= _WEEK_S:
+        raise UsageError(
+            f"render.daemon_idle_s is {render.daemon_idle_s:g}: use seconds from 1 to {_WEEK_S} in {CONFIG_NAME} "
+            "(daemon = false turns the daemon off)"
         )
     return Settings(
         render=render,

@@ -6,7 +6,7 @@ One module per command group; the helpers they share live in `common`, the group
 
 from __future__ import annotations
 
-from . import batch, config, history, keys, mcp, model, project, rendering
+from . import batch, config, daemon, history, keys, mcp, model, project, rendering
 from .app import main
 from .common import workspace_option
 
@@ -31,6 +31,7 @@ for command in (
     history.show,
     batch.batch,
     config.config,
+    daemon.daemon,
     mcp.mcp,
 ):
     # --workspace after the command's name too: `vidgen render hello --workspace W`

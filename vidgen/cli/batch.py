@@ -25,7 +25,7 @@ from ..manifest import Manifest, path_for
 from ..model import ModelClient, ModelError, client_for
 from ..progress import BatchDisplay
 from ..session import Session
-from .common import EXIT_INTERRUPTED, err, no_qa_option, print_json, qa_flag, workspace_of
+from .common import EXIT_INTERRUPTED, err, no_daemon_option, no_qa_option, print_json, qa_flag, session_for, workspace_of
 from .flags import ModelFlags, model_options
 from .output import is_quiet, note, quiet_option
 from .rendering import check_output
@@ -48,6 +48,7 @@ from .rendering import check_output
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @model_options
 @no_qa_option
+@no_daemon_option
 @quiet_option
 @click.pass_context
 def batch(
@@ -168,7 +169,7 @@ def _run(
             display.item_finished(data["name"], data["ok"], data["error"].one_line() if data["error"] else None)
 
     try:
-        with Session.open(ws, settings) as session:
+        with session_for(click.get_current_context(), ws, settings) as session:
             run = BatchRun(session, client, manifest, jobs, repairs, announce, critic=critic)
             display.start()
             ended = _wait_for_items(run, run.start(work.run), session, manifest, display)
@@ -203,8 +204,8 @@ def _wait_for_items(
 
 
 def _stop_now(session: Session, manifest: Manifest) -> None:
-    """The second Ctrl-C: kill the service, mark what ran as interrupted, and leave at once."""
-    session.service.kill()
+    """The second Ctrl-C: give up the renders under way, mark what ran as interrupted, and leave at once."""
+    session.service.abandon()
     for key, entry in manifest.items.items():
         if entry.get("status") == "running":
             manifest.update(key, status="interrupted")

@@ -88,7 +88,30 @@ def video_name_argument(command: Callable[..., Any]) -> Callable[..., Any]:
 def open_session(ctx: click.Context) -> Session:
     workspace = workspace_of(ctx)
     state.read(workspace)  # a damaged state file is reported before the work, not after it
-    return Session.open(workspace, qa_flag(settings_module.load(workspace.root)))
+    return session_for(ctx, workspace, qa_flag(settings_module.load(workspace.root)))
+
+
+def session_for(ctx: click.Context, workspace: workspace_module.Workspace, settings: settings_module.Settings) -> Session:
+    """The command's session: on the workspace's render daemon unless `--no-daemon` (or the settings) say not."""
+    use_daemon = not (isinstance(ctx.obj, dict) and ctx.obj.get("no_daemon"))
+    return Session.open(workspace, settings, daemon=use_daemon, on_note=note)
+
+
+def no_daemon_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--no-daemon`: render in this command's own process (read back by `session_for`)."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.ensure_object(dict)["no_daemon"] = True
+
+    option = click.option(
+        "--no-daemon",
+        is_flag=True,
+        expose_value=False,
+        callback=remember,
+        help="Render in this process instead of the workspace's render daemon.",
+    )
+    return option(command)
 
 
 def no_qa_option(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -20,7 +20,18 @@ from ..errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
 from ..model import ModelClient, client_for
 from ..scripted import ScriptedModel
 from ..session import Session
-from .common import err, no_qa_option, print_json, print_result, qa_flag, tokens_line, video_name_argument, workspace_of
+from .common import (
+    err,
+    no_daemon_option,
+    no_qa_option,
+    print_json,
+    print_result,
+    qa_flag,
+    session_for,
+    tokens_line,
+    video_name_argument,
+    workspace_of,
+)
 from .flags import PROVIDER_HELP, ModelFlags, model_options
 from .output import install_packages, note, quiet_option, reporter
 
@@ -40,7 +51,7 @@ def _loop_options(command: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in options:
         command = option(command)
-    return model_options(quiet_option(no_qa_option(command)))
+    return model_options(quiet_option(no_qa_option(no_daemon_option(command))))
 
 
 def _content_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -128,7 +139,7 @@ def _loop_command(
     client = client_for(settings.model)
     critic = model_flags.critic(settings) if not flags["no_render"] else None
     try:
-        with Session.open(video.workspace, settings) as session:
+        with session_for(ctx, video.workspace, settings) as session:
             outcome = _run_loop(session, client, kind, video, prompt, flags, wanted, critic=critic)
     finally:
         client.close()
@@ -218,6 +229,7 @@ def edit(
 
 @click.command()
 @click.option("--workspace-path", type=click.Path(path_type=Path), default=None, help="Where to make the demo workspace.")
+@no_daemon_option
 @quiet_option
 @click.pass_context
 def demo(ctx: click.Context, workspace_path: Path | None) -> None:
@@ -239,7 +251,7 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
         model_flags = ModelFlags(provider="ollama", model="scripted-demo", base_url=scripted.base_url)
         settings, wanted = _model_settings(ws, flags, model_flags)
         client = client_for(settings.model)
-        with Session.open(ws, settings) as session:
+        with session_for(ctx, ws, settings) as session:
             note(f"\n[scripted model] vidgen new {demo_module.IDEA!r}")
             created = _run_loop(session, client, "new", video, demo_module.IDEA, flags, wanted, label="scripted model")
             if not created.ok:

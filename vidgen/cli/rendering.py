@@ -15,7 +15,17 @@ from ..errors import EXIT_OK, UsageError
 from ..model import ModelClient, client_for
 from ..progress import Reporter
 from ..session import Session
-from .common import err, no_qa_option, print_json, qa_flag, run_pipeline, video_name_argument, workspace_of
+from .common import (
+    err,
+    no_daemon_option,
+    no_qa_option,
+    print_json,
+    qa_flag,
+    run_pipeline,
+    session_for,
+    video_name_argument,
+    workspace_of,
+)
 from .flags import ModelFlags, model_options
 from .output import quiet_option, reporter
 
@@ -24,6 +34,7 @@ from .output import quiet_option, reporter
 @video_name_argument
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @no_qa_option
+@no_daemon_option
 @quiet_option
 @click.pass_context
 def check(ctx: click.Context, name: str, as_json: bool) -> None:
@@ -40,6 +51,7 @@ def check(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--open", "open_output", is_flag=True, help="Open the result with the desktop's viewer.")
 @no_qa_option
+@no_daemon_option
 @quiet_option
 @click.pass_context
 def render(
@@ -122,6 +134,7 @@ def check_output(workspace: workspace_module.Workspace, out: Path, extension: st
 @click.option("--open", "open_output", is_flag=True, help="Open the MP4 after the first good render.")
 @model_options
 @no_qa_option
+@no_daemon_option
 @quiet_option
 @click.pass_context
 def watch(
@@ -144,7 +157,7 @@ def watch(
     def client() -> ModelClient:
         return client_for(settings.model)
 
-    session = Session.open(video.workspace, settings)
+    session = session_for(ctx, video.workspace, settings)
     watcher = watch_module.Watcher(session, video, options, show, shown, client, critic)
     try:
         watcher.run()
