@@ -107,6 +107,23 @@ def test_an_edit_of_the_lint_config_is_checked_again_by_a_warm_checker(session: 
     assert _check(session, video)[0].error is None  # and the old config is read again
 
 
+def test_a_record_that_cannot_be_kept_costs_only_the_skip(session: Session, make_video, workspace) -> None:
+    records = workspace.state_dir / "checked"
+    video = make_video("coldstart-no-record", {"index.tsx": component(MOVING)})
+    saved = records.with_name("checked.saved")
+    if records.exists():
+        records.rename(saved)
+    try:
+        records.write_text("not a folder")  # where the records go, something else is in the way
+        for _ in range(2):
+            result, events = _check(session, video)
+            assert result.error is None and result.skipped == [] and "lint" in _ran(events)
+    finally:
+        records.unlink()
+        if saved.exists():
+            saved.rename(records)
+
+
 def test_the_bundle_cache_outlives_the_service_and_never_serves_an_edit_stale(workspace, make_video) -> None:
     video = make_video("coldstart-bundle-cache", {"index.tsx": component(MOVING, width=640, height=360)})
     with Session.open(workspace, settings_module.load(workspace.root)) as first:

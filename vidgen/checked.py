@@ -45,8 +45,15 @@ def is_current(video: Video, current: str) -> bool:
 
 
 def remember(video: Video, passed: str) -> None:
-    """Record that the sources with key `passed` passed lint and typecheck."""
-    atomic_write(_record(video), passed)
+    """Record that the sources with key `passed` passed lint and typecheck, if the record can be written.
+
+    A record that cannot be written (a full disk, something else in its place) only costs the next
+    check its skip: the check itself has passed.
+    """
+    try:
+        atomic_write(_record(video), passed)
+    except OSError:
+        pass
 
 
 def _record(video: Video) -> Path:
