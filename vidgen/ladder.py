@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import diagnostics, imports, layout, music, narration
+from . import checked, diagnostics, imports, layout, music, narration
 from .constraints import Constraints, config_line
 from .errors import Code, Finding, ServiceError, Stage, StructuredError
 from .protocol import CheckArgs, MetadataArgs, StillsArgs
@@ -51,6 +51,7 @@ class CheckResult:
     timings: dict[str, float] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     narration: narration.Timeline | None = None
+    skipped: list[str] = field(default_factory=list)  # stages not run: their sources passed them unchanged
 
     @property
     def ok(self) -> bool:
@@ -100,6 +101,8 @@ class LadderStage:
     on_reply: ErrorReply = _runtime_reply  # the service answered the request with an error
     ahead: bool = False
     applies: Callable[[Context], bool] = lambda _context: True
+    # Its verdict depends only on what checked.key() hashes: skipped when those passed it unchanged.
+    skippable: bool = False
 
 
 def run(
@@ -121,13 +124,23 @@ def run(
     stages = [stage for stage in LADDER if stage.applies(context)]
     pool = ThreadPoolExecutor(max_workers=max(1, sum(s.ahead for s in stages)), thread_name_prefix="ladder")
     ahead: dict[Stage, Future[StructuredError | None]] = {}
+    sources: str | None = None  # checked.key() of the sources, taken once, before the first skippable stage runs
+    passed: set[Stage] = set()
     try:
         for index, stage in enumerate(stages):
+            if stage.skippable and sources is None:
+                sources = checked.key(video)
+                if checked.is_current(video, sources):
+                    context.result.skipped = [str(s.stage) for s in stages if s.skippable]
+            if stage.stage in context.result.skipped:
+                context.result.timings[stage.stage] = 0.0
+                on_event("skipped", {"stage": stage.stage, "reason": "unchanged since it last passed"})
+                continue
             on_event("stage", {"stage": stage.stage})
             started = time.monotonic()
             if stage.ahead:
                 if stage.stage not in ahead:  # the first of a run of ahead stages: start the whole run
-                    for later in _ahead_run(stages, index):
+                    for later in _ahead_run(stages, index, context.result.skipped):
                         ahead[later.stage] = pool.submit(_attempt, later, context)
                 error = ahead[stage.stage].result()
             else:
@@ -137,6 +150,10 @@ def run(
                 context.result.error = error
                 on_event("failed", {"stage": stage.stage, "error": error})
                 break
+            passed.add(stage.stage)
+        skippable = {stage.stage for stage in stages if stage.skippable}
+        if sources is not None and skippable and skippable <= passed:
+            checked.remember(video, sources)  # the key taken before they ran: an edit during the run is checked next time
     except KeyboardInterrupt:
         session.service.abandon()  # Ctrl-C: give up what runs ahead
         raise
@@ -152,13 +169,14 @@ def run_stage(stage: Stage, session: Session, video: Video) -> StructuredError |
     return _attempt(next(rung for rung in LADDER if rung.stage == stage), context)
 
 
-def _ahead_run(stages: list[LadderStage], index: int) -> list[LadderStage]:
-    """The ahead stages from `index` on, up to the first that is not."""
+def _ahead_run(stages: list[LadderStage], index: int, skipped: list[str]) -> list[LadderStage]:
+    """The ahead stages from `index` on, up to the first that is not, less the skipped ones."""
     run = []
     for stage in stages[index:]:
         if not stage.ahead:
             break
-        run.append(stage)
+        if stage.stage not in skipped:
+            run.append(stage)
     return run
 
 
@@ -314,8 +332,8 @@ def _layout(context: Context) -> StructuredError | None:
 LADDER: tuple[LadderStage, ...] = (
     LadderStage(Stage.SOUND, _sound, applies=_has_sound),
     LadderStage(Stage.IMPORTS, lambda context: imports.check(context.video)),
-    LadderStage(Stage.LINT, _lint, on_reply=_checker_reply, ahead=True),
-    LadderStage(Stage.TYPECHECK, _typecheck, on_reply=_checker_reply, ahead=True),
+    LadderStage(Stage.LINT, _lint, on_reply=_checker_reply, ahead=True, skippable=True),
+    LadderStage(Stage.TYPECHECK, _typecheck, on_reply=_checker_reply, ahead=True, skippable=True),
     LadderStage(Stage.BUNDLE, _bundle, on_reply=_checker_reply, ahead=True),
     LadderStage(Stage.COMPOSITION, _composition),
     LadderStage(Stage.STILLS, _stills, applies=lambda context: context.stills),

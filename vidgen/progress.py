@@ -138,7 +138,8 @@ class Reporter:
 
     Kinds: `stage` (a stage begins; the one before it ends), `previews` (the poster and GIF
     begin, a step that a newer save in `watch` does not cancel), `progress` (render frames),
-    `still`, `failed`, `model`, `model-status`, `attempt`; other kinds are ignored.
+    `still`, `skipped` (a stage not run: its sources passed it unchanged), `failed`, `model`, `model-status`,
+    `attempt`; other kinds are ignored.
     `close()` ends the last stage; the reporter can be used again after it.
     """
 
@@ -172,6 +173,9 @@ class Reporter:
                 self._begin("previews", "previews")
             elif kind == "progress" and data.get("stage") == "render":
                 self._render_progress(data)
+            elif kind == "skipped":
+                self._end()
+                self._line(f"{data['stage']} skipped: {data['reason']}", style="dim")
             elif kind == "still" and self.stills:
                 self._line(f"  still frame {data['frame']}: {data['path']}", style="dim")
             elif kind == "failed":

@@ -17,6 +17,7 @@ HELPER = Path(__file__).with_name("netns_exec.py")
 # Everything else (API keys, VIDGEN_* settings, proxies and their credentials, NODE_OPTIONS,
 # which could --require code into the service) stays out of Node's and Chromium's environment.
 _ALLOWED = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "FONTCONFIG_FILE", "FONTCONFIG_PATH"}
+_ALLOWED.add("VIDGEN_TRACE")  # 1: the service logs when each part of its cold start is done
 
 # Inside the namespace nothing but its own loopback exists. In the browser, as a second wall of
 # its own, every host but localhost (the bundle server) resolves to nothing, IP literals included.

@@ -5,15 +5,41 @@ import path from 'node:path';
 import {createRequire} from 'node:module';
 
 const root = process.argv[2];
+const trace = process.env.VIDGEN_TRACE === '1' ? (what) => console.error(`[trace ${Date.now()}] checker: ${what}`) : () => undefined;
+trace('started');
 const require = createRequire(path.join(root, 'package.json'));
 
-let eslint = null;
-const lint = async ({files}) => {
-  if (!eslint) {
-    const {ESLint} = require('eslint');
-    eslint = new ESLint({cwd: root, cache: false});
+// A loaded ESLint keeps the configuration it read first, and TypeScript its compiler options: a
+// warm checker (a daemon lives for minutes) reloads them when their file changed on disk.
+const stamp = (file) => {
+  try {
+    const {mtimeMs, size, ino} = fs.statSync(path.join(root, file));
+    return `${mtimeMs} ${size} ${ino}`;
+  } catch {
+    return 'missing';
   }
+};
+
+let eslintLoad = null; // {stamp, instance: Promise<ESLint>}
+const loadEslint = () => {
+  const current = stamp('eslint.config.mjs');
+  if (eslintLoad?.stamp !== current) {
+    const load = async () => {
+      const {ESLint} = require('eslint');
+      const eslint = new ESLint({cwd: root, cache: false});
+      await eslint.calculateConfigForFile(path.join(root, 'src', 'index.ts')); // imports the config and its plugins
+      trace('eslint loaded');
+      return eslint;
+    };
+    eslintLoad = {stamp: current, instance: load()};
+  }
+  return eslintLoad.instance;
+};
+
+const lint = async ({files}) => {
+  const eslint = await loadEslint();
   const results = await eslint.lintFiles(files);
+  trace(`linted ${files.length} files`);
   const diagnostics = [];
   for (const result of results) {
     for (const message of result.messages) {
@@ -35,9 +61,11 @@ const lint = async ({files}) => {
 // The TypeScript program is rebuilt per request from a host that keeps every parsed file
 // until it changes on disk, so React's and Remotion's types are read once per process.
 let typescript = null;
+let tsconfigStamp = null;
 const typecheckState = {options: null, sourceFiles: new Map(), previous: undefined, globals: []};
 const typecheck = async ({files}) => {
-  if (!typescript) {
+  if (!typescript || stamp('tsconfig.json') !== tsconfigStamp) {
+    tsconfigStamp = stamp('tsconfig.json');
     typescript = require('typescript');
     const parsed = typescript.getParsedCommandLineOfConfigFile(
       path.join(root, 'tsconfig.json'),
@@ -45,7 +73,10 @@ const typecheck = async ({files}) => {
       {...typescript.sys, onUnRecoverableConfigFileDiagnostic: () => undefined},
     );
     typecheckState.options = parsed.options;
+    typecheckState.sourceFiles.clear(); // parsed under the old options
+    typecheckState.previous = undefined;
     typecheckState.globals = parsed.fileNames.filter((name) => name.endsWith('.d.ts'));
+    trace('typescript loaded');
   }
   const ts = typescript;
   const host = ts.createCompilerHost(typecheckState.options);
@@ -82,6 +113,7 @@ const typecheck = async ({files}) => {
       });
     }
   }
+  trace(`typechecked ${files.length} files`);
   return {diagnostics: diagnostics.filter((d) => !d.file || wanted.has(d.file))};
 };
 

@@ -13,6 +13,10 @@ import {fileURLToPath} from 'node:url';
 import {jailed, locateRequest} from './jail.mjs';
 
 const PROTOCOL_VERSION = 1;
+// VIDGEN_TRACE=1 logs when each slow part of a cold start is done (epoch ms, for lining up with the
+// checker's and Python's clocks): how the first command's time is spent, without a profiler.
+const trace = process.env.VIDGEN_TRACE === '1' ? (what) => console.error(`[trace ${Date.now()}] service: ${what}`) : () => undefined;
+trace('started');
 const require = createRequire(path.join(process.cwd(), 'package.json'));
 const root = process.cwd();
 
@@ -89,6 +93,7 @@ const send = (message) => writeProtocol(JSON.stringify(message) + '\n');
 
 const {BundlerInternals, webpack} = require('@remotion/bundler');
 const renderer = require('@remotion/renderer');
+trace('bundler and renderer loaded');
 
 const settings = JSON.parse(process.env.VIDGEN_SERVICE_SETTINGS || '{}');
 const logLevel = settings.logLevel || 'error';
@@ -107,7 +112,10 @@ const getBrowser = () => {
         chromiumOptions,
         logLevel,
       })
-      .then((browser) => watchBrowser(browser, opening), (err) => {
+      .then((browser) => {
+        trace('browser open');
+        return watchBrowser(browser, opening);
+      }, (err) => {
         browserPromise = null;
         throw Object.assign(err, {kind: 'browser'});
       });
@@ -166,7 +174,9 @@ const makeCompiler = async () => {
       webpackOverride: (conf) => jailed({...conf, optimization: {...conf.optimization, emitOnErrors: true}}, {root}),
     },
   });
-  return webpack(config);
+  const compiler = webpack(config);
+  trace('webpack compiler made');
+  return compiler;
 };
 
 const writeIndexHtml = (bundleDir) => {
@@ -285,6 +295,7 @@ let checkIds = 0;
 let checker = null;
 
 const startChecker = () => {
+  trace('checker forked');
   const child = fork(fileURLToPath(new URL('./checker.mjs', import.meta.url)), [root], {
     cwd: root,
     stdio: ['ignore', 2, 2, 'ipc'], // its output is log, never protocol
@@ -704,10 +715,12 @@ const handle = async (request) => {
     return;
   }
   running.add(id);
+  trace(`${op} ${id} asked`);
   const crashes = browserCrashes;
   try {
     const result = await operation(args, (event) => send({id, event: 'progress', ...event}), id);
     send({id, result});
+    trace(`${op} ${id} done`);
   } catch (err) {
     const crashed = browserCrashes !== crashes || err?.kind === 'browser-crashed';
     send({id, error: await describeError(err, cancelled.has(id), crashed)});
@@ -728,6 +741,12 @@ const shutdown = async (code) => {
       const browser = await browserPromise.catch(() => null);
       if (browser) await browser.close({silent: true}).catch(() => undefined);
     }
+    // Webpack writes its filesystem cache when idle for a minute, or on close: closing here keeps
+    // what this process built for the next one (a command often ends sooner). Its files are written
+    // under temporary names and renamed, so a kill mid-write leaves the old cache whole.
+    const compiler = await compilerPromise?.catch(() => null);
+    if (compiler && !compiler.running) await new Promise((resolve) => compiler.close(resolve));
+    trace('cache stored');
   } finally {
     fs.rmSync(bundleRoot, {recursive: true, force: true});
     process.exit(code);
@@ -755,4 +774,5 @@ input.on('close', () => shutdown(0));
 removeStaleBundles();
 // Start the slow parts at once; the first request then finds them under way.
 getBrowser().catch(() => undefined);
+trace('ready');
 send({event: 'ready', pid: process.pid, node: process.version, protocol: PROTOCOL_VERSION, remotion: installedRemotion()});
