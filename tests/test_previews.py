@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,17 +19,6 @@ from .helpers import MOVING, VIDGEN, component
 pytestmark = pytest.mark.render
 
 
-@contextmanager
-def previews_held(state_dir: Path) -> Iterator[None]:
-    """Hold the workspace's previews lock: every job waits until the block ends."""
-    with open(state_dir / "previews.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def test_the_mp4_is_in_place_and_returned_before_its_previews_exist(session: Session, make_video, workspace) -> None:
     video = make_video("previews-order", {"index.tsx": component(MOVING, frames=30)})
     out = workspace.out_dir
@@ -43,7 +29,7 @@ def test_the_mp4_is_in_place_and_returned_before_its_previews_exist(session: Ses
         if kind in ("rendered", "previews"):
             seen.append((kind, (out / "previews-order.mp4").is_file(), gif.exists()))
 
-    with previews_held(workspace.state_dir):
+    with previews.turn(workspace.state_dir):
         result = render.render(session, video, on_event=on_event)
         assert result.error is None, result.error
         assert seen == [("rendered", True, False), ("previews", True, False)]
@@ -65,7 +51,7 @@ def test_an_older_job_never_overwrites_a_newer_render_and_each_version_keeps_its
     session: Session, make_video, workspace
 ) -> None:
     video = make_video("previews-two", {"index.tsx": component(MOVING, frames=20)})
-    with previews_held(workspace.state_dir):  # both jobs wait: the first runs after the second render is in place
+    with previews.turn(workspace.state_dir):  # both jobs wait: the first runs after the second render is in place
         first = render.render(session, video)
         video.entry.write_text(component(MOVING.replace("#f7b733", "#2a9d8f"), frames=20))
         second = render.render(session, video)
@@ -105,7 +91,7 @@ def test_a_preview_that_cannot_be_written_leaves_the_mp4_and_the_others_and_says
         blocker.rmdir()
 
     # No ffmpeg once the MP4 is in place: poster and GIF fail, the sheet (drawn without ffmpeg) is made.
-    with previews_held(workspace.state_dir):
+    with previews.turn(workspace.state_dir):
         again = render.render(session, video)
         assert again.error is None, again.error
         monkeypatch.setenv("VIDGEN_FFMPEG", str(workspace.root / "no-such-ffmpeg"))
@@ -142,7 +128,7 @@ def test_the_command_waits_for_its_previews_before_it_exits(make_video, workspac
     make_video("previews-cli", {"index.tsx": component(MOVING, frames=20)})
     mp4 = workspace.out_dir / "previews-cli.mp4"
     mp4.unlink(missing_ok=True)
-    with previews_held(workspace.state_dir):
+    with previews.turn(workspace.state_dir):
         process = subprocess.Popen(
             [*VIDGEN, "render", "previews-cli", "--json"], cwd=workspace.root, stdout=subprocess.PIPE, text=True
         )

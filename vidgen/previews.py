@@ -152,7 +152,7 @@ def run(job: PreviewJob) -> str | None:
     started = time.monotonic()
     problems: list[str] = []
     try:
-        with _turn(Path(job.state_dir)):
+        with turn(Path(job.state_dir)):
             made = _make_all(job, problems)
     except Exception as exc:  # the lock or the job folder: whatever it is, the video stands
         problems.append(f"previews: {_detail(exc)}")
@@ -239,8 +239,8 @@ _MAKERS = {"sheet": _sheet, "poster": _poster, "preview": _preview}
 
 
 @contextmanager
-def _turn(state_dir: Path) -> Iterator[None]:
-    """One job of a workspace at a time, whichever process runs it (a command, the daemon)."""
+def turn(state_dir: Path) -> Iterator[None]:
+    """One job of a workspace at a time, whichever process runs it (a command, the daemon); jobs wait while held."""
     with open(state_dir / "previews.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
