@@ -12,6 +12,7 @@ workspace run one at a time, in the order they take its lock. A failure is one l
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import shutil
@@ -251,6 +252,10 @@ def turn(state_dir: Path) -> Iterator[None]:
 
 def _detail(exc: Exception) -> str:
     """The last line of what went wrong (ffmpeg's own last line of stderr), never a file's content."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "the disk is full: free space on it"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror  # without the temporary paths str() would add
     text = exc.stderr.decode(errors="replace") if isinstance(exc, ffmpeg.Error) and exc.stderr else str(exc)
     lines = text.strip().splitlines()
     return lines[-1].strip() if lines else type(exc).__name__
