@@ -142,3 +142,20 @@ def test_the_command_waits_for_its_previews_before_it_exits(make_video, workspac
     assert (process.returncode, payload["status"], payload["previews"]) == (0, "rendered", "done"), payload
     assert Path(payload["preview"]).read_bytes()[:6] == b"GIF89a" and Path(payload["sheet"]).is_file()
     assert os.path.samefile(payload["output"], mp4)
+
+
+def test_a_failed_preview_is_one_warning_line_and_the_render_still_succeeds(make_video, workspace) -> None:
+    make_video("previews-warned", {"index.tsx": component(MOVING, frames=20)})
+    blocker = workspace.out_dir / "previews-warned.sheet.png"
+    blocker.mkdir(parents=True)
+    try:
+        done = subprocess.run(
+            [*VIDGEN, "render", "previews-warned"], cwd=workspace.root, capture_output=True, text=True, timeout=300
+        )
+    finally:
+        blocker.rmdir()
+    assert done.returncode == 0 and done.stdout.strip().endswith("previews-warned.mp4"), done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "the sheet could not be put beside previews-warned.mp4" in warnings[0], done.stderr
+    assert "previews.log" in warnings[0] and "Traceback" not in done.stderr
+    assert (workspace.out_dir / "previews-warned.preview.gif").is_file()
