@@ -10,13 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from vidgen import media, previews, render, renders
 from vidgen.session import Session
 
 from .helpers import MOVING, VIDGEN, component
-
-pytestmark = pytest.mark.render
 
 
 def test_the_mp4_is_in_place_and_returned_before_its_previews_exist(session: Session, make_video, workspace) -> None:
@@ -159,3 +158,36 @@ def test_a_failed_preview_is_one_warning_line_and_the_render_still_succeeds(make
     assert len(warnings) == 1 and "the sheet could not be put beside previews-warned.mp4" in warnings[0], done.stderr
     assert "previews.log" in warnings[0] and "Traceback" not in done.stderr
     assert (workspace.out_dir / "previews-warned.preview.gif").is_file()
+
+
+def test_hostile_previews_state_is_one_line_and_never_touches_the_video(tmp_path: Path) -> None:
+    state_dir = tmp_path / ".vidgen"
+    state_dir.mkdir()
+    target = tmp_path / "v.mp4"
+    target.write_bytes(b"not a video at all")
+    still = tmp_path / "frame-00.jpeg"
+    Image.new("RGB", (64, 36), (200, 30, 30)).save(still)
+
+    def job() -> previews.PreviewJob:
+        return previews.prepare("v", state_dir, target, (64, 36), 30.0, 10, [{"frame": 0, "path": str(still)}])
+
+    (state_dir / "previews.lock").mkdir()  # a folder where the lock goes
+    problem = previews.run(job())
+    assert problem is not None and "\n" not in problem and problem.startswith("v: the previews could not start: Is a directory")
+    (state_dir / "previews.lock").rmdir()
+
+    # A file that is no video: the poster and the GIF fail, the sheet (drawn from the stills) is made.
+    problem = previews.run(job())
+    assert problem is not None and "the poster could not be made" in problem and "(and 1 more)" in problem
+    assert (tmp_path / "v.sheet.png").is_file() and not (tmp_path / "v.preview.gif").exists()
+    assert "not a video" not in problem and "not a video" not in (state_dir / "previews.log").read_text()
+
+    (state_dir / "previews").rmdir()  # the job folders' home, a file instead: the job cannot be prepared
+    (state_dir / "previews").write_text("")
+    with pytest.raises(OSError):
+        job()
+    assert previews.refused("v", state_dir, OSError(28, "No space left on device")).result() == (
+        f"v: its previews could not be prepared: the disk is full: free space on it; the video is in place, and the"
+        f" log is {state_dir / 'previews.log'}: fix that and render again for its previews"
+    )
+    assert target.read_bytes() == b"not a video at all"

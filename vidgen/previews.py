@@ -156,7 +156,8 @@ def run(job: PreviewJob) -> str | None:
         with turn(Path(job.state_dir)):
             made = _make_all(job, problems)
     except Exception as exc:  # the lock or the job folder: whatever it is, the video stands
-        problems.append(f"previews: {_detail(exc)}")
+        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+        problems.append(f"the previews could not start: {_detail(exc)}{where}")
         made = []
     finally:
         shutil.rmtree(job.folder, ignore_errors=True)
