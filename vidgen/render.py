@@ -178,7 +178,10 @@ def render(
                 result.captions = target.with_suffix(".srt")
                 atomic_write(result.captions, narration.srt(checked.narration))
             if still_frame is None and previews and sheet_now:
-                result.sheet = write_sheet(target, checked.composition, result)
+                try:
+                    result.sheet = write_sheet(target, checked.composition, result)
+                except OSError:
+                    result.sheet = None  # the previews' job draws it again, and says what failed
     sources = state.fingerprint(files)
     if checked.error is not None or (result.error is not None and still_frame is None):
         assert result.error is not None
