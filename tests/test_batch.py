@@ -259,8 +259,8 @@ def test_strict_refuses_a_file_with_a_bad_line(workspace, tmp_path: Path) -> Non
 @pytest.mark.render
 def test_a_full_disk_stops_the_batch_and_resume_continues(workspace, tmp_path: Path) -> None:
     out = workspace.out_dir  # a tiny disk mounted over it; what was there shows again afterwards
-    # Room for one item's MP4, poster, GIF and contact sheet (~56k in 4k pages), not for two.
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=80k", "tmpfs", str(out)], capture_output=True).returncode != 0:
+    # Room for one item's MP4 (5 KB: two 4k pages), not for two; its previews, made after it, fail alone.
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12k", "tmpfs", str(out)], capture_output=True).returncode != 0:
         pytest.skip("cannot mount a small tmpfs here (needs root)")
     try:
         prompts = write(tmp_path, "full.txt", "a full one\na full two\na full three\n")
@@ -270,8 +270,10 @@ def test_a_full_disk_stops_the_batch_and_resume_continues(workspace, tmp_path: P
             assert done.returncode == 1, done.stderr
             assert "disk is full" in done.stderr and "--resume" in done.stderr and "Traceback" not in done.stderr
             manifest = next(workspace.state_dir.glob("batch/full-*.json"))
-            statuses = [e["status"] for e in json.loads(manifest.read_text())["items"].values()]
+            entries = list(json.loads(manifest.read_text())["items"].values())
+            statuses = [e["status"] for e in entries]
             assert statuses[0] == "rendered" and "rendered" not in statuses[1:]
+            assert any("previews: full-one: " in w and "disk is full" in w for w in entries[0]["warnings"])
             assert not [p for p in out.iterdir() if ".partial" in p.name]
             asked = len(server.requests)
             subprocess.run(["mount", "-o", "remount,size=20m", str(out)], check=True)

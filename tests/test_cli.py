@@ -51,8 +51,9 @@ def test_render_json_and_check_json_and_list(workspace, make_video) -> None:
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     keys = {"name", "status", "output", "duration_s", "width", "height", "fps", "frames", "error", "findings", "captions"}
-    keys |= {"exit_code"}
+    keys |= {"previews", "poster", "preview", "sheet", "exit_code"}
     assert set(payload) == keys
+    assert payload["previews"] == "done" and Path(payload["poster"]).is_file()  # the command waited for them
     assert payload["status"] == "rendered" and payload["error"] is None and payload["exit_code"] == 0
     assert Path(payload["output"]).is_absolute() and Path(payload["output"]).exists()
     assert (payload["width"], payload["height"], payload["fps"], payload["frames"], payload["duration_s"]) == (

@@ -25,6 +25,7 @@ def test_render_writes_a_verified_mp4_with_poster_and_preview(session: Session, 
     probed = media.probe(result.output, workspace)
     assert (probed.codec, probed.width, probed.height, probed.frames) == ("h264", 640, 360, 45)
     assert abs(probed.fps - 30) < 0.01 and abs(probed.duration_s - 1.5) < 0.05
+    assert result.previews is not None and result.previews.result(timeout=120) is None  # made after the MP4
     assert result.poster.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert result.preview.read_bytes()[:6] == b"GIF89a"
     assert result.to_json()["status"] == "rendered"

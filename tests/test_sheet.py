@@ -43,6 +43,7 @@ def test_every_render_writes_a_contact_sheet(session: Session, make_video, works
     result = render.render(session, video)
     assert result.error is None, result.error
     assert result.sheet == workspace.out_dir / "sheet-render.sheet.png"
+    assert result.previews is not None and result.previews.result(timeout=120) is None  # drawn after the MP4
     frames = [s["frame"] for s in result.stills]
     assert len(frames) == session.settings.render.sample_stills
     grid = sheet.layout(len(frames), 640, 360)

@@ -160,8 +160,20 @@ class BatchRun:
             self.manifest.update(item.key, **entry)
         except DiskFull as exc:
             self._halt(exc)
+        if result is not None and result.previews is not None and outcome.ok:
+            # Made while the next item runs: a failure joins the item's warnings (and so the report).
+            result.previews.add_done_callback(lambda made: self._previews_made(item.key, outcome.warnings, made))
         self.announce("done", {"name": name, "ok": outcome.ok, "error": error})
         return Outcome(item, name, status, self.manifest.get(item.key) or {})
+
+    def _previews_made(self, key: str, warnings: list[str], made: Future[str | None]) -> None:
+        problem = made.result()
+        if problem is None:
+            return
+        try:
+            self.manifest.update(key, warnings=[*warnings, f"previews: {problem}"])
+        except DiskFull:
+            pass  # the manifest keeps its last state; the previews' log says what failed
 
 
 def _relative(workspace: Workspace, path: Any) -> str | None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, previews
 from .daemon_client import Connection, DaemonFiles, error_message, socket_address
 from .errors import Cancelled, VidgenError
 from .protocol import PROTOCOL_VERSION
@@ -162,6 +162,9 @@ class Daemon:
                     self.service.kill()
                 elif op == "cancel":
                     self._cancel((id(connection), message.get("target")))
+                elif op == "previews" and isinstance(message.get("id"), int):
+                    # Not the command's to cancel: it may end before its previews are made.
+                    threading.Thread(target=self._make_previews, args=(connection, pid, message), daemon=True).start()
                 elif op in OPS and isinstance(message.get("id"), int):
                     mine.add(message["id"])
                     threading.Thread(target=self._run, args=(connection, pid, message), daemon=True).start()
@@ -221,6 +224,27 @@ class Daemon:
         finally:
             if request.op == "render" and request.cancelled.is_set():
                 _remove_partial(message.get("args"))
+            with self._lock:
+                self.requests.pop(key, None)
+                self.served += 1
+                self.last_activity = time.monotonic()
+
+    def _make_previews(self, connection: Connection, client_pid: int | None, message: dict[str, Any]) -> None:
+        request = Request("previews", client_pid, running=True)
+        key = (id(request), message["id"])  # a key no cancel names: the previews are nobody's to cancel
+        with self._lock:
+            self.requests[key] = request
+        try:
+            args = message.get("args")
+            job = args.get("job") if isinstance(args, dict) else None
+            try:
+                if not isinstance(job, dict):
+                    raise TypeError("no job")
+                problem = previews.run(previews.PreviewJob.from_json(job))
+            except (TypeError, ValueError, KeyError, AttributeError):
+                problem = "the previews' job was not one vidgen wrote"
+            connection.send({"id": message["id"], "result": {"problem": problem}})
+        finally:
             with self._lock:
                 self.requests.pop(key, None)
                 self.served += 1

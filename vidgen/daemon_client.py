@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from .workspace import Workspace
 # ones cannot share that daemon. (Timeouts and the like travel with each request.)
 _STARTUP_SETTINGS = ("browser", "gl", "browser_flags", "allow_network")
 _START_TIMEOUT_S = 30
+_PREVIEWS_TIMEOUT_S = 600
 # The socket path must fit in sun_path (108 bytes); a deeper workspace is reached through its folder's fd.
 _SUN_PATH_MAX = 100
 _MESSAGE_MAX = 16 * 1024 * 1024
@@ -264,6 +266,25 @@ class RemoteService(ServiceOps):
             raise
         finally:
             self._pending.pop(request_id, None)
+
+    def previews(self, job: dict[str, Any]) -> Future[str | None]:
+        """Have the daemon make a render's previews (previews.PreviewJob as JSON); the answer is None or what failed.
+
+        It stays pending when this command closes its connection first: the daemon goes on without it."""
+        made: Future[str | None] = Future()
+
+        def ask() -> None:
+            try:
+                answer = self.request("previews", timeout_s=_PREVIEWS_TIMEOUT_S, job=job)
+            except VidgenError as exc:
+                if not self._closed:
+                    made.set_result(f"the previews were not made: {exc}")
+                return
+            problem = answer.get("problem")
+            made.set_result(problem if isinstance(problem, str) else None)
+
+        threading.Thread(target=ask, daemon=True, name="previews").start()
+        return made
 
     def log_hint(self) -> str:
         return f"see {self.files.log}"

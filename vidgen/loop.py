@@ -118,7 +118,7 @@ def run(
         if error is None:
             started = time.monotonic()
             session.take_waited()
-            outcome.result = _check_or_render(session, request, on_event)
+            outcome.result = _check_or_render(session, request, on_event, sheet_now=critic is not None)
             outcome.render_s += time.monotonic() - started - session.take_waited()
             error = outcome.result.error
             if error is None and critic is not None:
@@ -224,9 +224,9 @@ def _critique(
     return error
 
 
-def _check_or_render(session: Session, request: Request, on_event: Events) -> render.RenderResult:
+def _check_or_render(session: Session, request: Request, on_event: Events, sheet_now: bool) -> render.RenderResult:
     # The shape asked for is checked against what the bundle really exports, not only the rewrite.
     expect = request.constraints or None
-    if request.render:
-        return render.render(session, request.video, on_event=on_event, expect=expect)
+    if request.render:  # the critique looks at the contact sheet at once: it cannot wait for the previews
+        return render.render(session, request.video, on_event=on_event, expect=expect, sheet_now=sheet_now)
     return render.check(session, request.video, on_event, expect=expect)

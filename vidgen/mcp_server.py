@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -83,6 +84,7 @@ class VidgenTools:
         self.calls = Calls(session.service)
         limits = self.settings.limits
         self.max_frame = int(limits.max_seconds * limits.max_fps)
+        self.previews: dict[str, Future[str | None]] = {}  # each video's last render's previews, being made
 
     def video(self, name: Any) -> workspace_module.Video:
         if not isinstance(name, str):
@@ -118,6 +120,8 @@ class VidgenTools:
 
         `codec`: h264 (default from vidgen.toml), vp9, prores or gif. `still`: one frame as a PNG.
         Returns the same object as `vidgen render --json`. Progress notifications carry the stage and frames.
+        The answer comes once the video is in place: `previews` is "pending" while the poster, GIF and sheet
+        are made (`stills` waits for that sheet).
         """
 
         def work(on_event: Events, ids: list[int]) -> Answer:
@@ -127,6 +131,8 @@ class VidgenTools:
             frame = None if still is None else frame_number(still, self.max_frame, "still")
             video = self.video(name)
             result = render.render(self.session, video, codec=chosen, still_frame=frame, on_event=on_event, on_request=ids.append)
+            if result.previews is not None:
+                self.previews[video.name] = result.previews
             return outcome(result.to_json(), result.error)
 
         return await self.calls.answer(ctx, work)
@@ -141,6 +147,9 @@ class VidgenTools:
             if result.error is not None:
                 return outcome(result.to_json(), result.error)
             shown = sorted(result.stills, key=lambda s: s["frame"])
+            made = self.previews.pop(video.name, None)
+            if made is not None:
+                made.result()  # the last render's contact sheet: render answered before it was drawn
             sheet = render.default_output(video, "h264").with_name(f"{video.name}.sheet.png")
             images = [Path(s["path"]) for s in shown] + ([sheet] if sheet.is_file() else [])
             stills = [{"frame": s["frame"], "path": str(s["path"])} for s in shown]

@@ -12,13 +12,13 @@ import os
 import re
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ffmpeg
-
 from . import diagnostics, history, ladder, media, music, narration, renders, sheet, state
+from . import previews as preview_jobs  # `previews` is render()'s flag
 from .constraints import Constraints
 from .errors import Code, Finding, ServiceError, Stage, StructuredError, UsageError
 from .files import atomic_write
@@ -39,9 +39,11 @@ class RenderResult:
     output: Path | None = None
     composition: ladder.Composition | None = None
     error: StructuredError | None = None
+    # Where the previews land; made after the MP4 is in place, they exist once `previews` is done.
     poster: Path | None = None
     preview: Path | None = None
     sheet: Path | None = None  # the contact sheet: the stills in one grid, frame numbers on each
+    previews: Future[str | None] | None = None  # their job's answer: None when all were made, else what failed
     stills: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
@@ -62,7 +64,20 @@ class RenderResult:
             "error": self.error.to_dict() if self.error else None,
             "findings": [finding.to_dict() for finding in self.findings],
             "captions": str(self.captions.resolve()) if self.captions else None,
+            "previews": self.previews_status(),
+            **{kind: str(path.resolve()) if path else None for kind, path in self.preview_paths().items()},
         }
+
+    def previews_status(self) -> str | None:
+        """The previews: pending (the command returned first: a daemon makes them), done, failed, or None (none wanted)."""
+        if self.previews is None:
+            return None
+        if not self.previews.done():
+            return "pending"
+        return "done" if self.previews.result() is None else "failed"
+
+    def preview_paths(self) -> dict[str, Path | None]:
+        return {"poster": self.poster, "preview": self.preview, "sheet": self.sheet}
 
 
 def check(
@@ -111,11 +126,16 @@ def render(
     output: Path | None = None,
     still_frame: int | None = None,
     previews: bool = True,
+    sheet_now: bool = False,
     on_event: ladder.Events = ladder.quiet,
     expect: Constraints | None = None,
     on_request: Callable[[int], None] | None = None,
 ) -> RenderResult:
     """Check, render, verify and move into place; the result says where it stopped if it failed.
+
+    The MP4 in place ends the work (a "rendered" event says so); its previews are then queued
+    with `session.after_render` and `result.previews` answers when they are made. `sheet_now`
+    draws the contact sheet before returning, for a caller that looks at it at once (the critique).
 
     A still frame past the video's end is the user's mistake, not the video's: a UsageError as
     soon as the composition is known, before any frame is drawn, and the video's state is untouched.
@@ -151,38 +171,70 @@ def render(
         result.timings["render"] = round(time.monotonic() - started, 3)
         if result.error is None:
             result.status, result.output = "rendered", target
+            if still_frame is None:
+                on_event("rendered", {"output": str(target)})
+                preview_jobs.clear(target)  # the previous render's: kept with this one, they would be wrong
             if still_frame is None and checked.narration is not None:
                 result.captions = target.with_suffix(".srt")
                 atomic_write(result.captions, narration.srt(checked.narration))
-            if still_frame is None and previews:
-                on_event("previews", {})  # not a "stage": a newer save in `watch` does not cancel it
+            if still_frame is None and previews and sheet_now:
                 try:
-                    result.poster, result.preview = _write_previews(target, checked.composition, result)
                     result.sheet = write_sheet(target, checked.composition, result)
-                except (ffmpeg.Error, OSError) as exc:
-                    result.status = "failed"
-                    result.error = _previews_failed(video, target, exc)
+                except OSError:
+                    result.sheet = None  # the previews' job draws it again, and says what failed
     sources = state.fingerprint(files)
     if checked.error is not None or (result.error is not None and still_frame is None):
         assert result.error is not None
         _record_failure(session, video, result.error, sources)
     elif still_frame is None and result.output is not None:
-        result.version = _keep_version(session, video, files, result.output)
+        result.version, kept = _keep_version(session, video, files, result.output)
         state.record(
             session.workspace, video.name, status="rendered", output=str(result.output), sources=sources, version=result.version
         )
+        if previews:
+            assert checked.composition is not None
+            on_event("previews", {})  # not a "stage": a newer save in `watch` does not cancel them
+            _queue_previews(session, video, checked.composition, result, kept)
     return result
 
 
-def _keep_version(session: Session, video: Video, files: dict[str, bytes], output: Path) -> int | None:
-    """The history version the rendered sources are (kept as one if they are new), its MP4 kept with it."""
+def _keep_version(session: Session, video: Video, files: dict[str, bytes], output: Path) -> tuple[int | None, Path | None]:
+    """The history version the rendered sources are (kept as one if they are new), its MP4 kept with it (or None)."""
     try:
         version = history.version_for(video, files)
+        kept = None
         if output.suffix == ".mp4":
-            renders.keep(video, version.number, output, session.settings.render.keep_versions)
+            kept = renders.keep(video, version.number, output, session.settings.render.keep_versions)
     except OSError:
-        return None  # a full disk: the render in out/ stands, undo just finds no video kept for it
-    return version.number
+        return None, None  # a full disk: the render in out/ stands, undo just finds no video kept for it
+    return version.number, kept
+
+
+def _queue_previews(
+    session: Session, video: Video, composition: ladder.Composition, result: RenderResult, kept: Path | None
+) -> None:
+    """Hand the render's previews to the session: they are made while the command goes on."""
+    assert result.output is not None
+    try:
+        job = preview_jobs.prepare(
+            video.name,
+            session.workspace.state_dir,
+            result.output,
+            (composition.width, composition.height),
+            composition.fps,
+            composition.frames,
+            result.stills,
+            marked=[finding.frame for finding in result.findings if finding.frame is not None],
+            make=tuple(kind for kind in preview_jobs.KINDS if kind != "sheet" or result.sheet is None),
+            kept=kept,
+        )
+    except OSError as exc:  # a full disk: the render stands without previews
+        result.previews = preview_jobs.refused(video.name, session.workspace.state_dir, exc)
+        return
+    paths = job.paths()
+    result.poster, result.preview = paths.get("poster"), paths.get("preview")
+    result.sheet = result.sheet or paths.get("sheet")
+    result.previews = session.after_render(job)
 
 
 # `.NAME.partial-PID.ext`: where a render is written before it is verified and moved into place.
@@ -314,26 +366,8 @@ def verify_sound(
     return diagnostics.make("verify", problem, video, file=video.entry) if problem else None
 
 
-def _write_previews(target: Path, composition: ladder.Composition, result: RenderResult) -> tuple[Path | None, Path | None]:
-    poster = target.with_name(f"{target.stem}.poster.png")
-    preview = target.with_name(f"{target.stem}.preview.gif")
-    started = time.monotonic()
-    stills = [(int(still["frame"]), Path(still["path"])) for still in result.stills]
-    frame = media.poster_frame(target, stills, composition.frames, (composition.width, composition.height))
-    # A quarter frame early: ffmpeg drops frames stamped before the seek point, and the last
-    # frame of the video has no later one to fall back on.
-    at_s = max(0.0, (frame - 0.25) / composition.fps) if frame is not None else composition.duration_s / 2
-    media.write_poster(target, poster, at_s)
-    wrote_gif = None
-    if target.suffix != ".gif":
-        media.write_preview_gif(target, preview)
-        wrote_gif = preview
-    result.timings["previews"] = round(time.monotonic() - started, 3)
-    return poster, wrote_gif
-
-
 def write_sheet(target: Path, composition: ladder.Composition, result: RenderResult) -> Path | None:
-    """out/<name>.sheet.png from the ladder's stills (already rendered: no second decode of the video).
+    """out/<name>.sheet.png from the ladder's stills now, for a caller that cannot wait for the previews' job.
 
     Frames with findings (layout QA, critique) are outlined when the result carries them.
     """
@@ -348,14 +382,6 @@ def write_sheet(target: Path, composition: ladder.Composition, result: RenderRes
     )
     result.timings["sheet"] = round(time.monotonic() - started, 3)
     return written
-
-
-def _previews_failed(video: Video, target: Path, exc: Exception) -> StructuredError:
-    detail = exc.stderr.decode(errors="replace") if isinstance(exc, ffmpeg.Error) and exc.stderr else str(exc)
-    if getattr(exc, "errno", None) == errno.ENOSPC or diagnostics.is_disk_full(detail):
-        return _disk_full(video, target)
-    last = detail.strip().splitlines()[-1] if detail.strip() else type(exc).__name__
-    return diagnostics.make("render", f"{target.name} rendered, but its poster and preview could not be written: {last}", video)
 
 
 def _disk_full(video: Video, target: Path) -> StructuredError:

@@ -68,7 +68,7 @@ def keep(video: Video, number: int, mp4: Path, limit: int) -> Path | None:
         source = mp4 if suffix == ".mp4" else mp4.with_name(mp4.stem + suffix)
         target = path / f"v{number}{suffix}"
         if source.is_file():
-            _link(source, target)
+            link(source, target)
         else:
             target.unlink(missing_ok=True)  # an artefact of an older render of this version
     _prune(video, limit)
@@ -86,7 +86,7 @@ def restore(video: Video, number: int, mp4: Path) -> Path | None:
         source = path / f"v{number}{suffix}"
         target = mp4 if suffix == ".mp4" else mp4.with_name(mp4.stem + suffix)
         if source.is_file():
-            _link(source, target)
+            link(source, target)
         elif target.is_file():
             target.unlink()  # belongs to another version: better none than a wrong one
     return mp4
@@ -99,7 +99,7 @@ def _prune(video: Video, limit: int) -> None:
             (path / f"v{number}{suffix}").unlink(missing_ok=True)
 
 
-def _link(source: Path, target: Path) -> None:
+def link(source: Path, target: Path) -> None:
     """`target` becomes `source`'s content, atomically: a hard link where possible, else a copy."""
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
     os.close(handle)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .daemon_client import DaemonUnavailable, connect
+from . import previews
+from .daemon_client import DaemonUnavailable, RemoteService, connect
 from .service import RenderService, ServiceOps
 from .settings import Settings
 from .workspace import Workspace
@@ -22,6 +24,10 @@ class Session:
     # Frames are rendered one job at a time: two renders on a small machine only slow each other.
     render_slot: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(1))
     _waited: threading.local = field(default_factory=threading.local)
+    # Previews are made one job at a time, in the order of their renders, beside the next render's ladder.
+    _previews: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="previews")
+    )
 
     @classmethod
     def open(
@@ -52,8 +58,20 @@ class Session:
         self._waited.seconds = 0.0
         return waited
 
+    def after_render(self, job: previews.PreviewJob) -> Future[str | None]:
+        """Make a render's previews off the critical path; the answer is None, or what failed.
+
+        On the daemon the daemon makes them, and a command that ends first does not wait: its answer
+        stays pending (the previews appear beside the MP4 a second or so later)."""
+        if isinstance(self.service, RemoteService):
+            return self.service.previews(job.to_json())
+        return self._previews.submit(previews.run, job)
+
     def close(self) -> None:
-        self.service.stop()
+        try:
+            self.service.stop()  # previews need no service: its browser's memory is free while they finish
+        finally:
+            self._previews.shutdown(wait=True)  # a command never exits with half a GIF
 
     def __enter__(self) -> Session:
         return self

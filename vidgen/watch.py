@@ -75,6 +75,7 @@ class Watcher:
         self.writing = threading.Event()
         self.own_writes: dict[str, str] = {}
         self.last_good: Path | None = None
+        self.last_rendered: render.RenderResult | None = None  # whose previews are worth showing
         self.opened = False
 
     # ------------------------------------------------------------------ sources of events
@@ -131,6 +132,8 @@ class Watcher:
                         self._cycle()
                 elif kind == "instruction":
                     self._instruction(payload)
+                elif kind == "previews":
+                    self._previews_made(payload)
         finally:
             self.stop.set()
 
@@ -202,14 +205,27 @@ class Watcher:
             self.last_good = result.output
         where = f" → {result.output}" if result.output else ""
         self.show(f"✓ {stamp} ok · {' · '.join(parts)} · total {seconds:.2f}s{where}")
-        if result.sheet is not None:
-            self._show_image("contact sheet", result.sheet)
+        if result.output is not None:
+            self.last_rendered = result
+            if result.previews is not None:
+                # Made while the next save's ladder may already run: shown when done, by this thread.
+                result.previews.add_done_callback(lambda _done: self.events.put(("previews", result)))
         if self.options.open_output and result.output is not None and not self.opened:
             self.opened = True
             self._open(result.output)
         if len(result.stills) > 1:
             frames = ", ".join(str(s["frame"]) for s in result.stills)
             self.show(f"  stills of frames {frames} in {Path(result.stills[0]['path']).parent}")
+
+    def _previews_made(self, result: render.RenderResult) -> None:
+        """A render's previews are made: its contact sheet, unless a newer render came since."""
+        if result is not self.last_rendered or result.previews is None:
+            return
+        problem = result.previews.result()
+        if problem:
+            self.show(f"  previews: {problem}")
+        if result.sheet is not None and result.sheet.is_file():
+            self._show_image("contact sheet", result.sheet)
 
     def _show_image(self, label: str, path: Path) -> None:
         """An image (the first still, the contact sheet): its path, and the image where the terminal can show one."""

@@ -164,15 +164,24 @@ def print_result(result: render_module.RenderResult, as_json: bool) -> None:
         click.echo(str(result.output.resolve()))
         timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items() if v >= 0.05)
         note(f"rendered {result.name}: {summary}; {timings}")
-        if result.poster:
-            note(
-                f"poster {result.poster}"
-                + (f", preview {result.preview}" if result.preview else "")
-                + (f", contact sheet {result.sheet}" if result.sheet else "")
-                + (f", captions {result.captions}" if result.captions else "")
-            )
+        print_previews(result)
     else:
         click.echo(f"{result.name}: ok ({summary})")
+
+
+def print_previews(result: render_module.RenderResult) -> None:
+    """Where the poster, GIF and sheet are (or will be, when a daemon makes them), or the line saying what failed."""
+    status = result.previews_status()
+    if status == "failed" and result.previews is not None:
+        err(f"warning: {result.previews.result()}")
+    shown = {"poster": result.poster, "preview": result.preview, "contact sheet": result.sheet}
+    if status == "failed":
+        shown = {label: path for label, path in shown.items() if path and path.is_file()}
+    paths = [f"{label} {path}" for label, path in shown.items() if path]
+    if result.captions:
+        paths.append(f"captions {result.captions}")
+    if paths:
+        note(", ".join(paths) + (" (being made)" if status == "pending" else ""))
 
 
 def run_pipeline(ctx: click.Context, as_json: bool, work: Callable[[Session, Reporter], render_module.RenderResult]) -> None:
@@ -181,7 +190,9 @@ def run_pipeline(ctx: click.Context, as_json: bool, work: Callable[[Session, Rep
     try:
         result = work(session, shown)
     finally:
-        shown.close()
-        session.close()
+        try:
+            session.close()  # waits for the previews: their progress line ends when they do
+        finally:
+            shown.close()
     print_result(result, as_json)
     ctx.exit(EXIT_OK if result.error is None else EXIT_FAILED)
