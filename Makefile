@@ -46,7 +46,7 @@ test-fast: $(BIN)/vidgen
 # One table against `npx remotion render` in the same run (tests/benchmarks/bench.py); fails if a step fails.
 # BENCH_ARGS="--runs 1 --workspace PATH" for a quick run in a bench workspace kept between runs.
 bench: setup
-	$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)
+	@$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_WORKSPACE) .pytest_cache .mypy_cache .ruff_cache

@@ -162,6 +162,8 @@ def run(command: Sequence[str], cwd: Path, *, env: dict[str, str] | None = None)
         )
     except subprocess.TimeoutExpired:
         raise BenchError(f"`{shown(command)}` took more than {STEP_TIMEOUT_S} s") from None
+    except OSError as exc:
+        raise BenchError(f"`{shown(command)}` could not start: {exc.strerror}") from None
     elapsed = time.monotonic() - started
     if done.returncode != 0:
         tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
@@ -189,6 +191,11 @@ def has_daemon(root: Path) -> bool:
 
 def stop_daemon(root: Path) -> None:
     run([*VIDGEN, "daemon", "stop"], root)
+
+
+def stop_daemon_if_any(root: Path) -> None:
+    if has_daemon(root):
+        subprocess.run([*VIDGEN, "daemon", "stop"], cwd=root, capture_output=True, timeout=120)
 
 
 def without_daemon(root: Path, command: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -278,7 +285,10 @@ def main(description: str, steps: Sequence[Step], runs: int | None = None, path:
         add_video(ws)
         before = load_average()
         started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        rows = [row for step in steps for row in step(ws, runs)]
+        try:
+            rows = [row for step in steps for row in step(ws, runs)]
+        finally:
+            stop_daemon_if_any(ws.root)  # no Chromium left behind for the idle time
         after = load_average()
     except (BenchError, VidgenError) as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
