@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -92,19 +93,24 @@ def cold(ws: Workspace, runs: int) -> list[Row]:
     return [ratio_row(measure, Series(ours), "npx", Series(npx), 1.0)]
 
 
-def kept(ws: Workspace, runs: int) -> list[Row]:
-    measure = "`vidgen render` after an edit, no daemon running, caches and state kept"
-    daemon = has_daemon(ws.root)
+def after_edits(ws: Workspace, runs: int, step: str, first_variant: int, before: Callable[[], None]) -> tuple[Series, Series]:
+    """Per run: `before`, an edit, then `npx remotion render` and `vidgen render` of it; (vidgen, npx) times."""
     video = ws.video(NAME)
     npx, ours = [], []
     for number in range(1, runs + 1):
-        if daemon:
-            stop_daemon(ws.root)
-        edit(video, 50 + number)
+        before()
+        edit(video, first_variant + number)
         npx.append(run(npx_render(), ws.root))
         ours.append(render_with_vidgen(ws))
-        log("kept", f"run {number}: npx remotion render {npx[-1]:.2f} s, vidgen render {ours[-1]:.2f} s")
-    row = ratio_row(measure, Series(ours), "npx", Series(npx), 1.0)
+        log(step, f"run {number}: npx remotion render {npx[-1]:.2f} s, vidgen render {ours[-1]:.2f} s")
+    return Series(ours), Series(npx)
+
+
+def kept(ws: Workspace, runs: int) -> list[Row]:
+    measure = "`vidgen render` after an edit, no daemon running, caches and state kept"
+    daemon = has_daemon(ws.root)
+    ours, npx = after_edits(ws, runs, "kept", 50, lambda: stop_daemon(ws.root) if daemon else None)
+    row = ratio_row(measure, ours, "npx", npx, 1.0)
     row.target, row.met = "reported", None
     return [row]
 
@@ -113,18 +119,12 @@ def warm(ws: Workspace, runs: int) -> list[Row]:
     measure = "later `vidgen render` after an edit (new process, daemon warm)"
     if not has_daemon(ws.root):
         return [skipped(measure, "this vidgen has no render daemon (`vidgen daemon --help` fails)")]
-    video = ws.video(NAME)
-    edit(video, 0)
+    edit(ws.video(NAME), 0)
     render_with_vidgen(ws)  # untimed: starts the daemon if none runs, and warms it on this video
     if not (ws.out_dir / f"{NAME}.mp4").exists():
         raise BenchError("`vidgen render` wrote no MP4")
-    npx, ours = [], []
-    for number in range(1, runs + 1):
-        edit(video, number)
-        npx.append(run(npx_render(), ws.root))
-        ours.append(render_with_vidgen(ws))
-        log("warm", f"run {number}: npx remotion render {npx[-1]:.2f} s, vidgen render {ours[-1]:.2f} s")
-    return [ratio_row(measure, Series(ours), "npx", Series(npx), 0.5)]
+    ours, npx = after_edits(ws, runs, "warm", 0, lambda: None)
+    return [ratio_row(measure, ours, "npx", npx, 0.5)]
 
 
 if __name__ == "__main__":
