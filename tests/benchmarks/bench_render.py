@@ -34,6 +34,7 @@ from benchlib import (  # noqa: E402
     BenchError,
     Row,
     Series,
+    daemon_pid,
     edit,
     has_daemon,
     log,
@@ -121,9 +122,11 @@ def warm(ws: Workspace, runs: int) -> list[Row]:
         return [skipped(measure, "this vidgen has no render daemon (`vidgen daemon --help` fails)")]
     edit(ws.video(NAME), 0)
     render_with_vidgen(ws)  # untimed: starts the daemon if none runs, and warms it on this video
-    if not (ws.out_dir / f"{NAME}.mp4").exists():
-        raise BenchError("`vidgen render` wrote no MP4")
+    daemon = daemon_pid(ws.root)
     ours, npx = after_edits(ws, runs, "warm", 0, lambda: None)
+    # A command that cannot reach the daemon renders in its own process: that would be no warm render.
+    if daemon is None or daemon_pid(ws.root) != daemon:
+        raise BenchError("the render daemon did not serve every run (see `vidgen daemon status` and .vidgen/)")
     return [ratio_row(measure, ours, "npx", npx, 0.5)]
 
 

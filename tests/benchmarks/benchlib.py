@@ -7,6 +7,7 @@ nothing is printed but the error: a half table is never mistaken for a result.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -191,6 +192,15 @@ def has_daemon(root: Path) -> bool:
 
 def stop_daemon(root: Path) -> None:
     run([*VIDGEN, "daemon", "stop"], root)
+
+
+def daemon_pid(root: Path) -> int | None:
+    """The pid of the workspace's running daemon (`vidgen daemon status --json`), None if none runs."""
+    done = subprocess.run([*VIDGEN, "daemon", "status", "--json"], cwd=root, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise BenchError(f"`vidgen daemon status --json` failed (exit {done.returncode})")
+    status = json.loads(done.stdout)
+    return int(status["pid"]) if status.get("running") else None
 
 
 def stop_daemon_if_any(root: Path) -> None:
