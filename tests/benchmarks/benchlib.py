@@ -292,6 +292,10 @@ def main(description: str, steps: Sequence[Step], runs: int | None = None, path:
         runs, path = args.runs, args.workspace
     try:
         ws = bench_workspace(path)
+    except (BenchError, VidgenError) as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 1
+    try:
         add_video(ws)
         before = load_average()
         started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -301,8 +305,10 @@ def main(description: str, steps: Sequence[Step], runs: int | None = None, path:
             stop_daemon_if_any(ws.root)  # no Chromium left behind for the idle time
         after = load_average()
     except (BenchError, VidgenError) as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
+        print(f"benchmark failed: {exc} (the workspace, with .vidgen/service.log, is kept: {ws.root})", file=sys.stderr)
         return 1
+    if path is None:
+        shutil.rmtree(ws.root.parent, ignore_errors=True)  # the temp folder made for this run
     print(f"vidgen benchmarks, {started}: {machine()}; load average {before} before, {after} after")
     print(f"reference video {REFERENCE_SHAPE}; medians of {runs} runs, spread (min-max); ratios are run by run")
     print()
