@@ -43,11 +43,10 @@ test: setup lint
 test-fast: $(BIN)/vidgen
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not render"
 
+# One table against `npx remotion render` in the same run (tests/benchmarks/bench.py); fails if a step fails.
+# BENCH_ARGS="--runs 1 --workspace PATH" for a quick run in a bench workspace kept between runs.
 bench: setup
-	$(BIN)/python tests/benchmarks/bench_render.py
-	$(BIN)/python tests/benchmarks/bench_watch.py
-	$(BIN)/python tests/benchmarks/bench_batch.py
-	$(BIN)/python tests/benchmarks/bench_layout.py
+	@$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_WORKSPACE) .pytest_cache .mypy_cache .ruff_cache

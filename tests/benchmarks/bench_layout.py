@@ -12,8 +12,6 @@ Target: the layout stage adds at most 1.5 s.
 
 from __future__ import annotations
 
-import os
-import statistics
 import sys
 import time
 from dataclasses import replace
@@ -22,10 +20,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_render import prepare  # noqa: E402
+from benchlib import BenchError, Row, Series, add_video, log, main  # noqa: E402
 
 from vidgen import ladder, layout, settings  # noqa: E402
 from vidgen.session import Session  # noqa: E402
+from vidgen.workspace import Workspace  # noqa: E402
 
 NAME = "bench-layout"
 # Ten seconds of a typical model-written video: a title, a subtitle, bars with value and name labels.
@@ -65,51 +64,53 @@ export default Chart;
 """
 
 
-def spread(values: list[float]) -> str:
-    return f"median {statistics.median(values):5.2f} s  (spread {min(values):.2f}..{max(values):.2f})"
-
-
-def main() -> None:
-    args, ws, video = prepare(__doc__ or "", NAME, REFERENCE)
-
+def layout_qa(ws: Workspace, runs: int) -> list[Row]:
+    video = add_video(ws, NAME, REFERENCE)
     loaded = settings.load(ws.root)
     without_qa = replace(loaded, qa=replace(loaded.qa, enabled=False))
     stage, alone, with_qa, plain = [], [], [], []
     with Session.open(ws, loaded) as session:
-        assert ladder.run(session, video).error is None  # warm: browser, webpack cache, the video's chunk
+        warmed = ladder.run(session, video)  # warm: browser, webpack cache, the video's chunk
+        if warmed.error is not None:
+            raise BenchError(f"{NAME} does not check: {warmed.error.message}")
         frames = ladder.sample_frames(300, layout.sample_count(300, 30, loaded.qa))
-        for run in range(args.runs):
-            video.entry.write_text(REFERENCE.replace("const HUE = 210", f"const HUE = {211 + run}"))
+        for number in range(1, runs + 1):
+            video.entry.write_text(REFERENCE.replace("const HUE = 210", f"const HUE = {210 + number}"))
             started = time.monotonic()
             result = ladder.run(session, video)
             with_qa.append(time.monotonic() - started)
-            assert result.error is None and not result.findings, (result.error, result.findings)
+            if result.error is not None or result.findings:
+                raise BenchError(f"{NAME} should check clean: {result.error or result.findings}")
             stage.append(result.timings["layout"])
 
             started = time.monotonic()
             layout.inspect(session, video, frames, 10 / len(frames))
             alone.append(time.monotonic() - started)
 
-            video.entry.write_text(REFERENCE.replace("const HUE = 210", f"const HUE = {231 + run}"))
+            video.entry.write_text(REFERENCE.replace("const HUE = 210", f"const HUE = {230 + number}"))
             session.settings = without_qa
             started = time.monotonic()
-            assert ladder.run(session, video).error is None
+            if ladder.run(session, video).error is not None:
+                raise BenchError(f"{NAME} does not check without layout QA")
             plain.append(time.monotonic() - started)
             session.settings = loaded
-            print(
-                f"run {run + 1}: layout stage {stage[-1]:.2f}s  QA alone {alone[-1]:.2f}s  check {with_qa[-1]:.2f}s"
-                f"  check --no-qa {plain[-1]:.2f}s",
-                file=sys.stderr,
+            log(
+                "layout",
+                f"run {number}: layout stage {stage[-1]:.2f} s, QA alone {alone[-1]:.2f} s, check {with_qa[-1]:.2f} s,"
+                f" check --no-qa {plain[-1]:.2f} s",
             )
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(
-        f"10 s, 1280x720, 30 fps; {len(frames)} frames inspected; {args.runs} runs; load average {load:.1f} on {os.cpu_count()} cores"
-    )
-    print(f"layout stage in check       {spread(stage)}   target <= 1.5 s")
-    print(f"layout QA request alone     {spread(alone)}")
-    print(f"check with QA               {spread(with_qa)}")
-    print(f"check --no-qa               {spread(plain)}")
+    shape = f"10 s, 1280x720, {len(frames)} frames inspected"
+    return [
+        Row(
+            f"layout QA: the layout stage in `vidgen check` ({shape})",
+            Series(stage).show(),
+            target="<= 1.50 s",
+            met=Series(stage).median <= 1.5,
+        ),
+        Row("layout QA: the QA request alone", Series(alone).show()),
+        Row("layout QA: `vidgen check` with QA / without", Series(with_qa).show(), f"--no-qa {Series(plain).show()}"),
+    ]
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(__doc__ or "", [layout_qa]))

@@ -1,123 +1,134 @@
-"""Render-engine benchmark: vidgen against plain `npx remotion render`, same machine, same run.
+"""`vidgen render` in a new process against `npx remotion render`: the first of a workspace, and a later one.
 
     python tests/benchmarks/bench_render.py [--workspace PATH] [--runs 3]
 
-On one reference composition (3 s, 1280x720, 30 fps) it times, as medians over --runs:
-  cli    `npx remotion render` of the composition (a new process each time)
-  cold   `vidgen render` in a new process (new service, new browser)
-  warm   a re-render in one warm service after an edit to the source (ladder + render + verify + previews)
-  still  from that edit to the first preview still
-and prints the ratios with the targets: cold/cli <= 1.10, warm/cli <= 0.60, still <= 1.5 s.
+cold  The first render of a workspace: no daemon (`vidgen daemon stop`), and the workspace as
+      `vidgen init` left it with the video in it: `.vidgen/` and `out/` emptied, and webpack's
+      persistent cache (`node_modules/.cache/`) deleted before each side's run, so both start
+      from an empty webpack cache, as right after `npm ci`. Against `npx remotion render` from
+      the same state. Target <= 1.0.
+kept  `vidgen render` after an edit with no daemon running but the workspace's state and caches kept
+      (as after the daemon's idle exit), against `npx remotion render` of the same edit (its webpack
+      cache warm). Reported, no target.
+warm  A later `vidgen render` after an edit of the source, in a new process, the daemon warm,
+      against `npx remotion render` of the same edit (its webpack cache warm). Target <= 0.5.
+      Skipped when this vidgen has no daemon (`vidgen daemon --help` fails).
+
+The disk cache is warmed for both alike by one untimed run of each. A vidgen run counts until its
+command returns; before the next run, the benchmark waits for the poster, GIF and contact sheet
+(which the daemon may still be writing) so they never slow the other side's run.
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from vidgen import render, settings, workspace  # noqa: E402
-from vidgen.session import Session  # noqa: E402
+from benchlib import (  # noqa: E402
+    NAME,
+    VIDGEN,
+    BenchError,
+    Row,
+    Series,
+    daemon_pid,
+    edit,
+    has_daemon,
+    log,
+    main,
+    npx_render,
+    ratio_row,
+    reset_to_first_render,
+    run,
+    skipped,
+    stop_daemon,
+    wait_until,
+)
 
-NAME = "bench-reference"
-REFERENCE = """\
-import React from 'react';
-import {AbsoluteFill, interpolate, spring, useCurrentFrame, useVideoConfig} from 'remotion';
-import {Circle} from '@remotion/shapes';
+from vidgen.workspace import Workspace  # noqa: E402
 
-export const config = {durationInFrames: 90, fps: 30, width: 1280, height: 720};
-
-const HUE = 210;
-
-const Reference: React.FC = () => {
-  const frame = useCurrentFrame();
-  const {fps} = useVideoConfig();
-  const pop = spring({frame, fps, config: {damping: 200}});
-  const x = interpolate(frame, [0, 89], [-400, 400]);
-  return (
-    <AbsoluteFill style={{justifyContent: 'center', alignItems: 'center', background: `hsl(${HUE}, 40%, 15%)`}}>
-      <div style={{fontFamily: 'sans-serif', fontSize: 96, color: 'white', opacity: pop}}>Benchmark {frame}</div>
-      <div style={{position: 'absolute', transform: `translateX(${x}px)`, top: 480}}>
-        <Circle radius={60 * pop} fill="#f7b733" />
-      </div>
-    </AbsoluteFill>
-  );
-};
-
-export default Reference;
-"""
+RENDER = [*VIDGEN, "render", NAME]
 
 
-def timed(command: list[str], cwd: Path) -> float:
-    started = time.monotonic()
-    subprocess.run(command, cwd=cwd, check=True, capture_output=True)
-    return time.monotonic() - started
+def previews_written(ws: Workspace, since: float) -> None:
+    """Wait until the poster, the GIF and the contact sheet of the reference are newer than `since` (wall clock)."""
+    files = [ws.out_dir / f"{NAME}.{suffix}" for suffix in ("poster.png", "preview.gif", "sheet.png")]
+
+    def written() -> bool:
+        return all(path.exists() and path.stat().st_mtime >= since for path in files)
+
+    wait_until(written, "the poster, GIF and contact sheet of the render", timeout_s=180)
 
 
-def prepare(
-    description: str, name: str = NAME, source: str = REFERENCE
-) -> tuple[argparse.Namespace, workspace.Workspace, workspace.Video]:
-    """The arguments the benchmarks take, and the workspace with the reference video in it."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workspace", type=Path, help="an existing workspace (default: a new one in a temp folder)")
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-    root = args.workspace or Path(tempfile.mkdtemp(prefix="vidgen-bench-")) / "ws"
-    ws = workspace.Workspace(root.resolve()) if args.workspace else workspace.create(root, log=lambda _l: None)
-    video = ws.video(name)
-    video.folder.mkdir(parents=True, exist_ok=True)
-    video.entry.write_text(source)
-    return args, ws, video
+def render_with_vidgen(ws: Workspace) -> float:
+    """A `vidgen render` of the reference in a new process: its time; then its previews are waited for."""
+    since = time.time()
+    elapsed = run(RENDER, ws.root)
+    previews_written(ws, since)
+    return elapsed
 
 
-def main() -> None:
-    args, ws, video = prepare(__doc__ or "")
-    vidgen = [sys.executable, "-m", "vidgen"]
-    npx = ["npx", "remotion", "render", NAME, "out/bench-cli.mp4", "--log=error"]
+def cold(ws: Workspace, runs: int) -> list[Row]:
+    measure = "first `vidgen render` of a workspace (no daemon; empty webpack cache both sides)"
+    daemon = has_daemon(ws.root)
 
-    # One untimed pass of each warms the disk caches and webpack's persistent cache for both alike.
-    timed(npx, ws.root)
-    timed([*vidgen, "render", NAME], ws.root)
+    def first_render_state() -> None:
+        if daemon:
+            stop_daemon(ws.root)
+        reset_to_first_render(ws)
 
-    cli, cold, warm, still = [], [], [], []
-    with Session.open(ws, settings.load(ws.root)) as session:
-        assert render.render(session, video).error is None
-        for run in range(args.runs):
-            cli.append(timed(npx, ws.root))
-            cold.append(timed([*vidgen, "render", NAME], ws.root))
+    first_render_state()
+    run(npx_render(), ws.root)  # untimed: the disk cache, for both alike
+    first_render_state()
+    render_with_vidgen(ws)
+    npx, ours = [], []
+    for number in range(1, runs + 1):
+        first_render_state()
+        npx.append(run(npx_render(), ws.root))
+        first_render_state()
+        ours.append(render_with_vidgen(ws))
+        log("cold", f"run {number}: npx remotion render {npx[-1]:.2f} s, vidgen render {ours[-1]:.2f} s")
+    return [ratio_row(measure, Series(ours), "npx", Series(npx), 1.0)]
 
-            first_still: list[float] = []
-            video.entry.write_text(REFERENCE.replace("const HUE = 210", f"const HUE = {211 + run}"))
-            edited = time.monotonic()
 
-            def on_event(kind: str, _data: dict, start: float = edited, seen: list[float] = first_still) -> None:
-                if kind == "still" and not seen:
-                    seen.append(time.monotonic() - start)
+def after_edits(ws: Workspace, runs: int, step: str, first_variant: int, before: Callable[[], None]) -> tuple[Series, Series]:
+    """Per run: `before`, an edit, then `npx remotion render` and `vidgen render` of it; (vidgen, npx) times."""
+    video = ws.video(NAME)
+    npx, ours = [], []
+    for number in range(1, runs + 1):
+        before()
+        edit(video, first_variant + number)
+        npx.append(run(npx_render(), ws.root))
+        ours.append(render_with_vidgen(ws))
+        log(step, f"run {number}: npx remotion render {npx[-1]:.2f} s, vidgen render {ours[-1]:.2f} s")
+    return Series(ours), Series(npx)
 
-            result = render.render(session, video, on_event=on_event)
-            assert result.error is None, result.error
-            warm.append(time.monotonic() - edited)
-            still.append(first_still[0])
-            print(
-                f"run {run + 1}: cli {cli[-1]:.2f}s  cold {cold[-1]:.2f}s  warm {warm[-1]:.2f}s  first still {still[-1]:.2f}s",
-                file=sys.stderr,
-            )
-        stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
-    video.entry.write_text(REFERENCE)
 
-    m = {name: statistics.median(values) for name, values in {"cli": cli, "cold": cold, "warm": warm, "still": still}.items()}
-    print(f"reference: 3 s, 1280x720, 30 fps; {args.runs} runs; medians; last warm stages: {stages}")
-    print(f"npx remotion render     {m['cli']:6.2f} s")
-    print(f"vidgen render (cold)    {m['cold']:6.2f} s   ratio {m['cold'] / m['cli']:.2f}  (target <= 1.10)")
-    print(f"warm re-render (edit)   {m['warm']:6.2f} s   ratio {m['warm'] / m['cli']:.2f}  (target <= 0.60)")
-    print(f"first still after edit  {m['still']:6.2f} s               (target <= 1.50 s)")
+def kept(ws: Workspace, runs: int) -> list[Row]:
+    measure = "`vidgen render` after an edit, no daemon running, caches and state kept"
+    daemon = has_daemon(ws.root)
+    ours, npx = after_edits(ws, runs, "kept", 50, lambda: stop_daemon(ws.root) if daemon else None)
+    row = ratio_row(measure, ours, "npx", npx, 1.0)
+    row.target, row.met = "reported", None
+    return [row]
+
+
+def warm(ws: Workspace, runs: int) -> list[Row]:
+    measure = "later `vidgen render` after an edit (new process, daemon warm)"
+    if not has_daemon(ws.root):
+        return [skipped(measure, "this vidgen has no render daemon (`vidgen daemon --help` fails)")]
+    edit(ws.video(NAME), 0)
+    render_with_vidgen(ws)  # untimed: starts the daemon if none runs, and warms it on this video
+    daemon = daemon_pid(ws.root)
+    ours, npx = after_edits(ws, runs, "warm", 0, lambda: None)
+    # A command that cannot reach the daemon renders in its own process: that would be no warm render.
+    if daemon is None or daemon_pid(ws.root) != daemon:
+        raise BenchError("the render daemon did not serve every run (see `vidgen daemon status` and .vidgen/)")
+    return [ratio_row(measure, ours, "npx", npx, 0.5)]
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(__doc__ or "", [cold, kept, warm]))

@@ -1,86 +1,109 @@
-"""Watch benchmark: from a save to the first still, and to the finished MP4, against plain Remotion.
+"""`vidgen watch`: from a save to the first still, and to the MP4 in place, against `npx remotion render`.
 
     python tests/benchmarks/bench_watch.py [--workspace PATH] [--runs 3]
 
-A real `vidgen watch` runs on the reference composition (3 s, 1280x720, 30 fps). Each run
-saves an edit and times, from the save, the first preview still and the finished MP4; in
-the same run, with watch idle, a fresh `npx remotion render` of the same composition is
-timed. Prints medians and the ratio, with the targets: first still <= 1.5 s, MP4 <= 0.6 x CLI.
+A real `vidgen watch` runs on the reference video. Each run saves an edit and times, from the
+save, the first preview still of the new code and the finished MP4 in out/; in the same run,
+with watch idle (its previews written), a new `npx remotion render` of the same code is timed.
+Targets: save -> MP4 <= 0.5 x npx; save -> first still <= 1.5 s.
 """
 
 from __future__ import annotations
 
-import statistics
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_render import NAME, REFERENCE, prepare, timed  # noqa: E402
+from bench_render import previews_written  # noqa: E402
+from benchlib import (  # noqa: E402
+    NAME,
+    VIDGEN,
+    BenchError,
+    Row,
+    Series,
+    edit,
+    log,
+    main,
+    npx_render,
+    ratio_row,
+    run,
+    wait_until,
+)
+
+from vidgen.workspace import Workspace  # noqa: E402
 
 
-def wait_until(condition, timeout: float = 120) -> float:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return time.monotonic()
-        time.sleep(0.02)
-    raise TimeoutError("watch did not get there in time")
-
-
-def modified_after(path: Path, moment: float) -> bool:
+def modified_since(path: Path, moment: float) -> bool:
     try:
-        return path.stat().st_mtime > moment
+        return path.stat().st_mtime >= moment
     except FileNotFoundError:
         return False
 
 
-def first_still_after(stills: Path, moment: float) -> bool:
-    return any(modified_after(p, moment) for p in stills.glob("frame-0*.jpeg")) if stills.exists() else False
-
-
-def main() -> None:
-    args, ws, video = prepare(__doc__ or "")
+def watch(ws: Workspace, runs: int) -> list[Row]:
+    video = ws.video(NAME)
     output = ws.out_dir / f"{NAME}.mp4"
     stills = ws.state_dir / "stills" / NAME
-    npx = ["npx", "remotion", "render", NAME, "out/bench-cli.mp4", "--log=error"]
-    timed(npx, ws.root)  # warm the disk and webpack caches
-
-    watch = subprocess.Popen(
-        [sys.executable, "-m", "vidgen", "watch", NAME],
+    edit(video, 100)
+    started = time.time()
+    process = subprocess.Popen(
+        [*VIDGEN, "watch", NAME],
         cwd=ws.root,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    cli, first_still, mp4 = [], [], []
+
+    def exited() -> bool:
+        """False while watch runs; its end is an error (raised), never a value to wait for."""
+        if process.poll() is not None:
+            raise BenchError(f"`vidgen watch {NAME}` exited (code {process.returncode})")
+        return False
+
+    def first_still_since(moment: float) -> bool:
+        exited()
+        return stills.exists() and any(modified_since(p, moment) for p in stills.glob("frame-*.jpeg"))
+
+    npx, first_still, mp4 = [], [], []
     try:
-        wait_until(lambda: output.exists(), timeout=300)
-        time.sleep(2)
-        for run in range(args.runs):
-            cli.append(timed(npx, ws.root))
-            wall = time.time()
-            video.entry.write_text(REFERENCE.replace("const HUE = 210", f"const HUE = {220 + run}"))
+        wait_until(lambda: exited() or modified_since(output, started), "watch's first render", timeout_s=600)
+        previews_written(ws, started)
+        for number in range(1, runs + 1):
+            npx.append(run(npx_render(), ws.root))
+            saved_wall = time.time()
+            edit(video, 100 + number)
             saved = time.monotonic()
-            still_at = wait_until(lambda moment=wall: first_still_after(stills, moment))
-            done_at = wait_until(lambda moment=wall: modified_after(output, moment))
+            still_at = wait_until(lambda moment=saved_wall: first_still_since(moment), "a still after the save")
+            done_at = wait_until(lambda moment=saved_wall: exited() or modified_since(output, moment), "the MP4 after the save")
             first_still.append(still_at - saved)
             mp4.append(done_at - saved)
-            print(f"run {run + 1}: cli {cli[-1]:.2f}s  first still {first_still[-1]:.2f}s  mp4 {mp4[-1]:.2f}s", file=sys.stderr)
-            time.sleep(1)
+            previews_written(ws, saved_wall)
+            log(
+                "watch",
+                f"run {number}: npx {npx[-1]:.2f} s, save -> first still {first_still[-1]:.2f} s, save -> MP4 {mp4[-1]:.2f} s",
+            )
     finally:
-        watch.send_signal(2)
-        watch.wait(timeout=60)
-        video.entry.write_text(REFERENCE)
-    m_cli, m_still, m_mp4 = (statistics.median(v) for v in (cli, first_still, mp4))
-    print(f"reference: 3 s, 1280x720, 30 fps; {args.runs} runs; medians")
-    print(f"npx remotion render            {m_cli:6.2f} s")
-    print(f"save -> first still (watch)    {m_still:6.2f} s               (target <= 1.50 s)")
-    print(f"save -> finished MP4 (watch)   {m_mp4:6.2f} s   ratio {m_mp4 / m_cli:.2f}  (target <= 0.60)")
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    return [
+        ratio_row("`vidgen watch`: save -> MP4 in place", Series(mp4), "npx", Series(npx), 0.5),
+        Row(
+            "`vidgen watch`: save -> first still",
+            Series(first_still).show(),
+            target="<= 1.50 s",
+            met=Series(first_still).median <= 1.5,
+        ),
+    ]
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(__doc__ or "", [watch]))

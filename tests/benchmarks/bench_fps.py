@@ -1,0 +1,102 @@
+"""Frames per second of vidgen's render op against Remotion's own `renderMedia`, on the same bundle.
+
+    python tests/benchmarks/bench_fps.py [--workspace PATH] [--runs 3]
+
+One warm render service (in this process, as a command's session) checks the reference video,
+which bundles it; then each run times the service's `render` op alone (the request's round trip:
+no ladder, verification or previews) and `render_media.mjs`, which calls Remotion's
+`selectComposition` + `renderMedia` with Remotion's defaults on that same bundle with the same
+Chromium (`find_browser()`), timing `renderMedia` alone. Both files are checked with ffprobe.
+Target: vidgen's frames per second >= 0.95 x renderMedia's.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import NAME, STEP_TIMEOUT_S, BenchError, Row, Series, log, main, ratio_row  # noqa: E402
+
+from vidgen import ladder, media, settings  # noqa: E402
+from vidgen.browser import find_browser  # noqa: E402
+from vidgen.protocol import RenderArgs  # noqa: E402
+from vidgen.session import Session  # noqa: E402
+from vidgen.workspace import Workspace  # noqa: E402
+
+SCRIPT = Path(__file__).resolve().with_name("render_media.mjs")
+
+
+def newest_bundle(ws: Workspace, service_pid: int | None) -> Path:
+    """The service's newest build, .vidgen/bundle/<pid>/<generation>/ (see render-service.mjs)."""
+    root = ws.state_dir / "bundle" / str(service_pid)
+    builds = [folder for folder in root.glob("*") if folder.name.isdigit() and (folder / "index.html").exists()]
+    if not builds:
+        raise BenchError(f"the render service left no build in {root}")
+    return max(builds, key=lambda folder: int(folder.name))
+
+
+def checked_frames(ws: Workspace, path: Path, expected: int, who: str) -> None:
+    frames = media.probe(path, ws).frames
+    if frames != expected:
+        raise BenchError(f"{who} wrote {frames} frames instead of {expected}")
+
+
+def render_media(ws: Workspace, bundle: Path, output: Path, browser: str) -> float:
+    """Remotion's renderMedia time on the bundle, as render_media.mjs measured it."""
+    done = subprocess.run(
+        ["node", str(SCRIPT), str(bundle), NAME, str(output), browser],
+        cwd=ws.root,
+        capture_output=True,
+        text=True,
+        timeout=STEP_TIMEOUT_S,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"render_media.mjs failed (exit {done.returncode}): {done.stderr.strip()[-300:]}")
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["seconds"])
+
+
+def fps(ws: Workspace, runs: int) -> list[Row]:
+    loaded = settings.load(ws.root)
+    browser = find_browser(loaded.render.browser)
+    ours_output, theirs_output = ws.out_dir / "bench-fps-vidgen.mp4", ws.out_dir / "bench-fps-remotion.mp4"
+    ours, theirs = [], []
+    with Session.open(ws, loaded) as session:
+        checked = ladder.run(session, ws.video(NAME))  # bundles the video, opens the browser, knows the composition
+        if checked.error is not None or checked.composition is None:
+            raise BenchError(
+                f"the reference video does not check: {checked.error.message if checked.error else 'no composition'}"
+            )
+        frames = checked.composition.frames
+        bundle = newest_bundle(ws, session.service.pid)
+        args = RenderArgs(
+            NAME, str(ours_output), "h264", int(loaded.render.frame_timeout_s * 1000), loaded.render.concurrency or None
+        )
+        for number in range(1, runs + 1):
+            started = time.monotonic()
+            session.service.render(args, timeout_s=loaded.render.render_timeout_s)
+            ours.append(frames / (time.monotonic() - started))
+            theirs.append(frames / render_media(ws, bundle, theirs_output, browser))
+            checked_frames(ws, ours_output, frames, "vidgen's render op")
+            checked_frames(ws, theirs_output, frames, "renderMedia")
+            log("fps", f"run {number}: vidgen render op {ours[-1]:.1f} fps, renderMedia {theirs[-1]:.1f} fps ({frames} frames)")
+    for path in (ours_output, theirs_output):
+        path.unlink(missing_ok=True)
+    row = ratio_row(
+        "render throughput: vidgen's render op / Remotion's renderMedia",
+        Series(ours),
+        "renderMedia",
+        Series(theirs),
+        0.95,
+        at_most=False,
+    )
+    row.vidgen, row.against = f"{Series(ours).show('fps', 1)}", f"renderMedia {Series(theirs).show('fps', 1)}"
+    return [row]
+
+
+if __name__ == "__main__":
+    sys.exit(main(__doc__ or "", [fps]))
