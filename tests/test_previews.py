@@ -123,13 +123,33 @@ def test_a_job_travels_as_json_and_runs_in_another_process(session: Session, mak
     assert not Path(job.folder).exists()
 
 
+def test_a_command_on_the_daemon_returns_before_its_previews(make_video, workspace) -> None:
+    make_video("previews-daemon", {"index.tsx": component(MOVING, frames=20)})
+    mp4 = workspace.out_dir / "previews-daemon.mp4"
+    gif = workspace.out_dir / "previews-daemon.preview.gif"
+    gif.unlink(missing_ok=True)
+    with previews.turn(workspace.state_dir):  # held: no job can make previews until the command is done
+        done = subprocess.run(
+            [*VIDGEN, "render", "previews-daemon", "--json"], cwd=workspace.root, capture_output=True, text=True, timeout=300
+        )
+        payload = json.loads(done.stdout)
+        assert (done.returncode, payload["status"], payload["previews"]) == (0, "rendered", "pending"), done.stderr
+        assert os.path.samefile(payload["output"], mp4) and not gif.exists()
+    # The daemon makes them once it may, with no command waiting.
+    deadline = time.monotonic() + 60
+    while not gif.is_file() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert gif.read_bytes()[:6] == b"GIF89a" and Path(payload["sheet"]).is_file() and Path(payload["poster"]).is_file()
+
+
 def test_the_command_waits_for_its_previews_before_it_exits(make_video, workspace) -> None:
     make_video("previews-cli", {"index.tsx": component(MOVING, frames=20)})
     mp4 = workspace.out_dir / "previews-cli.mp4"
     mp4.unlink(missing_ok=True)
     with previews.turn(workspace.state_dir):
+        # In the command's own process (the daemon's case is the test above).
         process = subprocess.Popen(
-            [*VIDGEN, "render", "previews-cli", "--json"], cwd=workspace.root, stdout=subprocess.PIPE, text=True
+            [*VIDGEN, "render", "previews-cli", "--json", "--no-daemon"], cwd=workspace.root, stdout=subprocess.PIPE, text=True
         )
         deadline = time.monotonic() + 300
         while not mp4.is_file() and process.poll() is None and time.monotonic() < deadline:
@@ -149,7 +169,12 @@ def test_a_failed_preview_is_one_warning_line_and_the_render_still_succeeds(make
     blocker.mkdir(parents=True)
     try:
         done = subprocess.run(
-            [*VIDGEN, "render", "previews-warned"], cwd=workspace.root, capture_output=True, text=True, timeout=300
+            # In-process: a command on the daemon does not wait to hear (the failure is in previews.log).
+            [*VIDGEN, "render", "previews-warned", "--no-daemon"],
+            cwd=workspace.root,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
     finally:
         blocker.rmdir()
