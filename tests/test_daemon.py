@@ -12,6 +12,7 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -22,6 +23,7 @@ import pytest
 from vidgen import daemon_client
 from vidgen import settings as settings_module
 from vidgen.errors import ServiceError
+from vidgen.protocol import MetadataArgs
 from vidgen.session import Session
 
 from .helpers import MOVING, VIDGEN, browser_descendants, component, group_members, still_running, vidgen
@@ -178,13 +180,16 @@ def test_hostile_messages_do_not_bring_the_daemon_down(workspace, make_video) ->
     replies = raw(
         b'{"id": 1, "op": "rm -rf", "args": {}}\n'
         b'{"id": 2, "op": "metadata", "args": {"timeout_s": 1}, "timeout_s": "soon"}\n'
-        b'{"id": 3, "op": "shutdown"}\n',
-        3,
+        b'{"id": 3, "op": "shutdown"}\n'
+        b'{"id": 4, "op": "metadata", "args": {"id": 1, "composition": "daemon-hostile"}}\n',
+        4,
     )
     errors = {r["id"]: r["error"] for r in replies}
-    assert set(errors) == {1, 2, 3}
+    assert set(errors) == {1, 2, 3, 4}
     assert all(e["type"] == "service" and e["message"] for e in errors.values())
     assert "no op" in errors[1]["message"] and "no op" in errors[3]["message"]
+    # An argument named like the wire's own keys could answer another command's request: refused.
+    assert "may not be named ['id']" in errors[4]["message"] and "may not be named ['timeout_s']" in errors[2]["message"]
     # Still serving, the same daemon.
     done = vidgen("check", "daemon-hostile", cwd=workspace.root)
     assert done.returncode == 0, done.stderr
@@ -342,10 +347,14 @@ def test_a_daemon_of_another_vidgen_is_replaced_never_used(workspace, make_video
     make_video("daemon-impostor", {"index.tsx": component("return <AbsoluteFill />;")})
     vidgen("daemon", "stop", cwd=workspace.root)
     impostor = _Impostor(daemon_client.files_of(workspace), hello)
+    shown = vidgen("daemon", "status", cwd=workspace.root)
+    assert shown.returncode == 0 and "Traceback" not in shown.stderr, shown.stderr
     done = vidgen("check", "daemon-impostor", cwd=workspace.root)
     assert done.returncode == 0, done.stderr
     # It was asked who it is and told to stop; no request ever reached it.
-    assert all(b'"op": "hello"' in line or b'"op": "stop"' in line for line in impostor.received), impostor.received
+    assert all(any(f'"op": "{op}"'.encode() in line for op in ("hello", "status", "stop")) for line in impostor.received), (
+        impostor.received
+    )
     assert any(b'"stop"' in line for line in impostor.received)
     info = _status(workspace)
     assert info is not None and info["identity"] != "another-vidgen" and info["pid"] != os.getpid()
@@ -400,11 +409,11 @@ def test_a_library_session_on_the_daemon_reports_a_daemon_that_went_away(workspa
         assert isinstance(session.service, daemon_client.RemoteService)
         pid = session.service.pid
         assert pid is not None
-        killer = threading.Timer(3.0, lambda: os.kill(pid, signal.SIGKILL))
-        killer.start()
         from vidgen.protocol import StillsArgs
 
-        assert session.service.bundle(timeout_s=120) == []
+        assert session.service.bundle(timeout_s=300) == []
+        killer = threading.Timer(3.0, lambda: os.kill(pid, signal.SIGKILL))
+        killer.start()
         with pytest.raises(ServiceError) as caught:
             session.service.stills(
                 StillsArgs("daemon-gone", list(range(40)), str(workspace.state_dir / "gone"), 8000),
@@ -412,3 +421,37 @@ def test_a_library_session_on_the_daemon_reports_a_daemon_that_went_away(workspa
             )
         killer.join()
     assert caught.value.kind == "crash" and "daemon.log" in str(caught.value)
+
+
+@pytest.mark.render
+def test_a_daemon_a_command_is_connected_to_is_not_replaced_under_it(workspace, make_video) -> None:
+    make_video("daemon-busy", {"index.tsx": component("return <AbsoluteFill />;")})
+    with Session.open(workspace, settings_module.load(workspace.root), daemon=True) as connected:
+        assert isinstance(connected.service, daemon_client.RemoteService)
+        pid = connected.service.pid
+        # Other start-up settings would need another daemon: this one serves a connected command (a watch
+        # between saves, a batch between items), so the newcomer renders in its own process instead.
+        done = vidgen("check", "daemon-busy", cwd=workspace.root, env={"VIDGEN_GL": "swangle"})
+        assert done.returncode == 0, done.stderr
+        assert "rendering in this process instead" in done.stderr
+        info = _status(workspace)
+        assert info is not None and info["pid"] == pid
+        assert connected.service.bundle(timeout_s=300) == []
+        assert connected.service.metadata(MetadataArgs("daemon-busy", 30000), timeout_s=120)["width"] == 640
+
+
+@pytest.mark.render
+def test_the_daemon_imports_nothing_from_the_workspace(workspace, make_video) -> None:
+    make_video("daemon-imports", {"index.tsx": component("return <AbsoluteFill />;")})
+    marker = workspace.state_dir / "imported-from-the-workspace"
+    planted = workspace.root / "ffmpeg.py"  # the daemon imports ffmpeg-python: a module of that name here
+    vidgen("daemon", "stop", cwd=workspace.root)
+    planted.write_text(f"open({str(marker)!r}, 'w').close()\nraise SystemExit('imported from the workspace')\n")
+    try:
+        # The installed `vidgen` script, as a user runs it (`python -m` would put the folder on the path itself).
+        script = Path(sys.executable).parent / "vidgen"
+        done = subprocess.run([str(script), "check", "daemon-imports"], cwd=workspace.root, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert _status(workspace) is not None and not marker.exists()
+    finally:
+        planted.unlink()

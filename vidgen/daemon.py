@@ -41,6 +41,9 @@ OPS = frozenset({"browser", "bundle", "lint", "typecheck", "metadata", "stills",
 # Ops that render frames take turns across commands: two at once on a small machine only slow each other.
 _TAKES_TURNS = frozenset({"render", "stills"})
 _QUEUED_EVERY_S = 2.0
+_SEND_TIMEOUT_S = 30
+# Names a request's arguments may not take: the wire's own keys and the service call's parameters.
+_RESERVED = frozenset({"id", "op", "event", "timeout_s", "idle_s", "on_progress", "on_start"})
 _LOG_MAX = 1_000_000
 
 
@@ -137,6 +140,9 @@ class Daemon:
         if uid != os.getuid():
             sock.close()  # the socket is 0600 already; this is the second wall
             return
+        # A command that stops reading (Ctrl-Z) must not stall the render it holds the turn with: a send
+        # that waits this long counts as the command gone, and its requests are cancelled.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", _SEND_TIMEOUT_S, 0))
         connection = Connection(sock)
         mine: set[int] = set()
         client = False  # a command that said hello; `daemon status` and `stop` are not clients
@@ -147,11 +153,11 @@ class Daemon:
                     break
                 op = message.get("op")
                 if op == "hello":
+                    connection.send(self._hello())
                     if not client:
                         client = True
                         with self._lock:
                             self.clients += 1
-                    connection.send(self._hello())
                 elif op == "status":
                     connection.send(self.status())
                 elif op == "stop":
@@ -159,7 +165,7 @@ class Daemon:
                     self._stopping.set()
                     break
                 elif op == "restart":
-                    self.service.kill()
+                    self._restart(connection)
                 elif op == "cancel":
                     self._cancel((id(connection), message.get("target")))
                 elif op == "previews" and isinstance(message.get("id"), int):
@@ -180,26 +186,44 @@ class Daemon:
                 self.clients -= int(client)
                 self.last_activity = time.monotonic()
 
+    def _restart(self, connection: Connection) -> None:
+        """A command's page timed out and may still spin: restart Node, unless that would kill another
+        command's work (the service's own timeouts still restart it when it really hangs)."""
+        with self._lock:
+            others = any(key[0] != id(connection) and r.running for key, r in self.requests.items())
+        if others:
+            log("a restart was asked while other commands' requests run: left for later")
+            return
+        self.service.kill()
+
     def _hello(self) -> dict[str, Any]:
         with self._lock:
-            busy = bool(self.requests)
+            # A connected command (a watch between saves, a batch between items) counts: it would lose
+            # its service if a newcomer with other settings replaced this daemon.
+            busy = bool(self.requests or self.clients)
         return {
             "event": "hello",
             "identity": self.identity,
             "vidgen": __version__,
             "protocol": PROTOCOL_VERSION,
             "pid": os.getpid(),
+            "service_pid": self.service.pid,
             "busy": busy,
         }
 
     def _run(self, connection: Connection, client_pid: int | None, message: dict[str, Any]) -> None:
         request_id = message["id"]
+        if self._stopping.is_set():  # no new Node for a daemon on its way out
+            connection.send({"id": request_id, "error": error_message(Cancelled("the render daemon is stopping"))})
+            return
         key = (id(connection), request_id)
         request = Request(str(message["op"]), client_pid)
         with self._lock:
             self.requests[key] = request
         try:
             args: dict[str, Any] = message["args"] if isinstance(message.get("args"), dict) else {}
+            if _RESERVED & set(args):
+                raise ValueError(f"arguments may not be named {sorted(_RESERVED & set(args))}")
             timeout_s = _seconds(message.get("timeout_s"), None) or 600.0
             idle_s = _seconds(message.get("idle_s"), None)
 
@@ -368,8 +392,12 @@ def main() -> None:
     settings = RenderSettings(**{k: v for k, v in config["render"].items() if k in known})
     files = DaemonFiles(workspace.state_dir)
     with contextlib.suppress(OSError):
-        if files.log.stat().st_size > _LOG_MAX:
-            files.log.write_bytes(b"")
+        if files.log.lstat().st_size > _LOG_MAX:
+            log_fd = os.open(files.log, os.O_WRONLY | os.O_NOFOLLOW)
+            try:
+                os.ftruncate(log_fd, 0)
+            finally:
+                os.close(log_fd)
     Daemon(workspace, settings, str(config["identity"]), float(config["idle_s"])).serve()
     # Threads of commands still connected are daemons: nothing waits for them.
     os._exit(0)

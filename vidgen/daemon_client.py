@@ -19,6 +19,7 @@ import os
 import queue
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -137,6 +138,9 @@ class Connection:
                 self.sock.sendall(data)
                 return True
             except OSError:
+                # The other side is gone or stopped reading: end the conversation, so its reader sees the end.
+                with contextlib.suppress(OSError):
+                    self.sock.shutdown(socket.SHUT_RDWR)
                 return False
 
     def receive(self) -> dict[str, Any] | None:
@@ -318,7 +322,11 @@ def _connect(files: DaemonFiles, timeout_s: float = 5.0) -> Connection | None:
     try:
         with socket_address(files.socket) as address:
             sock.connect(address)
+        _pid, uid, _gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
     except OSError:
+        sock.close()
+        return None
+    if uid != os.getuid():  # a socket someone else listens on is not our daemon: nothing is sent to it
         sock.close()
         return None
     sock.settimeout(None)
@@ -394,10 +402,11 @@ def _spawn(workspace: Workspace, settings: RenderSettings, files: DaemonFiles, w
     extra = {"VIDGEN_DAEMON_CONFIG": json.dumps(config)}
     if os.environ.get("PYTHONPATH"):
         extra["PYTHONPATH"] = os.environ["PYTHONPATH"]
-    log = open(files.log, "ab")
+    log = os.open(files.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
+        # -P: the workspace (its cwd) is not put on the daemon's import path.
         return subprocess.Popen(
-            [sys.executable, "-m", "vidgen.daemon"],
+            [sys.executable, "-P", "-m", "vidgen.daemon"],
             cwd=workspace.root,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -406,7 +415,7 @@ def _spawn(workspace: Workspace, settings: RenderSettings, files: DaemonFiles, w
             env=service_environment(extra),
         )
     finally:
-        log.close()
+        os.close(log)
 
 
 def _wait_for_start(files: DaemonFiles, process: subprocess.Popen[bytes], wanted: str) -> RemoteService:
@@ -427,6 +436,14 @@ def _wait_for_start(files: DaemonFiles, process: subprocess.Popen[bytes], wanted
 
 
 # ---------------------------------------------------------------------------------- stop and status
+
+
+def _is_daemon(pid: int) -> bool:
+    """Whether `pid` (as a daemon said of itself) really is a vidgen daemon: only that is ever killed."""
+    try:
+        return b"vidgen.daemon" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def status(workspace: Workspace) -> dict[str, Any] | None:
@@ -467,7 +484,7 @@ def _stop(files: DaemonFiles, connection: Connection, known: dict[str, Any] | No
     deadline = time.monotonic() + 10
     while running(files) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if running(files) and isinstance(pid, int):
+    if running(files) and isinstance(pid, int) and _is_daemon(pid):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
         if isinstance(service_pid, int):

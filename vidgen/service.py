@@ -300,8 +300,6 @@ class RenderService(ServiceOps):
         request_id = next(self._ids)
         replies: queue.Queue[Any] = queue.Queue()
         self._pending[request_id] = replies
-        if on_start is not None:
-            on_start(request_id)  # the id `cancel` takes: `vidgen mcp` cancels one call's render, not all
         last_progress: dict[str, Any] = {}
         try:
             with self._lock:
@@ -312,6 +310,10 @@ class RenderService(ServiceOps):
                     process.stdin.flush()
                 except OSError:
                     raise ServiceError("the render service exited before it took the request", kind="crash") from None
+            if on_start is not None:
+                # The id `cancel` takes (`vidgen mcp` and the daemon cancel one request, not all), once the
+                # service has the request: a cancel sent before it would be dropped.
+                on_start(request_id)
             deadline = time.monotonic() + timeout_s
             idle_deadline = time.monotonic() + (idle_s or timeout_s)
             while True:

@@ -39,7 +39,7 @@ class Session:
         if daemon and settings.render.daemon:
             try:
                 return cls(workspace, settings, connect(workspace, settings.render))
-            except DaemonUnavailable as exc:
+            except (DaemonUnavailable, OSError) as exc:
                 if on_note is not None:
                     on_note(f"{exc}: rendering in this process instead")
         return cls(workspace, settings, RenderService(workspace, settings.render))

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from .. import daemon_client
+from ..protocol import PROTOCOL_VERSION
 from .common import print_json, workspace_of, workspace_option
 
 
@@ -27,6 +28,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
         return
     if info is None:
         click.echo("no render daemon runs for this workspace (the next render starts one)")
+        return
+    if info.get("protocol") != PROTOCOL_VERSION:
+        click.echo(f"a render daemon of another vidgen runs (pid {info.get('pid')}); the next render replaces it")
         return
     click.echo(f"render daemon {info['pid']} (vidgen {info['vidgen']}), up {_duration(info['uptime_s'])}")
     click.echo(f"socket: {info['socket']}")
