@@ -27,6 +27,14 @@ def vidgen(*args: str, cwd: Path, env: dict | None = None, timeout: float = 300)
     )
 
 
+def wait_for_file(path: Path, within_s: float = 60.0) -> bool:
+    """Whether `path` exists within `within_s` (a command on the daemon may end before its previews are made)."""
+    deadline = time.monotonic() + within_s
+    while not path.is_file() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return path.is_file()
+
+
 def model_flags(server) -> list[str]:
     """Point a command at a scripted model on 127.0.0.1."""
     return ["--base-url", server.base_url, "--provider", "ollama"]

@@ -14,7 +14,7 @@ import pytest
 
 from vidgen import workspace as workspace_module
 
-from .helpers import MOVING, VIDGEN, assert_one_line_error, component, group_members, service_groups, vidgen
+from .helpers import MOVING, VIDGEN, assert_one_line_error, component, group_members, service_groups, vidgen, wait_for_file
 
 
 def test_outside_a_workspace(tmp_path: Path) -> None:
@@ -54,11 +54,7 @@ def test_render_json_and_check_json_and_list(workspace, make_video) -> None:
     keys |= {"previews", "poster", "preview", "sheet", "exit_code"}
     assert set(payload) == keys
     # On the daemon the command may end before its previews are made: they follow within seconds.
-    assert payload["previews"] in {"done", "pending"}
-    deadline = time.monotonic() + 60
-    while not Path(payload["poster"]).is_file() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert Path(payload["poster"]).is_file()
+    assert payload["previews"] in {"done", "pending"} and wait_for_file(Path(payload["poster"]))
     assert payload["status"] == "rendered" and payload["error"] is None and payload["exit_code"] == 0
     assert Path(payload["output"]).is_absolute() and Path(payload["output"]).exists()
     assert (payload["width"], payload["height"], payload["fps"], payload["frames"], payload["duration_s"]) == (

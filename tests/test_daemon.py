@@ -75,8 +75,8 @@ def test_commands_share_one_warm_daemon(workspace, make_video) -> None:
     second = vidgen("render", "daemon-shared", "--json", cwd=workspace.root)
     assert second.returncode == 0, second.stderr
     assert json.loads(second.stdout)["status"] == "rendered"
-    after = _status(workspace)
-    assert after is not None
+    # Once its previews are made (the daemon makes them after the command returned):
+    after = _wait_for(lambda: (s := _status(workspace)) and not s["requests"] and s, what="the daemon idle")
     # The same daemon, the same Node process (and so the same webpack, checker and Chromium), more requests.
     assert (after["pid"], after["service_pid"]) == (before["pid"], before["service_pid"])
     assert after["served"] > before["served"]

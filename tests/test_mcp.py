@@ -139,7 +139,8 @@ def test_renders_hello_with_progress_and_checks_a_broken_video(workspace, make_v
             assert json.loads(last.contents[0].text)["state"]["stage"] == "typecheck"  # type: ignore[union-attr]
 
     run(main)
-    assert "stage typecheck" in progress and "stage bundle" in progress
+    # (typecheck may be skipped: hello passed it unchanged in an earlier test)
+    assert "stage bundle" in progress and "stage stills" in progress
     frames = [m for m in progress if m.startswith("render: ")]
     assert frames and "frames rendered" in frames[-1]
 

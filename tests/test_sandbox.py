@@ -245,7 +245,8 @@ def test_where_no_namespace_can_be_made_vidgen_refuses_to_render(workspace) -> N
         f'exec setpriv --bounding-set=-all --inh-caps=-all {shlex.join(VIDGEN)} "$@"'
     )
     done = subprocess.run(
-        ["unshare", "--user", "--map-root-user", "sh", "-c", no_namespaces, "sh", "check", "hello"],
+        # In the command's own process: a daemon started elsewhere would render in its own namespace.
+        ["unshare", "--user", "--map-root-user", "sh", "-c", no_namespaces, "sh", "check", "hello", "--no-daemon"],
         cwd=workspace.root,
         capture_output=True,
         text=True,

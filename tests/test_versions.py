@@ -15,7 +15,7 @@ from vidgen import workspace as workspace_module
 from vidgen.files import atomic_write
 from vidgen.scripted import Scripted, ScriptedModel
 
-from .helpers import MOVING, assert_one_line_error, component, model_flags, vidgen
+from .helpers import MOVING, assert_one_line_error, component, model_flags, vidgen, wait_for_file
 
 BLUE = MOVING
 ORANGE = MOVING.replace("#203060", "#603020")
@@ -216,6 +216,7 @@ def test_a_rendered_poster_shows_the_content_not_the_middle_frame(workspace, mak
     done = vidgen("render", "poster-late", "--json", cwd=workspace.root)
     assert done.returncode == 0, done.stderr
     poster = workspace.out_dir / "poster-late.poster.png"
+    assert wait_for_file(poster)  # the daemon makes it after the command returned
     assert media.detail(poster) > 0.001  # the title is on it
     with Image.open(poster) as image:
         assert media.content_share(image.convert("RGB"))[0] > 0.001
