@@ -449,7 +449,8 @@ def test_the_loop_sends_layout_errors_back_and_warnings_once(session: Session, w
         with ScriptedModel(script) as server:
             outcome = loop.run(session, model(server), loop.Request("new", video, "a launch teaser", render=False))
         assert outcome.ok, outcome.error
-        assert [a.stage for a in outcome.attempts] == ["layout", "layout", None]
+        errors = [a.error.one_line() for a in outcome.attempts if a.error]  # said when it fails: a CI run saw composition
+        assert [a.stage for a in outcome.attempts] == ["layout", "layout", None], errors
         first, second = (server.requests[i]["body"]["messages"][-1]["content"] for i in (1, 2))
         assert "failed at the layout stage" in first
         assert "'ACME'" in first and "hidden behind" in first and "(frame 0)" in first
