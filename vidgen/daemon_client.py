@@ -31,6 +31,7 @@ from typing import Any
 
 from . import __version__, resources
 from .errors import Cancelled, ServiceError, UsageError, VidgenError
+from .files import exclusive
 from .protocol import PROTOCOL_VERSION
 from .sandbox import service_environment
 from .service import Progress, ServiceOps, ServiceReplyError, _wait_for_group_exit
@@ -349,12 +350,8 @@ def _ask(connection: Connection, message: dict[str, Any], timeout_s: float = 10.
 def _start_lock(files: DaemonFiles) -> Iterator[None]:
     """One command at a time finds, replaces or starts the daemon (two would start two)."""
     files.prepare()
-    with open(files.start_lock, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with exclusive(files.start_lock):
+        yield
 
 
 def running(files: DaemonFiles) -> bool:

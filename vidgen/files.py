@@ -1,9 +1,12 @@
-"""Writing a file so that a crash, a Ctrl-C or a full disk never leaves half of it."""
+"""Writing a file so that a crash, a Ctrl-C or a full disk never leaves half of it; a lock file held across processes."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -32,3 +35,14 @@ def atomic_write(target: Path, data: bytes | str, mode: int | None = None) -> No
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold `lock_file` (created if need be) exclusively: whoever holds it next, in any process, waits."""
+    with open(lock_file, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -13,7 +13,6 @@ workspace run one at a time, in the order they take its lock. A failure is one l
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import shutil
 import tempfile
@@ -28,6 +27,7 @@ from typing import Any
 import ffmpeg
 
 from . import media, renders, sheet
+from .files import exclusive
 
 # In the order they are made: the cheapest and most looked at first.
 KINDS = ("sheet", "poster", "preview")
@@ -243,12 +243,8 @@ _MAKERS = {"sheet": _sheet, "poster": _poster, "preview": _preview}
 @contextmanager
 def turn(state_dir: Path) -> Iterator[None]:
     """One job of a workspace at a time, whichever process runs it (a command, the daemon); jobs wait while held."""
-    with open(state_dir / "previews.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with exclusive(state_dir / "previews.lock"):
+        yield
 
 
 def _detail(exc: Exception) -> str:
