@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from vidgen import media, previews, render, renders
+from vidgen import daemon_client, media, previews, render, renders
 from vidgen.session import Session
 
-from .helpers import MOVING, VIDGEN, component
+from .helpers import MOVING, VIDGEN, component, wait_for_file
 
 
 def test_the_mp4_is_in_place_and_returned_before_its_previews_exist(session: Session, make_video, workspace) -> None:
@@ -140,6 +140,25 @@ def test_a_command_on_the_daemon_returns_before_its_previews(make_video, workspa
     while not gif.is_file() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert gif.read_bytes()[:6] == b"GIF89a" and Path(payload["sheet"]).is_file() and Path(payload["poster"]).is_file()
+
+
+def test_a_job_given_to_the_daemon_is_made_even_when_the_command_closes_at_once(session: Session, make_video, workspace) -> None:
+    # A CI run lost jobs: the command closed its connection before a background thread had sent them.
+    video = make_video("previews-handed", {"index.tsx": component(MOVING, frames=20)})
+    result = render.render(session, video, previews=False)
+    assert result.error is None and result.output is not None and result.composition is not None, result.error
+    c = result.composition
+    sheet = result.output.with_name("previews-handed.sheet.png")
+    for attempt in range(5):
+        sheet.unlink(missing_ok=True)
+        job = previews.prepare(
+            video.name, workspace.state_dir, result.output, (c.width, c.height), c.fps, c.frames, result.stills, make=("sheet",)
+        )
+        remote = daemon_client.connect(workspace, session.settings.render)
+        remote.previews(job.to_json())
+        remote.stop()  # as a command does right after its render: nothing more is sent
+        assert wait_for_file(sheet), f"attempt {attempt}: the daemon never made the job's sheet"
+        assert not Path(job.folder).exists()
 
 
 def test_the_command_waits_for_its_previews_before_it_exits(make_video, workspace) -> None:

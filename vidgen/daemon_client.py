@@ -242,15 +242,40 @@ class RemoteService(ServiceOps):
     ) -> dict[str, Any]:
         """The daemon times the request out and restarts its service as the in-process one does;
         here we only wait, and notice a daemon that went away."""
+        try:
+            request_id, replies = self._send(op, args, timeout_s=timeout_s, idle_s=idle_s, on_start=on_start)
+            return self._answer(op, request_id, replies, on_progress)
+        except KeyboardInterrupt:
+            self.abandon()
+            raise
+
+    def _send(
+        self,
+        op: str,
+        args: dict[str, Any],
+        *,
+        timeout_s: float,
+        idle_s: float | None = None,
+        on_start: Callable[[int], None] | None = None,
+    ) -> tuple[int, queue.Queue[Any]]:
+        """Send a request; its replies arrive in the queue returned (registered before the daemon can answer)."""
         request_id = next(self._ids)
         replies: queue.Queue[Any] = queue.Queue()
         self._pending[request_id] = replies
-        if on_start is not None:
-            on_start(request_id)
         try:
-            sent = self._connection.send({"id": request_id, "op": op, "args": args, "timeout_s": timeout_s, "idle_s": idle_s})
-            if not sent:
+            if on_start is not None:
+                on_start(request_id)
+            message = {"id": request_id, "op": op, "args": args, "timeout_s": timeout_s, "idle_s": idle_s}
+            if not self._connection.send(message):
                 raise ServiceError(f"the render daemon went away before it took {op}: {self.log_hint()}", kind="crash")
+        except BaseException:
+            self._pending.pop(request_id, None)
+            raise
+        return request_id, replies
+
+    def _answer(self, op: str, request_id: int, replies: queue.Queue[Any], on_progress: Progress | None) -> dict[str, Any]:
+        """Wait for a sent request's result, passing its progress on; its error raised as the service would."""
+        try:
             while True:
                 message = replies.get()
                 if message is _EOF:
@@ -266,21 +291,24 @@ class RemoteService(ServiceOps):
                     raise_error(message["error"])
                 result = message.get("result")
                 return dict(result) if isinstance(result, dict) else {}
-        except KeyboardInterrupt:
-            self.abandon()
-            raise
         finally:
             self._pending.pop(request_id, None)
 
     def previews(self, job: dict[str, Any]) -> Future[str | None]:
         """Have the daemon make a render's previews (previews.PreviewJob as JSON); the answer is None or what failed.
 
-        It stays pending when this command closes its connection first: the daemon goes on without it."""
+        The job is sent before this returns (a command that closes right after must not lose it); only the
+        answer is awaited in the background, and it stays pending when the command closes first."""
         made: Future[str | None] = Future()
+        try:
+            request_id, replies = self._send("previews", {"job": job}, timeout_s=_PREVIEWS_TIMEOUT_S)
+        except VidgenError as exc:
+            made.set_result(f"the previews were not made: {exc}")
+            return made
 
-        def ask() -> None:
+        def wait() -> None:
             try:
-                answer = self.request("previews", timeout_s=_PREVIEWS_TIMEOUT_S, job=job)
+                answer = self._answer("previews", request_id, replies, None)
             except VidgenError as exc:
                 if not self._closed:
                     made.set_result(f"the previews were not made: {exc}")
@@ -288,7 +316,7 @@ class RemoteService(ServiceOps):
             problem = answer.get("problem")
             made.set_result(problem if isinstance(problem, str) else None)
 
-        threading.Thread(target=ask, daemon=True, name="previews").start()
+        threading.Thread(target=wait, daemon=True, name="previews").start()
         return made
 
     def log_hint(self) -> str:
