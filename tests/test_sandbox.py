@@ -79,8 +79,10 @@ def calling_video(port: int) -> str:
     """
     body = f"""
 const base = 'http://127.0.0.1:{port}';
-const [handle] = React.useState(() => delayRender('network attempts'));
-React.useEffect(() => {{
+// Asked for in a layout effect, which runs once the frame is committed: a handle asked for while
+// rendering is lost (never continued) when React throws that render away and renders again.
+React.useLayoutEffect(() => {{
+  const handle = delayRender('network attempts');
   const xhr = () => new Promise<void>((done) => {{
     const request = new XMLHttpRequest();
     request.onloadend = () => done();
@@ -110,7 +112,7 @@ React.useEffect(() => {{
   Promise.allSettled(tries.map(bounded))
     .then(() => new Promise((done) => setTimeout(done, 300)))
     .then(() => continueRender(handle));
-}}, [handle]);
+}}, []);
 return (
   <AbsoluteFill style={{{{backgroundColor: '#203060'}}}}>
     <img src={{base + '/img-tag'}} style={{{{width: 10, height: 10}}}} />
@@ -121,14 +123,18 @@ return (
     return component(body, frames=30, imports="import {continueRender, delayRender} from 'remotion';")
 
 
+# Each attempt ends within about 2.3 s; the rest is room for a busy machine (one CI run hit 13 s).
+_FRAME_MS = 30000
+
+
 def render_directly(service: RenderService, name: str, out: Path) -> Path:
     """Bundle, stills and an MP4 through the service, with no lint or imports stage in front."""
     bundled = service.bundle(timeout_s=240)
     assert not [d for d in bundled if name in str(d.get("file"))], bundled
     out.mkdir(parents=True, exist_ok=True)
-    service.stills(StillsArgs(name, [0, 15, 29], str(out / "stills"), 15000), timeout_s=120)
+    service.stills(StillsArgs(name, [0, 15, 29], str(out / "stills"), _FRAME_MS), timeout_s=120)
     output = out / f"{name}.mp4"
-    service.render(RenderArgs(name=name, output=str(output), codec="h264", timeout_ms=15000), timeout_s=240)
+    service.render(RenderArgs(name=name, output=str(output), codec="h264", timeout_ms=_FRAME_MS), timeout_s=240)
     return output
 
 
