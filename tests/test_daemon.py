@@ -22,7 +22,7 @@ import pytest
 
 from vidgen import daemon_client
 from vidgen import settings as settings_module
-from vidgen.errors import Cancelled, ServiceError
+from vidgen.errors import ServiceError
 from vidgen.protocol import MetadataArgs
 from vidgen.session import Session
 
@@ -455,83 +455,3 @@ def test_the_daemon_imports_nothing_from_the_workspace(workspace, make_video) ->
         assert _status(workspace) is not None and not marker.exists()
     finally:
         planted.unlink()
-
-
-def _client_on_a_pair(tmp_path: Path) -> tuple[daemon_client.RemoteService, socket.socket]:
-    """A client whose daemon is the other end of a socket pair, which the test plays."""
-    ours, theirs = socket.socketpair()
-    theirs.settimeout(2)
-    remote = daemon_client.RemoteService(daemon_client.Connection(ours), {"pid": None}, daemon_client.DaemonFiles(tmp_path))
-    return remote, theirs
-
-
-def _outcome_within(seconds: float, call) -> object:
-    """What `call()` returned or raised, failing the test if it still waits after `seconds`."""
-    outcome: list[object] = []
-
-    def run() -> None:
-        try:
-            outcome.append(call())
-        except BaseException as exc:  # noqa: BLE001 - the test looks at what it was
-            outcome.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), f"still waiting after {seconds:g}s for a reply that could never come"
-    return outcome[0]
-
-
-def test_a_client_whose_replies_ended_never_waits_for_one(tmp_path: Path) -> None:
-    # A line that is not one ends the client's reader while the socket is still open: a request sent
-    # after that must fail at once, not wait forever for a reply nobody will read.
-    remote, theirs = _client_on_a_pair(tmp_path)
-    theirs.sendall(b"not a message\n")
-    time.sleep(0.3)  # the reader has seen the bad line
-    failed = _outcome_within(10, lambda: remote.metadata(MetadataArgs("any", 1000), timeout_s=5))
-    assert isinstance(failed, ServiceError) and failed.kind == "crash"
-    answer = _outcome_within(10, lambda: remote.previews({"name": "any"}).result(timeout=5))
-    assert isinstance(answer, str) and answer.startswith("the previews were not made")
-    theirs.close()
-
-
-def test_a_request_cancelled_before_it_was_sent_is_never_sent(tmp_path: Path) -> None:
-    # Another thread (a watch's next save, MCP's cancel) may cancel between a request's registration and
-    # its send: a cancel sent first would reach nothing, and the render sent after it would run on.
-    remote, theirs = _client_on_a_pair(tmp_path)
-    cancelled = _outcome_within(10, lambda: remote.request("render", timeout_s=5, on_start=remote.cancel, name="any"))
-    assert isinstance(cancelled, Cancelled)
-    assert remote.pending() == []
-    with pytest.raises(socket.timeout):
-        theirs.recv(1)  # nothing was sent: neither the request nor a cancel of it
-    remote.stop()
-    theirs.close()
-
-
-@pytest.mark.render
-def test_a_render_cancelled_or_left_the_moment_it_is_sent_is_cancelled(workspace, make_video, tmp_path: Path) -> None:
-    # The daemon knows a request before it reads on: a cancel in the same write, or the command's end right
-    # after, finds it (it used to be known only once its thread ran, and the render then ran for nobody).
-    make_video("daemon-hangup", {"index.tsx": component(SLOW, frames=60)})
-    assert vidgen("check", "daemon-hangup", cwd=workspace.root).returncode == 0
-    files = daemon_client.files_of(workspace)
-
-    def render(output: Path) -> bytes:
-        args = {"name": "daemon-hangup", "output": str(output), "codec": "h264", "timeout_ms": 30000}
-        return json.dumps({"id": 1, "op": "render", "args": args, "timeout_s": 300}).encode() + b"\n"
-
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(120)
-        sock.connect(str(files.socket))
-        sock.sendall(render(tmp_path / "cancelled.mp4") + b'{"op": "cancel", "target": 1}\n')
-        replies = sock.makefile("rb")
-        while "result" not in (reply := json.loads(replies.readline())) and "error" not in reply:
-            continue  # its progress
-    assert reply["id"] == 1 and reply.get("error", {}).get("type") == "cancelled", reply
-    assert not (tmp_path / "cancelled.mp4").exists()
-
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.connect(str(files.socket))
-        sock.sendall(render(tmp_path / "left.mp4"))
-    _wait_for(lambda: (s := _status(workspace)) is not None and not s["requests"], within_s=60, what="the render cancelled")
-    assert not (tmp_path / "left.mp4").exists() and not list(tmp_path.glob(".left.partial-*"))

@@ -169,14 +169,11 @@ class Daemon:
                 elif op == "cancel":
                     self._cancel((id(connection), message.get("target")))
                 elif op == "previews" and isinstance(message.get("id"), int):
-                    # Not the command's to cancel: it may end before its previews are made (so a key no cancel names).
-                    request = self._register((id(message), message["id"]), Request("previews", pid, running=True))
-                    threading.Thread(target=self._make_previews, args=(connection, request, message), daemon=True).start()
+                    # Not the command's to cancel: it may end before its previews are made.
+                    threading.Thread(target=self._make_previews, args=(connection, pid, message), daemon=True).start()
                 elif op in OPS and isinstance(message.get("id"), int):
                     mine.add(message["id"])
-                    # Known before this loop reads on: a cancel, or the command's end, right after it finds it.
-                    request = self._register((id(connection), message["id"]), Request(str(op), pid))
-                    threading.Thread(target=self._run, args=(connection, request, message), daemon=True).start()
+                    threading.Thread(target=self._run, args=(connection, pid, message), daemon=True).start()
                 elif isinstance(message.get("id"), int):
                     reply = {"type": "service", "kind": "crash", "message": f"the render daemon has no op {op!r}"}
                     connection.send({"id": message["id"], "error": reply})
@@ -214,23 +211,16 @@ class Daemon:
             "busy": busy,
         }
 
-    def _register(self, key: tuple[int, Any], request: Request) -> tuple[tuple[int, Any], Request]:
+    def _run(self, connection: Connection, client_pid: int | None, message: dict[str, Any]) -> None:
+        request_id = message["id"]
+        if self._stopping.is_set():  # no new Node for a daemon on its way out
+            connection.send({"id": request_id, "error": error_message(Cancelled("the render daemon is stopping"))})
+            return
+        key = (id(connection), request_id)
+        request = Request(str(message["op"]), client_pid)
         with self._lock:
             self.requests[key] = request
-        return key, request
-
-    def _done(self, key: tuple[int, Any]) -> None:
-        with self._lock:
-            self.requests.pop(key, None)
-            self.served += 1
-            self.last_activity = time.monotonic()
-
-    def _run(self, connection: Connection, registered: tuple[tuple[int, Any], Request], message: dict[str, Any]) -> None:
-        key, request = registered
-        request_id = message["id"]
         try:
-            if self._stopping.is_set():  # no new Node for a daemon on its way out
-                raise Cancelled("the render daemon is stopping")
             args: dict[str, Any] = message["args"] if isinstance(message.get("args"), dict) else {}
             if _RESERVED & set(args):
                 raise ValueError(f"arguments may not be named {sorted(_RESERVED & set(args))}")
@@ -258,12 +248,16 @@ class Daemon:
         finally:
             if request.op == "render" and request.cancelled.is_set():
                 _remove_partial(message.get("args"))
-            self._done(key)
+            with self._lock:
+                self.requests.pop(key, None)
+                self.served += 1
+                self.last_activity = time.monotonic()
 
-    def _make_previews(
-        self, connection: Connection, registered: tuple[tuple[int, Any], Request], message: dict[str, Any]
-    ) -> None:
-        key, _request = registered
+    def _make_previews(self, connection: Connection, client_pid: int | None, message: dict[str, Any]) -> None:
+        request = Request("previews", client_pid, running=True)
+        key = (id(request), message["id"])  # a key no cancel names: the previews are nobody's to cancel
+        with self._lock:
+            self.requests[key] = request
         try:
             args = message.get("args")
             job = args.get("job") if isinstance(args, dict) else None
@@ -275,7 +269,10 @@ class Daemon:
                 problem = "the previews' job was not one vidgen wrote"
             connection.send({"id": message["id"], "result": {"problem": problem}})
         finally:
-            self._done(key)
+            with self._lock:
+                self.requests.pop(key, None)
+                self.served += 1
+                self.last_activity = time.monotonic()
 
     @contextlib.contextmanager
     def _take_turn(self, request: Request, connection: Connection, request_id: int):  # type: ignore[no-untyped-def]

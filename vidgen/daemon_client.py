@@ -210,13 +210,7 @@ class RemoteService(ServiceOps):
         self.files = files
         self._ids = itertools.count(1)
         self._pending: dict[int, queue.Queue[Any]] = {}
-        # A cancel of a request not sent yet (another thread's, between its registration and its send) is kept
-        # here, and the request is then never sent: sent after its cancel, it would run on.
-        self._sent: set[int] = set()
-        self._cancelled_unsent: set[int] = set()
-        self._send_lock = threading.Lock()
         self._closed = False
-        self._gone = False  # the reader has ended: no reply will come to a request sent from now on
         threading.Thread(target=self._read, daemon=True).start()
 
     @property
@@ -233,9 +227,6 @@ class RemoteService(ServiceOps):
             target = self._pending.get(message.get("id", -1))
             if target is not None:
                 target.put(message)
-        # The end of the replies (the daemon gone, or a line that is not one): no request may wait for more.
-        self._connection.close()
-        self._gone = True  # before the waiters are told: a request registered later sees it in _send
         for target in list(self._pending.values()):
             target.put(_EOF)
 
@@ -275,15 +266,10 @@ class RemoteService(ServiceOps):
             if on_start is not None:
                 on_start(request_id)
             message = {"id": request_id, "op": op, "args": args, "timeout_s": timeout_s, "idle_s": idle_s}
-            with self._send_lock:
-                if request_id in self._cancelled_unsent:
-                    raise Cancelled(f"{op} was cancelled")
-                if self._gone or not self._connection.send(message):
-                    raise ServiceError(f"the render daemon went away before it took {op}: {self.log_hint()}", kind="crash")
-                self._sent.add(request_id)
+            if not self._connection.send(message):
+                raise ServiceError(f"the render daemon went away before it took {op}: {self.log_hint()}", kind="crash")
         except BaseException:
             self._pending.pop(request_id, None)
-            self._cancelled_unsent.discard(request_id)
             raise
         return request_id, replies
 
@@ -307,7 +293,6 @@ class RemoteService(ServiceOps):
                 return dict(result) if isinstance(result, dict) else {}
         finally:
             self._pending.pop(request_id, None)
-            self._sent.discard(request_id)
 
     def previews(self, job: dict[str, Any]) -> Future[str | None]:
         """Have the daemon make a render's previews (previews.PreviewJob as JSON); the answer is None or what failed.
@@ -324,7 +309,7 @@ class RemoteService(ServiceOps):
         def wait() -> None:
             try:
                 answer = self._answer("previews", request_id, replies, None)
-            except Exception as exc:  # noqa: BLE001 - whatever it is, the render stands and the answer says so
+            except VidgenError as exc:
                 if not self._closed:
                     made.set_result(f"the previews were not made: {exc}")
                 return
@@ -338,11 +323,6 @@ class RemoteService(ServiceOps):
         return f"see {self.files.log}"
 
     def cancel(self, request_id: int) -> None:
-        with self._send_lock:
-            if request_id not in self._sent:
-                if request_id in self._pending:
-                    self._cancelled_unsent.add(request_id)
-                return
         self._connection.send({"op": "cancel", "target": request_id})
 
     def pending(self) -> list[int]:
