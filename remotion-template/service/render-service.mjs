@@ -51,8 +51,10 @@ const removeStaleBundles = () => {
     } catch {
       alive = false;
     }
+    // Our own pid's folder, at start, was left by a killed service that had the same pid: its old
+    // builds must not be mistaken for ours (the kernel reuses pids within one long session).
     if (!Number.isInteger(pid) || pid === process.pid || !alive) {
-      if (pid !== process.pid) fs.rmSync(path.join(parent, entry), {recursive: true, force: true});
+      fs.rmSync(path.join(parent, entry), {recursive: true, force: true});
     }
   }
 };
