@@ -14,7 +14,8 @@ $(BIN)/vidgen: pyproject.toml
 	touch $@
 
 # Remotion cannot download its own browser offline: use Debian's Chromium when none is found,
-# Debian's colour emoji font, without which emoji render as empty boxes, and espeak-ng, the offline voice.
+# Debian's colour emoji font, without which emoji render as empty boxes, espeak-ng, the offline voice,
+# and bubblewrap, the jail the video's code renders in.
 browser: $(BIN)/vidgen
 	@$(BIN)/python -c "from vidgen.browser import find_browser; find_browser()" 2>/dev/null \
 	  || (echo "no browser found: installing Debian's chromium" && apt-get update -q && apt-get install -y -q chromium)
@@ -22,6 +23,8 @@ browser: $(BIN)/vidgen
 	  || (echo "no colour emoji font: installing Debian's fonts-noto-color-emoji" && apt-get update -q && apt-get install -y -q fonts-noto-color-emoji)
 	@command -v espeak-ng >/dev/null \
 	  || (echo "no offline voice for narration: installing Debian's espeak-ng" && apt-get update -q && apt-get install -y -q espeak-ng)
+	@command -v bwrap >/dev/null \
+	  || (echo "no sandbox for the video's code: installing Debian's bubblewrap" && apt-get update -q && apt-get install -y -q bubblewrap)
 
 setup: $(BIN)/vidgen browser
 

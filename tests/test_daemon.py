@@ -416,7 +416,7 @@ def test_a_library_session_on_the_daemon_reports_a_daemon_that_went_away(workspa
         killer.start()
         with pytest.raises(ServiceError) as caught:
             session.service.stills(
-                StillsArgs("daemon-gone", list(range(40)), str(workspace.state_dir / "gone"), 8000),
+                StillsArgs("daemon-gone", list(range(40)), str(workspace.state_dir / "stills" / "gone"), 8000),
                 timeout_s=120,
             )
         killer.join()

@@ -265,7 +265,7 @@ def test_browser_killed_mid_render_is_reported_and_the_next_render_works(
     killed, on_event = killer(service_pid)
     with pytest.raises(ServiceReplyError) as raised:
         session.service.render(
-            RenderArgs(name=video.name, output=str(tmp_path / "raw.mp4"), codec="h264", timeout_ms=8000),
+            RenderArgs(name=video.name, output=str(workspace.state_dir / "staging" / "raw.mp4"), codec="h264", timeout_ms=8000),
             timeout_s=120,
             on_progress=lambda event: on_event("progress", event),
         )

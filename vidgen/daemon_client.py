@@ -40,7 +40,7 @@ from .workspace import Workspace
 
 # The render settings the daemon's Node service and browser start with: a command that needs other
 # ones cannot share that daemon. (Timeouts and the like travel with each request.)
-_STARTUP_SETTINGS = ("browser", "gl", "browser_flags", "allow_network")
+_STARTUP_SETTINGS = ("browser", "gl", "browser_flags", "allow_network", "allow_unsandboxed")
 _START_TIMEOUT_S = 30
 _PREVIEWS_TIMEOUT_S = 600
 # The socket path must fit in sun_path (108 bytes); a deeper workspace is reached through its folder's fd.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from . import media, protocol, providers
 from .browser import find_browser
 from .errors import UsageError, VidgenError
-from .sandbox import network_sandbox
+from .sandbox import file_sandbox, network_sandbox
 from .settings import Settings
 from .workspace import Workspace
 
@@ -111,6 +111,7 @@ def examine(workspace: Workspace | None, settings: Settings) -> list[Finding]:
     findings.append(_browser(settings))
     findings.append(_emoji_font())
     findings.append(_voice(settings))
+    findings.append(_file_sandbox(settings))
     findings.append(_network_sandbox(settings))
 
     try:
@@ -201,7 +202,23 @@ def _browser(settings: Settings) -> Finding:
     return Finding("browser", True, f"{browser} launches headless")
 
 
+def _file_sandbox(settings: Settings) -> Finding:
+    sandbox = file_sandbox()
+    if sandbox.active:
+        return Finding("file sandbox", True, f"{sandbox.describe()}: the video's code sees only its workspace")
+    allowed = settings.render.allow_unsandboxed
+    return Finding(
+        "file sandbox",
+        allowed,
+        f"none ({sandbox.reason}){'; renders can read this machine: allow_unsandboxed = true' if allowed else ''}",
+        "apt-get install -y bubblewrap (and enable user namespaces when not root), "
+        "or set allow_unsandboxed = true under [render] in vidgen.toml",
+    )
+
+
 def _network_sandbox(settings: Settings) -> Finding:
+    if file_sandbox().active and not settings.render.allow_network:
+        return Finding("network sandbox", True, "network namespace (bubblewrap)")
     sandbox = network_sandbox()
     if sandbox.active:
         return Finding("network sandbox", True, sandbox.describe())

@@ -21,9 +21,9 @@ from . import diagnostics, history, ladder, media, music, narration, renders, sh
 from . import previews as preview_jobs  # `previews` is render()'s flag
 from .constraints import Constraints
 from .errors import Code, Finding, ServiceError, Stage, StructuredError, UsageError
-from .files import atomic_write
+from .files import atomic_write, move_into_place
 from .protocol import RenderArgs, StillArgs
-from .service import ServiceReplyError
+from .service import ServiceReplyError, process_alive
 from .session import Session
 from .workspace import Video
 
@@ -241,26 +241,24 @@ def _queue_previews(
 PARTIAL_NAME = re.compile(r"\.[^/]+\.partial-\d+\.[a-z0-9]+")
 
 
-def _partial_path(target: Path) -> Path:
-    return target.with_name(f".{target.stem}.partial-{os.getpid()}{target.suffix}")
+def _partial_path(video: Video, target: Path) -> Path:
+    """Where the service writes: the workspace's staging folder, the one place in its jail it may write
+    a video (the target itself can be anywhere the user names)."""
+    return staging_dir(video) / f".{target.stem}.partial-{os.getpid()}{target.suffix}"
+
+
+def staging_dir(video: Video) -> Path:
+    folder = video.workspace.state_dir / "staging"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def remove_stale_partials(folder: Path) -> None:
     """Temporary renders left by a vidgen that was killed outright (its process is gone)."""
     for path in folder.glob(".*.partial-*"):
         match = re.search(r"\.partial-(\d+)", path.name)
-        if match and not _alive(int(match[1])):
+        if match and not process_alive(int(match[1])):
             path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _render_video(
@@ -275,8 +273,8 @@ def _render_video(
 ) -> StructuredError | None:
     settings = session.settings.render
     target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_partials(target.parent)
-    partial = _partial_path(target)
+    remove_stale_partials(staging_dir(video))
+    partial = _partial_path(video, target)
     try:
         try:
             with session.render_turn():
@@ -308,7 +306,7 @@ def _render_video(
         )
         if error:
             return error
-        os.replace(partial, target)
+        move_into_place(partial, target)
         return None
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
@@ -321,10 +319,10 @@ def _render_video(
 def _render_still(session: Session, video: Video, frame: int, target: Path) -> StructuredError | None:
     timeout = session.settings.render.frame_timeout_s
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = _partial_path(target)
+    partial = _partial_path(video, target)
     try:
         session.service.still(StillArgs(video.name, frame, str(partial), int(timeout * 1000)), timeout_s=timeout + 30)
-        os.replace(partial, target)
+        move_into_place(partial, target)
         return None
     except ServiceReplyError as exc:
         return ladder.runtime_failure(Stage.RENDER, video, session, exc.error)

@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import queue
+import secrets
 import shlex
 import shutil
 import signal
@@ -19,8 +20,10 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
+from . import resources
 from .browser import find_browser, launcher
 from .errors import Cancelled, ServiceError, UsageError
 from .protocol import (
@@ -35,13 +38,24 @@ from .protocol import (
     version_problem,
     wire,
 )
-from .sandbox import BROWSER_FLAGS, NetworkSandbox, require_network_sandbox, service_environment
+from .sandbox import (
+    BROWSER_FLAGS,
+    FileSandbox,
+    NetworkSandbox,
+    require_file_sandbox,
+    require_network_sandbox,
+    service_environment,
+    service_jail,
+    service_writable,
+)
 from .settings import RenderSettings
 from .workspace import Workspace
 
 Progress = Callable[[dict[str, Any]], None]
 _STARTUP_TIMEOUT_S = 60
 _EOF = object()
+# The ops that write a file, and the argument that names it.
+_OUTPUTS = {"render": "output", "still": "output", "stills": "outputDir"}
 
 
 class ServiceOps:
@@ -146,6 +160,7 @@ class RenderService(ServiceOps):
         self._lock = threading.Lock()
         self._log: TextIO | None = None
         self.sandbox: NetworkSandbox | None = None
+        self.jail: FileSandbox | None = None
 
     # ------------------------------------------------------------------ lifetime
 
@@ -164,11 +179,15 @@ class RenderService(ServiceOps):
         node = shutil.which("node")
         if not node:
             raise UsageError("node was not found: install Node.js 20 (e.g. `apt-get install -y nodejs`)")
-        command, flags = self._confined([node, str(self.workspace.service_script)])
-        browser = launcher(self.workspace.state_dir, find_browser(self.settings.browser), flags)
+        browser_path = find_browser(self.settings.browser)
         self.workspace.state_dir.mkdir(exist_ok=True)
+        flags = self._browser_flags()
+        browser = launcher(self.workspace.state_dir, browser_path, flags)
+        command = self._confined([node, str(self.workspace.service_script)], [node, browser_path])
         self._log = open(self.workspace.state_dir / "service.log", "a", encoding="utf-8")
-        config = {"browser": browser, "gl": self.settings.gl or None, "logLevel": "error"}
+        bundle_id = f"{os.getpid()}-{secrets.token_hex(4)}"
+        remove_stale_bundles(self.workspace)
+        config = {"browser": browser, "gl": self.settings.gl or None, "logLevel": "error", "bundleId": bundle_id}
         env = service_environment({"VIDGEN_SERVICE_SETTINGS": json.dumps(config), "REMOTION_DISABLE_TELEMETRY": "1"})
         # Its own session, so that killing the group ends Node and every Chromium it started
         # (the namespace helper execs Node: the process Python waits for is Node itself).
@@ -201,12 +220,36 @@ class RenderService(ServiceOps):
             self._kill_group()
             raise UsageError(problem)
 
-    def _confined(self, command: list[str]) -> tuple[list[str], str]:
-        """The service's command line and browser flags: in its own network namespace unless allowed out."""
+    def _browser_flags(self) -> str:
+        """The configured flags, and the browser's own network wall unless the network is allowed."""
+        if self.settings.allow_network:
+            return self.settings.browser_flags
+        return f"{self.settings.browser_flags} {shlex.join(BROWSER_FLAGS)}"
+
+    def _confined(self, command: list[str], programs: list[str]) -> list[str]:
+        """The service's command line: in the file jail (which also cuts the network off) where bubblewrap
+        runs; else, when the user allowed that, in a network namespace of its own unless allowed out."""
+        self.jail = require_file_sandbox(self.settings.allow_unsandboxed)
+        if self.jail.active:
+            self.sandbox = NetworkSandbox("bubblewrap") if not self.settings.allow_network else NetworkSandbox("", "allowed")
+            jail = service_jail(self.workspace.root, resources.template_dir(), programs)
+            return self.jail.wrap(command, jail, network=self.settings.allow_network)
         self.sandbox = require_network_sandbox(self.settings.allow_network)
         if self.settings.allow_network:
-            return command, self.settings.browser_flags
-        return self.sandbox.wrap(command), f"{self.settings.browser_flags} {shlex.join(BROWSER_FLAGS)}"
+            return command
+        return self.sandbox.wrap(command)
+
+    def _check_output(self, op: str, args: dict[str, Any]) -> None:
+        """A file the jailed service writes must be in a folder the jail lets it write: anywhere else, it would
+        land in the jail's own tmpfs and vanish with it."""
+        key = _OUTPUTS.get(op)
+        if key is None or not (self.jail and self.jail.active) or not isinstance(args.get(key), str):
+            return
+        target = Path(os.path.realpath(args[key]))
+        allowed = [Path(os.path.realpath(folder)) for folder in service_writable(self.workspace.root)]
+        if not any(target.is_relative_to(folder) for folder in allowed):
+            places = " or ".join(str(folder) for folder in allowed[:2])
+            raise UsageError(f"the render service writes only inside {places}, not {target}: write there and move the file")
 
     def _read(self, process: subprocess.Popen[str], ready: queue.Queue[Any]) -> None:
         assert process.stdout is not None
@@ -297,6 +340,7 @@ class RenderService(ServiceOps):
         ServiceError(kind="timeout"); a crash raises ServiceError(kind="crash").
         """
         self.start()
+        self._check_output(op, args)
         request_id = next(self._ids)
         replies: queue.Queue[Any] = queue.Queue()
         self._pending[request_id] = replies
@@ -383,6 +427,31 @@ class ServiceReplyError(Exception):
     def __init__(self, error: dict[str, Any]):
         super().__init__(str(error.get("message", "")))
         self.error = error
+
+
+def remove_stale_bundles(workspace: Workspace) -> None:
+    """Builds left in .vidgen/bundle/ by services whose vidgen process is gone (killed outright).
+
+    Each service's folder is named `<pid of its vidgen>-<token>`: the service itself cannot tell,
+    from inside its jail's own pid namespace, which other processes are alive."""
+    parent = workspace.state_dir / "bundle"
+    if not parent.is_dir():
+        return
+    for entry in parent.iterdir():
+        owner = entry.name.split("-", 1)[0]
+        if not owner.isdigit() or not process_alive(int(owner)):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def group_members(pgid: int) -> list[int]:

@@ -35,6 +35,11 @@ browser_flags = "--disable-frame-rate-limit --disable-gpu-vsync"
 # (not root and no unprivileged user namespaces). true renders without that wall: the video
 # can then reach the network and this machine's local services.
 allow_network = false
+# The render service, its checker and Chromium run in a bubblewrap jail that holds only the
+# workspace's code, its packages and the system's libraries and fonts ($HOME, /tmp and the stored
+# keys are empty there); vidgen refuses to render where bubblewrap cannot run. true renders without
+# that jail: the video's code can then reach this machine's files.
+allow_unsandboxed = false
 # Versions of each video whose MP4 is kept in .vidgen/renders/ for undo and redo (0: none).
 keep_versions = 20
 # Commands share one render daemon per workspace (`vidgen daemon status`), so each finds Node,
@@ -113,6 +118,7 @@ class RenderSettings:
     gl: str = ""
     browser_flags: str = "--disable-frame-rate-limit --disable-gpu-vsync"
     allow_network: bool = False
+    allow_unsandboxed: bool = False
     keep_versions: int = 20
     daemon: bool = True
     daemon_idle_s: float = 600

@@ -29,35 +29,18 @@ const installedRemotion = () => {
     return null;
   }
 };
+const settings = JSON.parse(process.env.VIDGEN_SERVICE_SETTINGS || '{}');
 const stateDir = path.join(root, '.vidgen');
-// Each build goes to a new folder, .vidgen/bundle/<pid>/<generation>/: a render that started on
+// Each build goes to a new folder, .vidgen/bundle/<id>/<generation>/: a render that started on
 // one build keeps reading it while the next build is written (batch runs both at once), and two
-// vidgen processes on one workspace never share one. A generation is deleted once it is neither
-// the newest nor in use.
-const bundleRoot = path.join(stateDir, 'bundle', String(process.pid));
+// services on one workspace never share one. The id comes from Python (its pid and a token):
+// inside the jail's own pid namespace every service has the same small pid and cannot see which
+// others are alive, so Python removes the folders of services whose vidgen is gone. A generation
+// is deleted once it is neither the newest nor in use.
+const bundleRoot = path.join(stateDir, 'bundle', String(settings.bundleId ?? process.pid));
 const generations = new Map(); // folder -> requests using it
 let generation = 0;
 let currentBundle = null;
-
-const removeStaleBundles = () => {
-  const parent = path.dirname(bundleRoot);
-  if (!fs.existsSync(parent)) return;
-  for (const entry of fs.readdirSync(parent)) {
-    const pid = Number(entry);
-    let alive = false;
-    try {
-      process.kill(pid, 0);
-      alive = true;
-    } catch {
-      alive = false;
-    }
-    // Our own pid's folder, at start, was left by a killed service that had the same pid: its old
-    // builds must not be mistaken for ours (the kernel reuses pids within one long session).
-    if (!Number.isInteger(pid) || pid === process.pid || !alive) {
-      fs.rmSync(path.join(parent, entry), {recursive: true, force: true});
-    }
-  }
-};
 
 const releaseBundle = (folder) => {
   const users = (generations.get(folder) ?? 1) - 1;
@@ -97,7 +80,6 @@ const {BundlerInternals, webpack} = require('@remotion/bundler');
 const renderer = require('@remotion/renderer');
 trace('bundler and renderer loaded');
 
-const settings = JSON.parse(process.env.VIDGEN_SERVICE_SETTINGS || '{}');
 const logLevel = settings.logLevel || 'error';
 // gl: null is Remotion's own default, the same as `npx remotion render`.
 const chromiumOptions = {gl: settings.gl ?? null, headless: true};
@@ -773,7 +755,7 @@ input.on('line', (line) => {
 // Python going away closes stdin: nothing is left to serve.
 input.on('close', () => shutdown(0));
 
-removeStaleBundles();
+fs.rmSync(bundleRoot, {recursive: true, force: true});
 // Start the slow parts at once; the first request then finds them under way.
 getBrowser().catch(() => undefined);
 trace('ready');
