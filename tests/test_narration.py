@@ -98,6 +98,7 @@ def test_captions_are_phrases_at_the_times_the_video_plays_them(tmp_path: Path) 
         ('[["a", "x"]]', None, 'exactly "id" and "text"'),
         (json.dumps([{"id": f"s{i}", "text": "x"} for i in range(41)]), None, "41 scenes, over 40"),
         (json.dumps([{"id": "a", "text": "x" * 2001}]), 1, "1 to 2000 characters"),
+        ("[" * 100_000, None, "narration.json is nested too deeply: write a flat list of scenes"),
     ],
 )
 def test_a_bad_narration_file_is_an_error_at_its_line(tmp_path: Path, text: str, line: int | None, fragment: str) -> None:
