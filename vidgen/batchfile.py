@@ -7,6 +7,7 @@ malformed, checked before it is parsed.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -63,8 +64,7 @@ def read(path: Path, limits: Limits) -> tuple[list[Item], list[Problem]]:
         raise UsageError(f"batch file {path} does not exist: check the path")
     if path.suffix.lower() not in EXTENSIONS:
         raise UsageError(f"batch file {path.name} has an unknown extension: use .txt, .jsonl, .yaml or .csv")
-    text = path.read_text(encoding="utf-8", errors="replace")
-    raw_items, problems = _RAW[path.suffix.lower()](text)
+    raw_items, problems = _RAW[path.suffix.lower()](_text_of(path))
     items: list[Item] = []
     for line, values in raw_items:
         try:
@@ -74,6 +74,40 @@ def read(path: Path, limits: Limits) -> tuple[list[Item], list[Problem]]:
     if not items and not problems:
         raise UsageError(f"batch file {path} has no items: add one idea per line (or one object per line for .jsonl)")
     return items, sorted(problems, key=lambda p: p.line)
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _text_of(path: Path) -> str:
+    """The file's text; a UsageError for a file that is not UTF-8 text, whose bytes must never reach the model as ideas."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read batch file {path} ({exc.strerror or exc}): check the path and its permissions") from None
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "UTF-16" if _interleaved(data) else None)
+    if encoding:
+        raise UsageError(f"batch file {path} is {encoding} text: save it as UTF-8 (e.g. iconv -f {encoding} -t UTF-8)")
+    if b"\0" in data:
+        raise UsageError(f"batch file {path} is binary (it has NUL bytes): give a UTF-8 text file, one idea per line")
+    try:
+        text = data.decode("utf-8-sig")  # the mark some editors put first is not part of the first idea
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"batch file {path} is not UTF-8 text (bad byte at offset {exc.start}): save it as UTF-8") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # line ends as reading in text mode makes them
+
+
+def _interleaved(data: bytes) -> bool:
+    """UTF-16 without a byte order mark: mostly ASCII, so a NUL beside nearly every other byte, and few between."""
+    sample = data[:4096]
+    half = len(sample) // 2
+    nuls = sorted((sample[0::2].count(0), sample[1::2].count(0)))
+    return half >= 2 and nuls[1] >= 0.7 * half and nuls[0] <= 0.1 * half
 
 
 def _check(line: int, values: Any, limits: Limits, base: Path) -> Item:
