@@ -64,6 +64,83 @@ def test_yaml_and_csv(tmp_path: Path) -> None:
     ]
 
 
+def test_a_jsonl_line_too_big_or_nested_too_deeply_is_skipped_alone(tmp_path: Path) -> None:
+    text = (
+        '{"prompt": "first"}\n'
+        + "[" * 100_000
+        + "\n"
+        + json.dumps({"prompt": "x" * (128 * 1024)})
+        + "\n"
+        + '{"prompt": "last"}\n'
+    )
+    items, problems = batchfile.read(write(tmp_path, "deep.jsonl", text), Limits())
+    assert [(i.line, i.prompt) for i in items] == [(1, "first"), (4, "last")]
+    assert [(p.line, p.message) for p in problems] == [
+        (2, "not valid JSON (nested too deeply)"),
+        (3, "the line is over 128 KiB: an item is an idea and a few settings, shorten it"),
+    ]
+
+
+def test_a_csv_field_over_128_kib_skips_only_its_record(tmp_path: Path) -> None:
+    """A quoted field's lines after the limit are part of it, never items of their own."""
+    big = "y" * (128 * 1024 + 1)
+    quoted = "\n".join(["an idea hidden in it,5"] * 7000)  # short lines, over 128 KiB together
+    text = f'prompt,seconds\nfirst,2\n{big},3\n"{quoted}",4\nlast,5\n'
+    items, problems = batchfile.read(write(tmp_path, "big.csv", text), Limits())
+    assert [(i.line, i.prompt) for i in items] == [(2, "first"), (7004, "last")]
+    message = "a field is over 128 KiB: an item is an idea and a few settings, shorten it"
+    assert [(p.line, p.message) for p in problems] == [(3, message), (7003, message)]
+    # A field of exactly 128 KiB is fine, as csv's own limit has it.
+    items, problems = batchfile.read(write(tmp_path, "edge.csv", f"prompt\n{'z' * 128 * 1024}\n"), Limits())
+    assert len(items) == 1 and problems == []
+    items, problems = batchfile.read(write(tmp_path, "head.csv", f"prompt,{big}\nan idea\n"), Limits())
+    assert items == [] and [(p.line, p.message) for p in problems] == [
+        (1, "the header row has a field over 128 KiB: an item is an idea and a few settings, shorten it")
+    ]
+
+
+def test_yaml_nested_too_deeply_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    items, problems = batchfile.read(write(tmp_path, "deep.yaml", "[" * 5000 + "]" * 5000 + "\n"), Limits())
+    assert items == [] and [(p.line, p.message) for p in problems] == [(1, "not valid YAML (nested too deeply)")]
+
+
+IDEAS = "a title card\na bar chart\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "fragment"),
+    [
+        ("a.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "is binary (it has NUL bytes)"),
+        ("a.txt", b"an idea\n\x00\x01\x02 more\n", "is binary (it has NUL bytes)"),
+        ("a.txt", "café au lait\n".encode("latin-1"), "is not UTF-8 text (bad byte at offset 3): save it as UTF-8"),
+        ("a.txt", IDEAS.encode("utf-16"), "is UTF-16 text: save it as UTF-8"),  # with its byte order mark
+        ("a.txt", IDEAS.encode("utf-16-be"), "is UTF-16 text: save it as UTF-8"),  # without one: NUL-interleaved
+        ("a.txt", IDEAS.encode("utf-16-le"), "is UTF-16 text: save it as UTF-8"),
+        ("a.txt", IDEAS.encode("utf-32"), "is UTF-32 text: save it as UTF-8"),
+        ("a.jsonl", '{"prompt": "an idea"}\n'.encode("utf-16"), "is UTF-16 text"),
+    ],
+)
+def test_a_batch_file_that_is_not_utf8_text_is_refused_whole(tmp_path: Path, name: str, data: bytes, fragment: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(UsageError) as caught:
+        batchfile.read(path, Limits())
+    message = str(caught.value)
+    assert message.startswith(f"batch file {path} ") and fragment in message and "\n" not in message
+    assert path.read_bytes() == data
+
+
+def test_a_utf8_byte_order_mark_is_not_part_of_the_first_idea(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + IDEAS.replace("\n", "\r\n").encode())
+    items, problems = batchfile.read(path, Limits())
+    assert [i.prompt for i in items] == ["a title card", "a bar chart"] and problems == []
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"\xef\xbb\xbfprompt,seconds\r\nfirst,2\r\n")  # as Excel saves a CSV
+    items, problems = batchfile.read(path, Limits())
+    assert [(i.line, i.prompt) for i in items] == [(2, "first")] and problems == []
+
+
 @pytest.mark.parametrize(("name", "text", "fragment"), [("a.doc", "x", "unknown extension"), ("a.txt", "\n# only\n", "no items")])
 def test_files_that_cannot_be_read(tmp_path: Path, name: str, text: str, fragment: str) -> None:
     with pytest.raises(UsageError, match=fragment):

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from vidgen import keys
+
 from .helpers import VIDGEN, assert_one_line_error, vidgen
 
 SECRET = "sk-stored-0123456789"
@@ -135,6 +137,60 @@ def test_a_keys_file_that_is_not_a_regular_file_is_refused(config: dict[str, str
     path.parent.mkdir(parents=True)
     path.mkdir() if kind == "folder" else os.mkfifo(path)
     assert_one_line_error(run(config, "keys", "list"), 3, str(path))
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o775, 0o757])
+def test_set_makes_a_keys_folder_others_can_write_to_private(config: dict[str, str], mode: int) -> None:
+    path = write(config, json.dumps({"zai": SECRET}))
+    path.parent.chmod(mode)
+    assert run(config, "keys", "set", "openai", stdin="o-key").returncode == 0
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert json.loads(path.read_text()) == {"openai": "o-key", "zai": SECRET}
+
+
+def test_set_refuses_a_keys_folder_it_cannot_make_private(config: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process: root may chmod anything, so the refusal is reached by a chmod that fails."""
+    path = write(config, json.dumps({"zai": SECRET}))
+    path.parent.chmod(0o777)
+    monkeypatch.setenv("XDG_CONFIG_HOME", config["XDG_CONFIG_HOME"])
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "chmod", refused)
+    with pytest.raises(keys.KeyProblem) as caught:
+        keys.store("openai", "o-key")
+    assert str(caught.value) == (
+        f"the keys folder {path.parent} can be written by other users (mode 777) and could not be made private "
+        f"(Operation not permitted): run `chmod 700 {path.parent}`, then set the key again"
+    )
+    assert json.loads(path.read_text()) == {"zai": SECRET} and not list(path.parent.glob(".keys-*"))
+
+
+OTHER_UID = 65534  # nobody
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_a_keys_file_owned_by_another_user_is_refused(config: dict[str, str]) -> None:
+    path = write(config, json.dumps({"zai": SECRET}))
+    os.chown(path, OTHER_UID, OTHER_UID)
+    for args, stdin in ((("keys", "list"), ""), (("keys", "set", "openai"), "o-key"), (("keys", "remove", "zai"), "")):
+        done = run(config, *args, stdin=stdin)
+        assert_one_line_error(done, 3, f"{path} belongs to another user (uid {OTHER_UID})", "sudo chown")
+        assert SECRET not in done.stdout + done.stderr
+    assert_one_line_error(run(config, "models", "--provider", "zai"), 3, "belongs to another user")
+    assert json.loads(path.read_text()) == {"zai": SECRET} and os.stat(path).st_uid == OTHER_UID
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a folder to another user needs root")
+def test_a_keys_folder_owned_by_another_user_is_refused(config: dict[str, str]) -> None:
+    folder = keys_file(config).parent
+    folder.mkdir(parents=True)
+    folder.chmod(0o700)
+    os.chown(folder, OTHER_UID, OTHER_UID)
+    done = run(config, "keys", "set", "openai", stdin="o-key")
+    assert_one_line_error(done, 3, f"the keys folder {folder} belongs to another user (uid {OTHER_UID})", "XDG_CONFIG_HOME")
+    assert list(folder.iterdir()) == [] and stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
 def test_keys_never_live_in_a_workspace(tmp_path: Path) -> None:

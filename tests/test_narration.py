@@ -8,11 +8,14 @@ import json
 import math
 import re
 import threading
+import time
 import wave
 from array import array
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 
 from vidgen import media, narration, providers, render, voice
@@ -95,6 +98,7 @@ def test_captions_are_phrases_at_the_times_the_video_plays_them(tmp_path: Path) 
         ('[["a", "x"]]', None, 'exactly "id" and "text"'),
         (json.dumps([{"id": f"s{i}", "text": "x"} for i in range(41)]), None, "41 scenes, over 40"),
         (json.dumps([{"id": "a", "text": "x" * 2001}]), 1, "1 to 2000 characters"),
+        ("[" * 100_000, None, "narration.json is nested too deeply: write a flat list of scenes"),
     ],
 )
 def test_a_bad_narration_file_is_an_error_at_its_line(tmp_path: Path, text: str, line: int | None, fragment: str) -> None:
@@ -126,9 +130,12 @@ def _wav_bytes(seconds: float = 0.8, rate: int = 16000) -> bytes:
 
 
 class _SpeechServer:
-    """An OpenAI-style /audio/speech endpoint on 127.0.0.1 that answers with real audio (or what a test says)."""
+    """An OpenAI-style /audio/speech endpoint on 127.0.0.1 that answers with real audio (or what a test says).
 
-    def __init__(self, body: bytes, status: int = 200) -> None:
+    `body` may be a function that writes the whole answer itself, for endpoints that misbehave while sending.
+    """
+
+    def __init__(self, body: bytes | Callable[[BaseHTTPRequestHandler], None], status: int = 200) -> None:
         self.requests: list[dict] = []
         owner = self
 
@@ -138,6 +145,9 @@ class _SpeechServer:
                 owner.requests.append(
                     {"path": self.path, "headers": dict(self.headers), "body": json.loads(self.rfile.read(length))}
                 )
+                if callable(body):
+                    body(self)
+                    return
                 self.send_response(status)
                 self.send_header("Content-Type", "audio/wav")
                 self.send_header("Content-Length", str(len(body)))
@@ -180,6 +190,106 @@ def test_an_http_voice_that_sends_no_audio_is_a_clear_error(tmp_path: Path, body
             voice.speak(speaker, "Hello.", tmp_path / "cache")
     finally:
         server.close()
+    assert list((tmp_path / "cache").glob("*")) == []
+
+
+def _trickle(part: str, every_s: float = 0.3) -> Callable[[BaseHTTPRequestHandler], None]:
+    """An answer that sends one byte at a time, slower than any deadline, of its headers or of its body."""
+
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: audio/wav\r\nContent-Length: 1000000\r\n\r\n"
+        try:
+            if part == "body":
+                handler.wfile.write(head)
+            for byte in (head if part == "headers" else b"R" * 1_000_000)[:200]:
+                handler.wfile.write(bytes([byte]))
+                time.sleep(every_s)
+        except OSError:  # the client gave up: what the test wants
+            pass
+
+    return respond
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_an_http_voice_that_trickles_is_cut_off_at_the_deadline(tmp_path: Path, part: str) -> None:
+    """Each byte comes well within httpx's per-read timeout; only a deadline on the whole request ends it."""
+    server = _SpeechServer(_trickle(part))
+    try:
+        speaker = voice.HttpSpeech(providers.Endpoint("custom", server.base_url, None, False), "tts-1", "alloy", timeout_s=1.0)
+        started = time.monotonic()
+        with pytest.raises(voice.VoiceError) as caught:
+            voice.speak(speaker, "Hello.", tmp_path / "cache")
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert str(caught.value) == (
+        f"the voice endpoint {server.base_url} did not finish its answer within 1 s: check that it is up, or set another [voice] provider"
+    )
+    assert elapsed < 3.0, elapsed  # the trickle would last a minute
+    assert list((tmp_path / "cache").glob("*")) == []
+
+
+@pytest.fixture
+def bytes_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every piece of a response body httpx hands to vidgen."""
+    sizes: list[int] = []
+    original = httpx.Response.iter_bytes
+
+    def counted(self: httpx.Response, chunk_size: int | None = None) -> Iterator[bytes]:
+        for chunk in original(self, chunk_size):
+            sizes.append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(httpx.Response, "iter_bytes", counted)
+    return sizes
+
+
+@pytest.mark.parametrize("declared", [False, True])
+def test_an_http_voice_that_sends_without_end_is_refused_at_the_limit(
+    tmp_path: Path, bytes_read: list[int], declared: bool
+) -> None:
+    """2 GB offered, with or without a Content-Length saying so: vidgen reads no more than its limit."""
+    sent: list[int] = []
+    done = threading.Event()
+
+    def endless(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "audio/wav")
+        if declared:
+            handler.send_header("Content-Length", str(2 * 2**30))
+        handler.end_headers()
+        block, total = bytes(64 * 1024), 0
+        try:
+            while total < 2 * 2**30:
+                handler.wfile.write(block)
+                total += len(block)
+        except OSError:
+            pass
+        finally:
+            sent.append(total)
+            done.set()
+
+    server = _SpeechServer(endless)
+    try:
+        speaker = voice.HttpSpeech(providers.Endpoint("custom", server.base_url, None, False), "tts-1", "alloy", timeout_s=30)
+        started = time.monotonic()
+        with pytest.raises(voice.VoiceError) as caught:
+            voice.speak(speaker, "Hello.", tmp_path / "cache")
+        elapsed = time.monotonic() - started
+        assert done.wait(10)
+    finally:
+        server.close()
+    assert (
+        str(caught.value)
+        == f"the voice endpoint {server.base_url} sent over 64 MiB for one line: check [voice] base_url and model"
+    )
+    assert elapsed < 15, elapsed
+    if declared:
+        assert sum(bytes_read) == 0  # the Content-Length alone is enough to refuse
+    else:
+        assert voice.MAX_BYTES < sum(bytes_read) <= voice.MAX_BYTES + 2**20
+    # What left the server is what vidgen read plus what the kernels buffered on both sides: far from 2 GB.
+    assert sent[0] < 2 * voice.MAX_BYTES
     assert list((tmp_path / "cache").glob("*")) == []
 
 

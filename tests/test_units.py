@@ -222,6 +222,16 @@ def test_bad_settings_say_what_to_fix(tmp_path: Path, text: str, fragment: str) 
         settings.load(tmp_path)
 
 
+def test_a_settings_file_nested_too_deeply_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "vidgen.toml").write_text("[render]\nbrowser = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(UsageError) as caught:
+        settings.load(tmp_path)
+    assert (
+        str(caught.value)
+        == f"{tmp_path / 'vidgen.toml'} is not valid TOML (nested too deeply): fix it, or delete it for the defaults"
+    )
+
+
 def test_verification_compares_every_property() -> None:
     probe = media.Probe("h264", 640, 360, 30.0, 30, 1.0)
     assert media.mismatches(probe, media.Expected("h264", 640, 360, 30, 30)) == []

@@ -2,7 +2,7 @@
 
 The file lives under $XDG_CONFIG_HOME/vidgen/ (default ~/.config/vidgen/), never in a workspace;
 it is mode 0600 in a 0700 folder, replaced atomically, and read only when it is a regular file
-no one else can read. Nothing here ever prints, logs or quotes a key, or the file's content.
+you own and no one else can read. Nothing here ever prints, logs or quotes a key, or the file's content.
 """
 
 from __future__ import annotations
@@ -98,6 +98,10 @@ def _load(check_mode: bool) -> dict[str, str]:
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
         raise KeyProblem(f"{target} is not a regular file: remove it, then `vidgen keys set PROVIDER`")
+    if info.st_uid != os.geteuid():
+        os.close(fd)
+        # Whoever owns it chooses the keys vidgen sends: another user's file is never used, even by root.
+        raise KeyProblem(f"{target} belongs to another user (uid {info.st_uid}): make it yours (`sudo chown`) or remove it")
     with os.fdopen(fd, "rb") as handle:
         if check_mode and info.st_mode & 0o077:
             raise KeyProblem(
@@ -117,10 +121,25 @@ def _load(check_mode: bool) -> dict[str, str]:
 
 def _write(keys: dict[str, str]) -> Path:
     target = path()
-    made = not target.parent.exists()
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    where = target.parent
+    made = not where.exists()
+    where.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = os.stat(where)
+    if info.st_uid != os.geteuid():
+        raise KeyProblem(
+            f"the keys folder {where} belongs to another user (uid {info.st_uid}): make it yours (`sudo chown`) or point XDG_CONFIG_HOME elsewhere"
+        )
     if made:
-        os.chmod(target.parent, 0o700)  # mkdir's mode is cut by the umask
+        os.chmod(where, 0o700)  # mkdir's mode is cut by the umask
+    elif info.st_mode & 0o022:
+        # Whoever can write to the folder can swap the keys file for their own: it becomes private first.
+        try:
+            os.chmod(where, 0o700)
+        except OSError as exc:
+            raise KeyProblem(
+                f"the keys folder {where} can be written by other users (mode {stat.S_IMODE(info.st_mode):o}) and could not be "
+                f"made private ({exc.strerror or exc}): run `chmod 700 {where}`, then set the key again"
+            ) from None
     if target.is_symlink():
         raise KeyProblem(f"{target} is a symbolic link: vidgen keeps keys only in a real file; remove the link")
     handle, temporary = tempfile.mkstemp(prefix=".keys-", suffix=".tmp", dir=target.parent)  # created 0600

@@ -165,6 +165,8 @@ def read_toml(path: Path, shape: Shape, fix: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         where = _TOML_WHERE.search(str(exc))
         raise UsageError(f"{path} is not valid TOML{f' ({where[1]})' if where else ''}: {fix}") from None
+    except RecursionError:  # tomllib parses arrays and inline tables by recursion
+        raise UsageError(f"{path} is not valid TOML (nested too deeply): {fix}") from None
     return _checked(path, data, shape, fix)
 
 

@@ -107,11 +107,13 @@ def read(video: Video) -> list[tuple[str, str]] | StructuredError:
     if path.stat().st_size > 256 * 1024:
         return problem(f"{SOURCE} is over 256 KiB: narration is a few lines per scene")
     text = path.read_text(errors="replace")
+    example = '[{"id": "intro", "text": "Welcome."}, {"id": "growth", "text": "Sales doubled."}]'
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return problem(f"{SOURCE} is not valid JSON ({exc.msg})", exc.lineno)
-    example = '[{"id": "intro", "text": "Welcome."}, {"id": "growth", "text": "Sales doubled."}]'
+    except RecursionError:  # thousands of "[" fit well within the size limit
+        return problem(f"{SOURCE} is nested too deeply: write a flat list of scenes, e.g. {example}")
     if not isinstance(data, list) or not data:
         return problem(f"{SOURCE} must be a list of scenes, e.g. {example}")
     if len(data) > MAX_SCENES:

@@ -7,21 +7,26 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import socket
 import subprocess
+import threading
+import time
 import wave
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
 from . import media, providers
 from .errors import UsageError, VidgenError
-from .files import atomic_write
 from .settings import VoiceSettings
 
 MAX_CHARS = 2000  # one line of narration; a longer one is a scene to split, not a line
+# What an endpoint may send for one line: 2,000 characters are about 3 minutes of speech, ~8 MiB as
+# 24 kHz 16-bit mono WAV; 64 MiB leaves room for 48 kHz stereo, and is refused as it streams in.
+MAX_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -69,32 +74,116 @@ class Espeak:
 
 
 class HttpSpeech:
-    """Any OpenAI-compatible `POST /audio/speech`, with the model's key handling."""
+    """Any OpenAI-compatible `POST /audio/speech`, with the model's key handling.
 
-    def __init__(self, endpoint: providers.Endpoint, model: str, voice: str, timeout_s: float = 120) -> None:
-        self.endpoint, self.model, self.voice, self.timeout_s = endpoint, model, voice, timeout_s
+    `timeout_s` bounds the whole request, from connecting to the last byte, and `max_bytes` its answer:
+    an endpoint that trickles, stalls or never stops is cut off, whatever it sends.
+    """
+
+    def __init__(
+        self, endpoint: providers.Endpoint, model: str, voice: str, timeout_s: float = 120, max_bytes: int = MAX_BYTES
+    ) -> None:
+        self.endpoint, self.model, self.voice, self.timeout_s, self.max_bytes = endpoint, model, voice, timeout_s, max_bytes
         self.identity = f"http:{endpoint.base_url}:{model}:{voice}"
 
     def synthesize(self, text: str, target: Path) -> None:
-        headers = {"Authorization": f"Bearer {self.endpoint.api_key}"} if self.endpoint.api_key else {}
-        body = {"model": self.model, "input": text, "voice": self.voice, "response_format": "wav"}
-        url = f"{self.endpoint.base_url}/audio/speech"
-        try:
-            with httpx.Client(timeout=self.timeout_s, auth=self.endpoint.auth, follow_redirects=False) as client:
-                response = client.post(url, json=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise VoiceError(f"the voice endpoint {self.endpoint.base_url} did not answer ({type(exc).__name__})") from None
-        if response.status_code != 200:
-            raise VoiceError(f"the voice endpoint {self.endpoint.base_url} answered HTTP {response.status_code}: check [voice]")
-        data = response.content
-        if len(data) > 100 * 2**20:
-            raise VoiceError(f"the voice endpoint {self.endpoint.base_url} sent over 100 MB for one line")
         received = target.with_name(f".{target.name}.received")
-        atomic_write(received, data)
         try:
+            self._receive(text, received)
             _to_wav(received, target)
         finally:
             received.unlink(missing_ok=True)
+
+    def _receive(self, text: str, into: Path) -> None:
+        """The endpoint's answer, streamed into a file; VoiceError past the deadline or the size limit."""
+        where = self.endpoint.base_url
+        headers = {"Authorization": f"Bearer {self.endpoint.api_key}"} if self.endpoint.api_key else {}
+        headers["Accept-Encoding"] = "identity"  # what is counted is then what is read (a gzipped answer counts decoded)
+        body = {"model": self.model, "input": text, "voice": self.voice, "response_format": "wav"}
+        late = f"the voice endpoint {where} did not finish its answer within {self.timeout_s:g} s: check that it is up, or set another [voice] provider"
+        large = (
+            f"the voice endpoint {where} sent over {self.max_bytes / 2**20:g} MiB for one line: check [voice] base_url and model"
+        )
+        deadline = time.monotonic() + self.timeout_s
+        with _Watchdog(self.timeout_s) as watchdog:
+            try:
+                with (
+                    httpx.Client(timeout=self.timeout_s, auth=self.endpoint.auth, follow_redirects=False) as client,
+                    client.stream(
+                        "POST", f"{where}/audio/speech", json=body, headers=headers, extensions={"trace": watchdog.trace}
+                    ) as response,
+                ):
+                    if response.status_code != 200:
+                        raise VoiceError(f"the voice endpoint {where} answered HTTP {response.status_code}: check [voice]")
+                    declared = response.headers.get("Content-Length", "")
+                    if declared.isdigit() and int(declared) > self.max_bytes:
+                        raise VoiceError(large)
+                    size = 0
+                    with open(into, "wb") as out:
+                        for chunk in response.iter_bytes():
+                            size += len(chunk)
+                            if size > self.max_bytes:
+                                raise VoiceError(large)
+                            if time.monotonic() > deadline:
+                                raise VoiceError(late)
+                            out.write(chunk)
+            except httpx.HTTPError as exc:
+                if watchdog.fired:
+                    raise VoiceError(late) from None
+                raise VoiceError(f"the voice endpoint {where} did not answer ({type(exc).__name__})") from None
+            # A body without a length ends when the connection does: one the watchdog cut is not whole.
+            if watchdog.fired:
+                raise VoiceError(late)
+
+
+class _Watchdog:
+    """Cuts a request's connection when its time is up, even while the server sends nothing at all.
+
+    httpx's timeouts bound each read, not the request: a byte every few seconds keeps them happy forever.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            if self._socket is not None:
+                self._socket.close()
+                self._socket = None
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace hook: holds the connection's socket from the moment it is connected."""
+        if event != "connection.connect_tcp.complete":
+            return
+        connected = info["return_value"].get_extra_info("socket")
+        with self._lock:
+            # A duplicate: TLS wraps the socket and detaches this object, but the connection is the same.
+            self._socket = connected.dup()
+            if self.fired:
+                self._cut()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            self._cut()
+
+    def _cut(self) -> None:
+        if self._socket is None:
+            return
+        try:
+            # shutdown, not close: it wakes a read blocked in another thread at once.
+            self._socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # the connection is already gone
 
 
 def voice_for(settings: VoiceSettings) -> Voice:
