@@ -54,6 +54,9 @@ export default [
         {selector: 'Property[key.value=/^(animation|animation-name|transition)$/]', message: `CSS animations and transitions do not follow the frame: ${frameDriven}.`},
         {selector: 'Literal[value=/@keyframes|(^|[;{\\s])(animation|transition)\\s*:/]', message: `CSS animations and transitions do not follow the frame: ${frameDriven}.`},
         {selector: 'TemplateElement[value.raw=/@keyframes|(^|[;{\\s])(animation|transition)\\s*:/]', message: `CSS animations and transitions do not follow the frame: ${frameDriven}.`},
+        // A handle taken during a render React drops (it may, and runs state initializers again) is
+        // never cleared: the render times out. Remotion's own docs take it in a layout effect.
+        {selector: 'CallExpression:matches([callee.name="delayRender"], [callee.property.name="delayRender"]):not(CallExpression:matches([callee.name=/^(useEffect|useLayoutEffect)$/], [callee.property.name=/^(useEffect|useLayoutEffect)$/]) *)', message: 'delayRender() outside an effect runs during a render that React may drop, and its handle is then never cleared: call it in useLayoutEffect and continueRender() in its cleanup (see "Fonts" in the API sheet).'},
         // An effect that waits with delayRender/continueRender (loading a font or data) may set state.
         {selector: 'CallExpression[callee.name=/^(useEffect|useLayoutEffect)$/]:not(:has(Identifier[name=/^(continueRender|delayRender)$/])) CallExpression[callee.name=/^set[A-Z]/]', message: `${stateDriven}.`},
       ],

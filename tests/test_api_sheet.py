@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from vidgen import ladder, media, render, resources
+from vidgen import settings as settings_module
+from vidgen.protocol import StillsArgs
+from vidgen.service import ServiceReplyError
 from vidgen.session import Session
 
 SHEET = resources.template_dir() / "API.md"
@@ -49,6 +52,69 @@ def test_the_font_example_measures_the_loaded_font_and_fits_the_frame(qa_session
     checked = ladder.run(qa_session, video)
     assert checked.error is None, checked.error
     assert [f.kind for f in checked.findings if f.severity == "error"] == []
+
+
+# The pattern the sheet used to teach: the handle taken in a state initializer. React drops a render
+# now and then (a retry after a suspension, an interrupted first render), and a handle taken in a
+# dropped render is never cleared: about one cold layout QA page in sixteen timed out on it.
+DROPPED_HANDLE = """\
+  const {delayRender, continueRender} = useDelayRender();
+  const [handle] = useState(() => delayRender('measure the title once Inter is loaded'));
+  const [ready, setReady] = useState(false);
+  useEffect(() => {
+    interLoaded.then(() => {
+      setReady(true);
+      continueRender(handle);
+    });
+  }, [continueRender, handle]);
+  if (!ready) return null;
+"""
+
+
+def with_a_lazy_sibling(source: str) -> dict[str, str]:
+    """The example beside a lazily loaded component: its first render suspends and React drops the whole
+    tree's work, the title's included, every time (what happened by chance, made certain)."""
+    source = source.replace(
+        "const Title: React.FC = () => (", "const Note = React.lazy(() => import('./Note'));\n\nconst Title: React.FC = () => ("
+    )
+    source = source.replace('<FittedTitle text="Quarterly results" />', '<FittedTitle text="Quarterly results" />\n    <Note />')
+    note = "import React from 'react';\n\nconst Note: React.FC = () => <div style={{color: 'white', fontSize: 20}}>Q3</div>;\n\nexport default Note;\n"
+    return {"index.tsx": source, "Note.tsx": note}
+
+
+def the_old_pattern(source: str) -> str:
+    start = source.index("  const {delayRender, continueRender} = useDelayRender();")
+    end = source.index("  if (!loaded) return null;\n") + len("  if (!loaded) return null;\n")
+    old = source[:start] + DROPPED_HANDLE + source[end:]
+    return old.replace(
+        "import React, {useLayoutEffect, useState} from 'react';", "import React, {useEffect, useState} from 'react';"
+    )
+
+
+def test_the_font_example_survives_a_dropped_render_on_a_cold_service(own_session: Session, make_video) -> None:
+    qa = Session(own_session.workspace, settings_module.with_qa(own_session.settings, enabled=True), own_session.service)
+    video = make_video("sheet-fonts-dropped", with_a_lazy_sibling(example("fonts")))
+    for attempt in range(3):  # the first on a cold service; each check opens new pages
+        checked = ladder.run(qa, video)
+        assert checked.error is None, (attempt, checked.error)
+        assert [f.kind for f in checked.findings if f.severity == "error"] == []
+
+
+def test_the_old_font_pattern_times_out_on_a_dropped_render(session: Session, make_video) -> None:
+    # The control for the test above: the same video with the handle in a state initializer (which lint
+    # now refuses, so the pages are asked directly) never finishes its first frame.
+    make_video("sheet-fonts-old", with_a_lazy_sibling(the_old_pattern(example("fonts"))))
+    session.service.bundle(timeout_s=240)
+    folder = session.workspace.state_dir / "stills" / "sheet-fonts-old"
+    with pytest.raises(ServiceReplyError) as timed_out:
+        session.service.stills(StillsArgs("sheet-fonts-old", [0], str(folder), 8000), timeout_s=120)
+    assert "measure the title once Inter is loaded" in str(timed_out.value) and "not cleared" in str(timed_out.value)
+
+
+def test_lint_refuses_the_old_font_pattern(session: Session, make_video) -> None:
+    checked = ladder.run(session, make_video("sheet-fonts-lint", {"index.tsx": the_old_pattern(example("fonts"))}))
+    assert checked.error is not None and checked.error.stage == "lint", checked.error
+    assert checked.error.message.startswith("delayRender() outside an effect runs during a render that React may drop")
 
 
 def test_the_3d_example_renders_a_spinning_cube(session: Session, make_video, tmp_path: Path) -> None:

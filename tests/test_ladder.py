@@ -133,7 +133,7 @@ def test_endless_loop_times_out_restarts_the_service_and_names_the_frame(own_ses
 
 
 def test_a_delay_render_never_cleared_is_named(session: Session, make_video) -> None:
-    body = "const [handle] = React.useState(() => delayRender('loading the route'));\nvoid handle;\n" + MOVING
+    body = "React.useLayoutEffect(() => {\n  delayRender('loading the route');\n}, []);\n" + MOVING
     source = component(body).replace("import {AbsoluteFill,", "import {delayRender, AbsoluteFill,")
     error = check(session, make_video("ladder-delay", {"index.tsx": source})).error
     assert (error.stage, error.code) == ("stills", "timeout")

@@ -13,7 +13,7 @@ from vidgen.session import Session
 pytestmark = pytest.mark.render
 
 HEAD = """\
-import React, {useEffect, useState} from 'react';
+import React, {useEffect, useLayoutEffect, useState} from 'react';
 import {AbsoluteFill, interpolate, useCurrentFrame, useDelayRender} from 'remotion';
 
 export const config = {durationInFrames: 30, fps: 30, width: 640, height: 360};
@@ -35,14 +35,20 @@ STATE_DRIVEN = video(
     "  return <AbsoluteFill style={{backgroundColor: '#203060', left: x}} />;"
 )
 WAITS_FOR_A_FONT = video(
-    "  const {delayRender, continueRender} = useDelayRender();\n"
-    "  const [handle] = useState(() => delayRender('data'));\n  const [ready, setReady] = useState(false);\n"
-    "  useEffect(() => {\n    Promise.resolve().then(() => {\n      setReady(true);\n      continueRender(handle);\n    });\n"
-    "  }, [continueRender, handle]);\n"
+    "  const {delayRender, continueRender} = useDelayRender();\n  const [ready, setReady] = useState(false);\n"
+    "  useLayoutEffect(() => {\n    const handle = delayRender('data');\n    Promise.resolve().then(() => {\n"
+    "      setReady(true);\n      continueRender(handle);\n    });\n    return () => continueRender(handle);\n"
+    "  }, [delayRender, continueRender]);\n"
     "  const x = interpolate(frame, [0, 29], [0, 500], {extrapolateRight: 'clamp'});\n"
     "  return (\n    <AbsoluteFill style={{backgroundColor: '#203060', opacity: ready ? 1 : 0}}>\n"
     "      <div style={{position: 'absolute', left: x, top: 120, width: 100, height: 100, backgroundColor: '#f7b733'}} />\n"
     "    </AbsoluteFill>\n  );"
+)
+HANDLE_IN_A_RENDER = video(
+    "  const {delayRender, continueRender} = useDelayRender();\n"
+    "  const [handle] = useState(() => delayRender('data'));\n"
+    "  useEffect(() => {\n    continueRender(handle);\n  }, [continueRender, handle]);\n"
+    "  return <AbsoluteFill style={{backgroundColor: '#203060'}}>{frame}</AbsoluteFill>;"
 )
 DISABLED_RULES = video(
     "  // eslint-disable-next-line @typescript-eslint/no-explicit-any\n  const anything: any = frame;\n"
@@ -58,6 +64,7 @@ DISABLED_RULES = video(
     [
         ("lint-hook", CONDITIONAL_HOOK, 11, 'React Hook "useState" is called conditionally'),
         ("lint-state", STATE_DRIVEN, 10, "State changed by an effect is not tied to the frame being rendered"),
+        ("lint-handle", HANDLE_IN_A_RENDER, 9, "delayRender() outside an effect runs during a render that React may drop"),
     ],
 )
 def test_lint_catches_it_on_its_line(session: Session, make_video, name: str, source: str, line: int, message: str) -> None:
