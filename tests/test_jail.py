@@ -167,6 +167,36 @@ def test_file_url(session: Session, make_video, workspace, secret: Path) -> None
     assert_not_leaked(workspace, error)
 
 
+def test_data_url_module_importing_a_host_file(session: Session, make_video, workspace, secret: Path) -> None:
+    # A data: module is never resolved as a file, and what it imports has the data: URL as issuer,
+    # no video's folder: the host JSON would be bundled, drawn and quoted.
+    target = secret.with_name("secret.json")
+    line = f"import leak from \"data:text/javascript,export {{default}} from '{target}'\";"
+    video = make_video("jail-data-url", {"index.tsx": entry(line, "return <div>{String(leak.password)}</div>;")})
+    error = bundle_error(session, video)
+    assert_refused(error, video)
+    assert "'data:text/javascript,…', which is a data: URL" in error.message, error.message
+    assert str(target) not in error.message and "export" not in error.message
+    assert_not_leaked(workspace, error)
+
+
+def test_other_schemes_are_refused_by_the_resolver(session: Session, make_video, workspace, secret: Path) -> None:
+    cases = {
+        "node:fs": "is a Node module",
+        "https://example.com/leak.js": "is a https: URL",
+        "http://127.0.0.1:1/leak.js": "is a http: URL",
+        f"file://{secret}": "is a file: URL",
+        'data:application/json,{"a": 1}': "is a data: URL",
+    }
+    for number, (specifier, expected) in enumerate(cases.items()):
+        source = entry(f"import leak from '{specifier}';", "return <div>{String(leak)}</div>;")
+        video = make_video(f"jail-scheme-{number}", {"index.tsx": source})
+        error = bundle_error(session, video)
+        assert_refused(error, video)
+        assert expected in error.message, (specifier, error.message)
+        assert_not_leaked(workspace, error)
+
+
 def test_package_json_browser_field_cannot_redirect_outside(session: Session, make_video, workspace, secret: Path) -> None:
     # The import looks harmless; the folder's own package.json maps it to the host file. Only the
     # path the resolver found shows it.
