@@ -178,6 +178,34 @@ def test_data_url_module_importing_a_host_file(session: Session, make_video, wor
     assert "'data:text/javascript,…', which is a data: URL" in error.message, error.message
     assert str(target) not in error.message and "export" not in error.message
     assert_not_leaked(workspace, error)
+    stage = ladder.run(session, video).error
+    assert stage is not None and (stage.stage, stage.file, stage.line) == ("imports", "index.tsx", 1), stage
+    assert "(data:text/javascript,…)" in stage.message and str(target) not in stage.message
+    assert_not_leaked(workspace, stage)
+
+
+def test_type_only_import_of_a_host_file(session: Session, make_video, workspace, secret: Path) -> None:
+    # webpack never sees a type-only import; TypeScript reads the file and names its keys in the error.
+    target = secret.with_name("secret.json")
+    line = f"import type Leak from '{target}';"
+    body = "const shown: Leak = 1 as unknown as Leak;\nreturn <div>{String(shown)}</div>;"
+    video = make_video("jail-type-import", {"index.tsx": "import React from 'react';\n" + entry(line, body)})
+    stage = ladder.run(session, video).error
+    assert stage is not None and (stage.stage, stage.file, stage.line) == ("imports", "index.tsx", 2), stage
+    assert "absolute path" in stage.message and "password" not in stage.message
+    assert_not_leaked(workspace, stage)
+
+
+def test_hls_playlist_naming_a_host_video(session: Session, make_video, workspace, secret: Path) -> None:
+    # The compositor (not the browser) fetches OffthreadVideo's source: a data: playlist sends it to a file: URL.
+    playlist = f"data:audio/x-mpegurl;utf8,#EXTM3U%0A#EXTINF:1,%0Afile://{secret}%0A#EXT-X-ENDLIST"
+    body = f'return <AbsoluteFill><OffthreadVideo src={{"{playlist}"}} /></AbsoluteFill>;'
+    video = make_video("jail-hls", {"index.tsx": entry("import {OffthreadVideo} from 'remotion';", body)})
+    stage = ladder.run(session, video).error
+    assert stage is not None and (stage.stage, stage.file, stage.line) == ("imports", "index.tsx", 9), stage
+    assert stage.message.startswith("gives <OffthreadVideo src> 'data:audio/x-mpegurl;utf8,…'"), stage.message
+    assert "EXTM3U" not in stage.message
+    assert_not_leaked(workspace, stage)
 
 
 def test_other_schemes_are_refused_by_the_resolver(session: Session, make_video, workspace, secret: Path) -> None:
