@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from vidgen import imports, ladder, media, render
+from vidgen import settings as settings_module
 from vidgen.errors import Stage, StructuredError
 from vidgen.protocol import RenderArgs
 from vidgen.service import ServiceReplyError
@@ -289,6 +290,36 @@ def test_a_refused_import_does_not_stop_another_video(session: Session, make_vid
     assert result.error is None, result.error
     probed = media.probe(result.output, workspace)
     assert (probed.width, probed.height, probed.frames) == (640, 360, 30)
+
+
+# ---------------------------------------------------------------- the browser's own walls
+
+DOWNLOADER = (
+    """
+React.useEffect(() => {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob(['MARKER'.repeat(1000)], {type: 'application/octet-stream'}));
+  link.download = 'vidgen-download.bin';
+  document.body.appendChild(link);
+  link.click();
+}, []);
+""".replace("MARKER", MARKER)
+    + MOVING
+)
+
+
+def test_a_download_clicked_by_the_video_writes_nothing(workspace, make_video, tmp_path: Path, monkeypatch) -> None:
+    # Chromium saves a clicked <a download> in $HOME/Downloads; the service's browser denies downloads.
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    video = make_video("jail-download", {"index.tsx": component(DOWNLOADER)})
+    with Session.open(workspace, settings_module.load(workspace.root)) as session:  # a service started with this HOME
+        result = ladder.run(session, video)
+        assert result.error is None, result.error
+        assert render.render(session, video, previews=False).error is None
+    written = [path for path in home.rglob("*") if path.is_file() and MARKER.encode() in path.read_bytes()]
+    assert not written and not list(home.rglob("vidgen-download*")), written
 
 
 # ---------------------------------------------------------------- a browser that dies
