@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from vidgen import imports, ladder, media, render
+from vidgen import settings as settings_module
 from vidgen.errors import Stage, StructuredError
 from vidgen.protocol import RenderArgs
 from vidgen.service import ServiceReplyError
@@ -167,6 +168,64 @@ def test_file_url(session: Session, make_video, workspace, secret: Path) -> None
     assert_not_leaked(workspace, error)
 
 
+def test_data_url_module_importing_a_host_file(session: Session, make_video, workspace, secret: Path) -> None:
+    # A data: module is never resolved as a file, and what it imports has the data: URL as issuer,
+    # no video's folder: the host JSON would be bundled, drawn and quoted.
+    target = secret.with_name("secret.json")
+    line = f"import leak from \"data:text/javascript,export {{default}} from '{target}'\";"
+    video = make_video("jail-data-url", {"index.tsx": entry(line, "return <div>{String(leak.password)}</div>;")})
+    error = bundle_error(session, video)
+    assert_refused(error, video)
+    assert "'data:text/javascript,…', which is a data: URL" in error.message, error.message
+    assert str(target) not in error.message and "export" not in error.message
+    assert_not_leaked(workspace, error)
+    stage = ladder.run(session, video).error
+    assert stage is not None and (stage.stage, stage.file, stage.line) == ("imports", "index.tsx", 1), stage
+    assert "(data:text/javascript,…)" in stage.message and str(target) not in stage.message
+    assert_not_leaked(workspace, stage)
+
+
+def test_type_only_import_of_a_host_file(session: Session, make_video, workspace, secret: Path) -> None:
+    # webpack never sees a type-only import; TypeScript reads the file and names its keys in the error.
+    target = secret.with_name("secret.json")
+    line = f"import type Leak from '{target}';"
+    body = "const shown: Leak = 1 as unknown as Leak;\nreturn <div>{String(shown)}</div>;"
+    video = make_video("jail-type-import", {"index.tsx": "import React from 'react';\n" + entry(line, body)})
+    stage = ladder.run(session, video).error
+    assert stage is not None and (stage.stage, stage.file, stage.line) == ("imports", "index.tsx", 2), stage
+    assert "absolute path" in stage.message and "password" not in stage.message
+    assert_not_leaked(workspace, stage)
+
+
+def test_hls_playlist_naming_a_host_video(session: Session, make_video, workspace, secret: Path) -> None:
+    # The compositor (not the browser) fetches OffthreadVideo's source: a data: playlist sends it to a file: URL.
+    playlist = f"data:audio/x-mpegurl;utf8,#EXTM3U%0A#EXTINF:1,%0Afile://{secret}%0A#EXT-X-ENDLIST"
+    body = f'return <AbsoluteFill><OffthreadVideo src={{"{playlist}"}} /></AbsoluteFill>;'
+    video = make_video("jail-hls", {"index.tsx": entry("import {OffthreadVideo} from 'remotion';", body)})
+    stage = ladder.run(session, video).error
+    assert stage is not None and (stage.stage, stage.file, stage.line) == ("imports", "index.tsx", 9), stage
+    assert stage.message.startswith("gives <OffthreadVideo src> 'data:audio/x-mpegurl;utf8,…'"), stage.message
+    assert "EXTM3U" not in stage.message
+    assert_not_leaked(workspace, stage)
+
+
+def test_other_schemes_are_refused_by_the_resolver(session: Session, make_video, workspace, secret: Path) -> None:
+    cases = {
+        "node:fs": "is a Node module",
+        "https://example.com/leak.js": "is a https: URL",
+        "http://127.0.0.1:1/leak.js": "is a http: URL",
+        f"file://{secret}": "is a file: URL",
+        'data:application/json,{"a": 1}': "is a data: URL",
+    }
+    for number, (specifier, expected) in enumerate(cases.items()):
+        source = entry(f"import leak from '{specifier}';", "return <div>{String(leak)}</div>;")
+        video = make_video(f"jail-scheme-{number}", {"index.tsx": source})
+        error = bundle_error(session, video)
+        assert_refused(error, video)
+        assert expected in error.message, (specifier, error.message)
+        assert_not_leaked(workspace, error)
+
+
 def test_package_json_browser_field_cannot_redirect_outside(session: Session, make_video, workspace, secret: Path) -> None:
     # The import looks harmless; the folder's own package.json maps it to the host file. Only the
     # path the resolver found shows it.
@@ -231,6 +290,36 @@ def test_a_refused_import_does_not_stop_another_video(session: Session, make_vid
     assert result.error is None, result.error
     probed = media.probe(result.output, workspace)
     assert (probed.width, probed.height, probed.frames) == (640, 360, 30)
+
+
+# ---------------------------------------------------------------- the browser's own walls
+
+DOWNLOADER = (
+    """
+React.useEffect(() => {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob(['MARKER'.repeat(1000)], {type: 'application/octet-stream'}));
+  link.download = 'vidgen-download.bin';
+  document.body.appendChild(link);
+  link.click();
+}, []);
+""".replace("MARKER", MARKER)
+    + MOVING
+)
+
+
+def test_a_download_clicked_by_the_video_writes_nothing(workspace, make_video, tmp_path: Path, monkeypatch) -> None:
+    # Chromium saves a clicked <a download> in $HOME/Downloads; the service's browser denies downloads.
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    video = make_video("jail-download", {"index.tsx": component(DOWNLOADER)})
+    with Session.open(workspace, settings_module.load(workspace.root)) as session:  # a service started with this HOME
+        result = ladder.run(session, video)
+        assert result.error is None, result.error
+        assert render.render(session, video, previews=False).error is None
+    written = [path for path in home.rglob("*") if path.is_file() and MARKER.encode() in path.read_bytes()]
+    assert not written and not list(home.rglob("vidgen-download*")), written
 
 
 # ---------------------------------------------------------------- a browser that dies

@@ -8,11 +8,44 @@
 // beforeResolve: no stat of the target), the path the resolver found (resolver `result` hook:
 // aliases, `browser` fields, symlinks), and the module webpack is about to build (afterResolve:
 // paths that bypass the resolver, such as `file:` URLs, and inline loaders).
+//
+// A request with a scheme is never resolved as a file, so no path check sees it: `data:` modules
+// carry code whose own imports webpack resolves with the data: URL as their issuer (no video's),
+// `file:` URLs are read without the resolver. A video may name only one: an inline image in its
+// CSS (`url(data:image/...)`, which css-loader turns into a module request), and a module whose
+// issuer has a scheme may import nothing at all.
 import fs from 'node:fs';
 import path from 'node:path';
 
 const NAME = 'VidgenJail';
 const SCHEME = /^[a-z][a-z0-9+.-]*:/i;
+const INLINE_IMAGE = /^data:image\/[a-z0-9.+-]+[;,]/i;
+
+// The request without webpack's inline loader prefixes (`!!css-loader!x` is x).
+const bare = (request) => request.replace(/^-?!+/, '').split('!').pop();
+
+// What a refusal quotes of a request: of a data: URL only its media type, since its content may
+// be long or name a host file.
+const shown = (request) => {
+  const raw = bare(request);
+  if (!/^data:/i.test(raw)) return request;
+  const type = raw.slice(0, raw.search(/,|$/)).slice(0, 40);
+  return `${type},…`;
+};
+
+// Why a request with a scheme is refused (null when it has none, or is an image in CSS).
+const schemeProblem = (issuer, resource) => {
+  const scheme = SCHEME.exec(resource);
+  if (!scheme) return null;
+  const name = scheme[0].toLowerCase();
+  if (name === 'data:') {
+    const css = typeof issuer === 'string' && /\.css$/i.test(issuer.replace(/[?#].*$/, ''));
+    if (css && INLINE_IMAGE.test(resource)) return null;
+    return 'is a data: URL, whose content no check sees (only CSS may inline an image, as url(data:image/...))';
+  }
+  if (name === 'node:') return 'is a Node module: videos run in a browser';
+  return `is a ${name} URL: nothing is fetched or read from outside the bundle`;
+};
 
 const realpath = (file) => {
   try {
@@ -52,19 +85,24 @@ const configuredLoaders = (rules, found = new Set()) => {
 // A refusal: webpack reports it as "Module not found" on the importing file and line; the
 // service shows `jailMessage` alone, so nothing the resolver tried is quoted.
 const refusal = (request, folder, why) => {
-  const name = path.basename(folder);
+  const where = folder ? `src/videos/${path.basename(folder)}/` : 'its video folder';
   const message =
-    `imports '${request}', which ${why}: a video may import only files inside src/videos/${name}/ ` +
+    `imports '${shown(request)}', which ${why}: a video may import only files inside ${where} ` +
     '(with ./) and the template\'s packages';
   return Object.assign(new Error(message), {jailMessage: message, jailRequest: request});
 };
 
+// A module whose issuer has a scheme (a data: module that got in) may import nothing: its
+// requests would be judged by no video's folder.
+const schemeIssuer = (issuer) => typeof issuer === 'string' && SCHEME.test(issuer) && !path.isAbsolute(issuer);
+const fromScheme = (request) => refusal(request, null, 'is imported by a module inlined as a URL, whose imports no check sees');
+
 // Where a refused request is written in the importing file (a file of the video itself): webpack's
 // location is in the code after esbuild, which may be a line off.
 export const locateRequest = (file, request) => {
-  const bare = [request, request.replace(/^-?!+/, '').split('!').pop()];
+  const plain = [request, bare(request)];
   // Quoted first, so that './data' is found in the import, not in a line that merely mentions it.
-  const spans = [...bare.flatMap((span) => ["'", '"', '`'].map((quote) => quote + span)), ...bare];
+  const spans = [...plain.flatMap((span) => ["'", '"', '`'].map((quote) => quote + span)), ...plain];
   let lines;
   try {
     lines = fs.readFileSync(file, 'utf8').split('\n');
@@ -110,14 +148,15 @@ export class VideoJail {
 
   // Why a raw request escapes, judged from its text alone (nothing is read); null when it may
   // go on to be resolved.
-  rawProblem(folder, context, request) {
-    const raw = request.replace(/^-?!+/, '').split('!').pop();
+  rawProblem(folder, context, request, issuer = null) {
+    const raw = bare(request);
     if (raw.startsWith('#')) return 'is not a package name';
+    // Judged on the whole request: a data: URL's content may hold '?' or '#'.
+    const scheme = schemeProblem(issuer, raw);
+    if (scheme) return scheme;
+    if (SCHEME.test(raw)) return null; // an inline image of the video's CSS
     const resource = raw.replace(/[?#].*$/, '');
     if (!resource) return null;
-    // A data: URL carries its content in itself (CSS uses them for small images); any other
-    // scheme names something outside (file:, http:).
-    if (SCHEME.test(resource) && !resource.startsWith('data:')) return 'is a URL';
     if (path.isAbsolute(resource)) return 'is an absolute path';
     if (resource === '.' || resource === '..' || resource.startsWith('./') || resource.startsWith('../')) {
       const target = path.resolve(context, resource);
@@ -139,9 +178,11 @@ export class VideoJail {
     return {
       apply: (resolver) => {
         resolver.getHook('resolve').tapAsync({name: NAME, stage: -100}, (request, _context, callback) => {
-          const folder = this.owner(request.context && request.context.issuer, request.path);
+          const issuer = request.context && request.context.issuer;
+          if (schemeIssuer(issuer) && typeof request.request === 'string') return callback(fromScheme(request.request));
+          const folder = this.owner(issuer, request.path);
           if (!folder || typeof request.request !== 'string') return callback();
-          const why = this.rawProblem(folder, request.path, request.request);
+          const why = this.rawProblem(folder, request.path, request.request, issuer);
           if (why) return callback(refusal(request.request, folder, why));
           // Carried along to the result (every step of the resolver copies the request).
           request.vidgenJail = {folder, request: request.request};
@@ -159,16 +200,23 @@ export class VideoJail {
   apply(compiler) {
     compiler.hooks.normalModuleFactory.tap(NAME, (factory) => {
       factory.hooks.beforeResolve.tap(NAME, (data) => {
-        const folder = this.owner(data.contextInfo && data.contextInfo.issuer, data.context);
-        const why = folder && this.rawProblem(folder, data.context, data.request);
+        const issuer = data.contextInfo && data.contextInfo.issuer;
+        if (schemeIssuer(issuer)) throw fromScheme(data.request);
+        const folder = this.owner(issuer, data.context);
+        const why = folder && this.rawProblem(folder, data.context, data.request, issuer);
         if (why) throw refusal(data.request, folder, why);
       });
       factory.hooks.afterResolve.tap(NAME, (data) => {
-        const folder = this.owner(data.contextInfo && data.contextInfo.issuer, data.context);
+        const issuer = data.contextInfo && data.contextInfo.issuer;
+        if (schemeIssuer(issuer)) throw fromScheme(data.request);
+        const folder = this.owner(issuer, data.context);
         if (!folder) return;
         const {resource, loaders} = data.createData;
-        const file = typeof resource === 'string' ? resource.replace(/[?#].*$/, '') : '';
-        if (!file.startsWith('data:') && (!path.isAbsolute(file) || !this.permitted(folder, file))) {
+        const raw = typeof resource === 'string' ? resource : '';
+        const file = raw.replace(/[?#].*$/, '');
+        const scheme = schemeProblem(issuer, raw);
+        if (scheme) throw refusal(data.request, folder, scheme);
+        if (!SCHEME.test(raw) && (!path.isAbsolute(file) || !this.permitted(folder, file))) {
           throw refusal(data.request, folder, 'resolves outside the video folder');
         }
         // A loader is code that runs in the service: only the configured ones may.

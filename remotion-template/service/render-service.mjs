@@ -96,6 +96,7 @@ const getBrowser = () => {
         chromiumOptions,
         logLevel,
       })
+      .then(denyDownloads)
       .then((browser) => {
         trace('browser open');
         return watchBrowser(browser, opening);
@@ -106,6 +107,19 @@ const getBrowser = () => {
     browserPromise = opening;
   }
   return browserPromise;
+};
+
+// A video's effect may click an <a download>: Chromium would save the file in $HOME/Downloads
+// (a check could fill the disk). Every browser the service opens denies downloads, for all its
+// pages (Remotion opens them in the default context); one that cannot is closed, not used.
+const denyDownloads = async (browser) => {
+  try {
+    await browser.connection.send('Browser.setDownloadBehavior', {behavior: 'deny'});
+  } catch (err) {
+    await browser.close({silent: true}).catch(() => undefined);
+    throw err;
+  }
+  return browser;
 };
 
 // A browser that dies (killed, out of memory) is forgotten, so the next request opens a new
