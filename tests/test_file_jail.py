@@ -204,3 +204,79 @@ def test_an_output_outside_the_jails_folders_is_refused_not_lost(session: Sessio
         )
     message = str(refused.value)
     assert "\n" not in message and "writes only inside" in message and str(session.workspace.state_dir / "stills") in message
+
+
+def test_the_offline_voice_is_jailed_and_still_speaks(tmp_path: Path, host_file: Path) -> None:
+    from vidgen.sandbox import confined
+    from vidgen.voice import Espeak
+
+    # What the voice's jail holds: the folder it writes, and nothing of the host.
+    done = subprocess.run(confined(["cat", str(host_file)], [tmp_path]), capture_output=True, text=True, timeout=30)
+    assert done.returncode != 0 and MARKER not in done.stdout and "No such file" in done.stderr
+    assert confined(["espeak-ng"], [tmp_path])[0] == file_sandbox().bwrap
+    Espeak().synthesize("Read me a host file.", tmp_path / "line.wav")
+    assert (tmp_path / "line.wav").stat().st_size > 10_000
+
+
+@pytest.fixture
+def host_file() -> Iterator[Path]:
+    """A file outside /tmp and $HOME, where the jail's tmpfs folders would hide it anyway."""
+    folder = Path("/var/lib") / f"vidgen-jail-test-{secrets.token_hex(4)}"
+    folder.mkdir(parents=True)
+    (folder / "secret.txt").write_text(MARKER)
+    yield folder / "secret.txt"
+    shutil.rmtree(folder)
+
+
+HOSTILE_TYPE_IMPORT = """\
+import React from 'react';
+import {{AbsoluteFill}} from 'remotion';
+import type Stolen from '{path}';
+
+export const config = {{durationInFrames: 30, fps: 30, width: 640, height: 360}};
+const shown: Stolen | null = null;
+
+const Leak: React.FC = () => <AbsoluteFill style={{{{backgroundColor: '#123'}}}}>{{String(shown)}}</AbsoluteFill>;
+
+export default Leak;
+"""
+
+
+@pytest.mark.render
+@pytest.mark.parametrize("attack", ["data-module", "type-import"])
+def test_the_stored_key_never_reaches_the_model_the_json_or_the_transcript(
+    workspace: Workspace, fresh, tmp_path: Path, attack: str
+) -> None:
+    from vidgen import transcript
+    from vidgen.scripted import Scripted, ScriptedModel
+
+    from .helpers import MOVING, component, model_flags, reply
+
+    config = tmp_path / "config"
+    (config / "vidgen").mkdir(parents=True, mode=0o700)
+    keys = config / "vidgen" / "keys.json"
+    keys.write_text(json.dumps({"zai": MARKER}))
+    keys.chmod(0o600)
+    video = fresh(f"jail-key-{attack}")
+    hostile = data_module_importing(keys) if attack == "data-module" else HOSTILE_TYPE_IMPORT.format(path=keys)
+    with ScriptedModel([Scripted(reply(hostile)), Scripted(reply(component(MOVING)))]) as server:
+        done = run_vidgen(
+            "new",
+            "a square",
+            "--name",
+            video.name,
+            "--max-repairs",
+            "1",
+            "--json",
+            *model_flags(server),
+            cwd=workspace.root,
+            env={"XDG_CONFIG_HOME": str(config)},
+        )
+    assert done.returncode == 0, done.stderr
+    assert len(server.requests) == 2, "the hostile video fails, and its repair turn is sent"
+    assert MARKER not in json.dumps([r["body"] for r in server.requests])
+    assert MARKER not in done.stdout and MARKER not in done.stderr
+    assert MARKER not in json.dumps(transcript.read(video))
+    for path in [workspace.state_dir / "state.json", *workspace.state_dir.rglob(f"*{video.name}*")]:
+        if path.is_file():
+            assert MARKER.encode() not in path.read_bytes(), path

@@ -151,9 +151,12 @@ class ServiceOps:
 class RenderService(ServiceOps):
     """One warm Node process per workspace; thread-safe, restarted on demand."""
 
-    def __init__(self, workspace: Workspace, settings: RenderSettings):
+    def __init__(self, workspace: Workspace, settings: RenderSettings, file_sandbox: FileSandbox | None = None):
+        """`file_sandbox`: the jail to start in, this machine's by default (a benchmark's control passes an
+        inactive one, with `allow_unsandboxed`)."""
         self.workspace = workspace
         self.settings = settings
+        self._file_sandbox = file_sandbox
         self._process: subprocess.Popen[str] | None = None
         self._pending: dict[int, queue.Queue[Any]] = {}
         self._ids = itertools.count(1)
@@ -229,7 +232,7 @@ class RenderService(ServiceOps):
     def _confined(self, command: list[str], programs: list[str]) -> list[str]:
         """The service's command line: in the file jail (which also cuts the network off) where bubblewrap
         runs; else, when the user allowed that, in a network namespace of its own unless allowed out."""
-        self.jail = require_file_sandbox(self.settings.allow_unsandboxed)
+        self.jail = require_file_sandbox(self.settings.allow_unsandboxed, self._file_sandbox)
         if self.jail.active:
             self.sandbox = NetworkSandbox("bubblewrap") if not self.settings.allow_network else NetworkSandbox("", "allowed")
             jail = service_jail(self.workspace.root, resources.template_dir(), programs)

@@ -21,6 +21,7 @@ import httpx
 
 from . import media, providers
 from .errors import UsageError, VidgenError
+from .sandbox import confined
 from .settings import VoiceSettings
 
 MAX_CHARS = 2000  # one line of narration; a longer one is a scene to split, not a line
@@ -60,7 +61,7 @@ class Espeak:
         partial = target.with_name(f".{target.name}.partial")
         # The text goes on stdin, so a line that starts with "-" is never taken for an option.
         done = subprocess.run(
-            [binary, "-v", self.voice, "-s", str(self.speed), "--stdin", "-w", str(partial)],
+            confined([binary, "-v", self.voice, "-s", str(self.speed), "--stdin", "-w", str(partial)], [target.parent]),
             input=text,
             capture_output=True,
             text=True,

@@ -8,6 +8,7 @@ In order, on one bench workspace made for the purpose (a new one in a temp folde
   bench_fps.py     frames per second of vidgen's render op against Remotion's `renderMedia`
   bench_batch.py   `vidgen batch`: model calls overlapping renders, peak memory
   bench_layout.py  what layout QA adds to `vidgen check`
+  bench_jail.py    what the bubblewrap jail adds to a warm render request
 Per-run lines go to stderr; the table (Markdown, with the machine, its load average before and after,
 and the date) goes to stdout once every step has been measured. A step that fails ends the run with
 exit 1 and no table. Each script also runs alone and prints its own rows.
@@ -22,10 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_batch import batch  # noqa: E402
 from bench_fps import fps  # noqa: E402
+from bench_jail import jail  # noqa: E402
 from bench_layout import layout_qa  # noqa: E402
 from bench_render import cold, kept, warm  # noqa: E402
 from bench_watch import watch  # noqa: E402
 from benchlib import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main(__doc__ or "", [cold, kept, warm, watch, fps, batch, layout_qa]))
+    sys.exit(main(__doc__ or "", [cold, kept, warm, watch, fps, batch, layout_qa, jail]))
