@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -226,7 +227,22 @@ def test_other_schemes_are_refused_by_the_resolver(session: Session, make_video,
         assert_not_leaked(workspace, error)
 
 
-def test_package_json_browser_field_cannot_redirect_outside(session: Session, make_video, workspace, secret: Path) -> None:
+@pytest.fixture
+def visible_secret(workspace: Workspace) -> Iterator[Path]:
+    """A file outside the video folder that the OS jail still holds (the workspace's src/): the resolver is
+    the wall tried here, alone (a host file would not even exist for webpack)."""
+    folder = workspace.root / "src" / "not-a-video"
+    folder.mkdir(exist_ok=True)
+    path = folder / "secret.txt"
+    path.write_text(f"root:x:0:0:{MARKER}:/root:/bin/bash\n")
+    yield path
+    shutil.rmtree(folder)
+
+
+def test_package_json_browser_field_cannot_redirect_outside(
+    session: Session, make_video, workspace, visible_secret: Path
+) -> None:
+    secret = visible_secret
     # The import looks harmless; the folder's own package.json maps it to the host file. Only the
     # path the resolver found shows it.
     video = make_video(
@@ -244,7 +260,8 @@ def test_package_json_browser_field_cannot_redirect_outside(session: Session, ma
     assert_not_leaked(workspace, error)
 
 
-def test_symbolic_link_out_of_the_folder(session: Session, make_video, workspace, secret: Path) -> None:
+def test_symbolic_link_out_of_the_folder(session: Session, make_video, workspace, visible_secret: Path) -> None:
+    secret = visible_secret
     video = make_video("jail-symlink", {"index.tsx": entry("import leak from './data';", "return <div>{String(leak)}</div>;")})
     (video.folder / "data.ts").symlink_to(secret)
     error = bundle_error(session, video)

@@ -20,7 +20,7 @@ from vidgen.protocol import CheckArgs
 from vidgen.service import RenderService, ServiceReplyError
 from vidgen.session import Session
 
-from .helpers import MOVING, component
+from .helpers import MOVING, component, descendants
 
 pytestmark = pytest.mark.render
 
@@ -77,7 +77,9 @@ def test_the_pinned_remotion_starts_and_another_protocol_says_reinstall(session:
 
 
 def _checkers(service_pid: int) -> list[int]:
-    """The checker processes (ESLint and TypeScript) the service `service_pid` forked."""
+    """The checker processes (ESLint and TypeScript) the service `service_pid` forked (Node sits below the jail's
+    bwrap, whose pid the service reports)."""
+    below = {service_pid, *descendants(service_pid)}
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -87,7 +89,7 @@ def _checkers(service_pid: int) -> list[int]:
             command = (entry / "cmdline").read_bytes()
         except (OSError, IndexError, ValueError):
             continue
-        if parent == service_pid and b"checker.mjs" in command:
+        if parent in below and b"checker.mjs" in command:
             found.append(int(entry.name))
     return found
 

@@ -164,10 +164,9 @@ class FileSandbox:
     def wrap(self, command: list[str], jail: Jail, *, network: bool = False) -> list[str]:
         """`command` inside a new mount, pid and (unless `network`) network namespace holding only `jail`."""
         assert self.bwrap, "wrap() needs bubblewrap"
-        # No --die-with-parent: its signal follows the *thread* that started bwrap, and a service started
-        # from a worker thread would be killed when that thread ends. Node leaves when its stdin closes,
-        # and Python kills the whole process group.
-        args = [self.bwrap, "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+        # --die-with-parent: the jail ends with the thread that started bwrap (see service.py's spawner),
+        # and everything in it when bwrap itself is killed.
+        args = [self.bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         if not network:
             args.append("--unshare-net")  # a new namespace with only its own loopback, brought up by bwrap
         args += ["--dev", "/dev", "--tmpfs", "/dev/shm", "--proc", "/proc", "--tmpfs", "/tmp"]

@@ -20,6 +20,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -186,7 +187,8 @@ class RenderService(ServiceOps):
         self.workspace.state_dir.mkdir(exist_ok=True)
         flags = self._browser_flags()
         browser = launcher(self.workspace.state_dir, browser_path, flags)
-        command = self._confined([node, str(self.workspace.service_script)], [node, browser_path])
+        # By its real path: the jail mounts the template there (a template reached through a link is not).
+        command = self._confined([node, os.path.realpath(self.workspace.service_script)], [node, browser_path])
         self._log = open(self.workspace.state_dir / "service.log", "a", encoding="utf-8")
         bundle_id = f"{os.getpid()}-{secrets.token_hex(4)}"
         remove_stale_bundles(self.workspace)
@@ -194,7 +196,7 @@ class RenderService(ServiceOps):
         env = service_environment({"VIDGEN_SERVICE_SETTINGS": json.dumps(config), "REMOTION_DISABLE_TELEMETRY": "1"})
         # Its own session, so that killing the group ends Node and every Chromium it started
         # (the namespace helper execs Node: the process Python waits for is Node itself).
-        self._process = subprocess.Popen(
+        self._process = _spawn_from_a_lasting_thread(
             command,
             cwd=self.workspace.root,
             stdin=subprocess.PIPE,
@@ -430,6 +432,17 @@ class ServiceReplyError(Exception):
     def __init__(self, error: dict[str, Any]):
         super().__init__(str(error.get("message", "")))
         self.error = error
+
+
+# bubblewrap's --die-with-parent ties the jail's life to the *thread* that started it (the kernel's
+# parent-death signal follows threads), so every service is started from this one thread, which lives
+# as long as vidgen: a service started by a batch worker or a daemon's handler outlives that thread,
+# and a vidgen killed outright takes its jail, Node and Chromium with it.
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidgen-spawner")
+
+
+def _spawn_from_a_lasting_thread(command: list[str], **options: Any) -> subprocess.Popen[str]:
+    return _SPAWNER.submit(lambda: subprocess.Popen(command, **options)).result()
 
 
 def remove_stale_bundles(workspace: Workspace) -> None:
