@@ -194,8 +194,9 @@ class RenderService(ServiceOps):
         remove_stale_bundles(self.workspace)
         config = {"browser": browser, "gl": self.settings.gl or None, "logLevel": "error", "bundleId": bundle_id}
         env = service_environment({"VIDGEN_SERVICE_SETTINGS": json.dumps(config), "REMOTION_DISABLE_TELEMETRY": "1"})
-        # Its own session, so that killing the group ends Node and every Chromium it started
-        # (the namespace helper execs Node: the process Python waits for is Node itself).
+        # Its own session, so that killing the group ends Node and every Chromium it started. In the jail
+        # the process Python waits for is bwrap (its namespace ends with it); without the jail, the
+        # namespace helper execs Node, so it is Node itself.
         self._process = _spawn_from_a_lasting_thread(
             command,
             cwd=self.workspace.root,
