@@ -117,12 +117,12 @@ def examine(workspace: Workspace | None, settings: Settings) -> list[Finding]:
     try:
         ffmpeg = media.ffmpeg_path()
         code, out = _run([ffmpeg, "-hide_banner", "-filters"])
-        has_filters = "blackdetect" in out and "freezedetect" in out
+        has_filters = all(f" {name} " in out for name in ("split", "select", "scale"))  # what verify decodes through
         findings.append(
             Finding(
                 "ffmpeg",
                 code == 0 and has_filters,
-                ffmpeg if has_filters else f"{ffmpeg} lacks blackdetect/freezedetect",
+                ffmpeg if has_filters else f"{ffmpeg} lacks the split, select or scale filter",
                 "pip install imageio-ffmpeg",
             )
         )

@@ -1,7 +1,7 @@
 """Probing, verifying and previewing rendered videos with ffmpeg (through ffmpeg-python).
 
 No system ffmpeg is needed: ffprobe comes with Remotion's compositor package in the
-workspace, and ffmpeg (with the blackdetect and freezedetect filters) with imageio-ffmpeg.
+workspace, and ffmpeg with imageio-ffmpeg.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import ffmpeg
 from PIL import Image, ImageChops, ImageFilter
@@ -96,8 +97,6 @@ def mismatches(actual: Probe, expected: Expected) -> list[str]:
     return problems
 
 
-_FREEZE_START = re.compile(r"freeze_start:\s*(?P<start>[\d.]+)")
-
 # "Nothing visible" is judged on frames sampled from the file, not on how dark they are: a pixel
 # counts as content when one of its channels is more than VISIBLE_DELTA from the frame's dominant
 # colour, and a frame shows something when at least VISIBLE_SHARE of its pixels do. Measured on
@@ -110,6 +109,20 @@ VISIBLE_SHARE = 0.00002
 _SAMPLES_PER_S = 2
 _MAX_SAMPLES = 120
 _MAX_SIDE = 1280  # larger frames are analysed scaled down (area average): ~25 ms a 1280x720 frame
+
+# "Frozen" is judged the way the eye sees motion: every frame's brightness (the eye sees motion in
+# brightness; a hue swap at equal brightness barely moves), scaled down to MOTION_SIDE px or half
+# its size (area average), is compared with the last frame that changed, and it changed when at
+# least MOTION_PIXELS of its pixels (a count, not a share: a 12 px dot moving over a still 1080p
+# background is 26-31 pixels there) differ by more than MOTION_DELTA, twice the noise h264 leaves
+# on a still image. Measured on Remotion renders: at most 11 levels (a 1080p gradient with text,
+# frame 0 against the rest), 8 across the keyframe 250 frames into a textured 720p still; at full
+# size a 640x360 texture reaches 39 on single pixels across that keyframe, 10 once 2x2 are averaged.
+# ffmpeg's freezedetect averaged the difference over the whole frame: a small object moving on a
+# large still background read as frozen at 1280x720 and above, and a long textured still moved.
+MOTION_SIDE = 640
+MOTION_DELTA = 24
+MOTION_PIXELS = 4
 
 
 @dataclass(frozen=True)
@@ -132,6 +145,18 @@ class Visibility:
         return "#{:02x}{:02x}{:02x}".format(*self.colour)
 
 
+@dataclass(frozen=True)
+class Motion:
+    """How often the picture changed: of `frames` decoded frames, `changed` differed from the last that changed."""
+
+    frames: int
+    changed: int
+
+    @property
+    def frozen(self) -> bool:
+        return self.frames >= 2 and self.changed == 0
+
+
 def content_share(frame: Image.Image) -> tuple[float, tuple[int, int, int]]:
     """The share of pixels differing from the frame's dominant colour, and that colour."""
     histogram = frame.histogram()
@@ -147,62 +172,131 @@ def _mode(counts: list[int]) -> int:
     return counts.index(max(counts))
 
 
+def changed(frame: Image.Image, before: Image.Image) -> bool:
+    """Whether enough pixels differ between two greyscale frames by more than encoder noise to be seen as motion."""
+    return sum(ImageChops.difference(frame, before).histogram()[MOTION_DELTA + 1 :]) >= MOTION_PIXELS
+
+
 def blank_or_frozen(path: Path, duration_s: float, fps: float, frames: int, size: tuple[int, int]) -> str | None:
     """Why the whole video shows nothing ('is all black', 'shows nothing visible', 'is frozen'); else None.
 
-    One decode: freezedetect sees every frame, and a few frames a second go on to the
-    visibility check through a pipe, one at a time (a long 4K video never sits in memory).
+    One decode: every frame goes on, small, to the motion check and a few a second, larger, to
+    the visibility check, through two pipes, one frame at a time (a long 4K video never sits in memory).
     """
     if frames < 3 or duration_s <= 0:
         return None
-    span = max(duration_s - 2.0 / fps, 1.0 / fps)
-    visibility, log = _analyse(path, span, fps, frames, size)
+    visibility, motion = _analyse(path, fps, frames, size)
     if visibility is not None and not visibility.visible:
         if visibility.black:
             return "is all black from start to end (nothing visible)"
         return f"shows nothing visible from start to end (every sampled frame is one flat colour, {visibility.hex_colour()})"
-    for match in _FREEZE_START.finditer(log):
-        if float(match["start"]) <= 1.5 / fps:
-            return "is frozen from start to end: every frame is the same"
+    if motion.frozen:
+        return "is frozen from start to end: every frame is the same"
     return None
 
 
-def _analyse(path: Path, span: float, fps: float, frames: int, source: tuple[int, int]) -> tuple[Visibility | None, str]:
-    width, height = source
-    scale = min(1.0, _MAX_SIDE / max(width, height))
-    size = (max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2))
+def _fit(source: tuple[int, int], side: int) -> tuple[int, int]:
+    """`source` scaled down to at most `side` px on its longer side, in even sizes (never scaled up)."""
+    scale = min(1.0, side / max(source))
+    return max(2, round(source[0] * scale / 2) * 2), max(2, round(source[1] * scale / 2) * 2)
+
+
+def _analyse(path: Path, fps: float, frames: int, source: tuple[int, int]) -> tuple[Visibility | None, Motion]:
+    # Never finer than half the source: a pixel compared averages 2x2 or more, which tames h264's noise.
+    sampled_size, motion_size = _fit(source, _MAX_SIDE), _fit(source, min(MOTION_SIDE, max(source) // 2))
     step = max(1, round(fps / _SAMPLES_PER_S), -(-frames // _MAX_SAMPLES))
-    stream = ffmpeg.input(str(path)).filter("freezedetect", n=0.001, d=span).filter("select", f"not(mod(n,{step}))")
-    if size != (width, height):
-        stream = stream.filter("scale", size[0], size[1], flags="area")
-    process = (
-        stream.output("pipe:", format="rawvideo", pix_fmt="rgb24", fps_mode="passthrough")
-        .global_args("-nostats", "-hide_banner")
-        .run_async(cmd=ffmpeg_path(), pipe_stdout=True, pipe_stderr=True)
-    )
-    errors: list[bytes] = []
-    reader = threading.Thread(target=lambda: errors.append(process.stderr.read()), daemon=True)
-    reader.start()
-    best = Visibility(0.0, (0, 0, 0), 0)
-    frame_bytes = size[0] * size[1] * 3
+    decoded = ffmpeg.input(str(path)).split()
+    sampled = decoded[0].filter("select", f"not(mod(n,{step}))")
+    if sampled_size != source:
+        sampled = sampled.filter("scale", sampled_size[0], sampled_size[1], flags="area")
+    every = decoded[1]
+    if motion_size != source:
+        every = every.filter("scale", motion_size[0], motion_size[1], flags="area")
+    # The motion frames leave through a pipe of their own, ffmpeg's fd `write_end`.
+    read_end, write_end = os.pipe()
     try:
-        while True:
-            data = process.stdout.read(frame_bytes)
-            if len(data) < frame_bytes:
-                break
-            share, colour = content_share(Image.frombytes("RGB", size, data))
-            if best.frames == 0 or share > best.share:
-                best = Visibility(share, colour, best.frames + 1)
-            else:
-                best = Visibility(best.share, best.colour, best.frames + 1)
+        args = (
+            ffmpeg.merge_outputs(
+                sampled.output("pipe:", format="rawvideo", pix_fmt="rgb24", fps_mode="passthrough"),
+                every.output(f"pipe:{write_end}", format="rawvideo", pix_fmt="gray", fps_mode="passthrough"),
+            )
+            .global_args("-nostats", "-hide_banner", "-nostdin")
+            .compile(cmd=ffmpeg_path())
+        )
+        process = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(write_end,)
+        )
+    except BaseException:
+        os.close(read_end)
+        raise
     finally:
-        process.stdout.close()
+        os.close(write_end)
+    stdout, stderr = process.stdout, process.stderr
+    assert stdout is not None and stderr is not None
+    errors: list[bytes] = []
+    visibility: list[Visibility] = []
+    failures: list[Exception] = []
+
+    def read_samples() -> None:
+        try:
+            visibility.append(_visibility(stdout, sampled_size))
+        except Exception as exc:  # raised again below, in the caller's thread
+            failures.append(exc)
+        finally:
+            stdout.close()  # a reader that failed lets ffmpeg stop on a broken pipe instead of waiting on it
+
+    readers = [
+        threading.Thread(target=lambda: errors.append(stderr.read()), daemon=True),
+        threading.Thread(target=read_samples, daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        with open(read_end, "rb") as motion_frames:
+            motion = _motion(motion_frames, motion_size)
+    except BaseException:
+        process.kill()
+        raise
+    finally:
         process.wait()
-        reader.join()
+        for reader in readers:
+            reader.join()
+        stderr.close()
+    if failures:
+        raise failures[0]
     log = b"".join(errors).decode(errors="replace")
     if process.returncode != 0:
         raise ffmpeg.Error("ffmpeg", b"", log.encode())
-    return (best if best.frames else None), log
+    return (visibility[0] if visibility and visibility[0].frames else None), motion
+
+
+def _visibility(frames: IO[bytes], size: tuple[int, int]) -> Visibility:
+    """The sampled frame with the largest share of content, read from a pipe one frame at a time."""
+    best = Visibility(0.0, (0, 0, 0), 0)
+    frame_bytes = size[0] * size[1] * 3
+    while len(data := frames.read(frame_bytes)) == frame_bytes:
+        share, colour = content_share(Image.frombytes("RGB", size, data))
+        if best.frames == 0 or share > best.share:
+            best = Visibility(share, colour, best.frames + 1)
+        else:
+            best = Visibility(best.share, best.colour, best.frames + 1)
+    return best
+
+
+def _motion(frames: IO[bytes], size: tuple[int, int]) -> Motion:
+    """How many frames changed, read from a pipe; only the frame read and the last that changed are kept."""
+    count, moves, anchor = 0, 0, None
+    frame_bytes = size[0] * size[1]
+    while len(data := frames.read(frame_bytes)) == frame_bytes:
+        frame = Image.frombytes("L", size, data)
+        count += 1
+        if anchor is None:
+            anchor = frame
+        # Against the last frame that changed, not the one before: a slow drift adds up to a change.
+        elif changed(frame, anchor):
+            moves += 1
+            anchor = frame
+    return Motion(count, moves)
 
 
 # The poster is the sampled still with the most detail: the share of pixels on a strong edge
