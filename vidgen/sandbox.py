@@ -7,9 +7,10 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from .errors import UsageError
 
@@ -62,19 +63,28 @@ class NetworkSandbox:
         return [sys.executable, "-I", "-S", str(HELPER), *command]
 
 
-def network_sandbox() -> NetworkSandbox:
-    """Whether a namespace can be made here (about 40 ms to find out), the way the service will be started.
+_Found = TypeVar("_Found", "NetworkSandbox", "FileSandbox")
 
-    A success is remembered for the process; a failure is not: the render daemon lives for hours, and a
-    failure can pass (the kernel frees namespaces lazily, and under a burst their count can run out)."""
-    found = _sandbox_found()
-    if not found.active:
-        _sandbox_found.cache_clear()
+
+def _remembered_when_active(probe: Callable[[], _Found]) -> Callable[[], _Found]:
+    """A probe whose success is remembered for the process and whose failure is not: the render daemon
+    lives for hours, and a failure can pass (the kernel frees namespaces lazily, and under a burst their
+    count can run out; bubblewrap may be installed meanwhile)."""
+    cached = functools.cache(probe)
+
+    @functools.wraps(probe)
+    def found() -> _Found:
+        answer = cached()
+        if not answer.active:
+            cached.cache_clear()
+        return answer
+
     return found
 
 
-@functools.cache
-def _sandbox_found() -> NetworkSandbox:
+@_remembered_when_active
+def network_sandbox() -> NetworkSandbox:
+    """Whether a namespace can be made here (about 40 ms to find out), the way the service will be started."""
     if not sys.platform.startswith("linux"):
         return NetworkSandbox("", "network namespaces exist only on Linux")
     try:
@@ -231,16 +241,9 @@ def service_jail(workspace_root: Path, template: Path, programs: list[str]) -> J
     return Jail(tuple(readable), tuple(writable), root)
 
 
+@_remembered_when_active
 def file_sandbox() -> FileSandbox:
-    """Whether bubblewrap can make its namespaces here (a few ms to find out); remembered only when it can."""
-    found = _file_sandbox_found()
-    if not found.active:
-        _file_sandbox_found.cache_clear()
-    return found
-
-
-@functools.cache
-def _file_sandbox_found() -> FileSandbox:
+    """Whether bubblewrap can make its namespaces here (a few ms to find out)."""
     bwrap = shutil.which("bwrap")
     if not bwrap:
         return FileSandbox("", "bubblewrap (bwrap) is not installed")
