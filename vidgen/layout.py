@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from . import diagnostics
+from . import diagnostics, locations
 from .errors import Finding, StructuredError
 from .protocol import LayoutArgs
 from .session import Session
@@ -129,8 +129,15 @@ class Sources:
         """The nearest component in the chain that the video itself defines."""
         return next((name for name in names if name in self.definitions), None)
 
+    def stamped(self, element: dict[str, Any]) -> Place | None:
+        """The line of the element's own tag (or its nearest stamped ancestor's), from the bundle's data-vg-src."""
+        place = locations.parse(element.get("source"), self.video)
+        return Place(*place) if place else None
+
     def locate(self, element: dict[str, Any]) -> Place | None:
-        """Where an element comes from: its text literal, its image file, or its component."""
+        """Where an element comes from: its stamp, else its text literal, its image file, or its component."""
+        if place := self.stamped(element):
+            return place
         component = self.component(element.get("components") or [])
         home = self.definitions[component].file if component else None
         text = str(element.get("fullText") or "")
@@ -145,7 +152,9 @@ class Sources:
         return self.definitions[component] if component else None
 
     def locate_colour(self, element: dict[str, Any]) -> Place | None:
-        """A covering box is best found by its colour literal, else by its component."""
+        """A covering box is found by its stamp, else its colour literal, else its component."""
+        if place := self.stamped(element):
+            return place
         colour = str(element.get("background") or "")
         component = self.component(element.get("components") or [])
         home = self.definitions[component].file if component else None

@@ -107,6 +107,8 @@
       .join('')
       .replace(/\s+/g, ' ')
       .trim();
+  // Where the element is written: the bundle's data-vg-src stamp, its own or its nearest stamped ancestor's.
+  const sourceOf = (el) => el.closest('[data-vg-src]')?.getAttribute('data-vg-src') ?? null;
   const describe = (el) => {
     const text = ownText(el);
     const src = tag(el) === 'img' ? (el.getAttribute('src') || '').split(/[?#]/)[0].split('/').pop() : '';
@@ -116,6 +118,7 @@
       fullText: text.slice(0, 200),
       src,
       components: reactNames(el),
+      source: sourceOf(el),
       background: hex(parseColor(style(el).backgroundColor) || {r: 0, g: 0, b: 0}),
     };
   };

@@ -11,6 +11,7 @@ import {createRequire} from 'node:module';
 import {fork} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 import {jailed, locateRequest} from './jail.mjs';
+import sourceLocations from './source-locations.cjs';
 
 const PROTOCOL_VERSION = 1;
 // VIDGEN_TRACE=1 logs when each slow part of a cold start is done (epoch ms, for lining up with the
@@ -169,7 +170,9 @@ const makeCompiler = async () => {
     onProgress: () => undefined,
     options: {
       enableCaching: true,
-      webpackOverride: (conf) => jailed({...conf, optimization: {...conf.optimization, emitOnErrors: true}}, {root}),
+      // The file jail sees every loader, the source-location stamp included.
+      webpackOverride: (conf) =>
+        jailed(sourceLocations.withSourceLocations({...conf, optimization: {...conf.optimization, emitOnErrors: true}}, {root}), {root}),
     },
   });
   const compiler = webpack(config);
