@@ -37,7 +37,7 @@ from .settings import RenderSettings
 from .workspace import Workspace
 
 # The ops a command may ask for (PROTOCOL.md); `shutdown` and `cancel` are the daemon's to send.
-OPS = frozenset({"browser", "bundle", "lint", "typecheck", "metadata", "stills", "still", "render", "layout"})
+OPS = frozenset({"browser", "bundle", "lint", "typecheck", "metadata", "stills", "still", "render", "layout", "timeline"})
 # Ops that render frames take turns across commands: two at once on a small machine only slow each other.
 _TAKES_TURNS = frozenset({"render", "stills"})
 _QUEUED_EVERY_S = 2.0

@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import checked, diagnostics, imports, layout, music, narration
+from . import checked, diagnostics, imports, layout, music, narration, timeline
 from .constraints import Constraints, config_line
 from .errors import Code, Finding, ServiceError, Stage, StructuredError
 from .protocol import CheckArgs, MetadataArgs, StillsArgs
@@ -236,6 +236,9 @@ def _composition(context: Context) -> StructuredError | None:
     if problem:
         line = config_line(video.entry, problem)
         return diagnostics.make(Stage.COMPOSITION, problem, video, file=video.entry, line=line)
+    cut = timeline.check(session, video, composition.frames)  # a scene the composition's length cuts off
+    if cut is not None:
+        return cut
     context.result.composition = composition
     if context.on_composition is not None:
         context.on_composition(composition)

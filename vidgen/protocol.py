@@ -13,7 +13,7 @@ from . import resources
 from .workspace import Workspace
 
 # The wire protocol this client speaks: bump it with PROTOCOL_VERSION in render-service.mjs.
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 
 def expected_remotion() -> str:
@@ -105,6 +105,14 @@ class LayoutArgs:
     name: str
     frames: list[int]
     options: dict[str, Any]
+    timeout_ms: int
+
+
+@dataclass(frozen=True)
+class TimelineArgs:
+    """`timeline`: every Sequence the video mounts, with its frames (timeline.js's shape)."""
+
+    name: str
     timeout_ms: int
 
 

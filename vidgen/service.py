@@ -35,6 +35,7 @@ from .protocol import (
     RenderArgs,
     StillArgs,
     StillsArgs,
+    TimelineArgs,
     installed_remotion,
     version_problem,
     wire,
@@ -142,6 +143,10 @@ class ServiceOps:
     def layout(self, args: LayoutArgs, *, timeout_s: float, idle_s: float) -> list[dict[str, Any]]:
         """Layout QA's problems at the frames (layout-qa.js's shape)."""
         return list(self.request("layout", timeout_s=timeout_s, idle_s=idle_s, **wire(args)).get("problems", []))
+
+    def timeline(self, args: TimelineArgs, *, timeout_s: float) -> dict[str, Any]:
+        """{sequences, frames, complete, durationInFrames}: the video's Sequences as timeline.js found them."""
+        return self.request("timeline", timeout_s=timeout_s, **wire(args))
 
     def cancel_all(self) -> None:
         """Cancel every request under way (stills and renders end with Cancelled)."""

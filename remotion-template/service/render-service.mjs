@@ -13,7 +13,7 @@ import {fileURLToPath} from 'node:url';
 import {jailed, locateRequest} from './jail.mjs';
 import sourceLocations from './source-locations.cjs';
 
-const PROTOCOL_VERSION = 1;
+const PROTOCOL_VERSION = 2;
 // VIDGEN_TRACE=1 logs when each slow part of a cold start is done (epoch ms, for lining up with the
 // checker's and Python's clocks): how the first command's time is spent, without a profiler.
 const trace = process.env.VIDGEN_TRACE === '1' ? (what) => console.error(`[trace ${Date.now()}] service: ${what}`) : () => undefined;
@@ -490,6 +490,14 @@ const serialized = (data) => NoReactInternals.serializeJSONWithSpecialTypes({dat
 
 // A page showing `composition`, ready at `frame`, with the QA script installed.
 const openLayoutPage = async (server, composition, frame, timeoutMs) => {
+  const page = await openCompositionPage(server, composition, frame, timeoutMs);
+  await seekToFrame({frame, page, composition: composition.id, timeoutInMilliseconds: timeoutMs, logLevel, indent: false, attempt: 0});
+  await page.evaluateHandle(layoutScript);
+  return page;
+};
+
+// A page mounting `composition` from `frame`, without waiting for it to be ready (delayRender).
+const openCompositionPage = async (server, composition, frame, timeoutMs) => {
   const page = await (await getBrowser()).newPage({
     context: server.sourceMap,
     logLevel,
@@ -542,8 +550,6 @@ const openLayoutPage = async (server, composition, frame, timeoutMs) => {
     page,
     timeoutInMilliseconds: timeoutMs,
   });
-  await seekToFrame({frame, page, composition: composition.id, timeoutInMilliseconds: timeoutMs, logLevel, indent: false, attempt: 0});
-  await page.evaluateHandle(layoutScript);
   return page;
 };
 
@@ -614,6 +620,41 @@ const layoutFrom = async (bundleDir, {name, frames, options, timeoutMs}, progres
     throw err;
   } finally {
     await stopWatching();
+    if (page) await page.close().catch(() => undefined);
+  }
+};
+
+// ---------------------------------------------------------------- timeline
+
+// Every Sequence the video mounts, with its frames (timeline.js), for the composition check: a
+// scene that ends after the composition's last frame is cut off. Exceptions the video throws are
+// left to the stills (the walk returns what it found); a frame that hangs is this request's error.
+const timelineScript = fs.readFileSync(new URL('./timeline.js', import.meta.url), 'utf8');
+
+const timeline = (args, progress, id) => withBundle((bundleDir) => timelineFrom(bundleDir, args, id));
+const timelineFrom = async (bundleDir, {name, timeoutMs}, id) => {
+  const composition = await selectComposition(bundleDir, name, timeoutMs);
+  const cancelSignal = cancellable(id);
+  const server = await layoutServer(bundleDir);
+  let page = null;
+  try {
+    page = await openCompositionPage(server, composition, 0, timeoutMs);
+    cancelSignal(() => page.close().catch(() => undefined));
+    await page.evaluateHandle(timelineScript);
+    const {value} = await puppeteerEvaluateWithCatchAndTimeout({
+      pageFunction: (given) => window.__vidgenTimeline.collect(given),
+      args: [{composition: composition.id, durationInFrames: composition.durationInFrames, timeoutMs}],
+      frame: null,
+      page,
+      timeoutInMilliseconds: timeoutMs * 2 + 5000,
+    });
+    return {...value, durationInFrames: composition.durationInFrames};
+  } catch (err) {
+    if (err && /^Timed out evaluating page function/.test(String(err.message))) {
+      err.message = `Timeout exceeded: the video did not finish rendering within ${timeoutMs}ms while its timeline was read`;
+    }
+    throw err;
+  } finally {
     if (page) await page.close().catch(() => undefined);
   }
 };
@@ -694,6 +735,7 @@ const operations = {
   still,
   render: renderVideo,
   layout: layoutQa,
+  timeline,
   cancel: async ({target}) => {
     // A cancel may arrive before the request has a canceller (it is still selecting the
     // composition): it is remembered, and the request cancels itself as soon as it can.
