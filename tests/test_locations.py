@@ -129,6 +129,37 @@ def test_a_component_drawn_three_times_points_at_its_own_element(session: Sessio
     assert located == {("Step.tsx", STEP_LINE)}
 
 
+# The throw sits on the line of a stamped <div>, after the attribute the bundle inserts there.
+THROWS = """
+import React from 'react';
+import {AbsoluteFill, useCurrentFrame} from 'remotion';
+
+export const config = {durationInFrames: 30, fps: 30, width: 640, height: 360};
+
+const Video: React.FC = () => {
+  const frame = useCurrentFrame();
+  return (
+    <AbsoluteFill style={{backgroundColor: '#203060'}}>
+      <div style={{color: 'white'}}>{(() => { if (frame >= 10) throw new Error('no label for this frame'); return 'ok'; })()}</div>
+    </AbsoluteFill>
+  );
+};
+
+export default Video;
+"""
+
+
+def test_a_runtime_error_keeps_its_line(session: Session, make_video) -> None:
+    video = make_video("loc-throws", {"index.tsx": THROWS})
+    error = ladder.run(session, video).error
+    assert error is not None and (error.stage, error.code, error.frame) == ("stills", "runtime", 10), error
+    assert "no label for this frame" in error.message
+    throw = next(n for n, line in enumerate(textwrap.dedent(THROWS).lstrip().splitlines(), 1) if "throw new" in line)
+    assert (error.file, error.line) == ("index.tsx", throw)  # the <div>'s line, where it throws
+    text = (video.folder / "index.tsx").read_text()
+    assert "data-vg-src" not in text  # the stamp lives in the bundle only
+
+
 def test_the_stamps_change_no_pixel(session: Session, workspace: Workspace, make_video) -> None:
     """A still from the service (stamped) equals Remotion's own `npx remotion still` (no stamps) pixel for pixel."""
     video = make_video("loc-pixels", {"index.tsx": ENGINEER, "Step.tsx": STEP})
