@@ -17,7 +17,7 @@ from typing import Any
 from . import checked, diagnostics, imports, layout, music, narration, timeline
 from .constraints import Constraints, config_line
 from .errors import Code, Finding, ServiceError, Stage, StructuredError
-from .protocol import CheckArgs, MetadataArgs, StillsArgs
+from .protocol import CheckArgs, StillsArgs
 from .service import ServiceReplyError
 from .session import Session
 from .settings import Limits
@@ -225,8 +225,7 @@ def _bundle(context: Context) -> StructuredError | None:
 
 def _composition(context: Context) -> StructuredError | None:
     session, video, expect = context.session, context.video, context.expect
-    timeout = session.settings.render.frame_timeout_s
-    meta = session.service.metadata(MetadataArgs(video.name, int(timeout * 1000)), timeout_s=timeout + 30)
+    meta, sequences = timeline.read(session, video)
     composition = Composition(int(meta["width"]), int(meta["height"]), float(meta["fps"]), int(meta["durationInFrames"]))
     problem = limits_problem(composition, session.settings.limits)
     if problem is None and context.result.narration is not None:
@@ -236,7 +235,7 @@ def _composition(context: Context) -> StructuredError | None:
     if problem:
         line = config_line(video.entry, problem)
         return diagnostics.make(Stage.COMPOSITION, problem, video, file=video.entry, line=line)
-    cut = timeline.check(session, video, composition.frames)  # a scene the composition's length cuts off
+    cut = timeline.problem(video, sequences, composition.frames)  # a scene the composition's length cuts off
     if cut is not None:
         return cut
     context.result.composition = composition

@@ -145,7 +145,7 @@ class ServiceOps:
         return list(self.request("layout", timeout_s=timeout_s, idle_s=idle_s, **wire(args)).get("problems", []))
 
     def timeline(self, args: TimelineArgs, *, timeout_s: float) -> dict[str, Any]:
-        """{sequences, frames, complete, durationInFrames}: the video's Sequences as timeline.js found them."""
+        """{composition, sequences, frames, complete}: the metadata, and the video's Sequences as timeline.js found them."""
         return self.request("timeline", timeout_s=timeout_s, **wire(args))
 
     def cancel_all(self) -> None:

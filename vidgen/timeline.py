@@ -16,7 +16,7 @@ from typing import Any
 from . import diagnostics, locations
 from .constraints import config_line
 from .errors import Stage, StructuredError
-from .protocol import TimelineArgs
+from .protocol import MetadataArgs, TimelineArgs
 from .session import Session
 from .workspace import Video
 
@@ -54,13 +54,16 @@ def wanted(video: Video) -> bool:
     return False
 
 
-def check(session: Session, video: Video, frames: int) -> StructuredError | None:
-    """The composition stage's error for a scene cut off by the composition's length, or None."""
-    if not wanted(video):
-        return None
+def read(session: Session, video: Video) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The composition's metadata, and its Sequences when the video writes any.
+
+    One request either way: the `timeline` op loads its page while Remotion computes the metadata.
+    """
     timeout = session.settings.render.frame_timeout_s
+    if not wanted(video):
+        return session.service.metadata(MetadataArgs(video.name, int(timeout * 1000)), timeout_s=timeout + 30), []
     reply = session.service.timeline(TimelineArgs(video.name, int(timeout * 1000)), timeout_s=timeout * 3 + 30)
-    return problem(video, list(reply.get("sequences") or []), frames)
+    return dict(reply.get("composition") or {}), list(reply.get("sequences") or [])
 
 
 def spans(video: Video, sequences: list[dict[str, Any]]) -> list[Span]:

@@ -633,6 +633,8 @@ const timelineScript = fs.readFileSync(new URL('./timeline.js', import.meta.url)
 
 const timeline = (args, progress, id) => withBundle((bundleDir) => timelineFrom(bundleDir, args, id));
 const timelineFrom = async (bundleDir, {name, timeoutMs}, id) => {
+  // The page is opened once the metadata is known, not while it is computed: a page loaded before
+  // its composition is set timed out in Remotion's "Waiting for root component to load".
   const composition = await selectComposition(bundleDir, name, timeoutMs);
   const cancelSignal = cancellable(id);
   const server = await layoutServer(bundleDir);
@@ -648,7 +650,8 @@ const timelineFrom = async (bundleDir, {name, timeoutMs}, id) => {
       page,
       timeoutInMilliseconds: timeoutMs * 2 + 5000,
     });
-    return {...value, durationInFrames: composition.durationInFrames};
+    const {id: composed, width, height, fps, durationInFrames} = composition;
+    return {...value, composition: {id: composed, width, height, fps, durationInFrames}};
   } catch (err) {
     if (err && /^Timed out evaluating page function/.test(String(err.message))) {
       err.message = `Timeout exceeded: the video did not finish rendering within ${timeoutMs}ms while its timeline was read`;
