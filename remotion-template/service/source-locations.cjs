@@ -8,6 +8,7 @@
 // The attribute is inserted after the element's last attribute, inside the line of its tag:
 // lines never move, so the bundle's source maps (line-only in production) stay right. A file
 // that does not parse is passed on untouched, so esbuild reports its syntax error where it is.
+const fs = require('node:fs');
 const path = require('node:path');
 const {createRequire} = require('node:module');
 
@@ -119,17 +120,21 @@ function sourceLocations(source) {
   return stamp(typescriptIn(root), source, this.resourcePath, where);
 }
 
-// Added to a webpack configuration: it runs before Remotion's esbuild loader ('pre').
-const withSourceLocations = (config, {root}) => ({
-  ...config,
-  module: {
-    ...config.module,
-    rules: [
-      ...(config.module?.rules ?? []),
-      {test: /\.[jt]sx$/, include: path.join(root, 'src', 'videos'), enforce: 'pre', use: [{loader: __filename, options: {root}}]},
-    ],
-  },
-});
+// Added to a webpack configuration: it runs before Remotion's esbuild loader ('pre'). By the
+// workspace's real path, as webpack's resolver names the files (a workspace reached by a link).
+const withSourceLocations = (config, {root}) => {
+  const real = fs.realpathSync(root);
+  return {
+    ...config,
+    module: {
+      ...config.module,
+      rules: [
+        ...(config.module?.rules ?? []),
+        {test: /\.[jt]sx$/, include: path.join(real, 'src', 'videos'), enforce: 'pre', use: [{loader: __filename, options: {root: real}}]},
+      ],
+    },
+  };
+};
 
 module.exports = sourceLocations;
 module.exports.stamp = stamp;
