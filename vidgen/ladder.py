@@ -24,6 +24,9 @@ from .settings import Limits
 from .workspace import Video
 
 _TOOL_TIMEOUT_S = 180
+# Loading a build's page (every video's modules) before its first frame: a fixed cost that a busy machine
+# stretches (another command's render on both cores took it past 6 s), so not held to a frame's timeout.
+_PAGE_LOAD_TIMEOUT_S = 30.0
 Events = Callable[[str, dict[str, Any]], None]
 
 
@@ -225,7 +228,7 @@ def _bundle(context: Context) -> StructuredError | None:
 
 def _composition(context: Context) -> StructuredError | None:
     session, video, expect = context.session, context.video, context.expect
-    timeout = session.settings.render.frame_timeout_s
+    timeout = max(session.settings.render.frame_timeout_s, _PAGE_LOAD_TIMEOUT_S)
     meta = session.service.metadata(MetadataArgs(video.name, int(timeout * 1000)), timeout_s=timeout + 30)
     composition = Composition(int(meta["width"]), int(meta["height"]), float(meta["fps"]), int(meta["durationInFrames"]))
     problem = limits_problem(composition, session.settings.limits)
