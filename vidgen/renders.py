@@ -123,7 +123,13 @@ def step(video: Video, move: Callable[[Video], history.Version]) -> tuple[histor
     if restored is not None:
         sources = state.fingerprint(state.sources_of(video))
         state.record(
-            video.workspace, video.name, status="rendered", output=str(restored), sources=sources, version=version.number
+            video.workspace,
+            video.name,
+            status="rendered",
+            output=str(restored),
+            sources=sources,
+            version=version.number,
+            at=restored.stat().st_mtime,  # when that version was rendered (the kept file is linked), not now
         )
     return version, restored
 

@@ -44,11 +44,13 @@ def read(workspace: Workspace) -> dict[str, dict[str, Any]]:
     return data
 
 
-def record(workspace: Workspace, name: str, **entry: Any) -> None:
-    """Store the latest outcome for a video, atomically (a crash never leaves half a file)."""
+def record(workspace: Workspace, name: str, *, at: float | None = None, **entry: Any) -> None:
+    """Store the latest outcome for a video, atomically (a crash never leaves half a file); `at` is when it
+    happened (a timestamp; now when not given)."""
+    when = datetime.now(UTC) if at is None else datetime.fromtimestamp(at, UTC)
     with _lock:
         data = read(workspace)
-        data[name] = {**entry, "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        data[name] = {**entry, "at": when.isoformat(timespec="seconds")}
         atomic_write(_path(workspace), json.dumps(data, indent=2))
 
 

@@ -239,7 +239,10 @@ class Watcher:
         if viewer.opener() is None:
             self.show(f"  (--open: no xdg-open or open here; the MP4 is {path})")
             return
-        viewer.open_file(path)
+        try:
+            viewer.open_file(path)
+        except VidgenError as exc:
+            self.show(f"  (--open: {exc})")
 
     # ------------------------------------------------------------------ the model
 
