@@ -105,8 +105,14 @@ class Workspace:
         package = json.loads((self.root / "package.json").read_text())
         return set(package.get("dependencies", {}))
 
+    def has_node_modules(self) -> bool:
+        """Whether `npm ci` finished here: npm writes node_modules/.package-lock.json last, so an install
+        that was interrupted (Ctrl-C, a full disk) has none."""
+        modules = self.root / "node_modules"
+        return (modules / "@remotion" / "renderer").is_dir() and (modules / ".package-lock.json").is_file()
+
     def require_node_modules(self) -> None:
-        if not (self.root / "node_modules" / "@remotion" / "renderer").is_dir():
+        if not self.has_node_modules():
             raise UsageError(f"{self.root / 'node_modules'} is missing or incomplete: run `npm ci` in {self.root}")
 
 

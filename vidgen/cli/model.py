@@ -240,6 +240,8 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
         target = (workspace_path or Path("vidgen-demo")).resolve()
         if (target / settings_module.CONFIG_NAME).is_file():
             ws = workspace_module.Workspace(target)  # a demo workspace from an earlier run
+            if not ws.has_node_modules():
+                install_packages(ws)  # that run was stopped during `npm ci`: start it over
         else:
             ws = workspace_module.create(target, install=False)
             install_packages(ws)
