@@ -281,7 +281,8 @@ def _stills(context: Context) -> StructuredError | None:
     if wanted and max(wanted) > last:
         beyond = [str(f) for f in sorted(set(wanted)) if f > last]
         which = f"frames {', '.join(beyond)} are" if len(beyond) > 1 else f"frame {beyond[0]} is"
-        return diagnostics.make(Stage.STILLS, f"{which} past the last frame of {video.name}: ask for frames 0 to {last}", video)
+        problem = f"{which} past the last frame of {video.name}: ask for frames 0 to {last}"
+        return diagnostics.make(Stage.STILLS, problem, video, code=Code.USAGE)  # the asker's mistake, not the video's
     frames = sorted(set(wanted)) if wanted else sample_frames(result.composition.frames, settings.sample_stills)
     folder = session.workspace.state_dir / "stills" / video.name
     shutil.rmtree(folder, ignore_errors=True)
