@@ -14,7 +14,7 @@ from typing import Any
 
 from . import loader, tree
 from .files import atomic_write
-from .workspace import Video, Workspace
+from .workspace import Video, Workspace, authored
 
 _lock = threading.Lock()
 
@@ -55,8 +55,10 @@ def record(workspace: Workspace, name: str, *, at: float | None = None, **entry:
 
 
 def fingerprint(files: dict[str, bytes]) -> str:
-    """A content hash of a video's files: names and bytes, in a fixed order."""
+    """A content hash of a video's files: names and bytes, in a fixed order; the files vidgen generates
+    from the others leave it unchanged (a render that regenerates one outdates nothing)."""
     digest = hashlib.sha256()
+    files = authored(files)
     for relative in sorted(files):
         data = files[relative]
         digest.update(f"{relative}\0{len(data)}\0".encode())
