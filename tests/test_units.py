@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import constraints, diagnostics, imports, ladder, media, protocol, settings
+from vidgen import constraints, diagnostics, imports, ladder, media, prompts, protocol, settings
 from vidgen.errors import StructuredError, UsageError
 from vidgen.workspace import Workspace, validate_name
 
@@ -370,3 +370,12 @@ def test_a_refused_size_suggests_one_that_is_accepted(size: str, fragment: str) 
     assert fragment in str(caught.value)
     suggested = str(caught.value).rsplit("e.g. ", 1)[1]
     constraints.build(None, None, suggested, None, settings.Limits())  # the suggestion itself passes
+
+
+def test_a_narrated_request_never_says_silent_or_five_to_ten_seconds() -> None:
+    narrated = prompts.create("hash-tables", "a 20-second narrated explainer", "", prompts.Extras(narrate=True))["content"]
+    assert "silent" not in narrated and "5 to 10 seconds" not in narrated and "totalFrames" in narrated
+    with_music = prompts.create("promo", "a promo", "", prompts.Extras(music=True))["content"]
+    assert "silent" not in with_music
+    plain = prompts.create("card", "a title card", "")["content"]
+    assert "the video is silent" in plain and "5 to 10 seconds" in plain
