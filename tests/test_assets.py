@@ -59,6 +59,29 @@ def test_assets_are_copied_whole_and_described(tmp_path: Path, logo: Path, chime
     (video.workspace.root / "public" / "bg.png").write_bytes(logo.read_bytes())
     assert [a.path for a in assets.listed(video.workspace, video)] == ["promo/chime.wav", "promo/logo.png", "bg.png"]
 
+    # Another video's photos and voice are its own: never offered to this one (a shared folder still is).
+    other = video.workspace.video("explainer")
+    for each in (video, other):
+        each.folder.mkdir(parents=True, exist_ok=True)
+        (each.folder / "index.tsx").write_text("export default () => null;\n")
+    assets.add(other, [logo])
+    (video.workspace.root / "public" / "explainer" / "narration").mkdir()
+    (video.workspace.root / "public" / "explainer" / "narration" / "intro.wav").write_bytes(chime.read_bytes())
+    (video.workspace.root / "public" / "brand").mkdir()
+    (video.workspace.root / "public" / "brand" / "mark.png").write_bytes(logo.read_bytes())
+    assert [a.path for a in assets.listed(video.workspace, video)] == [
+        "promo/chime.wav",
+        "promo/logo.png",
+        "bg.png",
+        "brand/mark.png",
+    ]
+    assert [a.path for a in assets.listed(video.workspace, other)] == [
+        "explainer/logo.png",
+        "explainer/narration/intro.wav",
+        "bg.png",
+        "brand/mark.png",
+    ]
+
 
 @pytest.mark.parametrize(
     ("make", "fragment"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -14,7 +15,18 @@ import pytest
 
 from vidgen import workspace as workspace_module
 
-from .helpers import MOVING, VIDGEN, assert_one_line_error, component, group_members, service_groups, vidgen, wait_for_file
+from .helpers import (
+    MOVING,
+    VIDGEN,
+    assert_one_line_error,
+    component,
+    descendants,
+    group_members,
+    service_groups,
+    still_running,
+    vidgen,
+    wait_for_file,
+)
 
 
 def test_outside_a_workspace(tmp_path: Path) -> None:
@@ -160,7 +172,7 @@ def _listening(port: int) -> set[str]:
 
 
 @pytest.mark.render
-def test_studio_listens_on_loopback_only(workspace) -> None:
+def test_studio_listens_on_loopback_only_and_a_terminated_vidgen_takes_it_along(workspace) -> None:
     import socket
 
     with socket.socket() as probe:
@@ -181,12 +193,18 @@ def test_studio_listens_on_loopback_only(workspace) -> None:
             time.sleep(0.3)
         assert _listening(port) == {"0100007F"}  # 127.0.0.1, and nothing else
         # Studio's Node processes (vidgen's own Python aside) start without the user's keys.
-        studio = [pid for pid in group_members(process.pid) if pid != process.pid]
+        studio = descendants(process.pid)
         assert studio
         for pid in studio:
             assert secret.encode() not in Path(f"/proc/{pid}/environ").read_bytes()
+        # `kill -TERM` of vidgen alone (not its group): Studio goes with it and frees the port.
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 128 + signal.SIGTERM
+        assert still_running(studio, within_s=10) == set()
+        assert _listening(port) == set()
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
 
 

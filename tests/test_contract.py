@@ -41,6 +41,8 @@ def assert_error(done: subprocess.CompletedProcess, code: int, *fragments: str) 
     payload = one_object(done)
     assert done.returncode == code, (done.stdout, done.stderr)
     assert payload["status"] == "error" and isinstance(payload["error"]["message"], str), payload
+    # Every error names its kind, as the README promises: a usage error (exit 2) is "usage".
+    assert payload["error"]["code"] == ("usage" if code == 2 else payload["error"]["code"]) and payload["error"]["code"], payload
     for fragment in fragments:
         assert fragment in payload["error"]["message"], payload
     return payload

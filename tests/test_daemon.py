@@ -42,14 +42,28 @@ def _status(workspace) -> dict | None:
     return daemon_client.status(workspace)
 
 
-def _wait_for(condition, within_s: float = 60.0, what: str = "condition"):
+def _wait_for(condition, within_s: float = 60.0, what: str = "condition", commands: tuple[subprocess.Popen, ...] = ()):
+    """Poll `condition` until it holds; fail early, with their output, when one of `commands` ends first."""
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
+        if any(command.poll() is not None for command in commands):
+            raise AssertionError(f"{what} not reached: a command ended first\n{_outputs(commands)}")
         time.sleep(0.1)
-    raise AssertionError(f"{what} not reached in {within_s:g}s")
+    raise AssertionError(f"{what} not reached in {within_s:g}s\n{_outputs(commands)}")
+
+
+def _outputs(commands: tuple[subprocess.Popen, ...]) -> str:
+    """What each command printed (those still running are killed first): a failed wait says why."""
+    told = []
+    for command in commands:
+        if command.poll() is None:
+            command.kill()
+        stdout, stderr = command.communicate(timeout=30)
+        told.append(f"{command.args[-3:]} exit {command.returncode}:\n{stdout}{stderr}")
+    return "\n".join(told)
 
 
 def _interruptible(args: list[str], cwd: Path) -> subprocess.Popen:
@@ -108,10 +122,14 @@ def test_renders_from_two_commands_take_turns_and_ctrl_c_cancels_only_its_own(wo
         lambda: (s := _status(workspace)) and any(r["op"] == "render" and r["running"] for r in s["requests"]) and s,
         within_s=120,
         what="the first render running in the daemon",
+        commands=(first,),
     )
     second = _interruptible(["render", "daemon-slow", "--out", str(other), "--no-qa"], workspace.root)
     queued = _wait_for(
-        lambda: (s := _status(workspace)) and s["queued"] == 1 and s, within_s=120, what="the second render queued"
+        lambda: (s := _status(workspace)) and s["queued"] == 1 and s,
+        within_s=120,
+        what="the second render queued",
+        commands=(first, second),
     )
     assert queued["pid"] == running["pid"]
     # The second waits for its turn (at its stills or its render) while the first renders.
@@ -132,6 +150,7 @@ def test_renders_from_two_commands_take_turns_and_ctrl_c_cancels_only_its_own(wo
         lambda: (s := _status(workspace)) and any(r["op"] == "render" and r["running"] for r in s["requests"]),
         within_s=120,
         what="the third render running",
+        commands=(third,),
     )
     time.sleep(1.0)
     before = output.read_bytes()
@@ -368,6 +387,10 @@ def test_an_idle_daemon_exits_with_its_processes(workspace, make_video) -> None:
     assert done.returncode == 0, done.stderr
     info = _status(workspace)
     assert info is not None and info["idle_s"] == 3
+    # Being looked at (`vidgen daemon status`) does not keep it alive: asked every 0.3 s, it still exits.
+    deadline = time.monotonic() + 30
+    while _status(workspace) is not None and time.monotonic() < deadline:
+        time.sleep(0.3)
     assert still_running({info["pid"], info["service_pid"]}, within_s=30) == set()
     assert group_members(info["service_pid"]) == set()
     assert not (workspace.state_dir / "daemon.sock").exists()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 from vidgen import demo, history, media, prompts, resources, transcript
 from vidgen.workspace import Workspace
 
-from .helpers import VIDGEN, remove_video
+from .helpers import VIDGEN, remove_video, vidgen
 
 # Each rewording replaces the words the old demo matched on; the structure (file blocks, turns) stays.
 REWORDED = {
@@ -67,6 +68,12 @@ def test_the_demo_works_with_reworded_prompt_templates(workspace, tmp_path: Path
         assert sent[0].startswith("Please produce a clip") and sent[1].startswith("Something went wrong (typecheck)")
         assert sent[2].startswith("Please revise the clip")  # the reworded copy was the one that ran
         assert "made by a scripted model" in video.entry.read_text()
+        # The narrated video is current at birth: its regenerated narration.ts is vidgen's, no change and no hand edit.
+        listed = json.loads(vidgen("list", "--json", cwd=workspace.root).stdout)
+        row = next(r for r in listed["videos"] if r["name"] == narrated.stem)
+        assert row["outdated"] is False and row["state"].startswith("rendered at"), row
+        assert "narration.ts" not in vidgen("diff", narrated.stem, cwd=workspace.root).stdout
+        assert "hand-edit" not in [v.meta["kind"] for v in history.versions(workspace.video(narrated.stem))]
     finally:
         remove_video(workspace, name)
         remove_video(workspace, narrated.stem)

@@ -46,6 +46,18 @@ def test_a_reply_with_one_bad_path_writes_nothing_and_is_kept(workspace, fresh, 
     assert len(kept) == 1 and marker in kept[0]["reply"] and kept[0]["error"]["stage"] == "parse"
 
 
+def test_replies_without_code_say_nothing_was_written_and_the_last_turn_is_not_sent_back(workspace, fresh) -> None:
+    video = fresh("h-no-code")
+    chatter = Scripted("I would make a lovely square, but here is no code.")
+    with ScriptedModel([chatter, chatter]) as server:
+        done = vidgen("new", "a square", "--name", video.name, "--max-repairs", "1", *model_flags(server), cwd=workspace.root)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    turns = [line for line in done.stderr.splitlines() if "✗" in line]
+    assert len(turns) == 2 and "sending it back to the model" in turns[0] and "no repair turns left" in turns[1], done.stderr
+    assert "nothing was written" in done.stderr and "the files are kept" not in done.stderr
+    assert not video.folder.exists()
+
+
 # ------------------------------------------------------------------ links to secret files
 
 SECRET = "TOP-SECRET-MARK-5521"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import stat
 import subprocess
 import time
@@ -210,10 +211,12 @@ def test_the_default_folder_and_a_relative_xdg_config_home(tmp_path: Path) -> No
         assert done.stdout.strip() == str(tmp_path / ".config" / "vidgen" / "keys.json")
 
 
-def test_set_in_a_terminal_prompts_without_echoing_the_key(config: dict[str, str]) -> None:
-    """A real pseudo-terminal (the child's controlling tty): the key typed at the prompt never shows."""
+def _answer_the_prompt(config: dict[str, str], answer: bytes) -> tuple[int, bytes]:
+    """`vidgen keys set openai` on a real pseudo-terminal (its controlling tty), `answer` typed at its
+    prompt: its exit code and everything the terminal showed."""
     pid, terminal = os.forkpty()
-    if pid == 0:  # the child: vidgen on the terminal, nothing else
+    if pid == 0:  # the child: vidgen on the terminal, nothing else, Ctrl-C at its default
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.chdir(Path(config["XDG_CONFIG_HOME"]).parent)
         os.execve(VIDGEN[0], [*VIDGEN, "keys", "set", "openai"], {**os.environ, **config})
     seen = b""
@@ -231,10 +234,28 @@ def test_set_in_a_terminal_prompts_without_echoing_the_key(config: dict[str, str
             break
         seen += chunk
         if not typed and b"Key for openai" in seen:
-            os.write(terminal, SECRET.encode() + b"\n")
+            os.write(terminal, answer)
             typed = True
     _, status = os.waitpid(pid, 0)
     os.close(terminal)
-    assert typed and os.waitstatus_to_exitcode(status) == 0, seen
+    assert typed, seen
+    return os.waitstatus_to_exitcode(status), seen
+
+
+def test_set_in_a_terminal_prompts_without_echoing_the_key(config: dict[str, str]) -> None:
+    code, seen = _answer_the_prompt(config, SECRET.encode() + b"\n")
+    assert code == 0, seen
     assert SECRET.encode() not in seen and b"stored the key for openai" in seen
     assert json.loads(keys_file(config).read_text()) == {"openai": SECRET}
+
+
+def test_ctrl_c_at_the_prompt_is_an_interrupt(config: dict[str, str]) -> None:
+    code, seen = _answer_the_prompt(config, b"sk-half\x03")  # Ctrl-C, as the terminal sends it
+    assert code == 130 and b"interrupted" in seen and b"Traceback" not in seen, seen
+    assert not keys_file(config).exists()
+
+
+def test_list_takes_the_workspace_option_and_answers_one_object(config: dict[str, str], tmp_path: Path) -> None:
+    done = run(config, "keys", "list", "--workspace", str(tmp_path), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"status": "ok", "keys": [], "path": str(keys_file(config)), "exit_code": 0}

@@ -22,7 +22,7 @@ from mcp.types import CallToolResult, ImageContent
 from vidgen import media
 from vidgen.scripted import Scripted, ScriptedModel
 
-from .helpers import MOVING, component, group_members, service_groups
+from .helpers import MOVING, component, group_members, service_groups, vidgen
 
 TOOLS = {"list_videos", "check", "render", "stills", "new_video", "edit_video", "history", "undo", "redo", "diff", "api_sheet"}
 
@@ -94,8 +94,11 @@ def test_lists_tools_and_answers_hostile_arguments_with_tool_errors(workspace) -
             assert "over the limit" in message
             assert "not one of" in error_of(await client.call_tool("render", {"name": "hello", "codec": "avi"}))
             assert "idea is empty" in error_of(await client.call_tool("new_video", {"idea": "  "}))
-            # A wrongly typed argument is refused by the SDK's schema check: still a tool error, not a crash.
-            assert (await client.call_tool("check", {"name": 5})).is_error
+            # An argument the SDK's schema check refuses: vidgen's one-line usage error, not a crash or a report.
+            assert error_of(await client.call_tool("check", {"name": 5})).startswith("check: the argument 'name' is wrong")
+            missing = await client.call_tool("check", {})
+            assert error_of(missing) == "check: the argument 'name' is missing"
+            assert payload(missing)["error"]["code"] == "usage" and payload(missing)["exit_code"] == 2
 
             # The server keeps answering, and wrote nothing outside the workspace's own folders.
             listed = payload(await client.call_tool("list_videos", {}))
@@ -115,9 +118,11 @@ def test_lists_tools_and_answers_hostile_arguments_with_tool_errors(workspace) -
 def test_renders_hello_with_progress_and_checks_a_broken_video(workspace, make_video) -> None:
     make_video("mcp-broken", {"index.tsx": component("const n: number = 'x';\nreturn <AbsoluteFill />;")})
     progress: list[str] = []
+    values: list[tuple[float, float | None]] = []
 
-    async def on_progress(_value: float, _total: float | None, message: str | None) -> None:
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
         progress.append(message or "")
+        values.append((value, total))
 
     async def main() -> None:
         async with connected(workspace) as client:
@@ -131,7 +136,7 @@ def test_renders_hello_with_progress_and_checks_a_broken_video(workspace, make_v
             assert abs(probed.duration_s - data["duration_s"]) < 0.1
 
             checked = await client.call_tool("check", {"name": "mcp-broken"})
-            assert checked.is_error
+            assert checked.is_error and payload(checked)["status"] == "failed"  # as `vidgen check --json` says it
             error = payload(checked)["error"]
             assert (error["stage"], error["file"], error["line"]) == ("typecheck", "index.tsx", 8)
             assert error["excerpt"]
@@ -143,6 +148,11 @@ def test_renders_hello_with_progress_and_checks_a_broken_video(workspace, make_v
     assert "stage bundle" in progress and "stage stills" in progress
     frames = [m for m in progress if m.startswith("render: ")]
     assert frames and "frames rendered" in frames[-1]
+    # A render's progress is a share of 100 that only grows, and reaches most of it by the last frame.
+    rendered_values = values[: progress.index(frames[-1]) + 1]
+    assert {total for _, total in rendered_values} == {100.0}
+    assert all(a < b for (a, _), (b, _) in zip(rendered_values, rendered_values[1:], strict=False))
+    assert 70 <= rendered_values[-1][0] <= 100
 
 
 @pytest.mark.render
@@ -200,6 +210,10 @@ def test_new_video_runs_the_model_loop_against_the_scripted_model(workspace, fre
                 assert Path(data["output"]).is_file()
                 versions = payload(await client.call_tool("history", {"name": "mcp-new"}))["versions"]
                 assert [v["kind"] for v in versions] == ["new", "repair"]
+                # The same rows as `vidgen history --json`: which is current, which has its video kept.
+                assert [(v["number"], v["current"], v["video"]) for v in versions] == [(1, False, False), (2, True, True)]
+                cli = json.loads(vidgen("history", "mcp-new", "--json", cwd=workspace.root).stdout)
+                assert cli["versions"] == versions
                 assert "COLOUR" in payload(await client.call_tool("diff", {"name": "mcp-new"}))["diff"]
                 undone = payload(await client.call_tool("undo", {"name": "mcp-new"}))
                 assert (undone["status"], undone["version"], undone["video"]) == ("ok", 1, None)  # v1 never rendered

@@ -7,12 +7,14 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageStat
 
 from vidgen import daemon_client, media, previews, render, renders
+from vidgen import settings as settings_module
 from vidgen.session import Session
 
 from .helpers import MOVING, VIDGEN, component, wait_for_file
@@ -235,3 +237,20 @@ def test_hostile_previews_state_is_one_line_and_never_touches_the_video(tmp_path
         f" log is {state_dir / 'previews.log'}: fix that and render again for its previews"
     )
     assert target.read_bytes() == b"not a video at all"
+
+
+def test_the_readme_shows_the_poster_vidgen_makes_of_hello(workspace) -> None:
+    """docs/hello-poster.png is what `vidgen render hello` makes today (regenerate it when this fails)."""
+    # With the settings a new workspace has: the poster is chosen among the sampled stills.
+    defaults = settings_module.Settings().render
+    settings = settings_module.load(workspace.root)
+    settings = replace(settings, render=replace(settings.render, sample_stills=defaults.sample_stills))
+    with Session.open(workspace, settings) as session:
+        result = render.render(session, workspace.video("hello"), output=workspace.out_dir / "readme-hello.mp4")
+        assert result.error is None and result.previews is not None, result.error
+        assert result.previews.result(timeout=120) is None and result.poster is not None
+    made = Image.open(result.poster).convert("RGB")
+    shown = Image.open(Path(__file__).resolve().parent.parent / "docs" / "hello-poster.png").convert("RGB")
+    assert made.size == shown.size
+    difference = ImageStat.Stat(ImageChops.difference(made, shown)).mean
+    assert max(difference) < 4, difference  # the same frame (encoders aside), not a mid-slide one

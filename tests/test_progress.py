@@ -190,6 +190,14 @@ def test_a_failed_npm_ci_keeps_its_log(tmp_path: Path) -> None:
     assert len(done.stderr.splitlines()) < 10  # the log is in the file, not on the screen
     assert (tmp_path / "ws" / "vidgen.toml").is_file()  # the workspace made so far is kept
 
+    # As an interrupted install leaves it: some packages, not npm's record of a finished install.
+    (tmp_path / "ws" / "node_modules" / "@remotion" / "renderer").mkdir(parents=True, exist_ok=True)
+    checked = vidgen("check", "hello", cwd=tmp_path / "ws")
+    assert checked.returncode == 2 and "is missing or incomplete: run `npm ci`" in checked.stderr, checked.stderr
+    # The demo run again in that folder starts the install over (here it fails again: still offline).
+    again = vidgen("demo", "--workspace-path", "ws", cwd=tmp_path, env=offline, timeout=300)
+    assert again.returncode != 0 and re.search(r"^npm ci failed after", again.stderr, re.M), again.stderr
+
 
 @pytest.mark.render
 def test_batch_piped_and_quiet(workspace, fresh, tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import constraints, history, replies, writer
+from vidgen import constraints, history, music, narration, replies, writer
+from vidgen import workspace as workspace_module
 from vidgen.errors import UsageError
 from vidgen.settings import Limits
 from vidgen.workspace import Workspace
@@ -107,6 +108,16 @@ def test_the_guard_writes_atomically_inside_the_folder(tmp_path: Path) -> None:
     written = writer.write(video, parse(GOOD))
     assert [p.relative_to(video.folder).as_posix() for p in written] == ["index.tsx", "scenes/Intro.ts"]
     assert not [p for p in video.folder.rglob("*") if p.name.endswith(".partial")]
+
+
+def test_a_generated_module_is_never_taken_from_a_reply(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    (video.folder / "narration.ts").write_text("// vidgen's own\n")
+    blocks = [replies.FileBlock("index.tsx", "tsx", "ok\n"), replies.FileBlock("narration.ts", "ts", "// the model's old copy\n")]
+    written = writer.write(video, blocks)
+    assert [p.name for p in written] == ["index.tsx"]
+    assert (video.folder / "narration.ts").read_text() == "// vidgen's own\n"
+    assert workspace_module.GENERATED_FILES == {narration.MODULE, music.MODULE}
 
 
 def test_constraints_hold_whatever_the_model_wrote(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import diagnostics, imports, ladder, media, protocol, settings
+from vidgen import constraints, diagnostics, imports, ladder, media, prompts, protocol, settings
 from vidgen.errors import StructuredError, UsageError
 from vidgen.workspace import Workspace, validate_name
 
@@ -353,3 +353,29 @@ def test_composition_problems_point_at_their_line_of_config(tmp_path: Path, prob
         "  // durationInFrames: 1\n  durationInFrames: 90,\n};\n"
     )
     assert constraints.config_line(entry, problem) == line
+
+
+@pytest.mark.parametrize(
+    ("size", "fragment"),
+    [
+        ("0x0", "must be even and positive: e.g. 1280x720"),
+        ("641x360", "must be even and positive: e.g. 640x360"),
+        ("99999x99999", "over the limit 3840x2160 (vidgen.toml [limits]): e.g. 2160x2160"),
+        ("7680x4320", "over the limit 3840x2160 (vidgen.toml [limits]): e.g. 3840x2160"),
+    ],
+)
+def test_a_refused_size_suggests_one_that_is_accepted(size: str, fragment: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        constraints.build(None, None, size, None, settings.Limits())
+    assert fragment in str(caught.value)
+    suggested = str(caught.value).rsplit("e.g. ", 1)[1]
+    constraints.build(None, None, suggested, None, settings.Limits())  # the suggestion itself passes
+
+
+def test_a_narrated_request_never_says_silent_or_five_to_ten_seconds() -> None:
+    narrated = prompts.create("hash-tables", "a 20-second narrated explainer", "", prompts.Extras(narrate=True))["content"]
+    assert "silent" not in narrated and "5 to 10 seconds" not in narrated and "totalFrames" in narrated
+    with_music = prompts.create("promo", "a promo", "", prompts.Extras(music=True))["content"]
+    assert "silent" not in with_music
+    plain = prompts.create("card", "a title card", "")["content"]
+    assert "the video is silent" in plain and "5 to 10 seconds" in plain

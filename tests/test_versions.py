@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 
-from vidgen import media, renders, report
+from vidgen import media, renders, report, state
 from vidgen import workspace as workspace_module
 from vidgen.files import atomic_write
 from vidgen.scripted import Scripted, ScriptedModel
@@ -93,6 +94,13 @@ def test_open_without_a_viewer_or_a_render_says_what_to_do(workspace, tmp_path: 
     try:
         done = vidgen("open", "never-opened", cwd=workspace.root, env={"PATH": str(empty)})
         assert_one_line_error(done, 1, "no xdg-open or open", str(mp4))
+        # An opener that fails (xdg-open without a desktop) is a failure, not a success that showed nothing.
+        failing = tmp_path / "failing"
+        failing.mkdir()
+        (failing / "xdg-open").write_text("#!/bin/sh\nexit 3\n")
+        (failing / "xdg-open").chmod(0o755)
+        done = vidgen("open", "never-opened", cwd=workspace.root, env={"PATH": f"{failing}{os.pathsep}{os.environ['PATH']}"})
+        assert_one_line_error(done, 1, "xdg-open could not show the video (exit 3", str(mp4))
     finally:
         mp4.unlink()
 
@@ -116,6 +124,7 @@ def test_each_render_keeps_its_version_and_undo_redo_bring_it_back(workspace, ma
     mp4 = workspace.out_dir / f"{name}.mp4"
     assert vidgen("render", name, cwd=workspace.root).returncode == 0
     first = mp4.read_bytes()
+    first_at = state.read(workspace)[name]["at"]
     video.entry.write_text(component(ORANGE))
     assert vidgen("render", name, cwd=workspace.root).returncode == 0
     second = mp4.read_bytes()
@@ -132,6 +141,10 @@ def test_each_render_keeps_its_version_and_undo_redo_bring_it_back(workspace, ma
     assert done.returncode == 0 and "its video is back" in done.stderr, done.stderr
     assert "#203060" in video.entry.read_text() and mp4.read_bytes() == first
     assert state_of(workspace, name).startswith("rendered at")
+    # ... at version 1's render time (its kept file's), not the undo's: the seconds between the file
+    # landing and the state being written are all that may differ.
+    undone_at = datetime.fromisoformat(state.read(workspace)[name]["at"])
+    assert timedelta(0) <= datetime.fromisoformat(first_at) - undone_at < timedelta(seconds=30)
     assert [line[0] for line in history_lines(workspace, name)] == ["1*", "2"]
     assert_one_line_error(vidgen("undo", name, cwd=workspace.root), 2, "no earlier version")
 

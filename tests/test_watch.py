@@ -137,7 +137,11 @@ def test_watch_repairs_model_code_but_not_hand_edits(workspace, make_video) -> N
         watch = WatchProcess(workspace.root, "watched-repair", "--repair", env=env)
         try:
             watch.wait_for(r"✗ .*typecheck")
-            watch.wait_for(r"✓ .* ok ")
+            repaired = watch.wait_for(r"✓ .* ok ")
+            # The cycle's own time: the model's turn and the render, not 0.
+            total = float(re.search(r"total (\d+\.\d+)s", repaired)[1])
+            model_s = float(re.search(r"model (\d+\.\d+)s", repaired)[1])
+            assert total > 0.5 and total >= model_s, repaired
             assert len(server.requests) == 1
             assert "COLOUR" in server.requests[0]["body"]["messages"][1]["content"]
             time.sleep(3)  # vidgen's own write must not start another cycle

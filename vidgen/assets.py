@@ -85,10 +85,18 @@ def public_files(workspace: Workspace) -> list[Path]:
 
 
 def listed(workspace: Workspace, video: Video) -> list[Asset]:
-    """Every media file in public/: the video's own first, then any the user dropped in by hand."""
+    """The media a video may use: its own (public/<video>/) first, then what the user put in public/ for all;
+    never another video's folder (its photos, its narration's voice)."""
     public = workspace.root / "public"
     own = folder(video)
-    found = sorted((p for p in public_files(workspace) if kind_of(p)), key=lambda p: (own not in p.parents, str(p)))
+    others = set(workspace.video_names()) - {video.name}
+
+    def shared_or_own(path: Path) -> bool:
+        parts = path.relative_to(public).parts
+        return len(parts) == 1 or parts[0] not in others
+
+    media_files = (p for p in public_files(workspace) if kind_of(p) and shared_or_own(p))
+    found = sorted(media_files, key=lambda p: (own not in p.parents, str(p)))
     assets = []
     for path in found[:50]:
         kind = kind_of(path) or ""

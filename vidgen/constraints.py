@@ -73,10 +73,13 @@ def build(seconds: float | None, fps: int | None, size: str | None, aspect: str 
         if not match:
             raise UsageError(f"--size {size!r} is not WIDTHxHEIGHT: e.g. --size 1280x720")
         width, height = int(match[1]), int(match[2])
-        if width <= 0 or height <= 0 or width % 2 or height % 2:
-            raise UsageError(f"--size {size} must be even and positive: e.g. {width + width % 2}x{height + height % 2}")
+        fits = "e.g. {}x{}".format(*_nearest_good_size(width, height, limits))
         if width > limits.max_width or height > limits.max_height:
-            raise UsageError(f"--size {size} is over the limit {limits.max_width}x{limits.max_height} (vidgen.toml [limits])")
+            raise UsageError(
+                f"--size {size} is over the limit {limits.max_width}x{limits.max_height} (vidgen.toml [limits]): {fits}"
+            )
+        if width <= 0 or height <= 0 or width % 2 or height % 2:
+            raise UsageError(f"--size {size} must be even and positive: {fits}")
     elif aspect:
         if aspect not in ASPECTS:
             raise UsageError(f"--aspect {aspect!r} is not one of {', '.join(ASPECTS)}")
@@ -86,6 +89,14 @@ def build(seconds: float | None, fps: int | None, size: str | None, aspect: str 
     if seconds is not None and not 0 < seconds <= limits.max_seconds:
         raise UsageError(f"--seconds {seconds:g} must be above 0 and at most {limits.max_seconds:g} (vidgen.toml [limits])")
     return Constraints(seconds, fps, width, height)
+
+
+def _nearest_good_size(width: int, height: int, limits: Limits) -> tuple[int, int]:
+    """The size to suggest for a refused one: its shape, scaled within the limits, even (1280x720 when it has none)."""
+    if width <= 0 or height <= 0:
+        return 1280, 720
+    scale = min(1.0, limits.max_width / width, limits.max_height / height)
+    return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
 
 
 def _number(body: str, key: str) -> float | None:

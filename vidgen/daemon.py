@@ -184,7 +184,8 @@ class Daemon:
             connection.close()
             with self._lock:
                 self.clients -= int(client)
-                self.last_activity = time.monotonic()
+                if client or mine:  # a look (`daemon status`) is no use: it does not keep the daemon alive
+                    self.last_activity = time.monotonic()
 
     def _restart(self, connection: Connection) -> None:
         """A command's page timed out and may still spin: restart Node, unless that would kill another
@@ -311,7 +312,7 @@ class Daemon:
                 for r in self.requests.values()
             ]
             idle_for = 0.0 if self.clients or self.requests else now - self.last_activity
-            return {
+            answer = {
                 "event": "status",
                 "pid": os.getpid(),
                 "vidgen": __version__,
@@ -327,8 +328,9 @@ class Daemon:
                 "queued": sum(1 for r in requests if r["op"] in _TAKES_TURNS and not r["running"]),
                 "served": self.served,
                 "service_pid": self.service.pid,
-                "memory_mb": _tree_memory_mb(os.getpid()),
             }
+        # Outside the lock: a scan of /proc on a busy machine must not hold up the requests that take it.
+        return {**answer, "memory_mb": _tree_memory_mb(os.getpid())}
 
 
 def _peer(sock: socket.socket) -> tuple[int | None, int | None]:

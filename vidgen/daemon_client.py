@@ -53,6 +53,8 @@ _PACKAGE = Path(__file__).resolve().parent
 class DaemonUnavailable(VidgenError):
     """No daemon can serve this command (another one with other settings is busy, or it would not start)."""
 
+    code = "daemon"
+
 
 @dataclasses.dataclass(frozen=True)
 class DaemonFiles:

@@ -126,15 +126,17 @@ def _one_line(label: str, where: str, message: str, frame: int | None) -> str:
 
 
 class VidgenError(Exception):
-    """An error with a message meant for the user and the exit code it ends with."""
+    """An error with a message meant for the user, the exit code it ends with and the `code` --json shows."""
 
     exit_code = EXIT_FAILED
+    code: str = "failed"
 
 
 class UsageError(VidgenError):
     """The user asked for something that cannot be done as asked: fix the command or setup."""
 
     exit_code = EXIT_USAGE
+    code = "usage"
 
 
 class ServiceError(VidgenError):
@@ -146,9 +148,11 @@ class ServiceError(VidgenError):
         super().__init__(message)
         self.kind = kind
         self.frame = frame
+        self.code = str(Code.TIMEOUT if kind == "timeout" else Code.SERVICE_CRASHED)
 
 
 class Cancelled(VidgenError):
     """A request was cancelled (Ctrl-C, or a newer save in watch)."""
 
     exit_code = EXIT_FAILED
+    code = "cancelled"

@@ -22,7 +22,7 @@ from typing import Any
 from . import loader, tree
 from .errors import UsageError
 from .files import atomic_write
-from .workspace import Video
+from .workspace import Video, authored
 
 META = {
     "version": int,
@@ -155,7 +155,7 @@ def version_for(video: Video, files: dict[str, bytes], kind_if_new: str = "hand-
     """The version these files are (the current one when they match it), keeping them as a new one otherwise."""
     existing = versions(video)
     now = current(video, existing)
-    if now is not None and tree.read(now.folder / "files").files == files:
+    if now is not None and authored(tree.read(now.folder / "files").files) == authored(files):
         return now
     kind = kind_if_new if existing else "original"
     return record(video, kind, "files as rendered", files=files)
@@ -172,8 +172,8 @@ def keep_hand_edits(video: Video) -> Version | None:
         return None
     existing = versions(video)
     now = current(video, existing)
-    if now is not None and now.files() == current_files(video):
-        return None
+    if now is not None and authored(now.files()) == authored(current_files(video)):
+        return None  # (a regenerated narration.ts is vidgen's own doing, not an edit)
     return record(video, "hand-edit" if existing else "original", "files as found on disk")
 
 
@@ -196,7 +196,7 @@ def redo(video: Video) -> Version:
     """Go forward again to the newest version made from the current one (after an undo)."""
     existing = versions(video)
     now = current(video, existing)
-    if now is not None and now.files() != current_files(video):
+    if now is not None and authored(now.files()) != authored(current_files(video)):
         raise UsageError(
             f"the files of {video.name} changed since version {now.number}, and redo would replace them:"
             f" `vidgen undo {video.name}` keeps them as a version and goes back to {now.number}"
@@ -224,16 +224,16 @@ def _restore(video: Video, target: Version) -> None:
 def diff(video: Video) -> str:
     """What changed from the previous version to the files on disk now."""
     existing = versions(video)
-    now = current_files(video)
+    now = authored(current_files(video))
     base = current(video, existing)
-    if base is not None and base.files() == now:
+    if base is not None and authored(base.files()) == now:
         base = parent_of(base, existing)
     if base is None:
         raise UsageError(
             f"{video.name} has no earlier version to compare with: vidgen keeps one each time it writes or renders the video"
             f" (`vidgen edit {video.name} INSTRUCTION`, or `vidgen render {video.name}` after a hand edit)"
         )
-    before = base.files()
+    before = authored(base.files())
     label = f"version {base.number}"
     out: list[str] = []
     for name in sorted(set(before) | set(now)):

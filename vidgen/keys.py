@@ -22,6 +22,7 @@ class KeyProblem(VidgenError):
     """A key that is missing or a keys file vidgen must not use: exit 3, like any key problem."""
 
     exit_code = EXIT_MODEL
+    code = "key"
 
 
 def folder() -> Path:

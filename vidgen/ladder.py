@@ -24,6 +24,9 @@ from .settings import Limits
 from .workspace import Video
 
 _TOOL_TIMEOUT_S = 180
+# Loading a build's page (every video's modules) before its first frame: a fixed cost that a busy machine
+# stretches (another command's render on both cores took it past 6 s), so not held to a frame's timeout.
+_PAGE_LOAD_TIMEOUT_S = 30.0
 Events = Callable[[str, dict[str, Any]], None]
 
 
@@ -225,7 +228,8 @@ def _bundle(context: Context) -> StructuredError | None:
 
 def _composition(context: Context) -> StructuredError | None:
     session, video, expect = context.session, context.video, context.expect
-    meta, sequences = timeline.read(session, video)
+    timeout = max(session.settings.render.frame_timeout_s, _PAGE_LOAD_TIMEOUT_S)
+    meta, sequences = timeline.read(session, video, timeout)
     composition = Composition(int(meta["width"]), int(meta["height"]), float(meta["fps"]), int(meta["durationInFrames"]))
     problem = limits_problem(composition, session.settings.limits)
     if problem is None and context.result.narration is not None:
@@ -280,7 +284,8 @@ def _stills(context: Context) -> StructuredError | None:
     if wanted and max(wanted) > last:
         beyond = [str(f) for f in sorted(set(wanted)) if f > last]
         which = f"frames {', '.join(beyond)} are" if len(beyond) > 1 else f"frame {beyond[0]} is"
-        return diagnostics.make(Stage.STILLS, f"{which} past the last frame of {video.name}: ask for frames 0 to {last}", video)
+        problem = f"{which} past the last frame of {video.name}: ask for frames 0 to {last}"
+        return diagnostics.make(Stage.STILLS, problem, video, code=Code.USAGE)  # the asker's mistake, not the video's
     frames = sorted(set(wanted)) if wanted else sample_frames(result.composition.frames, settings.sample_stills)
     folder = session.workspace.state_dir / "stills" / video.name
     shutil.rmtree(folder, ignore_errors=True)

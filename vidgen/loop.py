@@ -130,7 +130,7 @@ def run(
         if error is not None:
             transcript.settle(video, entry, error=error.to_dict())
         outcome.attempts.append(Attempt(error.stage if error else None, error))
-        on_event("attempt", {"attempt": attempt + 1, "error": error})
+        on_event("attempt", {"attempt": attempt + 1, "error": error, "last": attempt == request.max_repairs})
         if error is None:
             return outcome
         if attempt < request.max_repairs:

@@ -40,6 +40,8 @@ SHAPE = {"file": str, "updated": str, "items": loader.Each(ITEM)}
 class DiskFull(VidgenError):
     """No space left to write the manifest or a render: the batch stops and can be resumed."""
 
+    code = "disk_full"
+
 
 def path_for(workspace: Workspace, batch_file: Path) -> Path:
     digest = hashlib.sha256(str(batch_file.resolve()).encode()).hexdigest()[:8]

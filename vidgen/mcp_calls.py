@@ -22,8 +22,8 @@ import anyio
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ContentBlock, ImageContent, TextContent
 
-from .errors import EXIT_FAILED, Cancelled, StructuredError, VidgenError
-from .ladder import Events
+from .errors import EXIT_FAILED, EXIT_USAGE, Cancelled, Code, Stage, StructuredError, VidgenError
+from .ladder import STAGES, Events
 from .service import ServiceOps
 
 
@@ -43,16 +43,19 @@ def ok(payload: dict[str, Any], images: list[Path] | None = None) -> Answer:
     return Answer({**payload, "status": "ok"}, images or [])
 
 
-def failed(message: str, exit_code: int) -> dict[str, Any]:
-    """An error that is no structured error (a bad argument, a model error), as `--json` prints it."""
-    return {"status": "error", "error": {"stage": None, "message": message}, "exit_code": exit_code}
+def failed(message: str, exit_code: int, code: str) -> dict[str, Any]:
+    """A call that could not run (a bad argument, a model error), as `--json` prints it: status "error"."""
+    return {"status": "error", "error": {"stage": None, "message": message, "code": code}, "exit_code": exit_code}
 
 
 def outcome(data: dict[str, Any], error: StructuredError | None) -> Answer:
-    """A check, render or loop result (its `to_json()`) with the contract's status."""
+    """A check, render or loop result (its `to_json()`) with the contract's status: "failed" when the work
+    ran and failed, as on the command line."""
     if error is None:
         return ok(data)
-    return Answer({**data, "status": "error", "error": error.to_dict(), "exit_code": EXIT_FAILED})
+    if error.code == Code.USAGE:  # asked for what cannot be (a frame past the end): it could not run
+        return Answer({**data, "status": "error", "error": error.to_dict(), "exit_code": EXIT_USAGE})
+    return Answer({**data, "status": "failed", "error": error.to_dict(), "exit_code": EXIT_FAILED})
 
 
 def describe(kind: str, data: dict[str, Any]) -> str | None:
@@ -85,17 +88,20 @@ class Calls:
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    async def answer(self, ctx: Context | None, work: Work) -> CallToolResult:
-        """The call's answer; any vidgen error is a tool error saying what to do, and the server keeps serving."""
+    async def answer(self, ctx: Context | None, work: Work, *, measured: bool = False) -> CallToolResult:
+        """The call's answer; any vidgen error is a tool error saying what to do, and the server keeps serving.
+
+        `measured`: the work is one check or render, so its progress is a share of 100 (a model's loop of
+        repairs has no known end: its progress only counts)."""
         try:
-            answer = await self.run(ctx, work)
+            answer = await self.run(ctx, work, Progress(total=100.0 if measured else None))
         except VidgenError as exc:  # Cancelled too: a newer call or the server stopping it
-            return tool_result(Answer(failed(str(exc), exc.exit_code)))
+            return tool_result(Answer(failed(str(exc), exc.exit_code, exc.code)))
         except Exception as exc:  # the boundary: one line, like the CLI's
-            return tool_result(Answer(failed(f"internal error: {type(exc).__name__}: {exc}", EXIT_FAILED)))
+            return tool_result(Answer(failed(f"internal error: {type(exc).__name__}: {exc}", EXIT_FAILED, "internal")))
         return tool_result(answer)
 
-    async def run(self, ctx: Context | None, work: Work) -> Answer:
+    async def run(self, ctx: Context | None, work: Work, progress: Progress | None = None) -> Answer:
         """Run `work(on_event, request_ids)` on a worker thread; its events go out as progress.
 
         If the client cancels the call, the render requests it started are cancelled in the
@@ -114,12 +120,12 @@ class Calls:
         with self.lock:
             self.running += 1
         future: Future[Answer] = self.pool.submit(work, on_event, request_ids)
-        sent = 0
+        progress = progress or Progress()
         try:
             while not future.done():
-                sent = await _report(ctx, events, sent)
+                await _report(ctx, events, progress)
                 await anyio.sleep(0.05)
-            await _report(ctx, events, sent)
+            await _report(ctx, events, progress)
             return future.result()
         except anyio.get_cancelled_exc_class():
             cancelled.set()
@@ -141,17 +147,47 @@ class Calls:
             self.service.cancel_all()
 
 
-async def _report(ctx: Context | None, events: queue.SimpleQueue[tuple[str, dict[str, Any]]], sent: int) -> int:
-    """Send the events queued so far as progress; the count is the progress value (it must only grow)."""
+# A check's or a render's way through, for its progress as a share: the ladder's stages, then the render's.
+_ORDER: tuple[str, ...] = (*STAGES, Stage.RENDER, Stage.VERIFY)
+
+
+@dataclass
+class Progress:
+    """A call's progress value (MCP wants it to grow with every notification) and its total, when known."""
+
+    total: float | None = None
+    value: float = 0.0
+
+    def advance(self, kind: str, data: dict[str, Any]) -> float:
+        if self.total is None:
+            self.value += 1.0
+            return self.value
+        share = _share(kind, data)
+        self.value = max(self.value + 0.001, share * self.total if share is not None else 0.0)
+        return self.value
+
+
+def _share(kind: str, data: dict[str, Any]) -> float | None:
+    """How far through a check or render an event is (0 to 1), when it says."""
+    stage = data.get("stage")
+    if stage not in _ORDER:
+        return None
+    done = _ORDER.index(stage)
+    if kind == "progress" and stage == Stage.RENDER and isinstance(data.get("progress"), (int, float)):
+        return (done + min(1.0, max(0.0, float(data["progress"])))) / len(_ORDER)
+    return done / len(_ORDER) if kind == "stage" else None
+
+
+async def _report(ctx: Context | None, events: queue.SimpleQueue[tuple[str, dict[str, Any]]], progress: Progress) -> None:
+    """Send the events queued so far as progress notifications."""
     while True:
         try:
             kind, data = events.get_nowait()
         except queue.Empty:
-            return sent
+            return
         message = describe(kind, data)
         if message and ctx is not None:
-            sent += 1
-            await ctx.report_progress(sent, None, message)
+            await ctx.report_progress(progress.advance(kind, data), progress.total, message)
 
 
 def tool_result(answer: Answer) -> CallToolResult:
@@ -160,4 +196,5 @@ def tool_result(answer: Answer) -> CallToolResult:
     for path in answer.images:
         data = base64.b64encode(path.read_bytes()).decode()
         content.append(ImageContent(type="image", data=data, mime_type="image/png" if path.suffix == ".png" else "image/jpeg"))
-    return CallToolResult(content=content, structured_content=answer.payload, is_error=answer.payload.get("status") == "error")
+    is_error = answer.payload.get("status") in ("error", "failed")
+    return CallToolResult(content=content, structured_content=answer.payload, is_error=is_error)

@@ -15,18 +15,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import Field, WithJsonSchema
+from pydantic import Field, ValidationError, WithJsonSchema
 
 from . import __version__, history, loop, render, renders, state, transcript
 from . import constraints as constraints_module
 from . import critique as critique_module
 from . import workspace as workspace_module
-from .errors import UsageError, VidgenError
+from .errors import EXIT_USAGE, UsageError, VidgenError
 from .history import Version  # (the class's `history` tool shadows the module in its annotations)
 from .ladder import Events
-from .mcp_calls import Answer, Calls, ok, outcome
+from .mcp_calls import Answer, Calls, failed, ok, outcome, tool_result
 from .model import client_for
 from .session import Session
 
@@ -113,7 +113,7 @@ class VidgenTools:
             result = render.check(self.session, self.video(name), on_event)
             return outcome(result.to_json(), result.error)
 
-        return await self.calls.answer(ctx, work)
+        return await self.calls.answer(ctx, work, measured=True)
 
     async def render(self, name: str, ctx: Context, codec: str | None = None, still: Frame = None) -> CallToolResult:
         """Check and render a video to out/NAME.mp4 (verified, with poster, GIF preview and contact sheet).
@@ -135,7 +135,7 @@ class VidgenTools:
                 self.previews[video.name] = result.previews
             return outcome(result.to_json(), result.error)
 
-        return await self.calls.answer(ctx, work)
+        return await self.calls.answer(ctx, work, measured=True)
 
     async def stills(self, name: str, ctx: Context, frames: Frames = None) -> CallToolResult:
         """Check a video and return frames as images to look at, and its last contact sheet when there is one."""
@@ -155,7 +155,7 @@ class VidgenTools:
             stills = [{"frame": s["frame"], "path": str(s["path"])} for s in shown]
             return ok({**result.to_json(), "stills": stills, "sheet": str(sheet) if sheet.is_file() else None}, images)
 
-        return await self.calls.answer(ctx, work)
+        return await self.calls.answer(ctx, work, measured=True)
 
     async def new_video(
         self,
@@ -212,11 +212,11 @@ class VidgenTools:
         return outcome(result.to_json(), result.error)
 
     async def history(self, name: str, ctx: Context) -> CallToolResult:
-        """Every version of a video vidgen kept: number, time, kind, prompt, status, tokens."""
+        """Every version of a video vidgen kept, as `vidgen history --json`: number, time, kind, prompt, status,
+        tokens, whether it is the current one and whether its video is kept."""
 
         def work(_on_event: Events, _ids: list[int]) -> Answer:
-            versions = history.versions(self.video(name))
-            return ok({"name": name, "versions": [{**v.meta, "version": v.number} for v in versions]})
+            return ok({"name": name, "versions": renders.version_rows(self.video(name))})
 
         return await self.calls.answer(ctx, work)
 
@@ -287,9 +287,31 @@ def _readable(read: Callable[[], str]) -> str:
         raise ResourceError(str(exc)) from None
 
 
+class _Server(MCPServer):
+    """The SDK's server, with arguments its schema check refuses answered like any vidgen error: one line
+    saying which argument and what to give (the SDK's own is a multi-line report with a web link)."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if not isinstance(exc.__cause__, ValidationError):
+                raise
+            problems = "; ".join(_argument_problem(error) for error in exc.__cause__.errors())
+            return tool_result(Answer(failed(f"{name}: {problems}", EXIT_USAGE, "usage")))
+
+
+def _argument_problem(error: Any) -> str:
+    """One refused argument: its name and what is wrong, without the value (the caller's data)."""
+    where = ".".join(str(part) for part in error.get("loc", ())) or "arguments"
+    if error.get("type") == "missing":
+        return f"the argument {where!r} is missing"
+    return f"the argument {where!r} is wrong: {str(error.get('msg', 'not valid')).lower()}"
+
+
 def build(tools: VidgenTools) -> MCPServer:
     """The MCP server: every tool and resource bound to `tools`."""
-    server: MCPServer = MCPServer("vidgen", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
+    server: MCPServer = _Server("vidgen", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
     reading = ToolAnnotations(read_only_hint=True)
     for function, hints in (
         (tools.list_videos, reading),

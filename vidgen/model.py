@@ -42,6 +42,7 @@ class ModelError(VidgenError):
     """A model/API problem the user must fix: exit 3."""
 
     exit_code = EXIT_MODEL
+    code = "model"
 
 
 class _Retryable(Exception):

@@ -12,9 +12,9 @@ from . import assets
 from .errors import UsageError
 from .files import atomic_write
 from .narration import Timeline
-from .workspace import Video
+from .workspace import MUSIC_MODULE, Video
 
-MODULE = "music.ts"
+MODULE = MUSIC_MODULE
 FULL = 0.6  # music alone
 DUCKED = 0.15  # music under a voice: about 12 dB lower
 RAMP_FRAMES = 8

@@ -19,10 +19,10 @@ from .constraints import config_fps
 from .errors import StructuredError, UsageError
 from .files import atomic_write
 from .settings import VoiceSettings
-from .workspace import Video
+from .workspace import NARRATION_MODULE, Video
 
 SOURCE = "narration.json"
-MODULE = "narration.ts"
+MODULE = NARRATION_MODULE
 MAX_SCENES = 40
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _PHRASE_END = re.compile(r"(?<=[.,;:!?])\s+")

@@ -192,7 +192,8 @@ class Reporter:
                 self._end()
                 error = data.get("error")
                 if error is not None:
-                    self._line(f"  ✗ {error.one_line()} → sending it back to the model", style="red")
+                    then = "no repair turns left" if data.get("last") else "sending it back to the model"
+                    self._line(f"  ✗ {error.one_line()} → {then}", style="red")
 
     def close(self) -> None:
         """End the stage under way and the live display; nothing more is drawn until the next event.

@@ -25,7 +25,7 @@ from .files import atomic_write, move_into_place
 from .protocol import RenderArgs, StillArgs
 from .service import ServiceReplyError, process_alive
 from .session import Session
-from .workspace import Video
+from .workspace import GENERATED_FILES, Video, authored
 
 CODECS = tuple(media.EXTENSIONS)
 
@@ -200,6 +200,9 @@ def render(
 
 def _keep_version(session: Session, video: Video, files: dict[str, bytes], output: Path) -> tuple[int | None, Path | None]:
     """The history version the rendered sources are (kept as one if they are new), its MP4 kept with it (or None)."""
+    # The generated modules as the sound stage wrote them for this render, not the copies found before it.
+    on_disk = state.sources_of(video)
+    files = {**authored(files), **{path: data for path, data in on_disk.items() if path in GENERATED_FILES}}
     try:
         version = history.version_for(video, files)
         kept = None

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from . import history, state
 from .errors import UsageError
@@ -123,9 +124,32 @@ def step(video: Video, move: Callable[[Video], history.Version]) -> tuple[histor
     if restored is not None:
         sources = state.fingerprint(state.sources_of(video))
         state.record(
-            video.workspace, video.name, status="rendered", output=str(restored), sources=sources, version=version.number
+            video.workspace,
+            video.name,
+            status="rendered",
+            output=str(restored),
+            sources=sources,
+            version=version.number,
+            at=restored.stat().st_mtime,  # when that version was rendered (the kept file is linked), not now
         )
     return version, restored
+
+
+def version_rows(video: Video) -> list[dict[str, Any]]:
+    """Every version as `history --json` and the MCP `history` tool show it: its record, whether it is the
+    current one, whether its video is kept."""
+    versions = history.versions(video)
+    current = history.current(video, versions)
+    with_video = kept(video)
+    return [
+        {
+            "number": v.number,
+            **v.meta,
+            "current": current is not None and v.number == current.number,
+            "video": v.number in with_video,
+        }
+        for v in versions
+    ]
 
 
 def newest(video: Video) -> Path | None:

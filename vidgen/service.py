@@ -8,6 +8,7 @@ a typed method here (`service.render(RenderArgs(...))`), so no caller spells a w
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -490,6 +491,22 @@ def group_members(pgid: int) -> list[int]:
         if int(fields[2]) == pgid and fields[0] != "Z":
             members.append(int(entry.name))
     return members
+
+
+def end_group(process: subprocess.Popen[Any], grace_s: float = 5.0) -> None:
+    """End a child started in a session of its own and everything it started: SIGTERM, SIGKILL after `grace_s`."""
+    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            break  # nobody is left in the group
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=wait_s)
+        _wait_for_group_exit(process.pid, wait_s)
+        if not group_members(process.pid):
+            break
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
 
 
 def _wait_for_group_exit(pgid: int, timeout_s: float = 5.0) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import loader, tree
 from .files import atomic_write
-from .workspace import Video, Workspace
+from .workspace import Video, Workspace, authored
 
 _lock = threading.Lock()
 
@@ -44,17 +44,21 @@ def read(workspace: Workspace) -> dict[str, dict[str, Any]]:
     return data
 
 
-def record(workspace: Workspace, name: str, **entry: Any) -> None:
-    """Store the latest outcome for a video, atomically (a crash never leaves half a file)."""
+def record(workspace: Workspace, name: str, *, at: float | None = None, **entry: Any) -> None:
+    """Store the latest outcome for a video, atomically (a crash never leaves half a file); `at` is when it
+    happened (a timestamp; now when not given)."""
+    when = datetime.now(UTC) if at is None else datetime.fromtimestamp(at, UTC)
     with _lock:
         data = read(workspace)
-        data[name] = {**entry, "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        data[name] = {**entry, "at": when.isoformat(timespec="seconds")}
         atomic_write(_path(workspace), json.dumps(data, indent=2))
 
 
 def fingerprint(files: dict[str, bytes]) -> str:
-    """A content hash of a video's files: names and bytes, in a fixed order."""
+    """A content hash of a video's files: names and bytes, in a fixed order; the files vidgen generates
+    from the others leave it unchanged (a render that regenerates one outdates nothing)."""
     digest = hashlib.sha256()
+    files = authored(files)
     for relative in sorted(files):
         data = files[relative]
         digest.update(f"{relative}\0{len(data)}\0".encode())

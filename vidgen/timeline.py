@@ -54,12 +54,11 @@ def wanted(video: Video) -> bool:
     return False
 
 
-def read(session: Session, video: Video) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The composition's metadata, and its Sequences when the video writes any.
+def read(session: Session, video: Video, timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The composition's metadata, and its Sequences when the video writes any: one request either way.
 
-    One request either way: the `timeline` op loads its page while Remotion computes the metadata.
+    `timeout` (seconds) is what loading a page and showing one frame may take.
     """
-    timeout = session.settings.render.frame_timeout_s
     if not wanted(video):
         return session.service.metadata(MetadataArgs(video.name, int(timeout * 1000)), timeout_s=timeout + 30), []
     reply = session.service.timeline(TimelineArgs(video.name, int(timeout * 1000)), timeout_s=timeout * 3 + 30)

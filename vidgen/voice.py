@@ -40,6 +40,8 @@ class Speech:
 class VoiceError(VidgenError):
     """Synthesis failed: the voice is missing, the endpoint refused, or what came back is not audio."""
 
+    code = "voice"
+
 
 class Voice(Protocol):
     identity: str  # what the cache key is made of: the provider, model, voice and speed

@@ -188,7 +188,9 @@ class Watcher:
         if result.error is not None and self.options.repair:
             self._repair(result.error)
 
-    def _report(self, result: render.RenderResult, seconds: float, first_still: float | None) -> None:
+    def _report(
+        self, result: render.RenderResult, seconds: float, first_still: float | None, model_s: float | None = None
+    ) -> None:
         stamp = time.strftime("%H:%M:%S")
         if result.error is not None:
             kept = f"; kept {self.last_good}" if self.last_good else ""
@@ -197,7 +199,7 @@ class Watcher:
                 self.show(result.error.excerpt)
             return
         ladder = sum(v for k, v in result.timings.items() if k not in {"stills", "render", "previews", "sheet"})
-        parts = [f"ladder {ladder:.2f}s"]
+        parts = ([f"model {model_s:.2f}s"] if model_s is not None else []) + [f"ladder {ladder:.2f}s"]
         if first_still is not None:
             parts.append(f"first still {first_still:.2f}s")
         if result.output is not None:
@@ -239,7 +241,10 @@ class Watcher:
         if viewer.opener() is None:
             self.show(f"  (--open: no xdg-open or open here; the MP4 is {path})")
             return
-        viewer.open_file(path)
+        try:
+            viewer.open_file(path)
+        except VidgenError as exc:
+            self.show(f"  (--open: {exc})")
 
     # ------------------------------------------------------------------ the model
 
@@ -276,6 +281,7 @@ class Watcher:
         if self.client_factory is None:
             return
         self.writing.set()
+        started = time.monotonic()
         try:
             client = self.client_factory()
             try:
@@ -289,7 +295,7 @@ class Watcher:
             self.own_writes = {str(p.resolve()): _digest(p) for p in self.video.folder.rglob("*") if p.is_file()}
             self.writing.clear()
         if outcome.ok and outcome.result is not None:
-            self._report(outcome.result, 0.0, None)
+            self._report(outcome.result, time.monotonic() - started, None, model_s=outcome.model_s)
         elif outcome.error is not None:
             self.show(f"✗ {time.strftime('%H:%M:%S')} the model could not fix it: {outcome.error.one_line()}")
 

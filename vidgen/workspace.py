@@ -7,20 +7,33 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from . import resources
 from .errors import UsageError
 from .settings import CONFIG_NAME, DEFAULT_TOML
 
+T = TypeVar("T")
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Copied from the template into every workspace; node_modules comes from `npm ci`. The render
 # service runs from the installed package (with the workspace as its cwd), so upgrading vidgen
 # upgrades it everywhere.
 _NOT_COPIED = {"node_modules", "out", ".vidgen", "service"}
 GITIGNORE = "node_modules/\nout/\n.vidgen/bundle/\n.vidgen/stills/\n.vidgen/service.log\n"
+# The modules vidgen writes into a video's folder from its other files (narration.json -> narration.ts,
+# the music in public/ -> music.ts): derived, neither the model's nor the user's, so never compared,
+# diffed, counted as a change or taken from a reply.
+NARRATION_MODULE = "narration.ts"
+MUSIC_MODULE = "music.ts"
+GENERATED_FILES = frozenset({NARRATION_MODULE, MUSIC_MODULE})
+
+
+def authored(files: Mapping[str, T]) -> dict[str, T]:
+    """A video's files without the ones vidgen generates."""
+    return {path: data for path, data in files.items() if path not in GENERATED_FILES}
 
 
 def validate_name(name: str) -> str:
@@ -105,8 +118,14 @@ class Workspace:
         package = json.loads((self.root / "package.json").read_text())
         return set(package.get("dependencies", {}))
 
+    def has_node_modules(self) -> bool:
+        """Whether `npm ci` finished here: npm writes node_modules/.package-lock.json last, so an install
+        that was interrupted (Ctrl-C, a full disk) has none."""
+        modules = self.root / "node_modules"
+        return (modules / "@remotion" / "renderer").is_dir() and (modules / ".package-lock.json").is_file()
+
     def require_node_modules(self) -> None:
-        if not (self.root / "node_modules" / "@remotion" / "renderer").is_dir():
+        if not self.has_node_modules():
             raise UsageError(f"{self.root / 'node_modules'} is missing or incomplete: run `npm ci` in {self.root}")
 
 

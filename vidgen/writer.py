@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from .errors import VidgenError
 from .files import atomic_write
 from .replies import FileBlock, ReplyError
-from .workspace import Video
+from .workspace import GENERATED_FILES, Video
 
 ALLOWED_SUFFIXES = {".ts", ".tsx", ".json", ".css"}
 PROTECTED_NAMES = {"package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "tsconfig.json"}
@@ -109,6 +109,8 @@ def write(video: Video, blocks: list[FileBlock]) -> list[Path]:
     """
     if len(blocks) > MAX_FILES:
         raise ReplyError("refused", f"the reply has {len(blocks)} files; at most {MAX_FILES} per video")
+    # A model that echoes narration.ts back sends an old copy: vidgen writes that file itself.
+    blocks = [block for block in blocks if block.path not in GENERATED_FILES]
     planned: list[tuple[Path, bytes]] = []
     for block in blocks:
         target = check_path(video, block.path)

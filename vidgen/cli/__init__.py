@@ -6,6 +6,8 @@ One module per command group; the helpers they share live in `common`, the group
 
 from __future__ import annotations
 
+import click
+
 from . import batch, config, daemon, history, keys, mcp, model, project, rendering
 from .app import main
 from .common import workspace_option
@@ -34,8 +36,11 @@ for command in (
     daemon.daemon,
     mcp.mcp,
 ):
-    # --workspace after the command's name too: `vidgen render hello --workspace W`
+    # --workspace after the command's name too: `vidgen render hello --workspace W`, `vidgen keys list --workspace W`
     command.params.append(workspace_option())
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            subcommand.params.append(workspace_option())
     main.add_command(command)
 
 

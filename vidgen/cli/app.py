@@ -51,7 +51,7 @@ class Boundary(click.Group):
             _debug_traceback()
             structured = getattr(exc, "error", None)  # WorkFailed carries where the work stopped
             details = structured.to_dict() if isinstance(structured, StructuredError) else {}
-            print_error(str(exc), exc.exit_code, as_json, code=getattr(exc, "code", None), details=details)
+            print_error(str(exc), exc.exit_code, as_json, code=exc.code, details=details)
             return exc.exit_code
         except click.UsageError as exc:
             if not as_json:
@@ -61,10 +61,11 @@ class Boundary(click.Group):
             print_error(exc.format_message() + where, exc.exit_code, as_json, code="usage")
             return exc.exit_code
         except click.ClickException as exc:
-            print_error(exc.format_message(), exc.exit_code, as_json)
+            print_error(exc.format_message(), exc.exit_code, as_json, code="usage" if exc.exit_code == 2 else "failed")
             return exc.exit_code
         except click.Abort as exc:
-            if isinstance(exc.__cause__, KeyboardInterrupt):
+            # click's prompts raise Abort `from None` for a Ctrl-C: the interrupt is still its context.
+            if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
                 message = "interrupted: nothing was left half-written; the last good render is untouched"
                 print_error(message, EXIT_INTERRUPTED, as_json, code="interrupted", label="interrupted")
                 return EXIT_INTERRUPTED

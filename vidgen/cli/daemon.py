@@ -8,7 +8,7 @@ import click
 
 from .. import daemon_client
 from ..protocol import PROTOCOL_VERSION
-from .common import print_json, workspace_of, workspace_option
+from .common import print_json, workspace_of
 
 
 @click.group()
@@ -61,10 +61,6 @@ def stop(ctx: click.Context, as_json: bool) -> None:
         click.echo("no render daemon was running for this workspace")
     else:
         click.echo(f"stopped render daemon {before.get('pid')}")
-
-
-for command in (status, stop):
-    command.params.append(workspace_option())
 
 
 def _public(info: dict[str, Any] | None) -> dict[str, Any]:

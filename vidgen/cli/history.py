@@ -25,20 +25,11 @@ def history(ctx: click.Context, name: str, as_json: bool) -> None:
     versions = history_module.versions(video)
     if not versions:
         raise UsageError(f"no history for {name!r}: vidgen keeps a version each time it writes (new, edit) or renders the video")
+    if as_json:
+        print_json({"name": name, "versions": renders.version_rows(video)})
+        return
     current = history_module.current(video, versions)
     with_video = renders.kept(video)
-    if as_json:
-        rows = [
-            {
-                "number": v.number,
-                **v.meta,
-                "current": current is not None and v.number == current.number,
-                "video": v.number in with_video,
-            }
-            for v in versions
-        ]
-        print_json({"name": name, "versions": rows})
-        return
     for version in versions:
         meta = version.meta
         tokens = meta.get("tokens") or {}

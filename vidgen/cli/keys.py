@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -10,7 +9,7 @@ import click
 from .. import keys as keys_module
 from .. import providers
 from ..errors import UsageError
-from .common import err
+from .common import err, print_json
 
 
 @click.group()
@@ -49,7 +48,7 @@ def list_keys(as_json: bool) -> None:
     """The providers a key is stored for (never the keys)."""
     stored = keys_module.names()
     if as_json:
-        click.echo(json.dumps({"keys": stored, "path": str(keys_module.path())}))
+        print_json({"keys": stored, "path": str(keys_module.path())})
         return
     for name in stored:
         click.echo(name)

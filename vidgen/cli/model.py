@@ -16,7 +16,7 @@ from .. import loop as loop_module
 from .. import music as music_module
 from .. import settings as settings_module
 from .. import workspace as workspace_module
-from ..errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
+from ..errors import EXIT_FAILED, EXIT_OK, Stage, UsageError, VidgenError
 from ..model import ModelClient, client_for
 from ..scripted import ScriptedModel
 from ..session import Session
@@ -171,7 +171,10 @@ def _show_loop(outcome: loop_module.LoopResult) -> None:
         err(f"error: {outcome.name} failed after {tries} model turns; last error: {error.one_line() if error else '?'}")
         if error and error.excerpt:
             err(error.excerpt)
-        err(f"the files are kept: see `vidgen show {outcome.name}`, fix by hand and `vidgen render {outcome.name}`")
+        if all(attempt.stage == Stage.PARSE for attempt in outcome.attempts):
+            err(f"no reply held usable files, so nothing was written: the replies are in `vidgen show {outcome.name}`")
+        else:
+            err(f"the files are kept: see `vidgen show {outcome.name}`, fix by hand and `vidgen render {outcome.name}`")
 
 
 @click.command()
@@ -240,6 +243,8 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
         target = (workspace_path or Path("vidgen-demo")).resolve()
         if (target / settings_module.CONFIG_NAME).is_file():
             ws = workspace_module.Workspace(target)  # a demo workspace from an earlier run
+            if not ws.has_node_modules():
+                install_packages(ws)  # that run was stopped during `npm ci`: start it over
         else:
             ws = workspace_module.create(target, install=False)
             install_packages(ws)
@@ -272,7 +277,7 @@ def _narrated_demo(
 ) -> loop_module.LoopResult:
     """The demo's last step: a narrated, captioned video; its voice is espeak-ng, offline."""
     video = ws.video(workspace_module.name_from_idea(ws, "demo narrated explainer"))
-    err(f"\n[scripted model] vidgen new {demo_module.NARRATED_IDEA!r} --narrate --captions")
+    note(f"\n[scripted model] vidgen new {demo_module.NARRATED_IDEA!r} --narrate --captions")
     with ScriptedModel(demo_module.narrated_script) as scripted:
         client = client_for(
             ModelFlags(provider="ollama", model="scripted-demo", base_url=scripted.base_url).apply(session.settings).model

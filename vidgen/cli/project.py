@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import signal
 import subprocess
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
 import click
 
 from .. import doctor as doctor_module
-from .. import resources, sandbox, state
+from .. import resources, sandbox, service, state
 from .. import settings as settings_module
 from .. import workspace as workspace_module
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
@@ -72,11 +75,43 @@ def studio(ctx: click.Context, port: int) -> None:
     loopback = resources.template_dir() / "service" / "bind-loopback.cjs"
     # Like the render service, Studio starts without the user's keys in its environment.
     env = sandbox.service_environment({"NODE_OPTIONS": f"--require {json.dumps(str(loopback))}", "BROWSER": "none"})
+    # Studio runs in a session of its own, so that however vidgen ends (Ctrl-C, `kill -TERM`, a closed
+    # terminal) it ends Studio's whole group and no webpack is left holding the port.
+    process = subprocess.Popen(
+        [npx, "remotion", "studio", "--port", str(port), "--no-open"], cwd=ws.root, env=env, start_new_session=True
+    )
+    code = EXIT_OK
     try:
-        code = subprocess.call([npx, "remotion", "studio", "--port", str(port), "--no-open"], cwd=ws.root, env=env)
+        with _signals_as_interrupts():
+            code = process.wait()
     except KeyboardInterrupt:
-        code = EXIT_OK
+        pass  # Ctrl-C is how Studio is stopped
+    except _Terminated as ended:
+        code = 128 + ended.signal
+    finally:
+        service.end_group(process)
     ctx.exit(code)
+
+
+class _Terminated(Exception):
+    def __init__(self, number: int):
+        super().__init__(f"signal {number}")
+        self.signal = number
+
+
+@contextlib.contextmanager
+def _signals_as_interrupts() -> Iterator[None]:
+    """SIGTERM and SIGHUP end the wait like Ctrl-C does (their default would leave Studio behind)."""
+
+    def raise_terminated(number: int, _frame: object) -> None:
+        raise _Terminated(number)
+
+    previous = {number: signal.signal(number, raise_terminated) for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @click.command()

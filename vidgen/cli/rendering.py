@@ -11,7 +11,7 @@ from .. import render as render_module
 from .. import settings as settings_module
 from .. import watch as watch_module
 from .. import workspace as workspace_module
-from ..errors import EXIT_OK, UsageError
+from ..errors import EXIT_OK, UsageError, VidgenError
 from ..model import ModelClient, client_for
 from ..progress import Reporter
 from ..session import Session
@@ -73,7 +73,10 @@ def render(
     def work(session: Session, reporter: Reporter) -> render_module.RenderResult:
         result = render_module.render(session, video, codec=chosen, output=out, still_frame=still, on_event=reporter)
         if open_output and result.error is None and result.output is not None:
-            viewer.open_file(result.output)
+            try:
+                viewer.open_file(result.output)
+            except VidgenError as exc:  # the render stands: only the showing failed
+                err(f"warning: {exc}")
         return result
 
     run_pipeline(ctx, as_json, work)
