@@ -44,8 +44,8 @@ const Teaser: React.FC = () => (
 export default Teaser;
 """
 
-# The same teaser fixed: the circle drawn first, behind the logo.
-TEASER_FIXED = TEASER.replace("    <Logo />\n    <Decoration />", "    <Decoration />\n    <Logo />")
+# The same teaser fixed: the circle drawn first, behind the logo, and dark enough for white text.
+TEASER_FIXED = TEASER.replace("    <Logo />\n    <Decoration />", "    <Decoration />\n    <Logo />").replace("#f7b733", "#8a1c3b")
 
 TITLE = """
 import React from 'react';
@@ -382,9 +382,9 @@ def test_good_videos_give_no_error_finding(session: Session, videos, name: str) 
             ["'Grand opening'", "hides its overflow", "its container (div in index.tsx:8)"],
         ),
         ("layout-ellipsis", "clipped", "error", 8, ["'Subscribe to the channel'", "ellipsis", "200px box"]),
-        ("layout-safe", "safe-area", "warning", 8, ["'Edge label'", "4px from the left edge", "14px safe margin"]),
+        ("layout-safe", "safe-area", "warning", 8, ["'Edge label'", "4px from the left edge", "32px safe margin"]),
         ("layout-overlap", "overlap", "warning", 8, ["'Revenue up'", "overlaps the text 'Costs down'"]),
-        ("layout-contrast", "contrast", "warning", 8, ["'Hard to read'", "#2a3a70 on #1d2b64"]),
+        ("layout-contrast", "contrast", "error", 8, ["'Hard to read'", "#2a3a70 on #1d2b64", "below 3"]),
         ("layout-tiny", "tiny", "warning", 8, ["'Fine print nobody reads'", "4px high", "at least 5.4px"]),
     ],
 )
