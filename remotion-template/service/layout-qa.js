@@ -143,6 +143,7 @@
     if (allowed(entry.el, kind)) return;
     if (!Object.keys(entry.problems).length) entry.info = describe(entry.el); // as it looks when wrong
     (entry.problems[kind] ||= []).push({frame, sample: sampleIndex, ...detail});
+    seen.notes.push({entry, kind, detail});
   };
 
   // ------------------------------------------------------------ geometry
@@ -282,16 +283,31 @@
 
   // ------------------------------------------------------------ one frame
 
+  // A task after the ones React queued when the frame was set (its render and commit, then its
+  // effects): the DOM then shows the frame.
+  const tick = () =>
+    new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => resolve();
+      channel.port2.postMessage(null);
+    });
+  // Remotion holds a frame for an animation frame after setting it (10-17 ms a frame here); what the
+  // video itself waits for (fonts, images, data) has handles of its own, which must be cleared.
+  const onlyFrameHandles = () =>
+    (window.remotion_delayRenderHandles || []).every((handle) => /^Setting the current frame to /.test((window.remotion_delayRenderTimeouts[handle] || {}).label || ''));
   const seek = async (frame) => {
     window.remotion_setFrame(frame, options.composition, 0);
+    await tick();
+    await tick();
     const deadline = performance.now() + options.timeoutMs;
-    while (window.remotion_renderReady !== true) {
+    while (window.remotion_renderReady !== true && !onlyFrameHandles()) {
       if (window.remotion_cancelledError !== undefined) throw new Error(String(window.remotion_cancelledError));
       if (performance.now() > deadline) {
         throw new Error(`the page did not render frame ${frame} within ${options.timeoutMs}ms: a delayRender() that is never cleared`);
       }
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
+    if (window.remotion_cancelledError !== undefined) throw new Error(String(window.remotion_cancelledError));
     await document.fonts.ready;
   };
 
@@ -336,16 +352,25 @@
     return size * scale;
   };
 
-  // The candidates of a frame (text and content elements, with what does not change between
-  // frames), found again only when the DOM changed since the last frame.
+  // The candidates of a frame (text and content elements), found again only when elements or
+  // texts changed since the last frame; and a frame where nothing in the DOM changed at all (a
+  // still stretch: animation is only frame-driven DOM changes in Remotion) is the last one again.
   let candidates = null;
-  let domChanged = true;
+  let treeChanged = true;
+  let frameChanged = true;
+  let observer = null;
   const watchDom = () => {
-    new MutationObserver(() => (domChanged = true)).observe(document.body, {childList: true, subtree: true, characterData: true});
+    observer = new MutationObserver((records) => noteChanges(records));
+    observer.observe(document.body, {childList: true, subtree: true, characterData: true, attributes: true});
+  };
+  const noteChanges = (records) => {
+    if (!records.length) return;
+    frameChanged = true;
+    if (records.some((r) => r.type !== 'attributes')) treeChanged = true;
   };
   const findCandidates = () => {
-    if (!domChanged && candidates) return candidates;
-    domChanged = false;
+    if (!treeChanged && candidates) return candidates;
+    treeChanged = false;
     candidates = [];
     for (const el of document.body.querySelectorAll('*')) {
       const name = tag(el);
@@ -375,11 +400,30 @@
 
   let sampleIndex = -1; // the position of the frame being inspected among the sampled frames
   let pending = []; // texts whose contrast waits for the frame's pixels: {entry, el, ink, alpha, rects, min}
+  // What the last inspected frame found, to repeat on a frame where nothing changed.
+  let seen = {rendered: [], visible: [], notes: [], pairs: []};
+
+  const repeatLast = (frame) => {
+    for (const entry of seen.rendered) entry.rendered++;
+    for (const entry of seen.visible) entry.visible.push(sampleIndex);
+    for (const {entry, kind, detail} of seen.notes) entry.problems[kind].push({frame, sample: sampleIndex, ...detail});
+    for (const pair of seen.pairs) {
+      pair.samples.push(sampleIndex);
+      pair.frames.push(frame);
+    }
+  };
 
   const inspect = (frame) => {
+    sampleIndex++;
+    noteChanges(observer.takeRecords());
+    if (!frameChanged && sampleIndex > 0) {
+      repeatLast(frame);
+      return;
+    }
+    frameChanged = false;
+    seen = {rendered: [], visible: [], notes: [], pairs: []};
     styles = new Map();
     opacities = new Map();
-    sampleIndex++;
     const W = options.width;
     const H = options.height;
     const frameBox = {left: 0, top: 0, right: W, bottom: H};
@@ -392,9 +436,11 @@
       const box = union(rects);
       const entry = record(el);
       entry.rendered++;
+      seen.rendered.push(entry);
       // Entirely outside the frame is not on screen (a title about to slide in): nothing is cut.
       if (intersect(box, frameBox) <= 0) continue;
       entry.visible.push(sampleIndex);
+      seen.visible.push(entry);
 
       // occluded: content hidden behind an opaque element. Full-frame pictures are backdrops.
       if (isText || box.width * box.height < 0.5 * W * H) {
@@ -475,6 +521,7 @@
         pair.samples.push(sampleIndex);
         pair.frames.push(frame);
         pairs.set(key, pair);
+        seen.pairs.push(pair);
       }
     }
   };
@@ -511,7 +558,10 @@
       if (worst) noteContrast(entry, frame, worst.ratio, min, ink, worst.bg);
       return;
     }
-    const key = [hex(ink), alpha.toFixed(2), ...rects.slice(0, 3).map((r) => `${Math.round(r.left)},${Math.round(r.top)},${Math.round(r.width)}`), behind(el, probes)].join('|');
+    const under = behind(el, probes);
+    // A video or canvas changes its pixels without a change in the DOM: look again every PROBE_EVERY samples.
+    const moving = /(^|[;/])(video|canvas)@/.test(under) ? Math.floor(sampleIndex / PROBE_EVERY) : '';
+    const key = [hex(ink), alpha.toFixed(2), ...rects.slice(0, 3).map((r) => `${Math.round(r.left)},${Math.round(r.top)},${Math.round(r.width)}`), under, moving].join('|');
     const last = entry.pixels;
     if (last && (last.key === key || sampleIndex - last.sample < PROBE_EVERY)) {
       if (last.low) noteContrast(entry, frame, last.low.ratio, min, ink, last.low.bg);
@@ -675,8 +725,10 @@
       pairs = new Map();
       sampleIndex = -1;
       pending = [];
+      seen = {rendered: [], visible: [], notes: [], pairs: []};
       candidates = null;
-      domChanged = true;
+      treeChanged = true;
+      frameChanged = true;
       watchDom();
       // Hit testing must see every element, whatever pointer-events the video sets; a text
       // being measured shows what is behind it.
