@@ -45,7 +45,9 @@ export default Teaser;
 """
 
 # The same teaser fixed: the circle drawn first, behind the logo, and dark enough for white text.
-TEASER_FIXED = TEASER.replace("    <Logo />\n    <Decoration />", "    <Decoration />\n    <Logo />").replace("#f7b733", "#8a1c3b")
+TEASER_FIXED = TEASER.replace("    <Logo />\n    <Decoration />", "    <Decoration />\n    <Logo />").replace(
+    "#f7b733", "#8a1c3b"
+)
 
 TITLE = """
 import React from 'react';
@@ -463,7 +465,8 @@ def test_the_loop_sends_layout_errors_back_and_warnings_once(session: Session, w
 
 
 def test_qa_settings_come_from_vidgen_toml_and_the_environment(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "vidgen.toml").write_text("[qa]\nsamples_per_second = 4\nmin_contrast = 4.5\n")
+    # occluded_seconds was in every vidgen.toml before the 0.3 s rule: such a workspace still loads.
+    (tmp_path / "vidgen.toml").write_text("[qa]\nsamples_per_second = 4\nmin_contrast = 4.5\noccluded_seconds = 1.5\n")
     loaded = settings_module.load(tmp_path)
     assert (loaded.qa.enabled, loaded.qa.samples_per_second, loaded.qa.min_contrast) == (True, 4.0, 4.5)
     monkeypatch.setenv("VIDGEN_QA", "0")

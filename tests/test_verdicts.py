@@ -213,7 +213,9 @@ def test_white_on_a_cream_card_fails_on_contrast_unless_allowed(check) -> None:
     result = check("verdict-cream")
     finding = only(result, "contrast")
     assert finding.severity == "error" and span(finding) == (0, 29)
-    assert "1.04:1" in finding.message and "#ffffff on #fffaf0" in finding.message and "below 4.5:1" in finding.message  # 48 px is body text at 1920 high
+    assert (
+        "1.04:1" in finding.message and "#ffffff on #fffaf0" in finding.message and "below 4.5:1" in finding.message
+    )  # 48 px is body text at 1920 high
     assert check("verdict-cream-allowed").findings == []
 
 
@@ -230,7 +232,9 @@ def test_white_on_a_light_gradient_fails_on_its_pixels_and_on_a_dark_one_passes(
 @pytest.mark.render
 def test_small_text_needs_more_contrast_than_large(check) -> None:
     finding = only(check("verdict-grey"), "contrast")
-    assert finding.severity == "error" and "'Recorded in 2024 at the studio'" in finding.message and "below 4.5" in finding.message
+    assert (
+        finding.severity == "error" and "'Recorded in 2024 at the studio'" in finding.message and "below 4.5" in finding.message
+    )
 
 
 def test_the_api_sheet_states_the_safe_area_the_check_uses() -> None:
