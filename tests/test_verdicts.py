@@ -22,7 +22,7 @@ def video(body: str, width: int = 640, height: int = 360, frames: int = 30, back
     """A video of `frames` at 30 fps whose component body (using `frame`) returns `body`'s JSX on `background`."""
     return (
         "import React from 'react';\n"
-        "import {AbsoluteFill, interpolate, useCurrentFrame} from 'remotion';\n\n"
+        f"import {{AbsoluteFill, {'Img, ' if '<Img' in body else ''}interpolate, useCurrentFrame}} from 'remotion';\n\n"
         f"export const config = {{durationInFrames: {frames}, fps: 30, width: {width}, height: {height}}};\n\n"
         "const Shot: React.FC = () => {\n"
         "  const frame = useCurrentFrame();\n"
@@ -93,6 +93,13 @@ GREY = """
 <div style={{position: 'absolute', left: 60, top: 200, fontSize: 10, color: '#5f5f5f'}}>Recorded in 2024 at the studio</div>
 """
 
+# A picture (an orange card drawn as an inline SVG) a quarter off the right edge for the whole second.
+PICTURE = (
+    "<Img style={{position: 'absolute', left: {left}, top: 120, width: 200, height: 120}}"
+    " src=\"data:image/svg+xml;utf8,%3Csvg xmlns='http://www.w3.org/2000/svg' width='200' height='120'%3E"
+    "%3Crect width='200' height='120' fill='%23f7b733'/%3E%3C/svg%3E\" />"
+)
+
 SOURCES = {
     "verdict-lower-third": lower_third(90),
     "verdict-lower-third-fixed": lower_third(420),
@@ -114,6 +121,8 @@ SOURCES = {
     "verdict-gradient": video(ON_GRADIENT, background=GRADIENT),
     "verdict-gradient-fixed": video(ON_GRADIENT, background="linear-gradient(90deg, #0b132b, #1c2541)"),
     "verdict-grey": video(GREY, background="#000000"),
+    "verdict-picture": video(PICTURE.replace("{left}", "490")),
+    "verdict-picture-fixed": video(PICTURE.replace("{left}", "400")),
 }
 
 
@@ -196,6 +205,14 @@ def test_a_dot_flying_off_the_edge_cuts_its_label_and_fails(check) -> None:
     assert 52 <= first <= 56 and 74 <= last <= 79, finding.message
 
     assert check("verdict-route-fixed").findings == []
+
+
+@pytest.mark.render
+def test_a_picture_cut_by_the_frame_fails_like_text(check) -> None:
+    finding = only(check("verdict-picture"), "offscreen")
+    assert finding.severity == "error" and span(finding) == (0, 29) and "right edge" in finding.message
+    assert finding.message.startswith("the img of <Shot>"), finding.message
+    assert check("verdict-picture-fixed").findings == []
 
 
 @pytest.mark.render

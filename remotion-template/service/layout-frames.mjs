@@ -10,7 +10,7 @@ const screenshot = async (page, clip) => {
   await client.send('Target.activateTarget', {targetId: page.target()._targetId});
   const {value} = await client.send('Page.captureScreenshot', {
     format: 'png',
-    clip: {...clip, scale: 1},
+    clip,
     captureBeyondViewport: true,
     optimizeForSpeed: true,
     fromSurface: true,

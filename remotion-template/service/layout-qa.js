@@ -112,7 +112,8 @@
       .trim();
   const describe = (el) => {
     const text = ownText(el);
-    const src = tag(el) === 'img' ? (el.getAttribute('src') || '').split(/[?#]/)[0].split('/').pop() : '';
+    const address = tag(el) === 'img' ? el.getAttribute('src') || '' : '';
+    const src = address.startsWith('data:') ? '' : address.split(/[?#]/)[0].split('/').pop(); // a data: URI has no name
     return {
       tag: tag(el),
       text: text.length > MAX_TEXT ? text.slice(0, MAX_TEXT - 1) + '…' : text,
@@ -398,6 +399,15 @@
     };
   };
 
+  // safe-area: too close to the edge of the frame.
+  const checkSafeArea = (entry, frame, box, safe) => {
+    const distances = {left: box.left, right: options.width - box.right, top: box.top, bottom: options.height - box.bottom};
+    const close = Object.keys(safe.margins).filter((edge) => distances[edge] < safe.margins[edge] - 0.5);
+    if (!close.length) return;
+    const edge = close.sort((a, b) => distances[a] - safe.margins[a] - (distances[b] - safe.margins[b]))[0];
+    note(entry, 'safe-area', frame, {edge, distance: Math.max(0, Math.round(distances[edge])), margin: Math.round(safe.margins[edge]), portrait: safe.portrait, strict: safe.strict});
+  };
+
   let sampleIndex = -1; // the position of the frame being inspected among the sampled frames
   let pending = []; // texts whose contrast waits for the frame's pixels: {entry, el, ink, alpha, rects, min}
   // What the last inspected frame found, to repeat on a frame where nothing changed.
@@ -451,25 +461,28 @@
           const cover = coverAt(el, x, y);
           if (!cover) continue;
           hidden++;
-          const seen = covers.get(cover.el) || {what: cover.what, count: 0};
-          seen.count++;
-          covers.set(cover.el, seen);
+          const tally = covers.get(cover.el) || {what: cover.what, count: 0};
+          tally.count++;
+          covers.set(cover.el, tally);
         }
         if (points.length && hidden / points.length >= COVERED_POINTS) {
-          const [coverEl, seen] = [...covers.entries()].sort((a, b) => b[1].count - a[1].count)[0];
+          const [coverEl, tally] = [...covers.entries()].sort((a, b) => b[1].count - a[1].count)[0];
           const r = coverEl.getBoundingClientRect();
           const layer = r.width * r.height >= 0.9 * W * H; // a whole scene above: a transition
-          note(entry, 'occluded', frame, {cover: {...describe(coverEl), what: seen.what}, share: hidden / points.length, layer});
+          note(entry, 'occluded', frame, {cover: {...describe(coverEl), what: tally.what}, share: hidden / points.length, layer});
         }
       }
-      if (!isText) continue;
+      // A picture (an image or video smaller than a backdrop) is a key element: it must not be
+      // cut by the frame nor sit in the safe area either.
+      const name = tag(el);
+      const picture = !isText && (name === 'img' || name === 'video') && box.width * box.height < 0.5 * W * H && opacity(el) >= 0.5;
+      if (!isText && !picture) continue;
       const alpha = opacity(el);
-      texts.push({el, entry, rects, box, alpha});
+      if (isText) texts.push({el, entry, rects, box, alpha});
 
-      // offscreen: the text crosses the edge of the frame. Whether or not that is allowed, the
-      // text is then not also reported as clipped or in the safe area: an opt-out never turns
-      // one kind into another.
-      const tolerance = Math.max(2, (box.height / rects.length) * 0.15);
+      // offscreen: it crosses the edge of the frame. Whether or not that is allowed, it is then
+      // not also reported as clipped or in the safe area: an opt-out never turns one kind into another.
+      const tolerance = isText ? Math.max(2, (box.height / rects.length) * 0.15) : Math.max(2, 0.05 * Math.min(box.width, box.height));
       const edges = [];
       if (box.left < -tolerance) edges.push('left');
       if (box.right > W + tolerance) edges.push('right');
@@ -477,6 +490,10 @@
       if (box.bottom > H + tolerance) edges.push('bottom');
       if (edges.length) {
         note(entry, 'offscreen', frame, {edges, rect: round(box)});
+        continue;
+      }
+      if (!isText) {
+        checkSafeArea(entry, frame, box, safe);
         continue;
       }
 
@@ -487,13 +504,7 @@
         note(entry, 'clipped', frame, {...rest, container: describe(container), rect: round(box)});
       }
 
-      // safe-area: text too close to the edge of the frame.
-      const distances = {left: box.left, right: W - box.right, top: box.top, bottom: H - box.bottom};
-      const close = Object.keys(safe.margins).filter((edge) => distances[edge] < safe.margins[edge] - 0.5);
-      if (close.length) {
-        const edge = close.sort((a, b) => distances[a] - safe.margins[a] - (distances[b] - safe.margins[b]))[0];
-        note(entry, 'safe-area', frame, {edge, distance: Math.max(0, Math.round(distances[edge])), margin: Math.round(safe.margins[edge]), portrait: safe.portrait, strict: safe.strict});
-      }
+      checkSafeArea(entry, frame, box, safe);
 
       // tiny: text smaller than a share of the frame height.
       const px = fontPx(el);
@@ -561,22 +572,33 @@
     const under = behind(el, probes);
     // A video or canvas changes its pixels without a change in the DOM: look again every PROBE_EVERY samples.
     const moving = /(^|[;/])(video|canvas)@/.test(under) ? Math.floor(sampleIndex / PROBE_EVERY) : '';
-    const key = [hex(ink), alpha.toFixed(2), ...rects.slice(0, 3).map((r) => `${Math.round(r.left)},${Math.round(r.top)},${Math.round(r.width)}`), under, moving].join('|');
+    // A text that moved less than 16 px or faded less than 0.1 reads the same as before.
+    const near = (v) => Math.round(v / 16);
+    const key = [hex(ink), alpha.toFixed(1), ...rects.slice(0, 3).map((r) => `${near(r.left)},${near(r.top)},${near(r.width)}`), under, moving].join('|');
+    // Screenshots are taken on every PROBE_EVERY-th sample, for all the texts that changed: one
+    // picture serves them all (a text not measured yet is measured at once).
     const last = entry.pixels;
-    if (last && (last.key === key || sampleIndex - last.sample < PROBE_EVERY)) {
+    if (last && (last.key === key || sampleIndex % PROBE_EVERY !== 0)) {
       if (last.low) noteContrast(entry, frame, last.low.ratio, min, ink, last.low.bg);
       return;
     }
     pending.push({entry, el, frame, key, ink: {...ink, a: ink.a * alpha}, rects: rects.slice(0, 3).map((r) => ({left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width, height: r.height})), min});
   };
 
-  // What is painted behind a text, as far as the DOM tells: the elements under it and where they are.
+  // Whether an element paints anything of its own (a layout box without a background does not).
+  const paints = (el) => {
+    const s = style(el);
+    if (CONTENT_TAGS.has(tag(el)) || SHAPES.has(tag(el))) return true;
+    const background = parseColor(s.backgroundColor);
+    return (background && background.a > 0) || (s.backgroundImage && s.backgroundImage !== 'none');
+  };
+  // What is painted behind a text, as far as the DOM tells: the elements under it that paint, and where they are.
   const behind = (el, probes) =>
     probes
       .map(([x, y]) =>
         document
           .elementsFromPoint(x, y)
-          .filter((hit) => hit !== el && !el.contains(hit))
+          .filter((hit) => hit !== el && !el.contains(hit) && paints(hit))
           .slice(0, 4)
           .map((hit) => {
             const r = hit.getBoundingClientRect();
@@ -592,7 +614,8 @@
     const box = union(pending.flatMap((p) => p.rects));
     const x = Math.max(0, Math.floor(box.left));
     const y = Math.max(0, Math.floor(box.top));
-    const clip = {x, y, width: Math.min(options.width, Math.ceil(box.right)) - x, height: Math.min(options.height, Math.ceil(box.bottom)) - y};
+    // Half size: a background's colours survive it, and the screenshot costs a quarter.
+    const clip = {x, y, width: Math.min(options.width, Math.ceil(box.right)) - x, height: Math.min(options.height, Math.ceil(box.bottom)) - y, scale: 0.5};
     if (clip.width < 1 || clip.height < 1) {
       pending = [];
       return null;
@@ -628,7 +651,9 @@
         const seen = [];
         for (let y = y0; y < y1; y += step) {
           for (let x = x0; x < x1; x += step) {
-            const at = ((y - clip.y) * image.width + (x - clip.x)) * 4;
+            const column = Math.min(image.width - 1, Math.floor((x - clip.x) * clip.scale));
+            const row = Math.min(image.height - 1, Math.floor((y - clip.y) * clip.scale));
+            const at = (row * image.width + column) * 4;
             const bg = {r: image.data[at], g: image.data[at + 1], b: image.data[at + 2], a: 1};
             seen.push({bg, ratio: contrast(over(p.ink, p.ink.a, bg), bg)});
           }
