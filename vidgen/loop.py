@@ -42,9 +42,10 @@ class Request:
 class Attempt:
     stage: str | None
     error: StructuredError | None
+    infra: int = 0  # faults not the model's (a crash, a timeout under load) retried on a fresh service in this turn
 
     def to_dict(self) -> dict[str, Any]:
-        return {"stage": self.stage, "error": self.error.to_dict() if self.error else None}
+        return {"stage": self.stage, "error": self.error.to_dict() if self.error else None, "infra": self.infra}
 
 
 @dataclass
@@ -74,6 +75,7 @@ class LoopResult:
         return {
             **base,
             "attempts": [a.to_dict() for a in self.attempts],
+            "infra": sum(a.infra for a in self.attempts),
             "usage": self.usage.to_dict(),
             "model": self.model,
             "warnings": self.warnings,
@@ -115,12 +117,13 @@ def run(
             },
         )
         error, format_problem, version = _apply(request, completion, kind)
+        retried = 0
         if error is None:
             started = time.monotonic()
             session.take_waited()
             outcome.result = _check_or_render(session, request, on_event, sheet_now=critic is not None)
             outcome.render_s += time.monotonic() - started - session.take_waited()
-            error = outcome.result.error
+            error, retried = outcome.result.error, len(outcome.result.retried)
             if error is None and critic is not None:
                 error = _critique(critic, request, outcome, attempt < request.max_repairs, on_event)
         if version is not None:
@@ -129,7 +132,7 @@ def run(
             )
         if error is not None:
             transcript.settle(video, entry, error=error.to_dict())
-        outcome.attempts.append(Attempt(error.stage if error else None, error))
+        outcome.attempts.append(Attempt(error.stage if error else None, error, retried))
         on_event("attempt", {"attempt": attempt + 1, "error": error})
         if error is None:
             return outcome
