@@ -118,7 +118,14 @@ class BatchRun:
         video = self.session.workspace.video(name)
         repairs = item.max_repairs if item.max_repairs is not None else self.default_repairs
         request = loop.Request(
-            "new", video, item.prompt, item.shape, max_repairs=repairs, narrate=item.narrate, captions=item.captions
+            "new",
+            video,
+            item.prompt,
+            item.shape,
+            max_repairs=repairs,
+            narrate=item.narrate,
+            captions=item.captions,
+            polish=self.session.settings.model.polish,
         )
         try:
             assets.add(video, list(item.assets))
@@ -147,6 +154,7 @@ class BatchRun:
             "preview": _relative(self.session.workspace, result.preview if result and outcome.ok else None),
             "sheet": _relative(self.session.workspace, result.sheet if result and outcome.ok else None),
             "warnings": outcome.warnings,
+            "polish": outcome.polish.to_dict() if outcome.polish else None,
             "usage": outcome.usage.to_dict(),
             "model": outcome.model,
             "timings": {

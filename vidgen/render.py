@@ -101,6 +101,8 @@ def check(
     result.retried = retried
     if result.error:
         _record_failure(session, video, result.error, sources)
+    else:
+        state.note_warnings(session.workspace, video.name, result.findings, sources)
     return result
 
 
@@ -202,7 +204,13 @@ def render(
     elif still_frame is None and result.output is not None:
         result.version, kept = _keep_version(session, video, files, result.output)
         state.record(
-            session.workspace, video.name, status="rendered", output=str(result.output), sources=sources, version=result.version
+            session.workspace,
+            video.name,
+            status="rendered",
+            output=str(result.output),
+            sources=sources,
+            version=result.version,
+            warnings=state.warnings_of(result.findings, sources),
         )
         if previews:
             assert result.composition is not None
