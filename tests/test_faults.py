@@ -147,3 +147,22 @@ def test_the_scorecard_counts_faults_apart_from_the_model() -> None:
     assert (card["first_try"], card["items"], card["infra"], card["infra_repeated"]) == (2, 3, 1, 0)
     assert card["repairs_by_stage"] == {"typecheck": 1}
     assert "faults not the model's, retried by vidgen: 1" in batch.describe_scorecard(card)
+
+
+@pytest.mark.parametrize(
+    ("message", "infra"),
+    [
+        # The page never answered, not even Remotion's question for its delayRender() handles: a loop in the code.
+        ("waiting for the page to render the React component at frame 12 failed: timeout 11000ms exceeded", False),
+        # The page answered, or its own timer fired, or the layout page waited: load can explain these.
+        ("Timeout (8000ms) exceeded rendering the component at frame 3. Open delayRender() handles: 1. Loading font", True),
+        ('A delayRender() "Loading the route" was called but not cleared after 6000ms. See the docs for help.', True),
+        ("the page did not render frame 4 within 8000ms: a delayRender() that is never cleared", True),
+    ],
+)
+def test_which_timeouts_are_retried(tmp_path: Path, message: str, infra: bool) -> None:
+    from vidgen import diagnostics
+
+    video = Workspace(tmp_path).video("faults-timeouts")
+    error = diagnostics.from_runtime("stills", video, {"kind": "runtime", "message": message, "frame": 3, "stack": []})
+    assert (error.code, error.infra, error.frame) == ("timeout", infra, 3)

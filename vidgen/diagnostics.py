@@ -159,7 +159,15 @@ _RUNTIME_CODES = {"usage": Code.USAGE}
 def is_timeout(error: dict[str, Any]) -> bool:
     """Remotion gave up waiting on the page: it may still be spinning, so the service must restart."""
     message = str(error.get("message", ""))
-    return bool(re.search(r"timeout \d+ms exceeded|Timeout exceeded|was called but not cleared after", message))
+    return bool(_TIMEOUT.search(message))
+
+
+# Puppeteer's own timeout, Remotion's after it asked the page for its delayRender() handles, the page's
+# delayRender() timer, and the layout page's wait for a frame (render-service.mjs).
+_TIMEOUT = re.compile(
+    r"timeout \d+ms exceeded|Timeout \(\d+ms\) exceeded|Timeout exceeded|was called but not cleared after"
+    r"|did not render frame \d+ within \d+ms"
+)
 
 
 # After a frame's timeout Remotion asks the page for its open delayRender() handles, giving the page
