@@ -158,6 +158,7 @@ def test_the_scorecard_counts_faults_apart_from_the_model() -> None:
         ("Timeout (8000ms) exceeded rendering the component at frame 3. Open delayRender() handles: 1. Loading font", True),
         ('A delayRender() "Loading the route" was called but not cleared after 6000ms. See the docs for help.', True),
         ("the page did not render frame 4 within 8000ms: a delayRender() that is never cleared", True),
+        ("Timed out after 8000ms while setting up the headless browser. This could be because the you specified", True),
     ],
 )
 def test_which_timeouts_are_retried(tmp_path: Path, message: str, infra: bool) -> None:

@@ -390,4 +390,5 @@ def test_browser_killed_mid_render_is_reported_and_the_next_render_works(
     assert message.endswith("render again")
     for word in ("download", "DNS", "ENOTFOUND", "getaddrinfo", "googleapis"):
         assert word not in message, message
+    assert session.service.pid == service_pid  # the service lives on; only the browser was lost (and reopened)
     assert media.probe(result.output, workspace).frames == 60

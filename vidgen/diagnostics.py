@@ -163,10 +163,11 @@ def is_timeout(error: dict[str, Any]) -> bool:
 
 
 # Puppeteer's own timeout, Remotion's after it asked the page for its delayRender() handles, the page's
-# delayRender() timer, and the layout page's wait for a frame (render-service.mjs).
+# delayRender() timer, the layout page's wait for a frame (render-service.mjs), and Remotion's wait for the
+# page to load before it reads the composition (slow under load).
 _TIMEOUT = re.compile(
     r"timeout \d+ms exceeded|Timeout \(\d+ms\) exceeded|Timeout exceeded|was called but not cleared after"
-    r"|did not render frame \d+ within \d+ms"
+    r"|did not render frame \d+ within \d+ms|Timed out after \d+ms while setting up the headless browser"
 )
 
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from .errors import StructuredError
-from .session import Session
 
 Events = Callable[[str, dict[str, Any]], None]
 
@@ -26,7 +25,7 @@ class HasError(Protocol):
 Result = TypeVar("Result", bound=HasError)
 
 
-def retry_once(session: Session, attempt: Callable[[], Result], on_event: Events) -> tuple[Result, list[StructuredError]]:
+def retry_once(attempt: Callable[[], Result], on_event: Events) -> tuple[Result, list[StructuredError]]:
     """Run `attempt`; after an infra fault, once more on a fresh service. The result, and the faults retried.
 
     A fault that repeats is returned as the result's error, saying it happened again: twice on a fresh
@@ -37,7 +36,10 @@ def retry_once(session: Session, attempt: Callable[[], Result], on_event: Events
     if first is None or not first.infra:
         return result, []
     on_event("infra-retry", {"error": first})
-    session.service.kill()  # a new Node and browser; the daemon's is restarted unless another command renders
+    # The fault already made what failed fresh: a stopped or hung service was killed (the next request
+    # starts a new one), a page that timed out had its service restarted, a crashed browser or checker
+    # is reopened by the service. Killing the service again here would only end the requests of the
+    # others sharing it (a batch's items, the daemon's other commands), which would then fail in turn.
     result = attempt()
     again = result.error
     if again is not None and again.infra:

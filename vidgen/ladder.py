@@ -347,6 +347,9 @@ def runtime_failure(stage: str, video: Video, session: Session, error: dict[str,
     """An error thrown while rendering; after a timeout the page may still spin, so restart."""
     if diagnostics.is_timeout(error):
         session.service.kill()
+    if error.get("kind") == "protocol":
+        # Not the code's: the service lost its build (restarted between the bundle and this request).
+        return diagnostics.make(stage, str(error.get("message")), video, frame=error.get("frame"), infra=True)
     if error.get("kind") == "browser-crashed":
         # Not the code's fault as far as anyone knows: no stack to point into; the service opens
         # a new browser for the next request.

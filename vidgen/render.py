@@ -97,7 +97,7 @@ def check(
         checked = ladder.run(session, video, on_event, expect=expect, frames=frames)
         return _checked_result(video, checked, "ok" if checked.ok else "failed")
 
-    result, retried = faults.retry_once(session, attempt, on_event)
+    result, retried = faults.retry_once(attempt, on_event)
     result.retried = retried
     if result.error:
         _record_failure(session, video, result.error, sources)
@@ -196,7 +196,7 @@ def render(
                         result.sheet = None  # the previews' job draws it again, and says what failed
         return result
 
-    result, retried = faults.retry_once(session, attempt, on_event)
+    result, retried = faults.retry_once(attempt, on_event)
     result.retried = retried
     sources = state.fingerprint(files)
     if result.error is not None and (result.error.stage in ladder.STAGES or still_frame is None):

@@ -356,7 +356,8 @@ class RenderService(ServiceOps):
         try:
             with self._lock:
                 process = self._process
-                assert process is not None and process.stdin is not None
+                if process is None or process.stdin is None:  # killed since start(), by another thread's timeout
+                    raise ServiceError("the render service was restarted before it took the request", kind="crash")
                 try:
                     process.stdin.write(json.dumps({"id": request_id, "op": op, **args}) + "\n")
                     process.stdin.flush()
