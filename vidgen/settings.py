@@ -64,6 +64,9 @@ base_url = ""
 thinking = ""
 max_tokens = 32000
 max_repairs = 3
+# A video that passes with layout warnings gets one more turn to fix them; its version is kept only
+# if it passes too. false (or --no-polish) skips it.
+polish = true
 
 [qa]
 # Layout QA after the stills: the composition is seeked in the browser and its DOM and pixels
@@ -147,6 +150,7 @@ class ModelSettings:
     max_tokens: int = 32000
     temperature: float = -1.0  # below 0: the model's default
     max_repairs: int = 3
+    polish: bool = True  # one more turn for a passing video's warnings
     max_retries: int = 4
     stream: bool = True
 
