@@ -54,7 +54,7 @@ def test_yaml_and_csv(tmp_path: Path) -> None:
     items, problems = batchfile.read(write(tmp_path, "a.yaml", text), Limits())
     assert [(i.line, i.prompt) for i in items] == [(2, "a plain idea"), (5, "vertical")]
     assert items[1].name == "tall-one" and items[1].shape.height == 1280
-    assert [(p.line, p.message) for p in problems] == [(3, "size 641x360 must be even and positive: e.g. 642x360")]
+    assert [(p.line, p.message) for p in problems] == [(3, "size 641x360 must be even and positive: e.g. 640x360")]
     csv_text = "prompt,seconds,fps\nfirst,2,30\nsecond,abc,30\n,,\nthird,1,24,extra\n"
     items, problems = batchfile.read(write(tmp_path, "a.csv", csv_text), Limits())
     assert [i.prompt for i in items] == ["first"]

@@ -63,7 +63,7 @@ def test_render_json_and_check_json_and_list(workspace, make_video) -> None:
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     keys = {"name", "status", "output", "duration_s", "width", "height", "fps", "frames", "error", "findings", "captions"}
-    keys |= {"previews", "poster", "preview", "sheet", "exit_code"}
+    keys |= {"previews", "poster", "preview", "sheet", "exit_code", "infra", "retried"}
     assert set(payload) == keys
     # On the daemon the command may end before its previews are made: they follow within seconds.
     assert payload["previews"] in {"done", "pending"} and wait_for_file(Path(payload["poster"]))

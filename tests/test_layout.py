@@ -44,8 +44,10 @@ const Teaser: React.FC = () => (
 export default Teaser;
 """
 
-# The same teaser fixed: the circle drawn first, behind the logo.
-TEASER_FIXED = TEASER.replace("    <Logo />\n    <Decoration />", "    <Decoration />\n    <Logo />")
+# The same teaser fixed: the circle drawn first, behind the logo, and dark enough for white text.
+TEASER_FIXED = TEASER.replace("    <Logo />\n    <Decoration />", "    <Decoration />\n    <Logo />").replace(
+    "#f7b733", "#8a1c3b"
+)
 
 TITLE = """
 import React from 'react';
@@ -382,9 +384,9 @@ def test_good_videos_give_no_error_finding(session: Session, videos, name: str) 
             ["'Grand opening'", "hides its overflow", "its container (div in index.tsx:8)"],
         ),
         ("layout-ellipsis", "clipped", "error", 8, ["'Subscribe to the channel'", "ellipsis", "200px box"]),
-        ("layout-safe", "safe-area", "warning", 8, ["'Edge label'", "4px from the left edge", "14px safe margin"]),
+        ("layout-safe", "safe-area", "warning", 8, ["'Edge label'", "4px from the left edge", "32px safe margin"]),
         ("layout-overlap", "overlap", "warning", 8, ["'Revenue up'", "overlaps the text 'Costs down'"]),
-        ("layout-contrast", "contrast", "warning", 8, ["'Hard to read'", "#2a3a70 on #1d2b64"]),
+        ("layout-contrast", "contrast", "error", 8, ["'Hard to read'", "#2a3a70 on #1d2b64", "below 3"]),
         ("layout-tiny", "tiny", "warning", 8, ["'Fine print nobody reads'", "4px high", "at least 5.4px"]),
     ],
 )
@@ -463,7 +465,8 @@ def test_the_loop_sends_layout_errors_back_and_warnings_once(session: Session, w
 
 
 def test_qa_settings_come_from_vidgen_toml_and_the_environment(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "vidgen.toml").write_text("[qa]\nsamples_per_second = 4\nmin_contrast = 4.5\n")
+    # occluded_seconds was in every vidgen.toml before the 0.3 s rule: such a workspace still loads.
+    (tmp_path / "vidgen.toml").write_text("[qa]\nsamples_per_second = 4\nmin_contrast = 4.5\noccluded_seconds = 1.5\n")
     loaded = settings_module.load(tmp_path)
     assert (loaded.qa.enabled, loaded.qa.samples_per_second, loaded.qa.min_contrast) == (True, 4.0, 4.5)
     monkeypatch.setenv("VIDGEN_QA", "0")

@@ -155,7 +155,7 @@ def test_structured_error_one_line() -> None:
     error = StructuredError("lint", "bad", "index.tsx", 3, 7, 12)
     assert error.one_line() == "lint: index.tsx:3:7: bad (frame 12)"
     assert StructuredError("bundle", "broken").one_line() == "bundle: broken"
-    assert set(error.to_dict()) == {"stage", "message", "file", "line", "column", "frame", "excerpt", "code"}
+    assert set(error.to_dict()) == {"stage", "message", "file", "line", "column", "frame", "excerpt", "code", "infra"}
 
 
 def test_structured_error_code_defaults_to_the_stages_and_json_holds_plain_strings() -> None:
@@ -172,6 +172,7 @@ def test_structured_error_code_defaults_to_the_stages_and_json_holds_plain_strin
         "frame": None,
         "excerpt": None,
         "code": "disk_full",
+        "infra": False,
     }
     with pytest.raises(ValueError):
         StructuredError("linting", "a stage that does not exist")

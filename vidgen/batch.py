@@ -118,7 +118,14 @@ class BatchRun:
         video = self.session.workspace.video(name)
         repairs = item.max_repairs if item.max_repairs is not None else self.default_repairs
         request = loop.Request(
-            "new", video, item.prompt, item.shape, max_repairs=repairs, narrate=item.narrate, captions=item.captions
+            "new",
+            video,
+            item.prompt,
+            item.shape,
+            max_repairs=repairs,
+            narrate=item.narrate,
+            captions=item.captions,
+            polish=self.session.settings.model.polish,
         )
         try:
             assets.add(video, list(item.assets))
@@ -147,6 +154,7 @@ class BatchRun:
             "preview": _relative(self.session.workspace, result.preview if result and outcome.ok else None),
             "sheet": _relative(self.session.workspace, result.sheet if result and outcome.ok else None),
             "warnings": outcome.warnings,
+            "polish": outcome.polish.to_dict() if outcome.polish else None,
             "usage": outcome.usage.to_dict(),
             "model": outcome.model,
             "timings": {
@@ -194,7 +202,12 @@ def totals(entries: list[dict[str, Any]]) -> Usage:
 
 
 def scorecard(entries: list[dict[str, Any]]) -> dict[str, Any]:
-    """How well the guidance worked on this prompt file: what to compare when a prompt or a model changes."""
+    """How well the guidance worked on this prompt file: what to compare when a prompt or a model changes.
+
+    Faults that were not the model's (`infra`: a crash, a timeout under load) were retried by vidgen within
+    the turn, so they are counted apart and never as a failed turn; one that repeated on a fresh service
+    reached the model as an error (`infra_repeated`), and counts as the turn's failure like any other.
+    """
     run = [e for e in entries if e.get("attempts")]
     first_try = sum(1 for e in run if e.get("status") == "rendered" and len(e["attempts"]) == 1)
     turns = sum(len(e["attempts"]) for e in run)
@@ -209,6 +222,8 @@ def scorecard(entries: list[dict[str, Any]]) -> dict[str, Any]:
         "first_try_rate": round(first_try / len(run), 3) if run else None,
         "mean_turns": round(turns / len(run), 2) if run else None,
         "repairs_by_stage": dict(sorted(repairs.items(), key=lambda kv: -kv[1])),
+        "infra": sum(int(a.get("infra") or 0) for e in run for a in e["attempts"]),
+        "infra_repeated": sum(1 for e in run for a in e["attempts"] if (a.get("error") or {}).get("infra")),
         "tokens": totals(entries).to_dict(),
     }
 
@@ -218,7 +233,12 @@ def describe_scorecard(card: dict[str, Any]) -> str:
     if not card["items"]:
         return "no item ran"
     repairs = ", ".join(f"{stage} {count}" for stage, count in card["repairs_by_stage"].items()) or "none"
+    infra = ""
+    if card.get("infra") or card.get("infra_repeated"):
+        infra = f"; faults not the model's, retried by vidgen: {card.get('infra', 0)}"
+        if card.get("infra_repeated"):
+            infra += f" ({card['infra_repeated']} repeated and went to the model)"
     return (
         f"first try {card['first_try']}/{card['items']} ({card['first_try_rate']:.0%}), "
-        f"{card['mean_turns']:.1f} model turns on average; failed turns by stage: {repairs}"
+        f"{card['mean_turns']:.1f} model turns on average; failed turns by stage: {repairs}{infra}"
     )

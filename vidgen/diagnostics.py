@@ -59,10 +59,12 @@ def make(
     column: int | None = None,
     frame: int | None = None,
     code: Code | None = None,
+    infra: bool = False,
 ) -> StructuredError:
     """A StructuredError with the path made relative to the video folder and an excerpt read.
 
-    `code` is the stage's usual one unless given (a timeout, a crash, a full disk).
+    `code` is the stage's usual one unless given (a timeout, a crash, a full disk); `infra` says the
+    fault may be the machine's (see StructuredError).
     """
     relative = video.relative(file) if file else None
     absolute = (video.folder / relative) if relative and not Path(relative).is_absolute() else None
@@ -78,6 +80,7 @@ def make(
         # Only code under src/ (the video's, the template's) is quoted: never a .env beside it.
         excerpt=excerpt(absolute, line, root=video.workspace.root / "src") if absolute is not None else None,
         code=code,
+        infra=infra,
     )
 
 
@@ -137,14 +140,15 @@ def from_runtime(stage: str, video: Video, error: dict[str, Any]) -> StructuredE
     if frame_number is None and (found := _AT_FRAME.search(message)):
         frame_number = int(found[1])
     code = _RUNTIME_CODES.get(str(error.get("kind")), Code.RUNTIME)
+    infra = False
     if is_timeout(error):
-        code = Code.TIMEOUT
+        code, infra = Code.TIMEOUT, not page_stuck(error)
         if "delayRender" not in message:
             message = (
                 f"frame {frame_number if frame_number is not None else '?'} did not finish in time: an endless loop"
                 " or a stuck computation in the component; the render service was restarted"
             )
-    return make(stage, message, video, file=file, line=line, column=column, frame=frame_number, code=code)
+    return make(stage, message, video, file=file, line=line, column=column, frame=frame_number, code=code, infra=infra)
 
 
 # The service's error kinds (PROTOCOL.md) that say more than "the video threw" (a crashed
@@ -155,7 +159,28 @@ _RUNTIME_CODES = {"usage": Code.USAGE}
 def is_timeout(error: dict[str, Any]) -> bool:
     """Remotion gave up waiting on the page: it may still be spinning, so the service must restart."""
     message = str(error.get("message", ""))
-    return bool(re.search(r"timeout \d+ms exceeded|Timeout exceeded|was called but not cleared after", message))
+    return bool(_TIMEOUT.search(message))
+
+
+# Puppeteer's own timeout, Remotion's after it asked the page for its delayRender() handles, the page's
+# delayRender() timer, the layout page's wait for a frame (render-service.mjs), and Remotion's wait for the
+# page to load before it reads the composition (slow under load).
+_TIMEOUT = re.compile(
+    r"timeout \d+ms exceeded|Timeout \(\d+ms\) exceeded|Timeout exceeded|was called but not cleared after"
+    r"|did not render frame \d+ within \d+ms|Timed out after \d+ms while setting up the headless browser"
+)
+
+
+# After a frame's timeout Remotion asks the page for its open delayRender() handles, giving the page
+# 5 s; this is puppeteer's own error, kept when the page did not answer even that.
+_PAGE_STUCK = re.compile(r"waiting for .* failed: timeout \d+ms exceeded")
+
+
+def page_stuck(error: dict[str, Any]) -> bool:
+    """The page's main thread never yielded during the timeout: a synchronous endless loop or stuck
+    computation in the code, which load does not explain (a page slowed by load still answers, and
+    its delayRender() timers still fire)."""
+    return bool(_PAGE_STUCK.search(str(error.get("message", ""))))
 
 
 def _resolve_stack_file(video: Video, name: str) -> Path | None:

@@ -79,6 +79,9 @@ class StructuredError:
     frame: int | None = None
     excerpt: str | None = None
     code: str | None = None
+    # The fault may be the machine's, not the code's (a crash, a timeout that load can explain):
+    # vidgen retries it once on a fresh render service before the model hears of it (faults.py).
+    infra: bool = False
 
     def __post_init__(self) -> None:
         stage = Stage(self.stage)  # an unknown stage is a bug here, not a new kind of failure

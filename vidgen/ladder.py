@@ -84,8 +84,9 @@ def _runtime_reply(context: Context, stage: Stage, error: dict[str, Any]) -> Str
 
 def _checker_reply(context: Context, stage: Stage, error: dict[str, Any]) -> StructuredError:
     """The checker or the bundler itself failed (not the code): say so, and that checking again helps."""
-    code = Code.SERVICE_CRASHED if error.get("kind") == "checker-crashed" else None
-    return diagnostics.make(stage, f"{stage} could not run: {error.get('message')}", context.video, code=code)
+    crashed = error.get("kind") == "checker-crashed"
+    code = Code.SERVICE_CRASHED if crashed else None
+    return diagnostics.make(stage, f"{stage} could not run: {error.get('message')}", context.video, code=code, infra=crashed)
 
 
 @dataclass(frozen=True)
@@ -353,19 +354,26 @@ def runtime_failure(stage: str, video: Video, session: Session, error: dict[str,
     """An error thrown while rendering; after a timeout the page may still spin, so restart."""
     if diagnostics.is_timeout(error):
         session.service.kill()
+    if error.get("kind") == "protocol":
+        # Not the code's: the service lost its build (restarted between the bundle and this request).
+        return diagnostics.make(stage, str(error.get("message")), video, frame=error.get("frame"), infra=True)
     if error.get("kind") == "browser-crashed":
         # Not the code's fault as far as anyone knows: no stack to point into; the service opens
         # a new browser for the next request.
-        return diagnostics.make(stage, str(error.get("message")), video, frame=error.get("frame"), code=Code.BROWSER_CRASHED)
+        return diagnostics.make(
+            stage, str(error.get("message")), video, frame=error.get("frame"), code=Code.BROWSER_CRASHED, infra=True
+        )
     return diagnostics.from_runtime(stage, video, error)
 
 
 def service_failure(stage: str, video: Video, exc: ServiceError, session: Session) -> StructuredError:
+    """The service itself failed (stopped, or gave no answer past every timeout of its own): the machine's
+    fault as far as anyone knows (Remotion's frame timeout would have named a stuck page first)."""
     if exc.kind == "timeout":
         frame = f"frame {exc.frame}" if exc.frame is not None else "a frame"
         message = (
             f"{frame} did not finish within {session.settings.render.frame_timeout_s:g}s: an endless loop or a"
             " delayRender() that is never cleared; the render service was restarted"
         )
-        return diagnostics.make(stage, message, video, frame=exc.frame, code=Code.TIMEOUT)
-    return diagnostics.make(stage, str(exc), video, frame=exc.frame, code=Code.SERVICE_CRASHED)
+        return diagnostics.make(stage, message, video, frame=exc.frame, code=Code.TIMEOUT, infra=True)
+    return diagnostics.make(stage, str(exc), video, frame=exc.frame, code=Code.SERVICE_CRASHED, infra=True)

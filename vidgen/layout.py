@@ -17,7 +17,6 @@ from .settings import QaSettings
 from .workspace import Video
 
 KINDS = ("occluded", "offscreen", "clipped", "safe-area", "overlap", "contrast", "tiny")
-ERRORS = frozenset({"occluded", "offscreen", "clipped"})
 MIN_SAMPLES = 8  # short videos still get enough frames for "most of the time" to mean something
 _TIMEOUT_S = 120
 _DEFINITION = re.compile(r"\b(?:function|const|let|var|class)\s+([A-Z][A-Za-z0-9_]*)")
@@ -33,12 +32,15 @@ def options(qa: QaSettings, seconds_per_sample: float) -> dict[str, Any]:
     """The thresholds as the browser-side script (layout-qa.js) takes them."""
     return {
         "safeMargin": qa.safe_margin,
+        "portraitSide": qa.portrait_side,
         "portraitTop": qa.portrait_top,
         "portraitBottom": qa.portrait_bottom,
+        "defectSeconds": qa.defect_seconds,
         "minTextHeight": qa.min_text_height,
         "minContrast": qa.min_contrast,
+        "minContrastSmall": qa.min_contrast_small,
+        "smallText": qa.small_text,
         "occludedFraction": qa.occluded_fraction,
-        "occludedSeconds": qa.occluded_seconds,
         "problemFraction": qa.problem_fraction,
         "sampleSeconds": seconds_per_sample,
     }
@@ -221,7 +223,7 @@ def _finding(problem: dict[str, Any], sources: Sources) -> Finding:
     message = _MESSAGES[kind](what, detail, span, sources)
     return Finding(
         kind=kind,
-        severity="error" if kind in ERRORS else "warning",
+        severity="error" if problem.get("severity") == "error" else "warning",  # the page knows the frame's shape
         message=message,
         frame=problem.get("frame"),
         file=place.file if place else None,
@@ -268,7 +270,7 @@ def _clipped(what: str, detail: dict[str, Any], span: str, sources: Sources) -> 
 
 def _safe_area(what: str, detail: dict[str, Any], span: str, _sources: Sources) -> str:
     edge, margin = detail.get("edge", "edge"), detail.get("margin")
-    reserved = " (9:16 keeps the top 12% and bottom 15% clear)" if detail.get("portrait") and edge in ("top", "bottom") else ""
+    reserved = " (apps draw their buttons there in a 9:16 video)" if detail.get("portrait") else ""
     return (
         f"{what} is {detail.get('distance')}px from the {edge} edge {span}, inside the {margin}px safe margin{reserved}:"
         f" move it at least {margin}px from the edge"

@@ -180,4 +180,5 @@ ERROR = {
     "column": (int, None),
     "frame": (int, None),
     "excerpt": (str, None),
+    "infra": bool,
 }

@@ -14,7 +14,7 @@ from typing import Any
 from . import assets, critique, diagnostics, history, music, prompts, render, replies, state, transcript, tree, writer
 from . import constraints as constraints_module
 from .errors import Finding, StructuredError
-from .model import Completion, ModelClient, Usage
+from .model import Completion, ModelClient, ModelError, Usage
 from .session import Session
 from .workspace import Video
 
@@ -36,15 +36,33 @@ class Request:
     error: StructuredError | None = None
     narrate: bool = False  # the model also writes narration.json (see prompts/narration.j2)
     captions: bool = False
+    polish: bool = False  # a passing video with warnings gets one more turn to fix them (see _polish)
 
 
 @dataclass
 class Attempt:
     stage: str | None
     error: StructuredError | None
+    infra: int = 0  # faults not the model's (a crash, a timeout under load) retried on a fresh service in this turn
 
     def to_dict(self) -> dict[str, Any]:
-        return {"stage": self.stage, "error": self.error.to_dict() if self.error else None}
+        return {"stage": self.stage, "error": self.error.to_dict() if self.error else None, "infra": self.infra}
+
+
+@dataclass
+class Polish:
+    """The turn after a passing video with warnings: what was sent, and whether its version was kept."""
+
+    warnings: list[Finding]
+    kept: bool
+    error: StructuredError | None = None  # why it was not kept
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "warnings": [w.to_dict() for w in self.warnings],
+            "kept": self.kept,
+            "error": self.error.to_dict() if self.error else None,
+        }
 
 
 @dataclass
@@ -58,6 +76,7 @@ class LoopResult:
     render_s: float = 0.0  # time in the ladder and the render, not counting waits for the render slot
     critique_s: float = 0.0  # time waiting for the vision critique
     warnings: list[str] = field(default_factory=list)  # shown, never a failure (a malformed critique verdict)
+    polish: Polish | None = None
 
     @property
     def ok(self) -> bool:
@@ -74,9 +93,11 @@ class LoopResult:
         return {
             **base,
             "attempts": [a.to_dict() for a in self.attempts],
+            "infra": sum(a.infra for a in self.attempts),
             "usage": self.usage.to_dict(),
             "model": self.model,
             "warnings": self.warnings,
+            "polish": self.polish.to_dict() if self.polish else None,
         }
 
 
@@ -91,17 +112,13 @@ def run(
     video = request.video
     check_state(request)
     outcome = LoopResult(video.name, model=client.options.model)
-    messages = [prompts.system(session.workspace), _first_message(request)]
-    told: set[str] = set()  # layout warnings the model has seen: each is sent once
+    carried = state.open_warnings(video) if request.kind == "edit" else []
+    messages = [prompts.system(session.workspace), _first_message(request, carried)]
+    told = {_key(f) for f in carried}  # layout warnings the model has seen: each is sent once
     for attempt in range(request.max_repairs + 1):
         kind = request.kind if attempt == 0 else "repair"
         on_event("model", {"attempt": attempt + 1, "kind": kind})
-        asked = time.monotonic()
-        completion = client.complete(messages, on_status=lambda k, d: on_event("model-status", {"status": k, **d}))
-        outcome.model_s += time.monotonic() - asked
-        outcome.usage.add(completion.usage)
-        outcome.model = completion.model or outcome.model
-        messages.append({"role": "assistant", "content": completion.content})
+        completion = _ask(client, messages, outcome, on_event)
         # Kept before anything can fail: a paid reply is never lost, whatever parsing or writing does.
         entry = transcript.append(
             video,
@@ -115,12 +132,13 @@ def run(
             },
         )
         error, format_problem, version = _apply(request, completion, kind)
+        retried = 0
         if error is None:
             started = time.monotonic()
             session.take_waited()
             outcome.result = _check_or_render(session, request, on_event, sheet_now=critic is not None)
             outcome.render_s += time.monotonic() - started - session.take_waited()
-            error = outcome.result.error
+            error, retried = outcome.result.error, len(outcome.result.retried)
             if error is None and critic is not None:
                 error = _critique(critic, request, outcome, attempt < request.max_repairs, on_event)
         if version is not None:
@@ -129,9 +147,11 @@ def run(
             )
         if error is not None:
             transcript.settle(video, entry, error=error.to_dict())
-        outcome.attempts.append(Attempt(error.stage if error else None, error))
+        outcome.attempts.append(Attempt(error.stage if error else None, error, retried))
         on_event("attempt", {"attempt": attempt + 1, "error": error, "last": attempt == request.max_repairs})
         if error is None:
+            if request.polish and request.kind != "repair":
+                _polish(session, client, request, outcome, messages, on_event)
             return outcome
         if attempt < request.max_repairs:
             messages.append(prompts.repair(error, format_problem, _new_warnings(outcome.result, told)))
@@ -149,12 +169,83 @@ def check_state(request: Request) -> None:
 
 def _new_warnings(result: render.RenderResult | None, told: set[str]) -> list[Finding]:
     """The warning findings of the last check the model has not been given yet."""
-    fresh = [f for f in (result.findings if result else []) if f.severity == "warning" and f"{f.kind} {f.element}" not in told]
-    told.update(f"{f.kind} {f.element}" for f in fresh)
+    fresh = [f for f in (result.findings if result else []) if f.severity == "warning" and _key(f) not in told]
+    told.update(_key(f) for f in fresh)
     return fresh
 
 
-def _first_message(request: Request) -> dict[str, str]:
+def _key(finding: Finding) -> str:
+    return f"{finding.kind} {finding.element}"
+
+
+def _polish(
+    session: Session, client: ModelClient, request: Request, outcome: LoopResult, messages: list[Any], on_event: Events
+) -> None:
+    """One turn for a passing video's warnings; its version is kept only if it passes too.
+
+    Otherwise the files go back to the version that passed, whose render was never replaced (a
+    render moves into place only once verified), and `list` says so again: a polish never loses a video.
+    """
+    video, passed = request.video, outcome.result
+    warnings = [f for f in passed.findings if f.severity == "warning"] if passed else []
+    if not warnings:
+        return
+    before = state.read(video.workspace).get(video.name)
+    messages.append(prompts.polish(warnings))
+    on_event("model", {"attempt": len(outcome.attempts) + 1, "kind": "polish"})
+    try:
+        completion = _ask(client, messages, outcome, on_event)
+    except ModelError as exc:  # the video passed already: a failed extra turn must not lose it
+        outcome.warnings.append(f"the polish turn got no reply ({exc}): kept the version that passed")
+        return
+    entry = transcript.append(
+        video,
+        {
+            "kind": "polish",
+            "request": messages[-2],
+            "reply": completion.content,
+            "finish_reason": completion.finish_reason,
+            "usage": completion.usage.to_dict(),
+            "error": None,
+        },
+    )
+    error, _format_problem, version = _apply(request, completion, "polish")
+    result = None
+    if error is None:
+        started = time.monotonic()
+        session.take_waited()
+        result = _check_or_render(session, request, on_event, sheet_now=False)
+        outcome.render_s += time.monotonic() - started - session.take_waited()
+        error = result.error
+        outcome.attempts[-1].infra += len(result.retried)
+    if version is not None:
+        history.update(version, status="ok" if error is None else f"failed at {error.stage}", tokens=completion.usage.to_dict())
+    if error is None:
+        outcome.result, outcome.polish = result, Polish(warnings, kept=True)
+        return
+    transcript.settle(video, entry, error=error.to_dict())
+    if version is not None:
+        history.undo(video)  # the polish's version stays in the history, for `redo`
+    if before is not None:
+        state.record(video.workspace, video.name, **{k: v for k, v in before.items() if k != "at"})
+    outcome.polish = Polish(warnings, kept=False, error=error)
+    note = f"the polish turn broke the video ({error.one_line()}): kept the version that passed"
+    outcome.warnings.append(note)
+    on_event("warning", {"message": note})
+
+
+def _ask(client: ModelClient, messages: list[Any], outcome: LoopResult, on_event: Events) -> Completion:
+    """One model turn, its time and usage added to the outcome, its reply appended to the conversation."""
+    asked = time.monotonic()
+    completion = client.complete(messages, on_status=lambda k, d: on_event("model-status", {"status": k, **d}))
+    outcome.model_s += time.monotonic() - asked
+    outcome.usage.add(completion.usage)
+    outcome.model = completion.model or outcome.model
+    messages.append({"role": "assistant", "content": completion.content})
+    return completion
+
+
+def _first_message(request: Request, warnings: list[Finding]) -> dict[str, str]:
     constraints = request.constraints.describe()
     given = [asset.describe() for asset in assets.listed(request.video.workspace, request.video)]
     extras = prompts.Extras(given, request.narrate, request.captions, music.find(request.video) is not None)
@@ -170,7 +261,7 @@ def _first_message(request: Request) -> dict[str, str]:
             f"\n\n(Not shown: {', '.join(skipped)}: symbolic links, special files or files over"
             f" {tree.SEND_BYTES // 1024} KiB, which vidgen does not send; do not write files with these names.)"
         )
-    return prompts.edit(request.video.name, instruction, files, constraints, extras)
+    return prompts.edit(request.video.name, instruction, files, constraints, extras, warnings)
 
 
 def _apply(request: Request, completion: Completion, kind: str) -> tuple[StructuredError | None, bool, history.Version | None]:
@@ -185,7 +276,7 @@ def _apply(request: Request, completion: Completion, kind: str) -> tuple[Structu
     except replies.ReplyError as exc:
         return diagnostics.make("parse", str(exc), video, file=None), exc.kind != "refused", None
     problem = constraints_module.enforce(video.entry, request.constraints)
-    version = history.record(video, kind, request.prompt if kind != "repair" else "repair", status="written")
+    version = history.record(video, kind, request.prompt if kind not in ("repair", "polish") else kind, status="written")
     if problem:
         return diagnostics.make("composition", problem, video, file=video.entry), False, version
     return None, False, version

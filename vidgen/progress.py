@@ -188,6 +188,12 @@ class Reporter:
                     self._line(f"  retrying in {data['delay_s']}s: {data['reason']}", style="yellow")
                 else:
                     self._stage.status, self._stage.chunks = data["status"], data.get("chunks", 0)
+            elif kind == "infra-retry":
+                self._end(outcome="failed")
+                error = data["error"]
+                self._line(
+                    f"  ↻ {error.one_line()} → not the video's fault: trying once more on a fresh render service", style="yellow"
+                )
             elif kind == "attempt":
                 self._end()
                 error = data.get("error")

@@ -62,13 +62,32 @@ def create(name: str, idea: str, constraints: str, extras: Extras = Extras()) ->
     return {"role": "user", "content": _render("create.j2", name=name, idea=idea, constraints=constraints, **extras.values())}
 
 
-def edit(name: str, instruction: str, files: dict[str, str], constraints: str, extras: Extras = Extras()) -> Message:
+def edit(
+    name: str,
+    instruction: str,
+    files: dict[str, str],
+    constraints: str,
+    extras: Extras = Extras(),
+    warnings: Sequence[Finding] = (),
+) -> Message:
+    """The request to change a video; `warnings` are those its last check left open, to fix with the change."""
     return {
         "role": "user",
         "content": _render(
-            "edit.j2", name=name, instruction=instruction, files=files, constraints=constraints, **extras.values()
+            "edit.j2",
+            name=name,
+            instruction=instruction,
+            files=files,
+            constraints=constraints,
+            warnings=list(warnings),
+            **extras.values(),
         ),
     }
+
+
+def polish(warnings: Sequence[Finding]) -> Message:
+    """The one turn after a passing render with warnings: fix them, change nothing else."""
+    return {"role": "user", "content": _render("polish.j2", warnings=list(warnings))}
 
 
 def repair(error: StructuredError, format_problem: bool, warnings: Sequence[Finding] = ()) -> Message:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import diagnostics, history, ladder, media, music, narration, renders, sheet, state
+from . import diagnostics, faults, history, ladder, media, music, narration, renders, sheet, state
 from . import previews as preview_jobs  # `previews` is render()'s flag
 from .constraints import Constraints
 from .errors import Code, Finding, ServiceError, Stage, StructuredError, UsageError
@@ -49,6 +49,7 @@ class RenderResult:
     findings: list[Finding] = field(default_factory=list)
     captions: Path | None = None  # out/<name>.srt, for a narrated video
     version: int | None = None  # the history version whose sources were rendered (MP4 renders)
+    retried: list[StructuredError] = field(default_factory=list)  # faults not the video's, retried on a fresh service
 
     def to_json(self) -> dict[str, Any]:
         c = self.composition
@@ -63,6 +64,8 @@ class RenderResult:
             "frames": c.frames if c else None,
             "error": self.error.to_dict() if self.error else None,
             "findings": [finding.to_dict() for finding in self.findings],
+            "infra": len(self.retried),
+            "retried": [error.to_dict() for error in self.retried],
             "captions": str(self.captions.resolve()) if self.captions else None,
             "previews": self.previews_status(),
             **{kind: str(path.resolve()) if path else None for kind, path in self.preview_paths().items()},
@@ -89,10 +92,17 @@ def check(
 ) -> RenderResult:
     """The ladder alone (`vidgen check`); `expect` is the shape the user asked for, `frames` the stills wanted."""
     sources = state.fingerprint(state.sources_of(video))
-    checked = ladder.run(session, video, on_event, expect=expect, frames=frames)
-    result = _checked_result(video, checked, "ok" if checked.ok else "failed")
-    if checked.error:
-        _record_failure(session, video, checked.error, sources)
+
+    def attempt() -> RenderResult:
+        checked = ladder.run(session, video, on_event, expect=expect, frames=frames)
+        return _checked_result(video, checked, "ok" if checked.ok else "failed")
+
+    result, retried = faults.retry_once(attempt, on_event)
+    result.retried = retried
+    if result.error:
+        _record_failure(session, video, result.error, sources)
+    else:
+        state.note_warnings(session.workspace, video.name, result.findings, sources)
     return result
 
 
@@ -154,47 +164,58 @@ def render(
     if still_frame is None:
         history.current(video)  # a damaged history or kept render is reported before the work
         renders.check(video)
-    checked = ladder.run(session, video, on_event, expect=expect, on_composition=check_still)
-    result = _checked_result(video, checked, "failed")  # "rendered" once the MP4 is in place
-    if checked.error is None:
-        assert checked.composition is not None
-        on_event("stage", {"stage": "render"})
-        started = time.monotonic()
-        if still_frame is not None:
-            target = output or video.workspace.out_dir / f"{video.name}-{still_frame}.png"
-            result.error = _render_still(session, video, still_frame, target)
-        else:
-            target = output or default_output(video, codec)
-            result.error = _render_video(
-                session, video, checked.composition, codec, target, on_event, checked.narration, on_request
-            )
-        result.timings["render"] = round(time.monotonic() - started, 3)
-        if result.error is None:
-            result.status, result.output = "rendered", target
-            if still_frame is None:
-                on_event("rendered", {"output": str(target)})
-                preview_jobs.clear(target)  # the previous render's: kept with this one, they would be wrong
-            if still_frame is None and checked.narration is not None:
-                result.captions = target.with_suffix(".srt")
-                atomic_write(result.captions, narration.srt(checked.narration))
-            if still_frame is None and previews and sheet_now:
-                try:
-                    result.sheet = write_sheet(target, checked.composition, result)
-                except OSError:
-                    result.sheet = None  # the previews' job draws it again, and says what failed
+
+    def attempt() -> RenderResult:  # the ladder and the render, run again whole after a fault not the video's
+        checked = ladder.run(session, video, on_event, expect=expect, on_composition=check_still)
+        result = _checked_result(video, checked, "failed")  # "rendered" once the MP4 is in place
+        if checked.error is None:
+            assert checked.composition is not None
+            on_event("stage", {"stage": "render"})
+            started = time.monotonic()
+            if still_frame is not None:
+                target = output or video.workspace.out_dir / f"{video.name}-{still_frame}.png"
+                result.error = _render_still(session, video, still_frame, target)
+            else:
+                target = output or default_output(video, codec)
+                result.error = _render_video(
+                    session, video, checked.composition, codec, target, on_event, checked.narration, on_request
+                )
+            result.timings["render"] = round(time.monotonic() - started, 3)
+            if result.error is None:
+                result.status, result.output = "rendered", target
+                if still_frame is None:
+                    on_event("rendered", {"output": str(target)})
+                    preview_jobs.clear(target)  # the previous render's: kept with this one, they would be wrong
+                if still_frame is None and checked.narration is not None:
+                    result.captions = target.with_suffix(".srt")
+                    atomic_write(result.captions, narration.srt(checked.narration))
+                if still_frame is None and previews and sheet_now:
+                    try:
+                        result.sheet = write_sheet(target, checked.composition, result)
+                    except OSError:
+                        result.sheet = None  # the previews' job draws it again, and says what failed
+        return result
+
+    result, retried = faults.retry_once(attempt, on_event)
+    result.retried = retried
     sources = state.fingerprint(files)
-    if checked.error is not None or (result.error is not None and still_frame is None):
-        assert result.error is not None
+    if result.error is not None and (result.error.stage in ladder.STAGES or still_frame is None):
         _record_failure(session, video, result.error, sources)
     elif still_frame is None and result.output is not None:
         result.version, kept = _keep_version(session, video, files, result.output)
         state.record(
-            session.workspace, video.name, status="rendered", output=str(result.output), sources=sources, version=result.version
+            session.workspace,
+            video.name,
+            status="rendered",
+            output=str(result.output),
+            sources=sources,
+            version=result.version,
+            warnings=state.warnings_of(result.findings, sources),
         )
         if previews:
-            assert checked.composition is not None
+            assert result.composition is not None
             on_event("previews", {})  # not a "stage": a newer save in `watch` does not cancel them
-            _queue_previews(session, video, checked.composition, result, kept)
+            _queue_previews(session, video, result.composition, result, kept)
     return result
 
 

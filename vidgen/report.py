@@ -118,6 +118,9 @@ def write(
         error = entry.get("error") or None
         attempts = entry.get("attempts") or []
         stages = ", ".join(a.get("stage") or "ok" for a in attempts)
+        infra = sum(int(a.get("infra") or 0) for a in attempts)
+        if infra:  # retried by vidgen within the turns: not the model's failures
+            stages += f"; {infra} fault{'s' if infra != 1 else ''} not the model's, retried"
         u = entry.get("usage") or {}
         timings = entry.get("timings") or {}
         items.append(

@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import queue
+import re
 import secrets
 import shlex
 import shutil
@@ -325,11 +326,12 @@ class RenderService(ServiceOps):
         self._process = None
 
     def log_tail(self, lines: int = 5) -> str:
+        """The log's last lines that could say why the service stopped (never a favicon's 404)."""
         path = self.workspace.state_dir / "service.log"
         if not path.exists():
             return ""
-        text = path.read_text(errors="replace").strip().splitlines()
-        return " | ".join(line.strip() for line in text[-lines:])
+        telling = [line.strip() for line in path.read_text(errors="replace").splitlines() if line.strip() and not is_noise(line)]
+        return " | ".join(telling[-lines:])
 
     # ------------------------------------------------------------------ requests
 
@@ -360,7 +362,8 @@ class RenderService(ServiceOps):
         try:
             with self._lock:
                 process = self._process
-                assert process is not None and process.stdin is not None
+                if process is None or process.stdin is None:  # killed since start(), by another thread's timeout
+                    raise ServiceError("the render service was restarted before it took the request", kind="crash")
                 try:
                     process.stdin.write(json.dumps({"id": request_id, "op": op, **args}) + "\n")
                     process.stdin.flush()
@@ -431,6 +434,20 @@ class RenderService(ServiceOps):
 
     def abandon(self) -> None:
         self.kill()  # its Node process is this command's alone
+
+
+# Log lines that are never why a service stopped: the browser asks every page's server for
+# /favicon.ico (a 404 from Remotion's file server), and Chromium chats at INFO, WARNING and VERBOSE
+# level, or about the D-Bus and GPU a container lacks. Its ERROR and FATAL lines may be the cause.
+_NOISE = re.compile(
+    r"favicon\.ico"
+    r"|^\[[\d/.:]+:(INFO|WARNING|VERBOSE\d*):"
+    r"|^\[[\d/.:]+:ERROR:(bus|dbus\w*|object_proxy|gpu\w*|viz_main\w*|angle\w*)\.cc\(\d+\)\]"
+)
+
+
+def is_noise(line: str) -> bool:
+    return bool(_NOISE.search(line.strip()))
 
 
 class ServiceReplyError(Exception):

@@ -1,7 +1,9 @@
-"""What vidgen remembers about each video's last check or render, for `vidgen list`.
+"""What vidgen remembers about each video's last check or render, for `vidgen list` and `edit`.
 
 Each entry carries a content hash of the video's files as they were when it was recorded, so
-`list` can tell a render that still matches its sources from one that is outdated.
+`list` can tell a render that still matches its sources from one that is outdated. It also keeps
+the warnings the last passing check or render found (with the hash of the sources they were found
+in): `edit` sends those that are still open to the model with the user's change.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import loader, tree
+from .errors import Finding
 from .files import atomic_write
 from .workspace import Video, Workspace, authored
 
@@ -32,6 +35,7 @@ SHAPE = loader.Each(
         "output": str,
         "sources": str,
         "version": (int, None),
+        "warnings": {"sources": loader.Required(str), "findings": loader.Required([dict])},
     }
 )
 
@@ -54,6 +58,39 @@ def record(workspace: Workspace, name: str, *, at: float | None = None, **entry:
         atomic_write(_path(workspace), json.dumps(data, indent=2))
 
 
+def note_warnings(workspace: Workspace, name: str, findings: list[Finding], sources: str) -> None:
+    """Keep the warnings a passing check found in these sources, leaving the rest of the entry as it is."""
+    with _lock:
+        data = read(workspace)
+        entry = data.get(name) or {"status": "checked", "sources": sources}
+        data[name] = {**entry, "warnings": warnings_of(findings, sources), "at": _now()}
+        atomic_write(_path(workspace), json.dumps(data, indent=2))
+
+
+def warnings_of(findings: list[Finding], sources: str) -> dict[str, Any]:
+    """An entry's `warnings`: the warning findings, and the sources they were found in."""
+    return {"sources": sources, "findings": [finding.to_dict() for finding in findings if finding.severity == "warning"]}
+
+
+def open_warnings(video: Video) -> list[Finding]:
+    """The warnings last found in the video's files, if the files are still those (a hand edit may have fixed them)."""
+    entry = read(video.workspace).get(video.name) or {}
+    kept = entry.get("warnings") or {}
+    if kept.get("sources") != fingerprint(sources_of(video)):
+        return []
+    known = set(Finding.__dataclass_fields__)
+    found = []
+    for item in kept.get("findings") or []:
+        fields = {key: value for key, value in item.items() if key in known}
+        if {"kind", "severity", "message"} <= set(fields):
+            found.append(Finding(**fields))
+    return found
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 def fingerprint(files: dict[str, bytes]) -> str:
     """A content hash of a video's files: names and bytes, in a fixed order; the files vidgen generates
     from the others leave it unchanged (a render that regenerates one outdates nothing)."""
@@ -73,7 +110,7 @@ def sources_of(video: Video) -> dict[str, bytes]:
 
 def describe(entry: dict[str, Any] | None, video: Video) -> str:
     """`list`'s words for an entry: never rendered, rendered, failed, or outdated when the sources changed since."""
-    if entry is None:
+    if entry is None or entry.get("status") == "checked":  # checked, with warnings, but never rendered
         return "never rendered"
     rendered = entry.get("status") == "rendered"
     what = (

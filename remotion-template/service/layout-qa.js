@@ -1,18 +1,21 @@
 // Layout QA, run inside the composition's page: seek to a frame, inspect what is painted there
-// (hit testing and computed styles, no screenshot), and at the end report the problems that
-// last. The render service installs this once per page (Runtime.evaluate, so no page CSP
-// applies) and then calls window.__vidgenLayoutQa.sample(frame) for each sampled frame and
-// window.__vidgenLayoutQa.report() once.
+// (hit testing and computed styles; the pixels behind a text where its CSS cannot tell), and at
+// the end report the problems that last. The render service installs this once per page
+// (Runtime.evaluate, so no page CSP applies), then calls window.__vidgenLayoutQa.sample(frames)
+// until every frame is seen (layout-frames.mjs: it stops at a frame whose pixels it needs, the
+// service screenshots it and hands it to measure()), and report() once.
 //
-// A problem is reported per element and kind only when it lasts: in more than a share of the
-// sampled frames where the element is on screen (a transition that covers a scene for a few
-// frames, a title sliding in through the edge, a label fading in are not defects).
+// A defect (cut, off-frame, hidden, unreadable, in a 9:16 or 1:1 safe area) fails when it lasts
+// defectSeconds in a row: a title sliding in through the edge or a transition covering a scene
+// for a few frames is no defect. A warning counts when it lasts most of the element's time.
 (() => {
   const MAX_TEXT = 40;
   const OPAQUE = 0.85; // an alpha (or effective opacity) this high hides what is below
   const VISIBLE = 0.1; // below this effective opacity an element is not on screen
   const COVERED_POINTS = 0.5; // share of an element's sample points that must be hidden
-  const ERROR_KINDS = new Set(['occluded', 'offscreen', 'clipped']);
+  const ERROR_KINDS = new Set(['occluded', 'offscreen', 'clipped', 'contrast']);
+  const PROBE_EVERY = 3; // samples between two screenshots of a text whose background changes
+  const INK_HIDDEN = 'data-vidgen-ink-hidden';
   const CONTENT_TAGS = new Set(['img', 'svg', 'canvas', 'video']);
   const SKIPPED_TAGS = new Set(['script', 'style', 'noscript', 'template', 'title', 'desc', 'metadata', 'head']);
   const SHAPES = new Set(['circle', 'rect', 'path', 'ellipse', 'polygon', 'polyline', 'line', 'text', 'tspan', 'use', 'image']);
@@ -111,7 +114,8 @@
   const sourceOf = (el) => el.closest('[data-vg-src]')?.getAttribute('data-vg-src') ?? null;
   const describe = (el) => {
     const text = ownText(el);
-    const src = tag(el) === 'img' ? (el.getAttribute('src') || '').split(/[?#]/)[0].split('/').pop() : '';
+    const address = tag(el) === 'img' ? el.getAttribute('src') || '' : '';
+    const src = address.startsWith('data:') ? '' : address.split(/[?#]/)[0].split('/').pop(); // a data: URI has no name
     return {
       tag: tag(el),
       text: text.length > MAX_TEXT ? text.slice(0, MAX_TEXT - 1) + '…' : text,
@@ -142,7 +146,8 @@
   const note = (entry, kind, frame, detail) => {
     if (allowed(entry.el, kind)) return;
     if (!Object.keys(entry.problems).length) entry.info = describe(entry.el); // as it looks when wrong
-    (entry.problems[kind] ||= []).push({frame, ...detail});
+    (entry.problems[kind] ||= []).push({frame, sample: sampleIndex, ...detail});
+    seen.notes.push({entry, kind, detail});
   };
 
   // ------------------------------------------------------------ geometry
@@ -282,16 +287,31 @@
 
   // ------------------------------------------------------------ one frame
 
+  // A task after the ones React queued when the frame was set (its render and commit, then its
+  // effects): the DOM then shows the frame.
+  const tick = () =>
+    new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => resolve();
+      channel.port2.postMessage(null);
+    });
+  // Remotion holds a frame for an animation frame after setting it (10-17 ms a frame here); what the
+  // video itself waits for (fonts, images, data) has handles of its own, which must be cleared.
+  const onlyFrameHandles = () =>
+    (window.remotion_delayRenderHandles || []).every((handle) => /^Setting the current frame to /.test((window.remotion_delayRenderTimeouts[handle] || {}).label || ''));
   const seek = async (frame) => {
     window.remotion_setFrame(frame, options.composition, 0);
+    await tick();
+    await tick();
     const deadline = performance.now() + options.timeoutMs;
-    while (window.remotion_renderReady !== true) {
+    while (window.remotion_renderReady !== true && !onlyFrameHandles()) {
       if (window.remotion_cancelledError !== undefined) throw new Error(String(window.remotion_cancelledError));
       if (performance.now() > deadline) {
         throw new Error(`the page did not render frame ${frame} within ${options.timeoutMs}ms: a delayRender() that is never cleared`);
       }
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
+    if (window.remotion_cancelledError !== undefined) throw new Error(String(window.remotion_cancelledError));
     await document.fonts.ready;
   };
 
@@ -336,13 +356,26 @@
     return size * scale;
   };
 
-  const inspect = (frame) => {
-    styles = new Map();
-    opacities = new Map();
-    const W = options.width;
-    const H = options.height;
-    const frameBox = {left: 0, top: 0, right: W, bottom: H};
-    const texts = [];
+  // The candidates of a frame (text and content elements), found again only when elements or
+  // texts changed since the last frame; and a frame where nothing in the DOM changed at all (a
+  // still stretch: animation is only frame-driven DOM changes in Remotion) is the last one again.
+  let candidates = null;
+  let treeChanged = true;
+  let frameChanged = true;
+  let observer = null;
+  const watchDom = () => {
+    observer = new MutationObserver((records) => noteChanges(records));
+    observer.observe(document.body, {childList: true, subtree: true, characterData: true, attributes: true});
+  };
+  const noteChanges = (records) => {
+    if (!records.length) return;
+    frameChanged = true;
+    if (records.some((r) => r.type !== 'attributes')) treeChanged = true;
+  };
+  const findCandidates = () => {
+    if (!treeChanged && candidates) return candidates;
+    treeChanged = false;
+    candidates = [];
     for (const el of document.body.querySelectorAll('*')) {
       const name = tag(el);
       if (SKIPPED_TAGS.has(name)) continue;
@@ -350,14 +383,77 @@
       const isContent = CONTENT_TAGS.has(name) && !(name === 'svg' && el.parentElement && el.parentElement.closest('svg'));
       if (!isText && !isContent) continue;
       if (name === 'tspan' && el.parentElement && ownText(el.parentElement)) continue;
+      candidates.push({el, isText});
+    }
+    return candidates;
+  };
+
+  // The safe area's margins in px, and whether a text inside them fails (9:16 and 1:1: a phone
+  // app draws over them) or is a warning (wider videos).
+  const safeArea = () => {
+    const W = options.width;
+    const H = options.height;
+    const portrait = H >= W * 1.5;
+    const side = (portrait ? options.portraitSide : options.safeMargin) * W;
+    return {
+      margins: {left: side, right: side, top: (portrait ? options.portraitTop : options.safeMargin) * H, bottom: (portrait ? options.portraitBottom : options.safeMargin) * H},
+      portrait,
+      strict: W <= H,
+    };
+  };
+
+  // safe-area: too close to the edge of the frame.
+  const checkSafeArea = (entry, frame, box, safe) => {
+    const distances = {left: box.left, right: options.width - box.right, top: box.top, bottom: options.height - box.bottom};
+    const close = Object.keys(safe.margins).filter((edge) => distances[edge] < safe.margins[edge] - 0.5);
+    if (!close.length) return;
+    const edge = close.sort((a, b) => distances[a] - safe.margins[a] - (distances[b] - safe.margins[b]))[0];
+    note(entry, 'safe-area', frame, {edge, distance: Math.max(0, Math.round(distances[edge])), margin: Math.round(safe.margins[edge]), portrait: safe.portrait, strict: safe.strict});
+  };
+
+  let sampleIndex = -1; // the position of the frame being inspected among the sampled frames
+  let pending = []; // texts whose contrast waits for the frame's pixels: {entry, el, ink, alpha, rects, min}
+  // What the last inspected frame found, to repeat on a frame where nothing changed.
+  let seen = {rendered: [], visible: [], notes: [], pairs: []};
+
+  const repeatLast = (frame) => {
+    for (const entry of seen.rendered) entry.rendered++;
+    for (const entry of seen.visible) entry.visible.push(sampleIndex);
+    for (const {entry, kind, detail} of seen.notes) entry.problems[kind].push({frame, sample: sampleIndex, ...detail});
+    for (const pair of seen.pairs) {
+      pair.samples.push(sampleIndex);
+      pair.frames.push(frame);
+    }
+  };
+
+  const inspect = (frame) => {
+    sampleIndex++;
+    noteChanges(observer.takeRecords());
+    if (!frameChanged && sampleIndex > 0) {
+      repeatLast(frame);
+      return;
+    }
+    frameChanged = false;
+    seen = {rendered: [], visible: [], notes: [], pairs: []};
+    styles = new Map();
+    opacities = new Map();
+    const W = options.width;
+    const H = options.height;
+    const frameBox = {left: 0, top: 0, right: W, bottom: H};
+    const safe = safeArea();
+    const texts = [];
+    for (const {el, isText} of findCandidates()) {
+      if (!el.isConnected) continue;
       const rects = isText ? textRects(el) : [el.getBoundingClientRect()].filter((r) => r.width > 0.5 && r.height > 0.5);
       if (!rects.length || opacity(el) < VISIBLE) continue;
       const box = union(rects);
       const entry = record(el);
       entry.rendered++;
-      const inFrame = intersect(box, frameBox);
-      if (inFrame <= 0) continue;
-      entry.visible.push(frame);
+      seen.rendered.push(entry);
+      // Entirely outside the frame is not on screen (a title about to slide in): nothing is cut.
+      if (intersect(box, frameBox) <= 0) continue;
+      entry.visible.push(sampleIndex);
+      seen.visible.push(entry);
 
       // occluded: content hidden behind an opaque element. Full-frame pictures are backdrops.
       if (isText || box.width * box.height < 0.5 * W * H) {
@@ -368,23 +464,28 @@
           const cover = coverAt(el, x, y);
           if (!cover) continue;
           hidden++;
-          const seen = covers.get(cover.el) || {what: cover.what, count: 0};
-          seen.count++;
-          covers.set(cover.el, seen);
+          const tally = covers.get(cover.el) || {what: cover.what, count: 0};
+          tally.count++;
+          covers.set(cover.el, tally);
         }
         if (points.length && hidden / points.length >= COVERED_POINTS) {
-          const [coverEl, seen] = [...covers.entries()].sort((a, b) => b[1].count - a[1].count)[0];
+          const [coverEl, tally] = [...covers.entries()].sort((a, b) => b[1].count - a[1].count)[0];
           const r = coverEl.getBoundingClientRect();
           const layer = r.width * r.height >= 0.9 * W * H; // a whole scene above: a transition
-          note(entry, 'occluded', frame, {cover: {...describe(coverEl), what: seen.what}, share: hidden / points.length, layer});
+          note(entry, 'occluded', frame, {cover: {...describe(coverEl), what: tally.what}, share: hidden / points.length, layer});
         }
       }
-      if (!isText) continue;
+      // A picture (an image or video smaller than a backdrop) is a key element: it must not be
+      // cut by the frame nor sit in the safe area either.
+      const name = tag(el);
+      const picture = !isText && (name === 'img' || name === 'video') && box.width * box.height < 0.5 * W * H && opacity(el) >= 0.5;
+      if (!isText && !picture) continue;
       const alpha = opacity(el);
-      texts.push({el, entry, rects, box, alpha});
+      if (isText) texts.push({el, entry, rects, box, alpha});
 
-      // offscreen: the text crosses the edge of the frame.
-      const tolerance = Math.max(2, (box.height / rects.length) * 0.15);
+      // offscreen: it crosses the edge of the frame. Whether or not that is allowed, it is then
+      // not also reported as clipped or in the safe area: an opt-out never turns one kind into another.
+      const tolerance = isText ? Math.max(2, (box.height / rects.length) * 0.15) : Math.max(2, 0.05 * Math.min(box.width, box.height));
       const edges = [];
       if (box.left < -tolerance) edges.push('left');
       if (box.right > W + tolerance) edges.push('right');
@@ -392,6 +493,10 @@
       if (box.bottom > H + tolerance) edges.push('bottom');
       if (edges.length) {
         note(entry, 'offscreen', frame, {edges, rect: round(box)});
+        continue;
+      }
+      if (!isText) {
+        checkSafeArea(entry, frame, box, safe);
         continue;
       }
 
@@ -402,44 +507,15 @@
         note(entry, 'clipped', frame, {...rest, container: describe(container), rect: round(box)});
       }
 
-      // safe-area: text too close to the edge of the frame.
-      const side = options.safeMargin * Math.min(W, H);
-      const portrait = H >= W * 1.5;
-      const margins = {left: side, right: side, top: portrait ? options.portraitTop * H : side, bottom: portrait ? options.portraitBottom * H : side};
-      const distances = {left: box.left, right: W - box.right, top: box.top, bottom: H - box.bottom};
-      const close = Object.keys(margins).filter((edge) => distances[edge] < margins[edge] - 0.5);
-      if (close.length) {
-        const edge = close.sort((a, b) => distances[a] - margins[a] - (distances[b] - margins[b]))[0];
-        note(entry, 'safe-area', frame, {edge, distance: Math.max(0, Math.round(distances[edge])), margin: Math.round(margins[edge]), portrait});
-      }
+      checkSafeArea(entry, frame, box, safe);
 
       // tiny: text smaller than a share of the frame height.
       const px = fontPx(el);
       if (px > 0 && px < options.minTextHeight * H) note(entry, 'tiny', frame, {px: Math.round(px * 10) / 10, min: Math.round(options.minTextHeight * H * 10) / 10});
 
-      // contrast: the text against what is really painted behind it.
-      const s = style(el);
-      const ink = parseColor(isSvg(el) ? s.fill : s.color);
-      const outlined = (s.textShadow && s.textShadow !== 'none') || parseFloat(s.webkitTextStrokeWidth) > 0;
-      if (ink && ink.a > 0.05 && !outlined && alpha >= 0.5) {
-        const probes = rects.slice(0, 3).map((r) => [r.left + r.width / 2, r.top + r.height / 2]).filter(([x, y]) => x >= 0 && y >= 0 && x < W && y < H);
-        let worst = null;
-        for (const [x, y] of probes) {
-          const backgrounds = backgroundAt(el, x, y);
-          if (!backgrounds) {
-            worst = null;
-            break;
-          }
-          // Against a gradient, only a ratio too low against every colour of it is certain.
-          const best = backgrounds
-            .map((bg) => ({bg, ratio: contrast(over(ink, ink.a * alpha, bg), bg)}))
-            .sort((a, b) => b.ratio - a.ratio)[0];
-          if (!worst || best.ratio < worst.ratio) worst = best;
-        }
-        if (worst && worst.ratio < options.minContrast) {
-          note(entry, 'contrast', frame, {ratio: Math.round(worst.ratio * 100) / 100, min: options.minContrast, color: hex(ink), background: hex(worst.bg)});
-        }
-      }
+      // contrast: the text against what is painted behind it; small text needs more.
+      const min = px > 0 && px < options.smallText * H ? options.minContrastSmall : options.minContrast;
+      checkContrast(entry, el, frame, rects, alpha, min);
     }
 
     // overlap: text drawn over other text (both clearly visible).
@@ -455,64 +531,209 @@
         if (shared < 0.1 * Math.min(area(a.rects), area(b.rects))) continue;
         if (allowed(a.el, 'overlap') || allowed(b.el, 'overlap')) continue;
         const key = `${a.entry.id}|${b.entry.id}`;
-        const pair = pairs.get(key) || {a: a.entry, b: b.entry, frames: []};
+        const pair = pairs.get(key) || {a: a.entry, b: b.entry, samples: [], frames: []};
+        pair.samples.push(sampleIndex);
         pair.frames.push(frame);
         pairs.set(key, pair);
+        seen.pairs.push(pair);
       }
     }
   };
 
+  // ------------------------------------------------------------ contrast
+
+  const noteContrast = (entry, frame, ratio, min, ink, background) => {
+    if (ratio < min) note(entry, 'contrast', frame, {ratio: Math.round(ratio * 100) / 100, min, color: hex(ink), background: hex(background)});
+  };
+
+  // Solid colours behind a text give its contrast from the CSS alone. Behind a gradient, an
+  // image or a video only the pixels can: the text waits for the frame's screenshot, taken at
+  // most every PROBE_EVERY samples while what is behind it moves, and not again while it stays.
+  const checkContrast = (entry, el, frame, rects, alpha, min) => {
+    const s = style(el);
+    const ink = parseColor(isSvg(el) ? s.fill : s.color);
+    const outlined = (s.textShadow && s.textShadow !== 'none') || parseFloat(s.webkitTextStrokeWidth) > 0;
+    if (!ink || ink.a <= 0.05 || outlined || alpha < 0.5 || allowed(el, 'contrast')) return;
+    const W = options.width;
+    const H = options.height;
+    const probes = rects.slice(0, 3).map((r) => [r.left + r.width / 2, r.top + r.height / 2]).filter(([x, y]) => x >= 0 && y >= 0 && x < W && y < H);
+    let worst = null;
+    let needsPixels = false;
+    for (const [x, y] of probes) {
+      const backgrounds = backgroundAt(el, x, y);
+      if (!backgrounds || backgrounds.length > 1) {
+        needsPixels = true;
+        break;
+      }
+      const ratio = contrast(over(ink, ink.a * alpha, backgrounds[0]), backgrounds[0]);
+      if (!worst || ratio < worst.ratio) worst = {ratio, bg: backgrounds[0]};
+    }
+    if (!needsPixels) {
+      if (worst) noteContrast(entry, frame, worst.ratio, min, ink, worst.bg);
+      return;
+    }
+    const under = behind(el, probes);
+    // A video or canvas changes its pixels without a change in the DOM: look again every PROBE_EVERY samples.
+    const moving = /(^|[;/])(video|canvas)@/.test(under) ? Math.floor(sampleIndex / PROBE_EVERY) : '';
+    // A text that moved less than 16 px or faded less than 0.1 reads the same as before.
+    const near = (v) => Math.round(v / 16);
+    const key = [hex(ink), alpha.toFixed(1), ...rects.slice(0, 3).map((r) => `${near(r.left)},${near(r.top)},${near(r.width)}`), under, moving].join('|');
+    // Screenshots are taken on every PROBE_EVERY-th sample, for all the texts that changed: one
+    // picture serves them all (a text not measured yet is measured at once).
+    const last = entry.pixels;
+    if (last && (last.key === key || sampleIndex % PROBE_EVERY !== 0)) {
+      if (last.low) noteContrast(entry, frame, last.low.ratio, min, ink, last.low.bg);
+      return;
+    }
+    pending.push({entry, el, frame, key, ink: {...ink, a: ink.a * alpha}, rects: rects.slice(0, 3).map((r) => ({left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width, height: r.height})), min});
+  };
+
+  // Whether an element paints anything of its own (a layout box without a background does not).
+  const paints = (el) => {
+    const s = style(el);
+    if (CONTENT_TAGS.has(tag(el)) || SHAPES.has(tag(el))) return true;
+    const background = parseColor(s.backgroundColor);
+    return (background && background.a > 0) || (s.backgroundImage && s.backgroundImage !== 'none');
+  };
+  // What is painted behind a text, as far as the DOM tells: the elements under it that paint, and where they are.
+  const behind = (el, probes) =>
+    probes
+      .map(([x, y]) =>
+        document
+          .elementsFromPoint(x, y)
+          .filter((hit) => hit !== el && !el.contains(hit) && paints(hit))
+          .slice(0, 4)
+          .map((hit) => {
+            const r = hit.getBoundingClientRect();
+            return `${tag(hit)}@${Math.round(r.left)},${Math.round(r.top)},${Math.round(r.width)},${Math.round(r.height)},${opacity(hit).toFixed(2)},${style(hit).transform}`;
+          })
+          .join(';'),
+      )
+      .join('/');
+
+  // The region to screenshot for the pending texts, with their ink made transparent (the
+  // screenshot then shows only what is behind the glyphs).
+  const hideInk = () => {
+    const box = union(pending.flatMap((p) => p.rects));
+    const x = Math.max(0, Math.floor(box.left));
+    const y = Math.max(0, Math.floor(box.top));
+    // Half size: a background's colours survive it, and the screenshot costs a quarter.
+    const clip = {x, y, width: Math.min(options.width, Math.ceil(box.right)) - x, height: Math.min(options.height, Math.ceil(box.bottom)) - y, scale: 0.5};
+    if (clip.width < 1 || clip.height < 1) {
+      pending = [];
+      return null;
+    }
+    for (const p of pending) p.el.setAttribute(INK_HIDDEN, '');
+    return clip;
+  };
+
+  const decode = async (base64) => {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const bitmap = await createImageBitmap(new Blob([bytes], {type: 'image/png'}));
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const context = canvas.getContext('2d', {willReadFrequently: true});
+    context.drawImage(bitmap, 0, 0);
+    return context.getImageData(0, 0, bitmap.width, bitmap.height);
+  };
+
+  // Each pending text's contrast on the screenshot of what is behind it: the median over the
+  // pixels of each line's glyph band (a thin dark stroke in a light gradient does not save it),
+  // the worst line.
+  const measure = async (base64, clip) => {
+    const image = await decode(base64);
+    for (const p of pending) {
+      p.el.removeAttribute(INK_HIDDEN);
+      let low = null;
+      for (const rect of p.rects) {
+        const band = glyphs(rect);
+        const x0 = Math.max(clip.x, Math.floor(band.left));
+        const x1 = Math.min(clip.x + clip.width, Math.ceil(band.right));
+        const y0 = Math.max(clip.y, Math.floor(band.top));
+        const y1 = Math.min(clip.y + clip.height, Math.ceil(band.bottom));
+        const step = Math.max(1, Math.floor(Math.sqrt(((x1 - x0) * (y1 - y0)) / 1500)));
+        const seen = [];
+        for (let y = y0; y < y1; y += step) {
+          for (let x = x0; x < x1; x += step) {
+            const column = Math.min(image.width - 1, Math.floor((x - clip.x) * clip.scale));
+            const row = Math.min(image.height - 1, Math.floor((y - clip.y) * clip.scale));
+            const at = (row * image.width + column) * 4;
+            const bg = {r: image.data[at], g: image.data[at + 1], b: image.data[at + 2], a: 1};
+            seen.push({bg, ratio: contrast(over(p.ink, p.ink.a, bg), bg)});
+          }
+        }
+        if (!seen.length) continue;
+        seen.sort((a, b) => a.ratio - b.ratio);
+        const median = seen[Math.floor(seen.length / 2)];
+        if (!low || median.ratio < low.ratio) low = median;
+      }
+      const result = {key: p.key, sample: sampleIndex, low: low && low.ratio < p.min ? low : null};
+      p.entry.pixels = result;
+      if (result.low) noteContrast(p.entry, p.frame, low.ratio, p.min, p.ink, low.bg);
+    }
+    pending = [];
+    return true;
+  };
+
   // ------------------------------------------------------------ the report
 
-  const lasting = (problems, visible, fraction, minimum) => problems.length >= minimum && problems.length / Math.max(1, visible) > fraction;
-
-  // The longest time an element stays hidden behind something smaller than the frame (a scene
-  // covering a scene is a transition), in seconds of video.
-  const longestCover = (entry, problems) => {
-    const hidden = new Set(problems.filter((p) => !p.layer).map((p) => p.frame));
-    let run = 0;
-    let longest = 0;
-    for (const frame of entry.visible) {
-      run = hidden.has(frame) ? run + 1 : 0;
-      longest = Math.max(longest, run);
-    }
-    return longest * options.sampleSeconds;
+  // The runs of consecutive samples in `samples` (sorted sample indices), as [first, last] positions.
+  const runsOf = (samples) => {
+    const runs = [];
+    samples.forEach((sample, i) => {
+      if (i > 0 && sample === samples[i - 1] + 1) runs[runs.length - 1][1] = i;
+      else runs.push([i, i]);
+    });
+    return runs;
   };
-  const reported = (entry, kind, problems) => {
-    if (kind === 'occluded') {
-      return lasting(problems, entry.visible.length, options.occludedFraction, Math.min(2, entry.visible.length)) || longestCover(entry, problems) >= options.occludedSeconds;
-    }
-    const minimum = ERROR_KINDS.has(kind) ? Math.min(2, entry.visible.length) : 1;
-    return lasting(problems, entry.visible.length, options.problemFraction, minimum);
+  // A sample stands for the time until the next one: a run of n lasts n samples' time.
+  const lastsLong = (run) => (run[1] - run[0] + 1) * options.sampleSeconds >= options.defectSeconds - options.sampleSeconds / 2;
+  const mostOfTheTime = (count, visible, fraction) => count >= 1 && count / Math.max(1, visible) > fraction;
+
+  const severityOf = (kind, detail) => (ERROR_KINDS.has(kind) || (kind === 'safe-area' && detail.strict) ? 'error' : 'warning');
+
+  // The problems of one element and kind that count, as the span to report, or null.
+  const lasting = (entry, kind, problems) => {
+    const severity = severityOf(kind, problems[0]);
+    const all = {first: problems[0], last: problems[problems.length - 1]};
+    if (severity === 'warning') return mostOfTheTime(problems.length, entry.visible.length, options.problemFraction) ? {...all, severity} : null;
+    // A whole-frame layer over content for most of its time is a scene on top of it; briefly, a transition.
+    if (kind === 'occluded' && problems.length >= 2 && mostOfTheTime(problems.length, entry.visible.length, options.occludedFraction)) return {...all, severity};
+    const counted = kind === 'occluded' ? problems.filter((p) => !p.layer) : problems;
+    const run = runsOf(counted.map((p) => p.sample)).find(lastsLong);
+    return run ? {first: counted[run[0]], last: counted[run[1]], severity} : null;
   };
 
   const report = () => {
     const out = [];
     for (const entry of records.values()) {
       for (const [kind, problems] of Object.entries(entry.problems)) {
-        if (!reported(entry, kind, problems)) continue;
-        const first = problems[0];
+        const span = lasting(entry, kind, problems);
+        if (!span) continue;
+        const {sample, ...detail} = span.first;
         out.push({
           kind,
-          frame: first.frame,
-          lastFrame: problems[problems.length - 1].frame,
+          severity: span.severity,
+          frame: span.first.frame,
+          lastFrame: span.last.frame,
+          seconds: Math.round((span.last.sample - span.first.sample + 1) * options.sampleSeconds * 10) / 10,
           count: problems.length,
           visible: entry.visible.length,
           element: entry.info,
-          detail: first,
+          detail,
         });
       }
       // Text that is drawn, but never inside the frame at any sampled frame.
       if (entry.info.text && entry.visible.length === 0 && entry.rendered >= 2 && !allowed(entry.el, 'offscreen')) {
         const r = entry.el.getBoundingClientRect();
-        out.push({kind: 'offscreen', frame: null, lastFrame: null, count: entry.rendered, visible: 0, element: entry.info, detail: {never: true, rect: round(r)}});
+        out.push({kind: 'offscreen', severity: 'error', frame: null, lastFrame: null, count: entry.rendered, visible: 0, element: entry.info, detail: {never: true, rect: round(r)}});
       }
     }
     for (const pair of pairs.values()) {
       const visible = Math.min(pair.a.visible.length, pair.b.visible.length);
-      if (!lasting(pair.frames, visible, options.problemFraction, 1)) continue;
+      if (!mostOfTheTime(pair.frames.length, visible, options.problemFraction)) continue;
       out.push({
         kind: 'overlap',
+        severity: 'warning',
         frame: pair.frames[0],
         lastFrame: pair.frames[pair.frames.length - 1],
         count: pair.frames.length,
@@ -530,17 +751,37 @@
       ids = new WeakMap();
       records = new Map();
       pairs = new Map();
-      // Hit testing must see every element, whatever pointer-events the video sets.
+      sampleIndex = -1;
+      pending = [];
+      seen = {rendered: [], visible: [], notes: [], pairs: []};
+      candidates = null;
+      treeChanged = true;
+      frameChanged = true;
+      watchDom();
+      // Hit testing must see every element, whatever pointer-events the video sets; a text
+      // being measured shows what is behind it.
       const force = document.createElement('style');
-      force.textContent = '* { pointer-events: auto !important; }';
+      force.textContent = `* { pointer-events: auto !important; } [${INK_HIDDEN}], [${INK_HIDDEN}] * { color: transparent !important; -webkit-text-fill-color: transparent !important; fill: transparent !important; text-decoration-color: transparent !important; }`;
       document.head.appendChild(force);
       return true;
     },
-    async sample(frame) {
-      await seek(frame);
-      inspect(frame);
-      return true;
+    // Inspect `frames` in order until one needs its pixels or budgetMs have passed: {done, frame,
+    // clip} where clip, when set, is the region to screenshot now and hand to measure().
+    async sample(frames, budgetMs) {
+      const started = performance.now();
+      let done = 0;
+      for (const frame of frames) {
+        window.__vidgenLayoutQaFrame = frame;
+        await seek(frame);
+        inspect(frame);
+        done++;
+        const clip = pending.length ? hideInk() : null;
+        if (clip) return {done, frame, clip};
+        if (performance.now() - started > budgetMs) break;
+      }
+      return {done, frame: frames[done - 1], clip: null};
     },
+    measure,
     report,
   };
 })();

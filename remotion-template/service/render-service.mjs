@@ -11,6 +11,7 @@ import {createRequire} from 'node:module';
 import {fork} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 import {jailed, locateRequest} from './jail.mjs';
+import {inspectFrames} from './layout-frames.mjs';
 import sourceLocations from './source-locations.cjs';
 
 const PROTOCOL_VERSION = 2;
@@ -476,8 +477,8 @@ const renderFrom = async (bundleDir, {name, output, codec, concurrency, timeoutM
 
 // Layout QA opens the composition in its own page of the warm browser the way renderStill
 // does (Remotion's own helpers, reached by path like the symbolicator below: they are not in
-// the renderer's exports), then seeks it frame by frame and inspects the DOM with layout-qa.js.
-// No screenshot is taken: one round trip per frame.
+// the renderer's exports), then seeks it frame by frame and inspects it with layout-qa.js,
+// driven by layout-frames.mjs.
 const rendererFile = (file) => require(path.join(path.dirname(require.resolve('@remotion/renderer')), file));
 const {setPropsAndEnv} = rendererFile('set-props-and-env.js');
 const {seekToFrame} = rendererFile('seek-to-frame.js');
@@ -605,12 +606,7 @@ const layoutFrom = async (bundleDir, {name, frames, options, timeoutMs}, progres
     cancelSignal(() => page.close().catch(() => undefined));
     stopWatching = handleJavascriptException({page, frame: null, onError: (err) => (thrown ??= err)});
     await call((given) => window.__vidgenLayoutQa.configure(given), [{...options, composition: composition.id, width: composition.width, height: composition.height, timeoutMs}]);
-    for (const frame of wanted) {
-      if (cancelled.has(id)) throw new Error('layout QA was cancelled');
-      current = frame;
-      await call((f) => window.__vidgenLayoutQa.sample(f), [frame]);
-      progress({stage: 'layout', frame});
-    }
+    await inspectFrames({page, frames: wanted, call, at: (frame) => (current = frame), stopped: () => cancelled.has(id), progress});
     return {problems: await call(() => window.__vidgenLayoutQa.report(), []), frames: wanted};
   } catch (err) {
     if (err && typeof err === 'object' && typeof err.frame !== 'number') err.frame = current;

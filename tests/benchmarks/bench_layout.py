@@ -44,7 +44,7 @@ const Chart: React.FC = () => {
   const rise = spring({frame, fps, config: {damping: 200}});
   const grow = interpolate(frame, [30, 150], [0, 1], {extrapolateLeft: 'clamp', extrapolateRight: 'clamp'});
   return (
-    <AbsoluteFill style={{backgroundColor: `hsl(${HUE}, 40%, 12%)`, fontFamily: 'sans-serif', padding: 60}}>
+    <AbsoluteFill style={{backgroundColor: `hsl(${HUE}, 40%, 12%)`, fontFamily: 'sans-serif', padding: 72}}>
       <div style={{color: 'white', fontSize: 56, fontWeight: 800, opacity: rise}}>Monthly active users</div>
       <div style={{color: '#f7b733', fontSize: 28, marginTop: 8}}>First half of 2025, in thousands</div>
       <div style={{display: 'flex', alignItems: 'flex-end', gap: 40, flex: 1, paddingTop: 40}}>

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import functools
 import os
@@ -25,7 +26,17 @@ from ..manifest import Manifest, path_for
 from ..model import ModelClient, ModelError, client_for
 from ..progress import BatchDisplay
 from ..session import Session
-from .common import EXIT_INTERRUPTED, err, no_daemon_option, no_qa_option, print_json, qa_flag, session_for, workspace_of
+from .common import (
+    EXIT_INTERRUPTED,
+    err,
+    no_daemon_option,
+    no_qa_option,
+    polish_option,
+    print_json,
+    qa_flag,
+    session_for,
+    workspace_of,
+)
 from .flags import ModelFlags, model_options
 from .output import is_quiet, note, quiet_option
 from .rendering import check_output
@@ -47,6 +58,7 @@ from .rendering import check_output
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @model_options
+@polish_option
 @no_qa_option
 @no_daemon_option
 @quiet_option
@@ -61,12 +73,15 @@ def batch(
     strict: bool,
     report_path: Path | None,
     as_json: bool,
+    no_polish: bool,
     model_flags: ModelFlags,
 ) -> None:
     """Make one video per item of FILE (.txt, .jsonl, .yaml or .csv), resumable, with an HTML report."""
     ws = workspace_of(ctx)
     ws.require_node_modules()
     settings = model_flags.apply(qa_flag(settings_module.load(ws.root)))
+    if no_polish:
+        settings = dataclasses.replace(settings, model=dataclasses.replace(settings.model, polish=False))
     if report_path is not None:
         check_output(ws, report_path, ".html", "--report")
         if report_path.is_file() and not report.is_report(report_path):

@@ -125,6 +125,10 @@ def no_qa_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return option(command)
 
 
+# `--no-polish`: no turn for a passing video's warnings (`new`, `edit`, `batch`; [model] polish in vidgen.toml).
+polish_option = click.option("--no-polish", is_flag=True, help="No extra model turn to fix the warnings of a video that passed.")
+
+
 def qa_flag(settings: settings_module.Settings) -> settings_module.Settings:
     """The settings with `--no-qa` applied, when the running command was given it."""
     ctx = click.get_current_context(silent=True)

@@ -24,6 +24,7 @@ from .common import (
     err,
     no_daemon_option,
     no_qa_option,
+    polish_option,
     print_json,
     print_result,
     qa_flag,
@@ -43,6 +44,7 @@ def _loop_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
         click.option("--no-render", is_flag=True, help="Write and check the code, but render no MP4."),
+        polish_option,
         click.option("--max-repairs", type=click.IntRange(min=0, max=20), default=None, help="Repair turns (default 3)."),
         click.option("--aspect", type=click.Choice(sorted(constraints_module.ASPECTS)), default=None),
         click.option("--size", default=None, help="WIDTHxHEIGHT, e.g. 1280x720."),
@@ -118,6 +120,7 @@ def _run_loop(
         render=not flags["no_render"],
         narrate=bool(flags.get("narrate")) or bool(flags.get("captions")),
         captions=bool(flags.get("captions")),
+        polish=session.settings.model.polish and not flags.get("no_polish"),
     )
     shown = reporter(label)
     try:
@@ -165,7 +168,10 @@ def _show_loop(outcome: loop_module.LoopResult) -> None:
     tokens = tokens_line(usage.prompt_tokens, usage.cached_tokens, usage.completion_tokens)
     if outcome.ok and outcome.result is not None:
         print_result(outcome.result, False)
-        note(f"{outcome.name}: done in {tries} model turn{'s' if tries > 1 else ''}; {tokens}")
+        polished = ""
+        if outcome.polish is not None:
+            polished = " and a polish turn for its warnings" + ("" if outcome.polish.kept else " (not kept)")
+        note(f"{outcome.name}: done in {tries} model turn{'s' if tries > 1 else ''}{polished}; {tokens}")
     else:
         error = outcome.error
         err(f"error: {outcome.name} failed after {tries} model turns; last error: {error.one_line() if error else '?'}")
@@ -250,7 +256,8 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
             install_packages(ws)
     note("vidgen demo: using a SCRIPTED model on 127.0.0.1 (no network, no key); its first answer has a deliberate bug")
     video = ws.video(workspace_module.name_from_idea(ws, "demo title card"))
-    flags = {"seconds": None, "fps": None, "size": None, "aspect": None, "max_repairs": 2, "no_render": False}
+    # The scripted model answers a fixed script: no polish turn it has no answer for.
+    flags = {"seconds": None, "fps": None, "size": None, "aspect": None, "max_repairs": 2, "no_render": False, "no_polish": True}
     with ScriptedModel(demo_module.script) as scripted:
         # ollama: a provider that needs no key, pointed at the scripted model on loopback.
         model_flags = ModelFlags(provider="ollama", model="scripted-demo", base_url=scripted.base_url)
