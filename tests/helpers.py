@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -15,6 +18,7 @@ from vidgen.browser import find_browser
 from vidgen.model import ModelClient, ModelOptions
 from vidgen.providers import Endpoint
 from vidgen.scripted import ScriptedModel
+from vidgen.workspace import Video, Workspace
 
 # ---------------------------------------------------------------- the command line
 
@@ -63,6 +67,25 @@ def model(server: ScriptedModel) -> ModelClient:
 
 
 # ---------------------------------------------------------------- videos
+
+
+@contextlib.contextmanager
+def videos_written(workspace: Workspace, sources: dict[str, dict[str, str]]) -> Iterator[dict[str, Video]]:
+    """Every video of `sources` ({name: {file: text}}) written at once, so that one bundle serves them all;
+    removed afterwards."""
+    made = {}
+    for name, files in sources.items():
+        video = workspace.video(name)
+        shutil.rmtree(video.folder, ignore_errors=True)
+        video.folder.mkdir(parents=True)
+        for file, text in files.items():
+            (video.folder / file).write_text(textwrap.dedent(text).lstrip())
+        made[name] = video
+    try:
+        yield made
+    finally:
+        for video in made.values():
+            shutil.rmtree(video.folder, ignore_errors=True)
 
 
 def component(body: str, *, width: int = 640, height: int = 360, frames: int = 30, fps: int = 30, imports: str = "") -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import textwrap
 from collections.abc import Iterator
@@ -14,6 +13,8 @@ from vidgen import ladder
 from vidgen.protocol import StillArgs
 from vidgen.session import Session
 from vidgen.workspace import Video, Workspace
+
+from .helpers import videos_written
 
 pytestmark = pytest.mark.render
 
@@ -97,17 +98,8 @@ def session(qa_session: Session) -> Session:
 @pytest.fixture(scope="module")
 def videos(workspace: Workspace) -> Iterator[dict[str, Video]]:
     """Every video of this file written at once, so that one bundle serves them all."""
-    made = {}
-    for name, files in SOURCES.items():
-        video = workspace.video(name)
-        shutil.rmtree(video.folder, ignore_errors=True)
-        video.folder.mkdir(parents=True)
-        for file, text in files.items():
-            (video.folder / file).write_text(textwrap.dedent(text).lstrip())
-        made[name] = video
-    yield made
-    for video in made.values():
-        shutil.rmtree(video.folder, ignore_errors=True)
+    with videos_written(workspace, SOURCES) as made:
+        yield made
 
 
 def test_a_text_written_on_several_lines_is_found_at_its_element(session: Session, videos) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from collections.abc import Iterator
 
@@ -11,6 +10,8 @@ import pytest
 from vidgen import ladder
 from vidgen.session import Session
 from vidgen.workspace import Video, Workspace
+
+from .helpers import videos_written
 
 pytestmark = pytest.mark.render
 
@@ -122,17 +123,8 @@ def line_of(text: str, marker: str) -> int:
 @pytest.fixture(scope="module")
 def videos(workspace: Workspace) -> Iterator[dict[str, Video]]:
     """Every video of this file written at once, so that one bundle serves them all."""
-    made = {}
-    for name, files in SOURCES.items():
-        video = workspace.video(name)
-        shutil.rmtree(video.folder, ignore_errors=True)
-        video.folder.mkdir(parents=True)
-        for file, text in files.items():
-            (video.folder / file).write_text(textwrap.dedent(text).lstrip())
-        made[name] = video
-    yield made
-    for video in made.values():
-        shutil.rmtree(video.folder, ignore_errors=True)
+    with videos_written(workspace, SOURCES) as made:
+        yield made
 
 
 def test_a_series_longer_than_the_composition_fails_with_the_scene_its_frames_and_line(session: Session, videos) -> None:
