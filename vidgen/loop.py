@@ -120,24 +120,11 @@ def run(
         on_event("model", {"attempt": attempt + 1, "kind": kind})
         completion = _ask(client, messages, outcome, on_event)
         # Kept before anything can fail: a paid reply is never lost, whatever parsing or writing does.
-        entry = transcript.append(
-            video,
-            {
-                "kind": kind,
-                "request": messages[-2] if attempt else messages[1],
-                "reply": completion.content,
-                "finish_reason": completion.finish_reason,
-                "usage": completion.usage.to_dict(),
-                "error": None,
-            },
-        )
+        entry = _keep_reply(video, kind, messages[-2] if attempt else messages[1], completion)
         error, format_problem, version = _apply(request, completion, kind)
         retried = 0
         if error is None:
-            started = time.monotonic()
-            session.take_waited()
-            outcome.result = _check_or_render(session, request, on_event, sheet_now=critic is not None)
-            outcome.render_s += time.monotonic() - started - session.take_waited()
+            outcome.result = _timed_check(session, request, outcome, on_event, sheet_now=critic is not None)
             error, retried = outcome.result.error, len(outcome.result.retried)
             if error is None and critic is not None:
                 error = _critique(critic, request, outcome, attempt < request.max_repairs, on_event)
@@ -198,24 +185,11 @@ def _polish(
     except ModelError as exc:  # the video passed already: a failed extra turn must not lose it
         outcome.warnings.append(f"the polish turn got no reply ({exc}): kept the version that passed")
         return
-    entry = transcript.append(
-        video,
-        {
-            "kind": "polish",
-            "request": messages[-2],
-            "reply": completion.content,
-            "finish_reason": completion.finish_reason,
-            "usage": completion.usage.to_dict(),
-            "error": None,
-        },
-    )
+    entry = _keep_reply(video, "polish", messages[-2], completion)
     error, _format_problem, version = _apply(request, completion, "polish")
     result = None
     if error is None:
-        started = time.monotonic()
-        session.take_waited()
-        result = _check_or_render(session, request, on_event, sheet_now=False)
-        outcome.render_s += time.monotonic() - started - session.take_waited()
+        result = _timed_check(session, request, outcome, on_event, sheet_now=False)
         error = result.error
         outcome.attempts[-1].infra += len(result.retried)
     if version is not None:
@@ -232,6 +206,32 @@ def _polish(
     note = f"the polish turn broke the video ({error.one_line()}): kept the version that passed"
     outcome.warnings.append(note)
     on_event("warning", {"message": note})
+
+
+def _keep_reply(video: Video, kind: str, asked: dict[str, Any], completion: Completion) -> str:
+    """The turn's request and reply in the transcript (its error is settled once known); the entry's id."""
+    return transcript.append(
+        video,
+        {
+            "kind": kind,
+            "request": asked,
+            "reply": completion.content,
+            "finish_reason": completion.finish_reason,
+            "usage": completion.usage.to_dict(),
+            "error": None,
+        },
+    )
+
+
+def _timed_check(
+    session: Session, request: Request, outcome: LoopResult, on_event: Events, *, sheet_now: bool
+) -> render.RenderResult:
+    """The turn's check or render, its time added to the outcome (less any wait for the render slot)."""
+    started = time.monotonic()
+    session.take_waited()
+    result = _check_or_render(session, request, on_event, sheet_now=sheet_now)
+    outcome.render_s += time.monotonic() - started - session.take_waited()
+    return result
 
 
 def _ask(client: ModelClient, messages: list[Any], outcome: LoopResult, on_event: Events) -> Completion:

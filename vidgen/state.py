@@ -51,10 +51,9 @@ def read(workspace: Workspace) -> dict[str, dict[str, Any]]:
 def record(workspace: Workspace, name: str, *, at: float | None = None, **entry: Any) -> None:
     """Store the latest outcome for a video, atomically (a crash never leaves half a file); `at` is when it
     happened (a timestamp; now when not given)."""
-    when = datetime.now(UTC) if at is None else datetime.fromtimestamp(at, UTC)
     with _lock:
         data = read(workspace)
-        data[name] = {**entry, "at": when.isoformat(timespec="seconds")}
+        data[name] = {**entry, "at": _stamp(at)}
         atomic_write(_path(workspace), json.dumps(data, indent=2))
 
 
@@ -63,7 +62,7 @@ def note_warnings(workspace: Workspace, name: str, findings: list[Finding], sour
     with _lock:
         data = read(workspace)
         entry = data.get(name) or {"status": "checked", "sources": sources}
-        data[name] = {**entry, "warnings": warnings_of(findings, sources), "at": _now()}
+        data[name] = {**entry, "warnings": warnings_of(findings, sources), "at": _stamp()}
         atomic_write(_path(workspace), json.dumps(data, indent=2))
 
 
@@ -87,8 +86,10 @@ def open_warnings(video: Video) -> list[Finding]:
     return found
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def _stamp(at: float | None = None) -> str:
+    """An entry's `at`: the time `at` (a timestamp), or now."""
+    when = datetime.now(UTC) if at is None else datetime.fromtimestamp(at, UTC)
+    return when.isoformat(timespec="seconds")
 
 
 def fingerprint(files: dict[str, bytes]) -> str:

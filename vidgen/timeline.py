@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,12 +75,10 @@ def spans(video: Video, sequences: list[dict[str, Any]]) -> list[Span]:
         if place is None:
             continue  # Remotion's own (inside AbsoluteFill, Img, Audio, a Series' wrapper), or another file's
         start, end = _own(sequence)
-        parent, seen = by_id.get(sequence.get("parent")), 0
-        while parent is not None and seen < 100:
+        for parent in _ancestors(sequence, by_id):
             parent_start, parent_end = _own(parent)
             start = max(start, parent_start)
             end = parent_end if end is None else end if parent_end is None else min(end, parent_end)
-            parent, seen = by_id.get(parent.get("parent")), seen + 1
         found.append(Span(sequence, start, end, place))
     return found
 
@@ -95,8 +94,9 @@ def problem(video: Video, sequences: list[dict[str, Any]], frames: int) -> Struc
     every = spans(video, sequences)
     cut = [span for span in every if not span.never_shown and span.cut(frames)]
     ids = {span.sequence.get("id") for span in cut}
+    by_id = {s.get("id"): s for s in sequences}
     # A Sequence inside one that is cut is cut with it: name the outer one only.
-    outer = [span for span in cut if not _has_ancestor(span.sequence, ids, sequences)]
+    outer = [span for span in cut if not any(p.get("id") in ids for p in _ancestors(span.sequence, by_id))]
     if not outer:
         return None
     first = min(outer, key=lambda span: span.start)
@@ -109,14 +109,14 @@ def problem(video: Video, sequences: list[dict[str, Any]], frames: int) -> Struc
     return diagnostics.make(Stage.COMPOSITION, message, video, file=video.folder / first.place[0], line=first.place[1])
 
 
-def _has_ancestor(sequence: dict[str, Any], ids: set[Any], sequences: list[dict[str, Any]]) -> bool:
-    by_id = {s.get("id"): s for s in sequences}
-    parent, seen = by_id.get(sequence.get("parent")), 0
-    while parent is not None and seen < 100:
-        if parent.get("id") in ids:
-            return True
-        parent, seen = by_id.get(parent.get("parent")), seen + 1
-    return False
+def _ancestors(sequence: dict[str, Any], by_id: dict[Any, dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The Sequences around `sequence`, innermost first (at most 100: the page's reply may loop)."""
+    parent = by_id.get(sequence.get("parent"))
+    for _ in range(100):
+        if parent is None:
+            return
+        yield parent
+        parent = by_id.get(parent.get("parent"))
 
 
 def _siblings(span: Span, first: Span) -> bool:
