@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from vidgen import daemon_client, media, previews, render, renders
+from vidgen import daemon_client, media, previews, render, renders, sheet
 from vidgen import settings as settings_module
 from vidgen.session import Session
 
@@ -109,7 +109,10 @@ def test_a_job_travels_as_json_and_runs_in_another_process(session: Session, mak
     result = render.render(session, video, output=tmp_path / "json.mp4", previews=False)
     assert result.error is None and result.output is not None and result.composition is not None
     c = result.composition
-    job = previews.prepare(video.name, workspace.state_dir, result.output, (c.width, c.height), c.fps, c.frames, result.stills)
+    marks = [sheet.Mark(3, 9, (10, 20, 30, 40), "offscreen"), sheet.Mark(5, 5)]
+    job = previews.prepare(
+        video.name, workspace.state_dir, result.output, (c.width, c.height), c.fps, c.frames, result.stills, marks=marks
+    )
     assert previews.PreviewJob.from_json(json.loads(json.dumps(job.to_json()))) == job
     for still in result.stills:
         Path(still["path"]).unlink()  # the next ladder's stills replace these: the job has its own

@@ -59,20 +59,49 @@ def test_every_render_writes_a_contact_sheet(session: Session, make_video, works
     page.unlink()
 
 
-def test_frames_with_findings_are_outlined_in_red(tmp_path) -> None:
+def test_a_findings_frames_are_shown_and_outlined_with_its_element_boxed(tmp_path) -> None:
+    # A real 1-second video whose frames all differ (ffmpeg's test pattern, its frame counter drawn).
+    video = tmp_path / "v.mp4"
+    subprocess.run(
+        [
+            media.ffmpeg_path(),
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x180:rate=30",
+            "-t",
+            "1",
+            "-pix_fmt",
+            "yuv420p",
+            str(video),
+        ],
+        check=True,
+    )
     stills = []
     for frame in (0, 10, 20):
-        path = tmp_path / f"{frame}.jpg"
+        path = tmp_path / f"{frame}.png"
         Image.new("RGB", (320, 180), (20, 60, 120)).save(path)
         stills.append({"frame": frame, "path": str(path)})
+    # One finding from frame 13 to 15 with its element's box, one from 20 to 25 without a box.
+    marks = [sheet.Mark(13, 15, (100, 50, 40, 30), "offscreen"), sheet.Mark(20, 25, None, "occluded")]
     target = tmp_path / "v.sheet.png"
-    assert sheet.write(stills, target, 320, 180, 30, marked=[11]) == target
-    grid = sheet.layout(3, 320, 180)
+    assert sheet.write(stills, target, 320, 180, 30, marks=marks, video=video) == target
+    grid = sheet.layout(4, 320, 180)  # the three stills and frame 13, taken from the video
     with Image.open(target) as image:
         assert image.size == grid.size
-        marked_x, marked_y = grid.origin(1)
-        plain_x, plain_y = grid.origin(0)
-        assert image.getpixel((marked_x + 1, marked_y + 40)) == sheet.MARKED  # the nearest tile to frame 11
-        assert image.getpixel((plain_x + 1, plain_y + 40)) != sheet.MARKED
+        outlined = [image.getpixel((x + 1, y + 40)) == sheet.MARKED for x, y in map(grid.origin, range(4))]
+        assert outlined == [False, False, True, True]  # frames 13 and 20; not 10, which is near but fine
+        x, y = grid.origin(2)
+        assert image.getpixel((x + 100, y + 65)) == sheet.MARKED  # the box's left side, at its place in the tile
+        assert image.getpixel((x + 120, y + 65)) != sheet.MARKED  # and its inside left as the video shows it
+        inside = image.crop((x + 10, y + 10, x + 90, y + 40)).convert("L").getextrema()
+        assert inside[1] - inside[0] > 100, "frame 13 is the video's picture, not an empty tile"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sheet-")]
+    # Without the video, the stills inside a finding's frames are outlined, and only those.
+    assert sheet.write(stills, target, 320, 180, 30, marks=marks) == target
+    with Image.open(target) as image:
+        grid = sheet.layout(3, 320, 180)
+        assert [image.getpixel((x + 1, y + 40)) == sheet.MARKED for x, y in map(grid.origin, range(3))] == [False, False, True]
     assert sheet.write([], tmp_path / "none.png", 320, 180, 30) is None
-    assert sheet.marked_tiles([0, 10, 20], [19, 0]) == {0, 2}

@@ -152,7 +152,9 @@ def span(finding: Finding) -> tuple[int, int]:
     """The frames a finding's message says it lasts: 'from frame A to B' or 'at frame A'."""
     found = re.search(r"from frame (\d+) to (\d+)", finding.message) or re.search(r"at frame (\d+)()", finding.message)
     assert found, finding.message
-    return int(found[1]), int(found[2] or found[1])
+    first, last = int(found[1]), int(found[2] or found[1])
+    assert (finding.frame, finding.last_frame) == (first, last), "the finding's frames are the ones it states"
+    return first, last
 
 
 def only(result: CheckResult, kind: str) -> Finding:
@@ -190,6 +192,7 @@ def test_a_footer_cut_by_the_edge_then_covered_fails_with_both_defects(check) ->
     assert sorted(f.kind for f in errors(result)) == ["occluded", "offscreen"], result.findings
     cut, covered = only(result, "offscreen"), only(result, "occluded")
     assert "bottom edge" in cut.message and span(cut)[0] == 0 and 114 <= span(cut)[1] < 120
+    assert cut.box is not None and cut.box[:2] == (80, 340), "the contact sheet boxes the footer where it is cut"
     assert "hidden behind a div with background #e94560" in covered.message
     assert 120 <= span(covered)[0] <= 124 and 234 <= span(covered)[1] < 240
 

@@ -110,9 +110,21 @@ class Finding:
     file: str | None = None
     line: int | None = None
     element: str | None = None  # what it is: tag, text, component
+    last_frame: int | None = None  # the last frame of the span it lasts, from `frame`
+    box: tuple[int, int, int, int] | None = None  # the element at `frame`: x, y, width, height in video pixels
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding | None:
+        """The finding `to_dict` gave, after a trip through JSON; None when it lacks what a finding needs."""
+        fields = {key: value for key, value in data.items() if key in cls.__dataclass_fields__}
+        if not {"kind", "severity", "message"} <= set(fields):
+            return None
+        box = fields.get("box")
+        fields["box"] = tuple(int(n) for n in box) if isinstance(box, list | tuple) and len(box) == 4 else None
+        return cls(**fields)
 
     def one_line(self) -> str:
         return _one_line(self.kind, _location(self.file, self.line), self.message, self.frame)

@@ -229,7 +229,17 @@ def _finding(problem: dict[str, Any], sources: Sources) -> Finding:
         file=place.file if place else None,
         line=place.line if place else None,
         element=_label(element, sources),
+        last_frame=problem.get("lastFrame"),
+        box=_box(detail.get("elementBox") or detail.get("rect")),
     )
+
+
+def _box(rect: Any) -> tuple[int, int, int, int] | None:
+    """The page's {x, y, width, height} as a Finding's box; None when the page sent none."""
+    try:
+        return (int(rect["x"]), int(rect["y"]), int(rect["width"]), int(rect["height"]))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _occluded(what: str, detail: dict[str, Any], span: str, sources: Sources) -> str:

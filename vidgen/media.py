@@ -384,6 +384,19 @@ def write_poster(video_path: Path, poster: Path, at_s: float) -> None:
     _run_to(stream, partial, poster)
 
 
+def write_frames(video_path: Path, frames: list[int], folder: Path) -> dict[int, Path]:
+    """The video's frames numbered `frames` as PNGs in `folder`, in one decode; those the video has."""
+    wanted = sorted({frame for frame in frames if frame >= 0})
+    if not wanted:
+        return {}
+    chosen = ffmpeg.input(str(video_path)).filter("select", "+".join(f"eq(n,{frame})" for frame in wanted))
+    pattern = folder / "frame-%04d.png"
+    chosen.output(str(pattern), fps_mode="passthrough", start_number=0).overwrite_output().run(cmd=ffmpeg_path(), quiet=True)
+    # The selected frames come out in order, numbered from 0.
+    written = {frame: folder / f"frame-{index:04d}.png" for index, frame in enumerate(wanted)}
+    return {frame: path for frame, path in written.items() if path.is_file()}
+
+
 def write_preview_gif(video_path: Path, gif: Path, *, seconds: float = 4.0, width: int = 320, fps: int = 10) -> None:
     """A short, small GIF of the start of the video, with its own palette, written atomically."""
     partial = gif.with_name(f".{gif.name}.partial.gif")

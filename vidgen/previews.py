@@ -52,7 +52,7 @@ class PreviewJob:
     fps: float
     frames: int
     stills: tuple[tuple[int, str], ...]  # (frame, path in the job's folder)
-    marked: tuple[int, ...] = ()  # frames with findings: their tiles are outlined on the sheet
+    marks: tuple[sheet.Mark, ...] = ()  # the findings: their frames are shown and outlined on the sheet
     make: tuple[str, ...] = KINDS
     kept: str | None = None  # .vidgen/renders/<name>/v<N>.mp4 when the render is kept as a version
     kept_stamp: tuple[int, ...] = ()
@@ -74,10 +74,16 @@ class PreviewJob:
                 "target_stamp": tuple(int(n) for n in data["target_stamp"]),
                 "kept_stamp": tuple(int(n) for n in data.get("kept_stamp", ())),
                 "stills": tuple((int(frame), str(path)) for frame, path in data["stills"]),
-                "marked": tuple(int(frame) for frame in data.get("marked", ())),
+                "marks": tuple(_mark(mark) for mark in data.get("marks", ())),
                 "make": tuple(str(kind) for kind in data.get("make", KINDS)),
             }
         )
+
+
+def _mark(data: dict[str, Any]) -> sheet.Mark:
+    box = data.get("box")
+    place = tuple(int(n) for n in box) if box else None
+    return sheet.Mark(int(data["frame"]), int(data["last_frame"]), place, str(data.get("kind") or "finding"))  # type: ignore[arg-type]
 
 
 def stamp(path: Path) -> tuple[int, ...]:
@@ -98,7 +104,7 @@ def prepare(
     frames: int,
     stills: list[dict[str, Any]],
     *,
-    marked: list[int] | None = None,
+    marks: list[sheet.Mark] | None = None,
     make: tuple[str, ...] = KINDS,
     kept: Path | None = None,
 ) -> PreviewJob:
@@ -131,7 +137,7 @@ def prepare(
         fps=fps,
         frames=frames,
         stills=tuple(own_stills),
-        marked=tuple(marked or ()),
+        marks=tuple(marks or ()),
         # A GIF render is its own preview; a sheet needs stills.
         make=tuple(kind for kind in make if (kind, target.suffix) != ("preview", ".gif") and (kind != "sheet" or own_stills)),
         kept=str(kept) if kept else None,
@@ -219,7 +225,7 @@ def _places(job: PreviewJob) -> list[Path]:
 
 def _sheet(job: PreviewJob, path: Path) -> Path | None:
     stills = [{"frame": frame, "path": still} for frame, still in job.stills]
-    return sheet.write(stills, path, job.width, job.height, job.fps, marked=job.marked)
+    return sheet.write(stills, path, job.width, job.height, job.fps, marks=job.marks, video=Path(job.video))
 
 
 def _poster(job: PreviewJob, path: Path) -> Path:

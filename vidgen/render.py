@@ -248,7 +248,7 @@ def _queue_previews(
             composition.fps,
             composition.frames,
             result.stills,
-            marked=[finding.frame for finding in result.findings if finding.frame is not None],
+            marks=sheet.marks_of(result.findings),
             make=tuple(kind for kind in preview_jobs.KINDS if kind != "sheet" or result.sheet is None),
             kept=kept,
         )
@@ -391,7 +391,7 @@ def verify_sound(
 def write_sheet(target: Path, composition: ladder.Composition, result: RenderResult) -> Path | None:
     """out/<name>.sheet.png from the ladder's stills now, for a caller that cannot wait for the previews' job.
 
-    Frames with findings (layout QA, critique) are outlined when the result carries them.
+    The frames of the result's findings (layout QA, critique) are shown, outlined, their elements boxed.
     """
     started = time.monotonic()
     written = sheet.write(
@@ -400,7 +400,8 @@ def write_sheet(target: Path, composition: ladder.Composition, result: RenderRes
         composition.width,
         composition.height,
         composition.fps,
-        marked=[finding.frame for finding in result.findings if finding.frame is not None],
+        marks=sheet.marks_of(result.findings),
+        video=target,
     )
     result.timings["sheet"] = round(time.monotonic() - started, 3)
     return written

@@ -77,13 +77,8 @@ def open_warnings(video: Video) -> list[Finding]:
     kept = entry.get("warnings") or {}
     if kept.get("sources") != fingerprint(sources_of(video)):
         return []
-    known = set(Finding.__dataclass_fields__)
-    found = []
-    for item in kept.get("findings") or []:
-        fields = {key: value for key, value in item.items() if key in known}
-        if {"kind", "severity", "message"} <= set(fields):
-            found.append(Finding(**fields))
-    return found
+    found = (Finding.from_dict(item) for item in kept.get("findings") or [] if isinstance(item, dict))
+    return [finding for finding in found if finding is not None]
 
 
 def _stamp(at: float | None = None) -> str:

@@ -146,7 +146,8 @@
   const note = (entry, kind, frame, detail) => {
     if (allowed(entry.el, kind)) return;
     if (!Object.keys(entry.problems).length) entry.info = describe(entry.el); // as it looks when wrong
-    (entry.problems[kind] ||= []).push({frame, sample: sampleIndex, ...detail});
+    // Where the element is when it is wrong: the contact sheet outlines it at this frame.
+    (entry.problems[kind] ||= []).push({frame, sample: sampleIndex, elementBox: round(entry.el.getBoundingClientRect()), ...detail});
     seen.notes.push({entry, kind, detail});
   };
 
