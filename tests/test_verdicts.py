@@ -100,7 +100,41 @@ PICTURE = (
     "%3Crect width='200' height='120' fill='%23f7b733'/%3E%3C/svg%3E\" />"
 )
 
+# A globe whose texture never loads: the sphere stays an empty disc turning on black, and the cause is the
+# texture, not "frozen".
+TEXTURE = """import React, {{useEffect, useMemo, useRef}} from 'react';
+import {{AbsoluteFill, {imports}useCurrentFrame}} from 'remotion';
+
+export const config = {{durationInFrames: 30, fps: 30, width: 640, height: 360}};
+
+const Globe: React.FC = () => {{
+  const frame = useCurrentFrame();
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const texture = useMemo(() => {{
+    const image = new Image();
+    image.src = {url};
+    return image;
+  }}, []);
+  useEffect(() => {{
+    const context = canvas.current?.getContext('2d');
+    if (!context || !texture.complete || !texture.naturalWidth) return;
+    context.setTransform(1, 0, 0, 1, 320, 180);
+    context.rotate((frame * Math.PI) / 90);
+    context.drawImage(texture, -120, -120, 240, 240);
+  }}, [frame, texture]);
+  return (
+    <AbsoluteFill style={{{{background: '#000000'}}}}>
+      <canvas ref={{canvas}} width={{640}} height={{360}} />
+    </AbsoluteFill>
+  );
+}};
+
+export default Globe;
+"""
+
 SOURCES = {
+    "verdict-texture-remote": TEXTURE.format(imports="", url="'https://textures.example.com/earth-night.jpg'"),
+    "verdict-texture-missing": TEXTURE.format(imports="staticFile, ", url="staticFile(`textures/${'earth'}.jpg`)"),
     "verdict-lower-third": lower_third(90),
     "verdict-lower-third-fixed": lower_third(420),
     "verdict-lower-third-allowed": lower_third(90, allow='data-qa-allow="safe-area" '),
@@ -255,6 +289,17 @@ def test_small_text_needs_more_contrast_than_large(check) -> None:
     assert (
         finding.severity == "error" and "'Recorded in 2024 at the studio'" in finding.message and "below 4.5" in finding.message
     )
+
+
+@pytest.mark.render
+def test_a_texture_that_never_loads_is_named_with_its_url_and_line_not_frozen(check) -> None:
+    remote = only(check("verdict-texture-remote"), "media-failed")
+    assert remote.severity == "error" and remote.line == 11 and remote.file == "index.tsx", remote
+    assert "'https://textures.example.com/earth-night.jpg' failed to load" in remote.message
+    assert "no network" in remote.message and "frozen" not in remote.message
+    missing = only(check("verdict-texture-missing"), "media-failed")
+    assert "'textures/earth.jpg' failed to load" in missing.message and "404" in missing.message, missing.message
+    assert missing.line == 11, missing
 
 
 def test_the_api_sheet_states_the_safe_area_the_check_uses() -> None:

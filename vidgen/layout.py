@@ -147,9 +147,8 @@ class Sources:
             place = self.find(piece, prefer=home)
             if place:
                 return place
-        if element.get("src"):
-            place = self.find(str(element["src"]), prefer=home)
-            if place:
+        for needle in _src_pieces(str(element.get("src") or "")):
+            if place := self.find(needle, prefer=home):
                 return place
         return self.definitions[component] if component else None
 
@@ -167,6 +166,18 @@ class Sources:
                 if place:
                     return place
         return self.definitions[component] if component else None
+
+
+def _src_pieces(source: str) -> list[str]:
+    """What to search for a file's URL: all of it, then its file name, its folder, its stem.
+
+    A URL built in code (`staticFile(`textures/${name}.jpg`)`, a query added) appears in the source only in parts.
+    """
+    path = source.split("?")[0]
+    folder, _, name = path.rpartition("/")
+    stem = name.rsplit(".", 1)[0]
+    pieces = [source, path, name, f"{folder.rsplit('/', 1)[-1]}/" if folder else "", stem if len(stem) >= 4 else ""]
+    return list(dict.fromkeys(p for p in pieces if p))
 
 
 def _pieces(text: str) -> list[str]:
@@ -305,7 +316,17 @@ def _tiny(what: str, detail: dict[str, Any], span: str, _sources: Sources) -> st
     return f"{what} is {detail.get('px')}px high {span}, too small to read in the video: make it at least {detail.get('min')}px"
 
 
+def _media_failed(what: str, detail: dict[str, Any], span: str, sources: Sources) -> str:
+    url, reason = str(detail.get("url") or ""), str(detail.get("reason") or "")
+    if "://" in url:
+        fix = "the render has no network, so a remote URL never loads: put the file in public/ and load it with staticFile()"
+    else:
+        fix = f"put '{url.split('?')[0]}' in public/ and load it with staticFile(), or draw it with CSS or SVG"
+    return f"the file '{url}' failed to load {span} ({reason}), so whatever shows it stays empty: {fix}"
+
+
 _MESSAGES: dict[str, Callable[[str, dict[str, Any], str, Sources], str]] = {
+    "media-failed": _media_failed,
     "occluded": _occluded,
     "offscreen": _offscreen,
     "clipped": _clipped,

@@ -490,21 +490,21 @@ const layoutScript = fs.readFileSync(new URL('./layout-qa.js', import.meta.url),
 const serialized = (data) => NoReactInternals.serializeJSONWithSpecialTypes({data, indent: undefined, staticBase: null}).serializedString;
 
 // A page showing `composition`, ready at `frame`, with the QA script installed.
-const openLayoutPage = async (server, composition, frame, timeoutMs) => {
-  const page = await openCompositionPage(server, composition, frame, timeoutMs);
+const openLayoutPage = async (server, composition, frame, timeoutMs, onBrowserLog) => {
+  const page = await openCompositionPage(server, composition, frame, timeoutMs, onBrowserLog);
   await seekToFrame({frame, page, composition: composition.id, timeoutInMilliseconds: timeoutMs, logLevel, indent: false, attempt: 0});
   await page.evaluateHandle(layoutScript);
   return page;
 };
 
 // A page mounting `composition` from `frame`, without waiting for it to be ready (delayRender).
-const openCompositionPage = async (server, composition, frame, timeoutMs) => {
+const openCompositionPage = async (server, composition, frame, timeoutMs, onBrowserLog = null) => {
   const page = await (await getBrowser()).newPage({
     context: server.sourceMap,
     logLevel,
     indent: false,
     pageIndex: 0,
-    onBrowserLog: null,
+    onBrowserLog,
     onLog: () => undefined,
   });
   await page.setViewport({width: composition.width, height: composition.height, deviceScaleFactor: 1});
@@ -585,6 +585,32 @@ const layoutServer = (bundleDir) => {
   return layoutServing.server.then(({server}) => server);
 };
 
+// A picture, texture, font or video the page could not load (a 404, a host the jail refuses), as
+// Chrome logs it, with the URL as the video wrote it (the build's own origin taken off); the favicon
+// is Chrome's own request, never the video's.
+const failedLoad = (log, serveUrl) => {
+  if (log.type !== 'error' || !/^Failed to load resource/.test(log.text)) return null;
+  const raw = log.stackTrace?.[0]?.url;
+  if (!raw) return null;
+  let url = raw;
+  try {
+    const parsed = new URL(raw);
+    if (parsed.pathname.endsWith('/favicon.ico')) return null;
+    if (parsed.origin === new URL(serveUrl).origin) url = decodeURIComponent(parsed.pathname).replace(/^\/public\//, '');
+  } catch {
+    // not a URL Chrome could parse: shown as logged
+  }
+  return {url: url.length > 160 ? `${url.slice(0, 157)}...` : url, reason: log.text.replace(/^Failed to load resource:\s*/, '')};
+};
+const failedLoadProblem = ({url, reason, frame}) => ({
+  kind: 'media-failed',
+  severity: 'error',
+  frame,
+  lastFrame: frame,
+  element: {tag: 'resource', src: url},
+  detail: {url, reason},
+});
+
 const layoutQa = (args, progress, id) => withBundle((bundleDir) => layoutFrom(bundleDir, args, progress, id));
 const layoutFrom = async (bundleDir, {name, frames, options, timeoutMs}, progress, id) => {
   const composition = await selectComposition(bundleDir, name, timeoutMs);
@@ -601,13 +627,19 @@ const layoutFrom = async (bundleDir, {name, frames, options, timeoutMs}, progres
       if (thrown) throw thrown;
       return value;
     });
+  const failed = new Map(); // url -> {reason, frame}: what the video asked for and never got
+  const onBrowserLog = (log) => {
+    const load = failedLoad(log, server.serveUrl);
+    if (load && !failed.has(load.url)) failed.set(load.url, {...load, frame: current});
+  };
   try {
-    page = await openLayoutPage(server, composition, current, timeoutMs);
+    page = await openLayoutPage(server, composition, current, timeoutMs, onBrowserLog);
     cancelSignal(() => page.close().catch(() => undefined));
     stopWatching = handleJavascriptException({page, frame: null, onError: (err) => (thrown ??= err)});
     await call((given) => window.__vidgenLayoutQa.configure(given), [{...options, composition: composition.id, width: composition.width, height: composition.height, timeoutMs}]);
     await inspectFrames({page, frames: wanted, call, at: (frame) => (current = frame), stopped: () => cancelled.has(id), progress});
-    return {problems: await call(() => window.__vidgenLayoutQa.report(), []), frames: wanted};
+    const problems = await call(() => window.__vidgenLayoutQa.report(), []);
+    return {problems: [...[...failed.values()].map(failedLoadProblem), ...problems], frames: wanted};
   } catch (err) {
     if (err && typeof err === 'object' && typeof err.frame !== 'number') err.frame = current;
     if (err && /^Timed out evaluating page function/.test(String(err.message))) {
