@@ -299,6 +299,62 @@ def test_the_readme_is_a_first_read_that_leads_to_every_page() -> None:
     assert sorted(name for name in pages if f"](docs/{name}" not in text) == []
 
 
+def test_the_make_targets_the_docs_name_exist() -> None:
+    """`make X` in the README and docs names a target of the Makefile, and CI runs the README's test command."""
+    makefile = (REPO / "Makefile").read_text()
+    targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, re.M))
+    named = {target for page in doc_pages() for target in re.findall(r"(?:`|^)make ([a-z][a-z-]*)", page.read_text(), re.M)}
+    assert {"demo", "test", "test-fast", "bench"} <= named
+    assert sorted(named - targets) == []
+    ci = (REPO / ".ci" / "run").read_text()
+    assert "make test-fast\nmake test\n" in ci and "make test-fast" in readme() and ".ci/run" in readme()
+    # What the README says `make test` runs is what the Makefile's lint target runs before pytest.
+    assert re.search(r"^test: setup lint$", makefile, re.M)
+    for tool in ("ruff check", "ruff format --check", "mypy"):
+        assert tool in makefile and f"`{tool}`" in readme(), tool
+
+
+def test_every_vidgen_command_line_in_the_docs_exists() -> None:
+    """Each `vidgen ...` line of a code block in the README and docs names a real command and only its options;
+    each `vidgen NAME` in running text names a real command."""
+    import shlex
+
+    lines = 0
+    for page in doc_pages():
+        text = page.read_text()
+        for language, block in re.findall(r"^```(\w*)\n(.*?)^```", text, re.M | re.S):
+            for line in block.splitlines() if language in ("sh", "bash", "") else ():
+                lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+                lexer.whitespace_split = True
+                commands: list[list[str]] = [[]]  # the line cut at its pipes
+                for token in lexer:
+                    if token == "|":
+                        commands.append([])
+                    else:
+                        commands[-1].append(token)
+                for words in commands:
+                    if not words or words[0] != "vidgen":
+                        continue
+                    name = f"{page.name}: {line.strip()}"
+                    words = words[1:]
+                    if words[:1] == ["--workspace"]:
+                        words = words[2:]
+                    command: click.Command = main
+                    while isinstance(command, click.Group) and words and not words[0].startswith("-"):
+                        assert words[0] in command.commands, name
+                        command = command.commands[words.pop(0)]
+                    known = {o for param in command.params for o in [*param.opts, *param.secondary_opts]} | {
+                        "--workspace",
+                        "--help",
+                    }
+                    options = {word.split("=")[0] for word in words if word.startswith("--")}
+                    assert sorted(options - known) == [], name
+                    lines += 1
+        for command_name in re.findall(r"`vidgen ([a-z][a-z-]*)", text):
+            assert command_name in main.commands, f"{page.name}: vidgen {command_name}"
+    assert lines > 30
+
+
 def test_every_setting_and_variable_is_documented() -> None:
     from vidgen import settings as settings_module
 
