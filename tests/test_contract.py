@@ -241,19 +241,118 @@ def test_a_still_past_the_end_is_a_usage_error_that_keeps_the_state(workspace, m
     assert not (workspace.out_dir / "contract-still-30.png").exists()
 
 
-# ------------------------------------------------------------------ the README and docs/config.md
+# ------------------------------------------------------------------ the README and docs/
+
+# Pages other branches write, linked from the README before they land: a link to one is let pass only
+# while the page does not exist; once it does, its links and anchors are checked like any other.
+PAGES_WRITTEN_ELSEWHERE = {"docs/architecture.md", "docs/tests.md"}
 
 
 def readme() -> str:
     return (REPO / "README.md").read_text()
 
 
-def test_readme_links_only_files_in_the_repo() -> None:
-    links = re.findall(r"\]\(([^)\s]+)\)", readme())
-    local = [link.split("#", 1)[0] for link in links if not re.match(r"[a-z]+:", link) and not link.startswith("#")]
-    assert local, "the README links no file of the repo"
-    missing = [link for link in local if link and not (REPO / link).exists()]
-    assert missing == []
+def doc_pages() -> list[Path]:
+    """The README and every page under docs/."""
+    return [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
+def anchors(page: Path) -> set[str]:
+    """The anchors GitHub makes of a Markdown page's headings (code blocks left out)."""
+    text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.M | re.S)
+    slugs: set[str] = set()
+    counts: dict[str, int] = {}
+    for heading in re.findall(r"^#+ (.+)$", text, re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        slugs.add(slug if slug not in counts else f"{slug}-{counts[slug]}")
+        counts[slug] = counts.get(slug, 0) + 1
+    return slugs
+
+
+def test_readme_and_docs_link_only_files_in_the_repo() -> None:
+    """Every relative link of the README and docs/*.md resolves from its page, and so does its #anchor."""
+    checked = 0
+    for page in doc_pages():
+        text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.M | re.S)
+        for link in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", link):
+                continue
+            path, _, anchor = link.partition("#")
+            target = (page.parent / path).resolve() if path else page
+            name = f"{page.relative_to(REPO)}: {link}"
+            if not target.exists() and target.relative_to(REPO).as_posix() in PAGES_WRITTEN_ELSEWHERE:
+                continue
+            assert target.exists(), name
+            assert target.resolve().is_relative_to(REPO), name
+            if anchor:
+                assert target.suffix == ".md" and anchor in anchors(target), name
+            checked += 1
+    assert checked > 20, "the README and docs link no file of the repo"
+
+
+def test_the_readme_is_a_first_read_that_leads_to_every_page() -> None:
+    """At most 250 lines, the poster of `hello` shown, and every page of docs/ one link away."""
+    text = readme()
+    assert len(text.splitlines()) <= 250
+    assert "](docs/hello-poster.png)" in text
+    pages = {page.name for page in (REPO / "docs").glob("*.md")} | {Path(p).name for p in PAGES_WRITTEN_ELSEWHERE}
+    assert sorted(name for name in pages if f"](docs/{name}" not in text) == []
+
+
+def test_the_make_targets_the_docs_name_exist() -> None:
+    """`make X` in the README and docs names a target of the Makefile, and CI runs the README's test command."""
+    makefile = (REPO / "Makefile").read_text()
+    targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, re.M))
+    named = {target for page in doc_pages() for target in re.findall(r"(?:`|^)make ([a-z][a-z-]*)", page.read_text(), re.M)}
+    assert {"demo", "test", "test-fast", "bench"} <= named
+    assert sorted(named - targets) == []
+    ci = (REPO / ".ci" / "run").read_text()
+    assert "make test-fast\nmake test\n" in ci and "make test-fast" in readme() and ".ci/run" in readme()
+    # What the README says `make test` runs is what the Makefile's lint target runs before pytest.
+    assert re.search(r"^test: setup lint$", makefile, re.M)
+    for tool in ("ruff check", "ruff format --check", "mypy"):
+        assert tool in makefile and f"`{tool}`" in readme(), tool
+
+
+def test_every_vidgen_command_line_in_the_docs_exists() -> None:
+    """Each `vidgen ...` line of a code block in the README and docs names a real command and only its options;
+    each `vidgen NAME` in running text names a real command."""
+    import shlex
+
+    lines = 0
+    for page in doc_pages():
+        text = page.read_text()
+        for language, block in re.findall(r"^```(\w*)\n(.*?)^```", text, re.M | re.S):
+            for line in block.splitlines() if language in ("sh", "bash", "") else ():
+                lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+                lexer.whitespace_split = True
+                commands: list[list[str]] = [[]]  # the line cut at its pipes
+                for token in lexer:
+                    if token == "|":
+                        commands.append([])
+                    else:
+                        commands[-1].append(token)
+                for words in commands:
+                    if not words or words[0] != "vidgen":
+                        continue
+                    name = f"{page.name}: {line.strip()}"
+                    words = words[1:]
+                    if words[:1] == ["--workspace"]:
+                        words = words[2:]
+                    command: click.Command = main
+                    while isinstance(command, click.Group) and words and not words[0].startswith("-"):
+                        assert words[0] in command.commands, name
+                        command = command.commands[words.pop(0)]
+                    known = {o for param in command.params for o in [*param.opts, *param.secondary_opts]} | {
+                        "--workspace",
+                        "--help",
+                    }
+                    options = {word.split("=")[0] for word in words if word.startswith("--")}
+                    assert sorted(options - known) == [], name
+                    lines += 1
+        for command_name in re.findall(r"`vidgen ([a-z][a-z-]*)", text):
+            assert command_name in main.commands, f"{page.name}: vidgen {command_name}"
+    assert lines > 30
 
 
 def test_every_setting_and_variable_is_documented() -> None:
@@ -282,8 +381,9 @@ def option_names(command: click.Command) -> set[str]:
     return names
 
 
-def test_readme_option_table_matches_help() -> None:
-    rows = re.findall(r"^\| `vidgen ([a-z]+)[^|]*\| ([^|]*) \|$", readme(), re.M)
+def test_the_guide_option_table_matches_help() -> None:
+    """docs/guide.md's table of commands and options is `vidgen --help`, command by command."""
+    rows = re.findall(r"^\| `vidgen ([a-z]+)[^|]*\| ([^|]*) \|$", (REPO / "docs" / "guide.md").read_text(), re.M)
     table = {name: set(re.findall(r"--[a-z][a-z-]*", options)) for name, options in rows}
     assert set(table) == set(main.commands), "one row per command"
     for name, command in main.commands.items():

@@ -117,7 +117,7 @@ def skipped(measure: str, why: str) -> Row:
 
 
 def table(rows: Sequence[Row]) -> str:
-    """A Markdown table, to paste into the README as it is."""
+    """A Markdown table, to paste into docs/benchmarks.md as it is."""
     lines = ["| measure | vidgen | against | ratio | target | met |", "| --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         met = "" if row.met is None else ("yes" if row.met else "**no**")
