@@ -124,3 +124,15 @@ def test_edit_carries_the_open_warnings(qa_session: Session, fresh) -> None:
     assert "make the square blue" in sent
     assert "Its last check found these layout warnings" in sent and "safe-area: index.tsx:" in sent and "'Edge label'" in sent
     assert state.open_warnings(video) == []  # the edit's own check found none
+
+
+def test_a_warning_a_repair_turn_carried_is_not_sent_again_as_a_polish(qa_session: Session, fresh) -> None:
+    video = fresh("polish-told")
+    frozen_at_the_edge = labelled(4, to=100)  # the warning, and an error: the repair turn carries both
+    with ScriptedModel([Scripted(reply(frozen_at_the_edge)), Scripted(reply(AT_THE_EDGE))]) as server:
+        outcome = loop.run(qa_session, model(server), loop.Request("new", video, "a label", polish=True))
+    assert outcome.ok and [a.stage for a in outcome.attempts] == ["verify", None]
+    repair = server.requests[1]["body"]["messages"][-1]["content"]
+    assert "frozen" in repair and "safe-area" in repair and "'Edge label'" in repair
+    assert len(server.requests) == 2, "the model saw that warning with the repair: no polish turn repeats it"
+    assert outcome.polish is None and warnings_of(outcome.result) == ["safe-area"]

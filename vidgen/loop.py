@@ -138,7 +138,7 @@ def run(
         on_event("attempt", {"attempt": attempt + 1, "error": error, "last": attempt == request.max_repairs})
         if error is None:
             if request.polish and request.kind != "repair":
-                _polish(session, client, request, outcome, messages, on_event)
+                _polish(session, client, request, outcome, messages, told, on_event)
             return outcome
         if attempt < request.max_repairs:
             messages.append(prompts.repair(error, format_problem, _new_warnings(outcome.result, told)))
@@ -166,15 +166,21 @@ def _key(finding: Finding) -> str:
 
 
 def _polish(
-    session: Session, client: ModelClient, request: Request, outcome: LoopResult, messages: list[Any], on_event: Events
+    session: Session,
+    client: ModelClient,
+    request: Request,
+    outcome: LoopResult,
+    messages: list[Any],
+    told: set[str],
+    on_event: Events,
 ) -> None:
-    """One turn for a passing video's warnings; its version is kept only if it passes too.
+    """One turn for a passing video's warnings the model has not been told yet; its version is kept only if it passes too.
 
     Otherwise the files go back to the version that passed, whose render was never replaced (a
     render moves into place only once verified), and `list` says so again: a polish never loses a video.
     """
     video, passed = request.video, outcome.result
-    warnings = [f for f in passed.findings if f.severity == "warning"] if passed else []
+    warnings = _new_warnings(passed, told)  # a warning a repair turn carried was seen: it is not sent twice
     if not warnings:
         return
     before = state.read(video.workspace).get(video.name)
