@@ -4,6 +4,9 @@ Each entry carries a content hash of the video's files as they were when it was 
 `list` can tell a render that still matches its sources from one that is outdated. It also keeps
 the warnings the last passing check or render found (with the hash of the sources they were found
 in): `edit` sends those that are still open to the model with the user's change.
+
+It also keeps the workspace's src/registered.ts, the videos Studio and `npx remotion render` bundle:
+every video but those whose current sources failed their last check, so a broken one never breaks the others.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 from . import loader, tree
 from .errors import Finding
 from .files import atomic_write
-from .workspace import Video, Workspace, authored
+from .workspace import NAME_PATTERN, Video, Workspace, authored
 
 _lock = threading.Lock()
 
@@ -55,6 +58,7 @@ def record(workspace: Workspace, name: str, *, at: float | None = None, **entry:
         data = read(workspace)
         data[name] = {**entry, "at": _stamp(at)}
         atomic_write(_path(workspace), json.dumps(data, indent=2))
+        _register(workspace, data)
 
 
 def note_warnings(workspace: Workspace, name: str, findings: list[Finding], sources: str) -> None:
@@ -64,6 +68,7 @@ def note_warnings(workspace: Workspace, name: str, findings: list[Finding], sour
         entry = data.get(name) or {"status": "checked", "sources": sources}
         data[name] = {**entry, "warnings": warnings_of(findings, sources), "at": _stamp()}
         atomic_write(_path(workspace), json.dumps(data, indent=2))
+        _register(workspace, data)
 
 
 def warnings_of(findings: list[Finding], sources: str) -> dict[str, Any]:
@@ -79,6 +84,38 @@ def open_warnings(video: Video) -> list[Finding]:
         return []
     found = (Finding.from_dict(item) for item in kept.get("findings") or [] if isinstance(item, dict))
     return [finding for finding in found if finding is not None]
+
+
+def failing(workspace: Workspace, data: dict[str, dict[str, Any]] | None = None) -> list[str]:
+    """The videos whose files are the very ones that failed their last check (an edit since may have fixed them)."""
+    data = read(workspace) if data is None else data
+    return sorted(
+        name
+        for name, entry in data.items()
+        if entry.get("status") == "failed"
+        and NAME_PATTERN.match(name)
+        and (workspace.root / "src" / "videos" / name / "index.tsx").is_file()
+        and entry.get("sources") == fingerprint(sources_of(workspace.video(name)))
+    )
+
+
+def registered_source(failed: list[str]) -> str:
+    """src/registered.ts for these failing videos: a require.context that leaves their folders out of the bundle."""
+    skip = f"(?!(?:{'|'.join(failed)})\\/)" if failed else ""
+    return (
+        "// Written by vidgen: every video but those whose last check failed (until they pass). Do not edit.\n"
+        f"export const registered = require.context('./videos', true, /^\\.\\/{skip}[a-z0-9][a-z0-9-]*\\/index\\.tsx$/, 'lazy');\n"
+    )
+
+
+def _register(workspace: Workspace, data: dict[str, dict[str, Any]]) -> None:
+    path = workspace.root / "src" / "registered.ts"
+    text = registered_source(failing(workspace, data))
+    try:
+        if not path.is_file() or path.read_text() != text:  # unchanged, it never wakes Studio's rebuild
+            atomic_write(path, text)
+    except OSError:
+        pass  # a full disk: written with the next check
 
 
 def _stamp(at: float | None = None) -> str:

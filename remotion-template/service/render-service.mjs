@@ -165,7 +165,9 @@ let building = Promise.resolve();
 
 const makeCompiler = async () => {
   const [, config] = await BundlerInternals.getConfig({
-    entryPoint: path.join(root, 'src', 'index.ts'),
+    // Every video, checked or not (src/index.ts, Studio's, leaves out those that failed); a
+    // workspace made before every-video.ts existed has only index.ts.
+    entryPoint: ['every-video.ts', 'index.ts'].map((file) => path.join(root, 'src', file)).find((file) => fs.existsSync(file)),
     outDir: path.join(bundleRoot, '0'),
     resolvedRemotionRoot: root,
     onProgress: () => undefined,

@@ -1,4 +1,4 @@
-// webpack's require.context, used by Root.tsx to find the videos.
+// webpack's require.context, used by index.ts, every-video.ts and registered.ts to find the videos.
 interface WebpackContext {
   keys(): string[];
   (id: string): unknown;
