@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import assets, critique, diagnostics, history, music, prompts, render, replies, state, transcript, tree, writer
@@ -16,7 +16,7 @@ from . import constraints as constraints_module
 from .errors import Finding, StructuredError
 from .model import Completion, ModelClient, ModelError, Usage
 from .session import Session
-from .workspace import Video
+from .workspace import NAME_PATTERN, Video, unique_name
 
 Events = Callable[[str, dict[str, Any]], None]
 
@@ -37,6 +37,7 @@ class Request:
     narrate: bool = False  # the model also writes narration.json (see prompts/narration.j2)
     captions: bool = False
     polish: bool = False  # a passing video with warnings gets one more turn to fix them (see _polish)
+    name_it: bool = False  # a `new` whose name came from the idea's words: the model's first reply may name it
 
 
 @dataclass
@@ -119,6 +120,9 @@ def run(
         kind = request.kind if attempt == 0 else "repair"
         on_event("model", {"attempt": attempt + 1, "kind": kind})
         completion = _ask(client, messages, outcome, on_event)
+        if attempt == 0 and request.name_it:
+            request = _named(request, completion, on_event)
+            video, outcome.name = request.video, request.video.name
         # Kept before anything can fail: a paid reply is never lost, whatever parsing or writing does.
         entry = _keep_reply(video, kind, messages[-2] if attempt else messages[1], completion)
         error, format_problem, version = _apply(request, completion, kind)
@@ -143,6 +147,17 @@ def run(
         if attempt < request.max_repairs:
             messages.append(prompts.repair(error, format_problem, _new_warnings(outcome.result, told)))
     return outcome
+
+
+def _named(request: Request, completion: Completion, on_event: Events) -> Request:
+    """The request for the video as the model's first reply names it; as it was when the name is missing,
+    invalid or taken (then numbered), or when the video's folder already exists."""
+    wanted, workspace = replies.video_name(completion.content), request.video.workspace
+    if not wanted or request.video.folder.exists() or not NAME_PATTERN.match(wanted) or wanted == request.video.name:
+        return request
+    named = workspace.video(unique_name(workspace, wanted))
+    on_event("named", {"name": named.name, "was": request.video.name})
+    return replace(request, video=named)
 
 
 def check_state(request: Request) -> None:
@@ -256,7 +271,7 @@ def _first_message(request: Request, warnings: list[Finding]) -> dict[str, str]:
     given = [asset.describe() for asset in assets.listed(request.video.workspace, request.video)]
     extras = prompts.Extras(given, request.narrate, request.captions, music.find(request.video) is not None)
     if request.kind == "new":
-        return prompts.create(request.video.name, request.prompt, constraints, extras)
+        return prompts.create(request.video.name, request.prompt, constraints, extras, name_it=request.name_it)
     instruction = request.prompt
     if request.error is not None:
         instruction = prompts.repair(request.error, format_problem=False)["content"]

@@ -188,6 +188,8 @@ class Reporter:
                     self._line(f"  retrying in {data['delay_s']}s: {data['reason']}", style="yellow")
                 else:
                     self._stage.status, self._stage.chunks = data["status"], data.get("chunks", 0)
+            elif kind == "named":
+                self._line(f"  the model named the video {data['name']} (src/videos/{data['name']}/)", style="dim")
             elif kind == "infra-retry":
                 self._end(outcome="failed")
                 error = data["error"]

@@ -58,8 +58,10 @@ class Extras:
         return {"assets": list(self.assets), "narrate": self.narrate, "captions": self.captions, "music": self.music}
 
 
-def create(name: str, idea: str, constraints: str, extras: Extras = Extras()) -> Message:
-    return {"role": "user", "content": _render("create.j2", name=name, idea=idea, constraints=constraints, **extras.values())}
+def create(name: str, idea: str, constraints: str, extras: Extras = Extras(), *, name_it: bool = False) -> Message:
+    """The request for a new video; with `name_it`, the model names it in its reply's first line (see replies.video_name)."""
+    values = {"name": name, "idea": idea, "constraints": constraints, "name_it": name_it, **extras.values()}
+    return {"role": "user", "content": _render("create.j2", **values)}
 
 
 def edit(

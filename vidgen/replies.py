@@ -24,6 +24,20 @@ FORMAT_REMINDER = (
 )
 
 
+_NAME_LINE = re.compile(r"^[\W_]*name[\W_]*[:=][*_\s`'\"]*([a-z0-9][a-z0-9-]*)[*_\s`'\".]*$", re.IGNORECASE)
+
+
+def video_name(reply: str) -> str | None:
+    """The name a reply gives its video in a `name: ...` line before its first file; None without one."""
+    for line in reply.splitlines():
+        if _OPEN.match(line):
+            return None
+        found = _NAME_LINE.match(line.strip())
+        if found:
+            return found[1].lower()
+    return None
+
+
 class ReplyError(Exception):
     """A reply vidgen cannot apply; `kind` classifies it for the model and the transcript."""
 

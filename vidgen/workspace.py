@@ -154,10 +154,26 @@ _FILLER = {
 }
 
 
+# Words that say how long or in what style, not what about: "a 20-second narrated explainer of ..."
+_NOT_THE_SUBJECT = {
+    *("second", "seconds", "sec", "secs", "s", "minute", "minutes", "min", "mins", "long", "fps", "hd", "4k"),
+    *("narrated", "animated", "animation", "explainer", "short", "quick", "simple", "little", "clip", "intro"),
+    *("how", "what", "why", "works", "showing", "shows", "about", "using", "vertical", "square"),
+}
+
+
 def name_from_idea(workspace: Workspace, idea: str) -> str:
-    """A short, unique video name from the idea's first meaningful words."""
-    words = [w for w in re.findall(r"[a-z0-9]+", idea.lower()) if w not in _FILLER]
-    base = "-".join(words[:4])[:40].strip("-") or "video"
+    """A short, unique video name from the idea's words that name its subject (no numbers, lengths or styles)."""
+    words = [
+        w
+        for w in re.findall(r"[a-z0-9]+", idea.lower())
+        if w not in _FILLER and w not in _NOT_THE_SUBJECT and not w.isdigit() and not re.fullmatch(r"\d+(s|p|x\d+)", w)
+    ]
+    return unique_name(workspace, "-".join(words[:4])[:40].strip("-") or "video")
+
+
+def unique_name(workspace: Workspace, base: str) -> str:
+    """`base`, or `base-2`, `base-3` ... the first that no video has."""
     if not base[0].isalnum():
         base = "video-" + base
     name, n = base, 2

@@ -121,6 +121,7 @@ def _run_loop(
         narrate=bool(flags.get("narrate")) or bool(flags.get("captions")),
         captions=bool(flags.get("captions")),
         polish=session.settings.model.polish and not flags.get("no_polish"),
+        name_it=bool(flags.get("name_it")),
     )
     shown = reporter(label)
     try:
@@ -209,6 +210,8 @@ def new(
             raise UsageError(f"video {name!r} exists: change it with `vidgen edit {name} ...` or choose another --name")
     else:
         video = workspace.video(workspace_module.name_from_idea(workspace, idea))
+        # The model names it in its reply, unless assets already went in under this name (the prompt lists their paths).
+        flags["name_it"] = not asset_paths and music_path is None
     _add_content(video, asset_paths, music_path)
     _loop_command(ctx, "new", video, idea.strip(), flags, model_flags)
 
@@ -255,7 +258,7 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
             ws = workspace_module.create(target, install=False)
             install_packages(ws)
     note("vidgen demo: using a SCRIPTED model on 127.0.0.1 (no network, no key); its first answer has a deliberate bug")
-    video = ws.video(workspace_module.name_from_idea(ws, "demo title card"))
+    video = ws.video(workspace_module.unique_name(ws, "demo-title-card"))
     # The scripted model answers a fixed script: no polish turn it has no answer for.
     flags = {"seconds": None, "fps": None, "size": None, "aspect": None, "max_repairs": 2, "no_render": False, "no_polish": True}
     with ScriptedModel(demo_module.script) as scripted:
@@ -283,7 +286,7 @@ def _narrated_demo(
     ws: workspace_module.Workspace, session: Session, wanted: constraints_module.Constraints, flags: dict[str, Any]
 ) -> loop_module.LoopResult:
     """The demo's last step: a narrated, captioned video; its voice is espeak-ng, offline."""
-    video = ws.video(workspace_module.name_from_idea(ws, "demo narrated explainer"))
+    video = ws.video(workspace_module.unique_name(ws, "demo-narrated-explainer"))
     note(f"\n[scripted model] vidgen new {demo_module.NARRATED_IDEA!r} --narrate --captions")
     with ScriptedModel(demo_module.narrated_script) as scripted:
         client = client_for(
