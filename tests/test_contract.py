@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
+import tomllib
 from pathlib import Path
 
 import click
@@ -164,7 +166,8 @@ def test_video_names_complete(bare, tmp_path: Path) -> None:
 def test_config_says_where_each_setting_comes_from(tmp_path: Path) -> None:
     ws = workspace_module.create(tmp_path / "ws", install=False)
     toml = ws.root / "vidgen.toml"
-    toml.write_text(toml.read_text().replace("max_repairs = 3", "max_repairs = 5"))
+    # init writes every key: one deleted falls back to its default.
+    toml.write_text(toml.read_text().replace("max_repairs = 3", "max_repairs = 5").replace("max_retries = 4\n", ""))
     env = {"VIDGEN_CODEC": "vp9", "VIDGEN_PROVIDER": ""}
     done = vidgen(
         "config",
@@ -360,9 +363,24 @@ def test_every_setting_and_variable_is_documented() -> None:
 
     doc = (REPO / "docs" / "config.md").read_text()
     assert "docs/config.md" in readme()
-    for section, values in vars(settings_module.Settings()).items():
-        for key in vars(values):
-            assert f"`{key}`" in doc and f"[{section}]" in doc, f"{section}.{key}"
+    # Each section's table has a row for every key, with the default and the variable the code has.
+    tables = dict(re.findall(r"^### \[([a-z]+)\]\n(.*?)(?=^##|\Z)", doc, re.M | re.S))
+    assert list(tables) == list(settings_module.sections())
+    for section, cls in settings_module.sections().items():
+        rows = {
+            row[0].strip("` "): row
+            for row in (line.split("|")[1:-1] for line in tables[section].splitlines() if line.startswith("| `"))
+        }
+        assert sorted(rows) == sorted(f.name for f in dataclasses.fields(cls)), section
+        for f in dataclasses.fields(cls):
+            row = rows[f.name]
+            documented = tomllib.loads(f"value = {row[1].strip().strip('`')}")["value"]
+            assert documented == f.default and type(documented) in (type(f.default), int), f"{section}.{f.name}: {row[1]}"
+            variables = re.findall(r"`(VIDGEN_[A-Z_]+)`", row[2]) if len(row) > 3 else []
+            assert variables == ([f.metadata["env"]] if f.metadata.get("env") else []), f"{section}.{f.name}"
+    # `vidgen init` writes every key at its default.
+    written = tomllib.loads(settings_module.DEFAULT_TOML)
+    assert written == {section: dataclasses.asdict(cls()) for section, cls in settings_module.sections().items()}
     # Every VIDGEN_* name the code reads or mentions in a message, so an error never names an undocumented one.
     code = "\n".join(p.read_text() for p in (REPO / "vidgen").rglob("*.py"))
     # Less the two vidgen passes to its own service and daemon.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import textwrap
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -13,183 +15,157 @@ from .errors import UsageError
 
 CONFIG_NAME = "vidgen.toml"
 
-DEFAULT_TOML = """\
-# vidgen workspace settings. Flags and VIDGEN_* environment variables override these.
 
-[render]
-# Path to Chrome or Chromium; empty means auto-detect (/usr/bin/chromium, Chrome).
-browser = ""
-codec = "h264"
-# Frames rendered in parallel; 0 lets Remotion choose.
-concurrency = 0
-# Seconds one frame may take (delayRender, a stuck component) before the render fails.
-frame_timeout_s = 30
-# Seconds a whole render request may take before the render service is restarted.
-render_timeout_s = 600
-# Frames spread over the video that are rendered as stills before every full render.
-sample_stills = 6
-# Extra browser flags; the default renders the same frames about 40% faster. "" for none.
-browser_flags = "--disable-frame-rate-limit --disable-gpu-vsync"
-# The video's code is untrusted: the render service (Node and Chromium) runs in a network
-# namespace with only its own loopback, and vidgen refuses to render where it cannot make one
-# (not root and no unprivileged user namespaces). true renders without that wall: the video
-# can then reach the network and this machine's local services.
-allow_network = false
-# The render service, its checker and Chromium run in a bubblewrap jail that holds only the
-# workspace's code, its packages and the system's libraries and fonts ($HOME, /tmp and the stored
-# keys are empty there); vidgen refuses to render where bubblewrap cannot run. true renders without
-# that jail: the video's code can then reach this machine's files.
-allow_unsandboxed = false
-# Versions of each video whose MP4 is kept in .vidgen/renders/ for undo and redo (0: none).
-keep_versions = 20
-# Commands share one render daemon per workspace (`vidgen daemon status`), so each finds Node,
-# webpack, the checker and Chromium warm; it exits after daemon_idle_s seconds without a command.
-# false (or --no-daemon) renders in the command's own process, as before.
-daemon = true
-daemon_idle_s = 600
-
-[limits]
-max_seconds = 300
-max_width = 3840
-max_height = 2160
-max_fps = 60
-
-[model]
-# zai, zai-coding, openai, openrouter, ollama or a plugin's; base_url points anywhere OpenAI-compatible.
-provider = "zai"
-# "" means the provider's default model (zai: glm-5.2, openai: gpt-5.1, ollama: llama3.2, ...).
-model = ""
-base_url = ""
-# "enabled", "disabled", or "" for the model's own default.
-thinking = ""
-max_tokens = 32000
-max_repairs = 3
-# A video that passes with layout warnings gets one more turn to fix them; its version is kept only
-# if it passes too. false (or --no-polish) skips it.
-polish = true
-
-[qa]
-# Layout QA after the stills: the composition is seeked in the browser and its DOM and pixels
-# inspected for hidden, cut or unreadable content. `--no-qa` (or VIDGEN_QA=0) skips it for one command.
-enabled = true
-# The thresholds, at their defaults (the API sheet tells the model these numbers): uncomment to change.
-# Frames inspected per second of video: a 0.1 s grid.
-# samples_per_second = 10
-# Safe area: text inside it fails a 9:16 or 1:1 video and is a warning in a wider one. Shares of
-# the width at the sides and of the height at the top and bottom; 9:16 keeps more clear.
-# safe_margin = 0.05
-# portrait_side = 0.08
-# portrait_top = 0.12
-# portrait_bottom = 0.2
-# A defect (cut, off-frame, hidden, unreadable, in a 9:16 or 1:1 safe area) this long in a row fails.
-# defect_seconds = 0.3
-# Text smaller than this share of the frame height is a warning.
-# min_text_height = 0.015
-# WCAG contrast text needs against the pixels behind it; text under small_text of the height
-# (24 px at 720p) needs min_contrast_small.
-# min_contrast = 3.0
-# min_contrast_small = 4.5
-# small_text = 0.0333
-# Content hidden behind a whole-frame layer for more than this share of its time on screen fails.
-# occluded_fraction = 0.5
-# Share of an element's time on screen a warning (crowding, tiny text, a 16:9 safe area) must last.
-# problem_fraction = 0.5
-
-[critique]
-# After a render, a vision model looks at the contact sheet and names defects for a repair turn.
-# On where the provider has a known vision model (z.ai: glm-5v-turbo); elsewhere set model to turn it on.
-enabled = true
-model = ""
-
-[voice]
-# Narration (`--narrate`): "espeak" speaks offline with espeak-ng; any other provider (or base_url)
-# is an OpenAI-compatible /audio/speech endpoint, with the same key handling as the model.
-provider = "espeak"
-base_url = ""
-model = ""
-# espeak: a voice such as en-us or en-gb; an HTTP endpoint: its voice name, e.g. alloy.
-voice = ""
-speed = 165
-# Seconds of silence after each scene's line.
-gap_s = 0.4
-"""
+def setting(default: Any, doc: str, env: str | None = None) -> Any:
+    """A setting's one definition: its default, the comment `vidgen init` writes above it, its VIDGEN_* variable."""
+    return field(default=default, metadata={"doc": doc, "env": env})
 
 
 @dataclass(frozen=True)
 class RenderSettings:
-    browser: str = ""
-    codec: str = "h264"
-    concurrency: int = 0
-    frame_timeout_s: float = 30
-    render_timeout_s: float = 600
-    sample_stills: int = 6
-    gl: str = ""
-    browser_flags: str = "--disable-frame-rate-limit --disable-gpu-vsync"
-    allow_network: bool = False
-    allow_unsandboxed: bool = False
-    keep_versions: int = 20
-    daemon: bool = True
-    daemon_idle_s: float = 600
+    browser: str = setting(
+        "", "Path to Chrome or Chromium; empty means auto-detect (/usr/bin/chromium, Chrome).", "VIDGEN_BROWSER"
+    )
+    codec: str = setting("h264", "h264 (.mp4), vp9 (.webm), prores (.mov) or gif; `render --codec` overrides it.", "VIDGEN_CODEC")
+    concurrency: int = setting(0, "Frames rendered in parallel; 0 lets Remotion choose.", "VIDGEN_CONCURRENCY")
+    frame_timeout_s: float = setting(
+        30,
+        "Seconds one frame may take (delayRender, a stuck component) before the render fails; at least 7.",
+        "VIDGEN_FRAME_TIMEOUT",
+    )
+    render_timeout_s: float = setting(
+        600, "Seconds a whole render request may take before the render service is restarted.", "VIDGEN_RENDER_TIMEOUT"
+    )
+    sample_stills: int = setting(6, "Frames spread over the video that are rendered as stills before every full render.")
+    gl: str = setting("", "Chromium's GL backend for Remotion (angle, swangle, ...); empty is Remotion's default.", "VIDGEN_GL")
+    browser_flags: str = setting(
+        "--disable-frame-rate-limit --disable-gpu-vsync",
+        'Extra browser flags; the default renders the same frames about 40% faster. "" for none.',
+    )
+    allow_network: bool = setting(
+        False,
+        "The video's code is untrusted: the render service (Node and Chromium) runs in a network namespace with only"
+        " its own loopback, and vidgen refuses to render where it cannot make one (not root and no unprivileged user"
+        " namespaces). true renders without that wall: the video can then reach the network and this machine's local services.",
+    )
+    allow_unsandboxed: bool = setting(
+        False,
+        "The render service, its checker and Chromium run in a bubblewrap jail that holds only the workspace's code, its"
+        " packages and the system's libraries and fonts ($HOME, /tmp and the stored keys are empty there); vidgen refuses"
+        " to render where bubblewrap cannot run. true renders without that jail: the video's code can then reach this"
+        " machine's files.",
+    )
+    keep_versions: int = setting(20, "Versions of each video whose MP4 is kept in .vidgen/renders/ for undo and redo (0: none).")
+    daemon: bool = setting(
+        True,
+        "Commands share one render daemon per workspace (`vidgen daemon status`), so each finds Node, webpack, the"
+        " checker and Chromium warm. false (or --no-daemon) renders in the command's own process.",
+        "VIDGEN_DAEMON",
+    )
+    daemon_idle_s: float = setting(600, "Seconds the daemon waits without a command before it exits.", "VIDGEN_DAEMON_IDLE_S")
 
 
 @dataclass(frozen=True)
 class Limits:
-    max_seconds: float = 300
-    max_width: int = 3840
-    max_height: int = 2160
-    max_fps: int = 60
+    max_seconds: float = setting(300, "Longest video a composition may declare, in seconds.")
+    max_width: int = setting(3840, "Widest frame.")
+    max_height: int = setting(2160, "Tallest frame.")
+    max_fps: int = setting(60, "Highest frame rate.")
 
 
 @dataclass(frozen=True)
 class ModelSettings:
-    provider: str = "zai"
-    model: str = ""  # "" means the provider's default model
-    base_url: str = ""
-    thinking: str = ""  # "enabled" | "disabled" | "" (the model's default)
-    effort: str = ""
-    max_tokens: int = 32000
-    temperature: float = -1.0  # below 0: the model's default
-    max_repairs: int = 3
-    polish: bool = True  # one more turn for a passing video's warnings
-    max_retries: int = 4
-    stream: bool = True
+    provider: str = setting(
+        "zai",
+        "zai, zai-coding, openai, openrouter, ollama or a plugin's; base_url points anywhere OpenAI-compatible.",
+        "VIDGEN_PROVIDER",
+    )
+    model: str = setting(
+        "", '"" means the provider\'s default model (zai: glm-5.2, openai: gpt-5.1, ollama: llama3.2, ...).', "VIDGEN_MODEL"
+    )
+    base_url: str = setting(
+        "", "Any OpenAI-compatible endpoint instead of the provider's; its key is VIDGEN_API_KEY.", "VIDGEN_BASE_URL"
+    )
+    thinking: str = setting("", '"enabled", "disabled", or "" for the model\'s own default.', "VIDGEN_THINKING")
+    effort: str = setting(
+        "", 'reasoning_effort, where the model takes it (low, medium, high); "" leaves it out.', "VIDGEN_EFFORT"
+    )
+    max_tokens: int = setting(32000, "Most tokens a reply may have.")
+    temperature: float = setting(-1.0, "Sampling temperature; below 0 leaves it to the model.")
+    max_repairs: int = setting(3, "Repair turns after the first reply.")
+    polish: bool = setting(
+        True,
+        "A video that passes with layout warnings gets one more turn to fix them; its version is kept only if it passes"
+        " too. false (or --no-polish) skips it.",
+    )
+    max_retries: int = setting(
+        4, "Retries of passing trouble (429, 5xx, dropped streams) before giving up.", "VIDGEN_MODEL_RETRIES"
+    )
+    stream: bool = setting(True, "Stream replies (SSE); false waits for the whole reply.")
 
 
 @dataclass(frozen=True)
 class QaSettings:
     """Layout QA thresholds (shares are of the frame, or of an element's time on screen)."""
 
-    enabled: bool = True
-    samples_per_second: float = 10.0
-    safe_margin: float = 0.05  # of the width at the sides, of the height at the top and bottom
-    portrait_side: float = 0.08  # 9:16: of the width
-    portrait_top: float = 0.12  # 9:16: of the height
-    portrait_bottom: float = 0.2  # 9:16: of the height, where apps draw their buttons
-    defect_seconds: float = 0.3
-    min_text_height: float = 0.015
-    min_contrast: float = 3.0
-    min_contrast_small: float = 4.5
-    small_text: float = 0.0333  # of the frame height: 24 px at 720p
-    occluded_fraction: float = 0.5
-    problem_fraction: float = 0.5
+    enabled: bool = setting(
+        True,
+        "Layout QA after the stills: the composition is seeked in the browser and its DOM and pixels inspected for"
+        " hidden, cut or unreadable content. `--no-qa` (or VIDGEN_QA=0) skips it for one command. The thresholds"
+        " below are the ones the API sheet tells the model.",
+        "VIDGEN_QA",
+    )
+    samples_per_second: float = setting(10.0, "Frames inspected per second of video: a 0.1 s grid.")
+    safe_margin: float = setting(
+        0.05,
+        "Safe area: text inside it fails a 9:16 or 1:1 video and is a warning in a wider one; shares of the width at the sides and of the height at the top and bottom.",
+    )
+    portrait_side: float = setting(0.08, "9:16 keeps more clear: the share of the width at each side.")
+    portrait_top: float = setting(0.12, "9:16: the share of the height at the top.")
+    portrait_bottom: float = setting(0.2, "9:16: the share of the height at the bottom, where apps draw their buttons.")
+    defect_seconds: float = setting(
+        0.3, "A defect (cut, off-frame, hidden, unreadable, in a 9:16 or 1:1 safe area) this long in a row fails."
+    )
+    min_text_height: float = setting(0.015, "Text smaller than this share of the frame height is a warning.")
+    min_contrast: float = setting(3.0, "WCAG contrast text needs against the pixels behind it.")
+    min_contrast_small: float = setting(4.5, "... for text under small_text of the frame height.")
+    small_text: float = setting(0.0333, "Body text: under this share of the height (24 px at 720p).")
+    occluded_fraction: float = setting(
+        0.5, "Content hidden behind a whole-frame layer for more than this share of its time on screen fails."
+    )
+    problem_fraction: float = setting(
+        0.5, "Share of an element's time on screen a warning (crowding, tiny text, a 16:9 safe area) must last."
+    )
 
 
 @dataclass(frozen=True)
 class CritiqueSettings:
-    enabled: bool = True  # on where a vision model is known (or `model` is set), off elsewhere
-    model: str = ""  # "" means the provider's known vision model
+    enabled: bool = setting(
+        True,
+        "After a render, a vision model looks at the contact sheet and names defects for a repair turn; on where the"
+        " provider has a known vision model (z.ai: glm-5v-turbo), elsewhere set model to turn it on.",
+        "VIDGEN_CRITIQUE",
+    )
+    model: str = setting("", '"" means the provider\'s known vision model.', "VIDGEN_CRITIQUE_MODEL")
 
 
 @dataclass(frozen=True)
 class VoiceSettings:
     """Narration: who speaks (`--narrate`), and the pause between scenes."""
 
-    provider: str = "espeak"  # "espeak" (offline), or a model provider / base_url with /audio/speech
-    base_url: str = ""
-    model: str = ""  # for an HTTP voice; "" means tts-1
-    voice: str = ""  # espeak: a language voice such as en-us; HTTP: the endpoint's voice name (alloy)
-    speed: int = 165  # espeak words per minute
-    gap_s: float = 0.4  # silence after each scene's line
+    provider: str = setting(
+        "espeak",
+        '"espeak" speaks offline with espeak-ng; any other provider (or base_url) is an OpenAI-compatible'
+        " /audio/speech endpoint, with the same key handling as the model.",
+        "VIDGEN_VOICE_PROVIDER",
+    )
+    base_url: str = setting("", "An /audio/speech endpoint of your own (its key: VIDGEN_API_KEY).", "VIDGEN_VOICE_BASE_URL")
+    model: str = setting("", 'The speech model of an HTTP voice; "" is tts-1.')
+    voice: str = setting(
+        "", "espeak: a voice such as en-us or en-gb; an HTTP endpoint: its voice name, e.g. alloy.", "VIDGEN_VOICE"
+    )
+    speed: int = setting(165, "espeak's words per minute.")
+    gap_s: float = setting(0.4, "Seconds of silence after each scene's line.")
 
 
 @dataclass(frozen=True)
@@ -202,28 +178,36 @@ class Settings:
     voice: VoiceSettings = field(default_factory=VoiceSettings)
 
 
-_ENV = {
-    ("render", "browser"): "VIDGEN_BROWSER",
-    ("render", "codec"): "VIDGEN_CODEC",
-    ("render", "concurrency"): "VIDGEN_CONCURRENCY",
-    ("render", "frame_timeout_s"): "VIDGEN_FRAME_TIMEOUT",
-    ("render", "render_timeout_s"): "VIDGEN_RENDER_TIMEOUT",
-    ("render", "gl"): "VIDGEN_GL",
-    ("render", "daemon"): "VIDGEN_DAEMON",
-    ("render", "daemon_idle_s"): "VIDGEN_DAEMON_IDLE_S",
-    ("model", "provider"): "VIDGEN_PROVIDER",
-    ("model", "model"): "VIDGEN_MODEL",
-    ("model", "base_url"): "VIDGEN_BASE_URL",
-    ("model", "thinking"): "VIDGEN_THINKING",
-    ("model", "effort"): "VIDGEN_EFFORT",
-    ("model", "max_retries"): "VIDGEN_MODEL_RETRIES",
-    ("qa", "enabled"): "VIDGEN_QA",
-    ("critique", "enabled"): "VIDGEN_CRITIQUE",
-    ("critique", "model"): "VIDGEN_CRITIQUE_MODEL",
-    ("voice", "provider"): "VIDGEN_VOICE_PROVIDER",
-    ("voice", "base_url"): "VIDGEN_VOICE_BASE_URL",
-    ("voice", "voice"): "VIDGEN_VOICE",
-}
+def sections() -> dict[str, type]:
+    """Each section's name and its dataclass, in the order vidgen.toml lists them."""
+    return {f.name: f.default_factory for f in fields(Settings)}  # type: ignore[misc]
+
+
+_ENV = {(section, f.name): f.metadata["env"] for section, cls in sections().items() for f in fields(cls) if f.metadata.get("env")}
+
+
+def toml_value(value: Any) -> str:
+    """A default as TOML writes it: true/false, a number, a quoted string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return str(value)
+
+
+def default_toml() -> str:
+    """The vidgen.toml `vidgen init` writes: every key at its default, under the comment that says what it does."""
+    lines = ["# vidgen workspace settings. Flags and VIDGEN_* environment variables override these.", ""]
+    for section, cls in sections().items():
+        lines.append(f"[{section}]")
+        for f in fields(cls):
+            lines += [f"# {line}" for line in textwrap.wrap(f.metadata["doc"], 98)]
+            lines.append(f"{f.name} = {toml_value(f.default)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+DEFAULT_TOML = default_toml()
 
 
 # Keys vidgen once wrote into every vidgen.toml and no longer reads: ignored, so old workspaces load.
