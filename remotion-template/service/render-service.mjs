@@ -13,6 +13,21 @@ import {fileURLToPath} from 'node:url';
 import {jailed, locateRequest} from './jail.mjs';
 import {inspectFrames} from './layout-frames.mjs';
 import sourceLocations from './source-locations.cjs';
+import {describeError} from './describe-error.mjs';
+import {failedLoad, failedLoadProblem} from './failed-load.mjs';
+import {
+  handleJavascriptException,
+  indexHtml,
+  installedRemotion,
+  makeOrReuseServer,
+  publicFiles,
+  puppeteerEvaluateWithCatch,
+  puppeteerEvaluateWithCatchAndTimeout,
+  seekToFrame,
+  serializeProps,
+  setPropsAndEnv,
+  webpackConfig,
+} from './remotion-adapter.mjs';
 
 const PROTOCOL_VERSION = 2;
 // VIDGEN_TRACE=1 logs when each slow part of a cold start is done (epoch ms, for lining up with the
@@ -22,15 +37,6 @@ trace('started');
 const require = createRequire(path.join(process.cwd(), 'package.json'));
 const root = process.cwd();
 
-// The Remotion this workspace installed: vidgen reaches into the renderer's internals (layout QA),
-// so it refuses to run against a version it was not made for.
-const installedRemotion = () => {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(root, 'node_modules', 'remotion', 'package.json'), 'utf8')).version ?? null;
-  } catch {
-    return null;
-  }
-};
 const settings = JSON.parse(process.env.VIDGEN_SERVICE_SETTINGS || '{}');
 const stateDir = path.join(root, '.vidgen');
 // Each build goes to a new folder, .vidgen/bundle/<id>/<generation>/: a render that started on
@@ -78,7 +84,7 @@ for (const level of ['log', 'info', 'debug']) {
 }
 const send = (message) => writeProtocol(JSON.stringify(message) + '\n');
 
-const {BundlerInternals, webpack} = require('@remotion/bundler');
+const {webpack} = require('@remotion/bundler');
 const renderer = require('@remotion/renderer');
 trace('bundler and renderer loaded');
 
@@ -164,7 +170,7 @@ let compilerPromise = null;
 let building = Promise.resolve();
 
 const makeCompiler = async () => {
-  const [, config] = await BundlerInternals.getConfig({
+  const [, config] = await webpackConfig({
     // Every video, checked or not (src/index.ts, Studio's, leaves out those that failed); a
     // workspace made before every-video.ts existed has only index.ts.
     entryPoint: ['every-video.ts', 'index.ts'].map((file) => path.join(root, 'src', file)).find((file) => fs.existsSync(file)),
@@ -190,7 +196,7 @@ const writeIndexHtml = (bundleDir) => {
     fs.symlinkSync(publicDir, linkedPublic);
   }
   const staticHash = './public';
-  const html = BundlerInternals.indexHtml({
+  const html = indexHtml({
     importMap: null,
     staticHash,
     publicPath: './',
@@ -201,7 +207,7 @@ const writeIndexHtml = (bundleDir) => {
     renderQueue: null,
     numberOfAudioTags: 0,
     publicFiles: fs.existsSync(publicDir)
-      ? BundlerInternals.readRecursively({folder: '.', startPath: publicDir, staticHash, limit: 10000})
+      ? publicFiles({folder: '.', startPath: publicDir, staticHash, limit: 10000})
       : [],
     includeFavicon: false,
     title: 'vidgen bundle',
@@ -481,15 +487,7 @@ const renderFrom = async (bundleDir, {name, output, codec, concurrency, timeoutM
 // does (Remotion's own helpers, reached by path like the symbolicator below: they are not in
 // the renderer's exports), then seeks it frame by frame and inspects it with layout-qa.js,
 // driven by layout-frames.mjs.
-const rendererFile = (file) => require(path.join(path.dirname(require.resolve('@remotion/renderer')), file));
-const {setPropsAndEnv} = rendererFile('set-props-and-env.js');
-const {seekToFrame} = rendererFile('seek-to-frame.js');
-const {puppeteerEvaluateWithCatch, puppeteerEvaluateWithCatchAndTimeout} = rendererFile('puppeteer-evaluate.js');
-const {handleJavascriptException} = rendererFile('error-handling/handle-javascript-exception.js');
-const {NoReactInternals} = require('remotion/no-react');
 const layoutScript = fs.readFileSync(new URL('./layout-qa.js', import.meta.url), 'utf8');
-
-const serialized = (data) => NoReactInternals.serializeJSONWithSpecialTypes({data, indent: undefined, staticBase: null}).serializedString;
 
 // A page showing `composition`, ready at `frame`, with the QA script installed.
 const openLayoutPage = async (server, composition, frame, timeoutMs, onBrowserLog) => {
@@ -511,7 +509,7 @@ const openCompositionPage = async (server, composition, frame, timeoutMs, onBrow
   });
   await page.setViewport({width: composition.width, height: composition.height, deviceScaleFactor: 1});
   await setPropsAndEnv({
-    serializedInputPropsWithCustomSchema: serialized({}),
+    serializedInputPropsWithCustomSchema: serializeProps({}),
     envVariables: {},
     page,
     serveUrl: server.serveUrl,
@@ -548,7 +546,7 @@ const openCompositionPage = async (server, composition, frame, timeoutMs, onBrow
         compositionDefaultSampleRate: null,
       });
     },
-    args: [composition.id, serialized(composition.props ?? {}), composition.durationInFrames, composition.fps, composition.height, composition.width],
+    args: [composition.id, serializeProps(composition.props ?? {}), composition.durationInFrames, composition.fps, composition.height, composition.width],
     frame: null,
     page,
     timeoutInMilliseconds: timeoutMs,
@@ -563,7 +561,7 @@ const layoutServer = (bundleDir) => {
   if (layoutServing?.bundleDir !== bundleDir || !fs.existsSync(bundleDir)) {
     const previous = layoutServing;
     if (previous) previous.server.then(({cleanupServer}) => cleanupServer(true)).catch(() => undefined);
-    const server = renderer.RenderInternals.makeOrReuseServer(
+    const server = makeOrReuseServer(
       undefined,
       {
         webpackConfigOrServeUrl: bundleDir,
@@ -586,32 +584,6 @@ const layoutServer = (bundleDir) => {
   }
   return layoutServing.server.then(({server}) => server);
 };
-
-// A picture, texture, font or video the page could not load (a 404, a host the jail refuses), as
-// Chrome logs it, with the URL as the video wrote it (the build's own origin taken off); the favicon
-// is Chrome's own request, never the video's.
-const failedLoad = (log, serveUrl) => {
-  if (log.type !== 'error' || !/^Failed to load resource/.test(log.text)) return null;
-  const raw = log.stackTrace?.[0]?.url;
-  if (!raw) return null;
-  let url = raw;
-  try {
-    const parsed = new URL(raw);
-    if (parsed.pathname.endsWith('/favicon.ico')) return null;
-    if (parsed.origin === new URL(serveUrl).origin) url = decodeURIComponent(parsed.pathname).replace(/^\/public\//, '');
-  } catch {
-    // not a URL Chrome could parse: shown as logged
-  }
-  return {url: url.length > 160 ? `${url.slice(0, 157)}...` : url, reason: log.text.replace(/^Failed to load resource:\s*/, '')};
-};
-const failedLoadProblem = ({url, reason, frame}) => ({
-  kind: 'media-failed',
-  severity: 'error',
-  frame,
-  lastFrame: frame,
-  element: {tag: 'resource', src: url},
-  detail: {url, reason},
-});
 
 const layoutQa = (args, progress, id) => withBundle((bundleDir) => layoutFrom(bundleDir, args, progress, id));
 const layoutFrom = async (bundleDir, {name, frames, options, timeoutMs}, progress, id) => {
@@ -694,67 +666,6 @@ const timelineFrom = async (bundleDir, {name, timeoutMs}, id) => {
 
 // ---------------------------------------------------------------- errors and dispatch
 
-// Remotion symbolicates stack traces only through its own CLI; map them here from the
-// bundle's source maps (with the `source-map` package, as Remotion does), so an error points
-// at the line in the video's own file.
-const {SourceMapConsumer} = require('source-map');
-const STACK_LINE = /at (?:(.+?) \()?https?:\/\/[^/]+\/([^:)]+):(\d+):(\d+)\)?/;
-
-const readSourceMap = async (file) => {
-  try {
-    return await new SourceMapConsumer(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return null; // a map that cannot be read leaves its frames unlocated
-  }
-};
-
-const symbolicate = async (err) => {
-  const bundleDir = err.bundleDir || currentBundle || bundleRoot;
-  if (err.symbolicatedStackFrames && err.symbolicatedStackFrames.length) return err.symbolicatedStackFrames;
-  const frames = String(err.stack || '')
-    .split('\n')
-    .map((line) => STACK_LINE.exec(line))
-    .filter(Boolean)
-    .map(([, functionName, file, line, column]) => ({functionName: functionName || null, file: path.join(bundleDir, file), line: Number(line), column: Number(column)}))
-    .filter((frame) => fs.existsSync(frame.file + '.map'));
-  const maps = new Map(); // bundle file -> its source map, read once per error
-  const located = [];
-  for (const frame of frames) {
-    if (!maps.has(frame.file)) maps.set(frame.file, await readSourceMap(frame.file + '.map'));
-    const map = maps.get(frame.file);
-    const original = map?.originalPositionFor({line: frame.line, column: frame.column});
-    // Like Remotion's own: only frames whose source the map carries (the bundler's runtime has none).
-    if (!original?.source || !map.sourceContentFor(original.source, true)) continue;
-    located.push({
-      originalFileName: original.source,
-      originalLineNumber: original.line,
-      originalColumnNumber: original.column,
-      originalFunctionName: frame.functionName,
-    });
-  }
-  for (const map of maps.values()) map?.destroy?.();
-  return located;
-};
-
-const describeError = async (err, cancelled, crashed) => {
-  let stack = [];
-  try {
-    stack = (await symbolicate(err || {}))
-      .filter((f) => f && f.originalFileName)
-      .map((f) => ({file: f.originalFileName, line: f.originalLineNumber, column: f.originalColumnNumber, function: f.originalFunctionName}));
-  } catch {
-    // An error without a usable stack is still reported, just without a location.
-  }
-  return {
-    kind: cancelled ? 'cancelled' : err?.kind || 'runtime',
-    message: String(err && err.message ? err.message : err),
-    ...(crashed && !cancelled ? crashReport() : {}),
-    frame: typeof err?.frame === 'number' ? err.frame : null,
-    stack,
-    raw: err && err.stack ? String(err.stack).slice(0, 4000) : null,
-  };
-};
-
 const operations = {
   browser: async () => {
     await getBrowser();
@@ -799,7 +710,7 @@ const handle = async (request) => {
     trace(`${op} ${id} done`);
   } catch (err) {
     const crashed = browserCrashes !== crashes || err?.kind === 'browser-crashed';
-    send({id, error: await describeError(err, cancelled.has(id), crashed)});
+    send({id, error: await describeError(err, {cancelled: cancelled.has(id), crash: crashed ? crashReport() : null, bundleDir: currentBundle || bundleRoot})});
   } finally {
     running.delete(id);
     cancellers.delete(id);

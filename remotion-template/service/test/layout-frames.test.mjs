@@ -1,0 +1,35 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import {inspectFrames} from '../layout-frames.mjs';
+
+// A page that inspects two frames per evaluation.
+const driver = (frames, {failAt = null} = {}) => {
+  const seen = {at: [], progress: []};
+  let index = 0;
+  const call = async () => {
+    const frame = frames[Math.min(index + 1, frames.length - 1)];
+    if (failAt !== null && frames.slice(index, index + 2).includes(failAt)) throw new Error(`thrown at ${failAt}`);
+    const done = Math.min(2, frames.length - index);
+    index += done;
+    return {done, frame, clip: null};
+  };
+  const page = {evaluate: async () => failAt};
+  return {seen, args: {page, frames, call, at: (f) => seen.at.push(f), stopped: () => false, progress: (p) => seen.progress.push(p.frame)}};
+};
+
+test('every frame is inspected, in batches, with progress after each', async () => {
+  const {seen, args} = driver([0, 3, 6, 9, 12]);
+  await inspectFrames(args);
+  assert.deepEqual(seen.progress, [3, 9, 12]);
+});
+
+test('a failure names the frame the page was at', async () => {
+  const {seen, args} = driver([0, 3, 6, 9], {failAt: 6});
+  await assert.rejects(inspectFrames(args), /thrown at 6/);
+  assert.equal(seen.at.at(-1), 6);
+});
+
+test('a cancelled request stops before the next batch', async () => {
+  const {args} = driver([0, 3, 6]);
+  await assert.rejects(inspectFrames({...args, stopped: () => true}), /cancelled/);
+});
