@@ -63,3 +63,24 @@ def test_remotions_own_cli_bundles_the_others_after_a_failed_check(workspace, tm
     assert "hello" in listed.stdout and "party" not in listed.stdout and "not-a-real-package" not in listed.stderr
     listing = vidgen("list", cwd=ws.root).stdout
     assert "party" in listing and "failed at imports" in listing and "not-a-real-package" in listing  # shown, as failed
+
+
+def test_the_workspaces_gitignore_keeps_the_sources_and_their_history_not_the_mp4s(tmp_path: Path) -> None:
+    ws = workspace_module.create(tmp_path / "ws", install=False, log=lambda _line: None)
+    subprocess.run(["git", "init", "-q"], cwd=ws.root, check=True)
+    paths = {
+        "src/videos/hello/index.tsx": False,
+        ".vidgen/history/hello/v1/index.tsx": False,
+        ".vidgen/transcripts/hello.jsonl": False,
+        ".vidgen/renders/hello/v1.mp4": True,
+        ".vidgen/bundle/0/bundle.js": True,
+        ".vidgen/state.json": True,
+        ".vidgen/daemon.sock": True,
+        "out/hello.mp4": True,
+        "node_modules/remotion/package.json": True,
+    }
+    for relative in paths:
+        (ws.root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (ws.root / relative).touch()
+    checked = subprocess.run(["git", "check-ignore", *paths], cwd=ws.root, capture_output=True, text=True)
+    assert sorted(checked.stdout.split()) == sorted(p for p, ignored in paths.items() if ignored)

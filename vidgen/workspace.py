@@ -22,7 +22,15 @@ NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # service runs from the installed package (with the workspace as its cwd), so upgrading vidgen
 # upgrades it everywhere.
 _NOT_COPIED = {"node_modules", "out", ".vidgen", "service"}
-GITIGNORE = "node_modules/\nout/\n.vidgen/bundle/\n.vidgen/stills/\n.vidgen/service.log\n"
+GITIGNORE = """\
+node_modules/
+out/
+# vidgen's working files: caches, locks, logs, sockets, and the kept MP4 of each version (large).
+.vidgen/*
+# But each video's history of sources, and what was said to the model, are worth keeping.
+!.vidgen/history/
+!.vidgen/transcripts/
+"""
 # The modules vidgen writes into a video's folder from its other files (narration.json -> narration.ts,
 # the music in public/ -> music.ts): derived, neither the model's nor the user's, so never compared,
 # diffed, counted as a change or taken from a reply.
