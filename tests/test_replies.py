@@ -179,6 +179,13 @@ def test_history_keeps_hand_edits_and_undoes(tmp_path: Path) -> None:
     video.entry.write_text("v3 from v1 edited\n")
     history.record(video, "edit", "third")
     assert history.undo(video).number == 2 and history.redo(video).number == 4
+    # `undo --to N` goes straight to any version, keeping a hand edit first.
+    assert history.go_to(video, 1).number == 1 and video.entry.read_text() == "v1\n"
+    video.entry.write_text("v1 changed again\n")
+    assert history.go_to(video, 3).number == 3 and video.entry.read_text() == "v2\n"
+    assert history.versions(video)[-1].meta["kind"] == "hand-edit"  # the change on disk was kept as version 5
+    with pytest.raises(UsageError, match="has no version 9: it has versions 1 to 5"):
+        history.go_to(video, 9)
 
 
 def test_atomic_writes_keep_permissions(tmp_path: Path) -> None:

@@ -192,6 +192,18 @@ def undo(video: Video) -> Version:
     return target
 
 
+def go_to(video: Video, number: int) -> Version:
+    """Put back version `number`, whichever it is (`undo --to N`); files on disk that are no version are kept first."""
+    keep_hand_edits(video)
+    existing = versions(video)
+    target = next((v for v in existing if v.number == number), None)
+    if target is None:
+        have = f"it has versions {existing[0].number} to {existing[-1].number}" if existing else "it has none yet"
+        raise UsageError(f"{video.name} has no version {number}: {have} (`vidgen history {video.name}` lists them)")
+    _restore(video, target)
+    return target
+
+
 def redo(video: Video) -> Version:
     """Go forward again to the newest version made from the current one (after an undo)."""
     existing = versions(video)

@@ -63,12 +63,21 @@ def _moved(name: str, version: history_module.Version, restored: object, *, as_j
 
 @click.command()
 @video_name_argument
+@click.option(
+    "--to",
+    "to",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Go to version N (`vidgen history NAME` lists them).",
+)
 @JSON_OPTION
 @click.pass_context
-def undo(ctx: click.Context, name: str, as_json: bool) -> None:
-    """Go back one version: its files, and its video when one is kept (undo again to go further back)."""
+def undo(ctx: click.Context, name: str, to: int | None, as_json: bool) -> None:
+    """Go back one version (or to version N): its files, and its video when one is kept."""
     video = workspace_of(ctx).existing_video(name)
-    _moved(name, *renders.step(video, history_module.undo), as_json=as_json)
+    move = history_module.undo if to is None else (lambda v: history_module.go_to(v, to))
+    _moved(name, *renders.step(video, move), as_json=as_json)
 
 
 @click.command()
