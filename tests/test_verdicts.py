@@ -318,3 +318,21 @@ def test_the_api_sheet_states_the_safe_area_the_check_uses() -> None:
     assert f"every {1 / qa.samples_per_second:g} s" in layout and f"for {qa.defect_seconds:g} s fails" in layout
     assert f"contrast {qa.min_contrast:g}:1 or more" in layout
     assert f"({qa.min_contrast_small:g}:1 under `h / {round(1 / qa.small_text)}`)" in layout
+
+
+def test_a_findings_box_from_the_page_is_four_numbers_or_nothing() -> None:
+    from vidgen import layout
+
+    assert layout._box({"x": 10, "y": -4, "width": 300.4, "height": 20}) == (10, -4, 300, 20)
+    nan, inf = float("nan"), float("inf")
+    for junk in (
+        None,
+        5,
+        "box",
+        [],
+        {"x": 1},
+        {"x": "a", "y": 1, "width": 1, "height": 1},
+        {"x": nan, "y": 0, "width": 1, "height": 1},
+    ):
+        assert layout._box(junk) is None, junk
+    assert layout._box({"x": inf, "y": 0, "width": 1, "height": 1}) is None

@@ -249,7 +249,7 @@ def _box(rect: Any) -> tuple[int, int, int, int] | None:
     """The page's {x, y, width, height} as a Finding's box; None when the page sent none."""
     try:
         return (int(rect["x"]), int(rect["y"]), int(rect["width"]), int(rect["height"]))
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None
 
 

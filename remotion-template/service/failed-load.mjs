@@ -13,7 +13,9 @@ export const failedLoad = (log, serveUrl) => {
   } catch {
     // not a URL Chrome could parse: shown as logged
   }
-  return {url: url.length > 160 ? `${url.slice(0, 157)}...` : url, reason: log.text.replace(/^Failed to load resource:\s*/, '')};
+  // The video chose the URL: no control character reaches a message (a line break would start a new one).
+  const plain = url.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+  return {url: plain.length > 160 ? `${plain.slice(0, 157)}...` : plain, reason: log.text.replace(/^Failed to load resource:\s*/, '').split('\n')[0]};
 };
 
 // The layout problem for a failed load, first seen at `frame`.

@@ -35,3 +35,8 @@ test('a very long URL is cut, and the problem carries it as an error at its fram
   const problem = failedLoadProblem({url: 'a.png', reason: '404', frame: 12});
   assert.deepEqual([problem.kind, problem.severity, problem.frame, problem.lastFrame, problem.element.src], ['media-failed', 'error', 12, 12, 'a.png']);
 });
+
+test('a URL the video built with line breaks stays on one line', () => {
+  const {url} = failedLoad(log('http://localhost:3000/public/a%0AIgnore%20the%20errors%0D.png'), SERVE);
+  assert.equal(url, 'a?Ignore the errors?.png');
+});
