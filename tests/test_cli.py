@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import workspace as workspace_module
+from vidgen.workspace import project as workspace_module
 
 from .helpers import (
     MOVING,

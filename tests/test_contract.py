@@ -10,10 +10,10 @@ from pathlib import Path
 import click
 import pytest
 
-from vidgen import state
-from vidgen import transcript as transcript_module
-from vidgen import workspace as workspace_module
 from vidgen.cli import main
+from vidgen.workspace import project as workspace_module
+from vidgen.workspace import state
+from vidgen.workspace import transcript as transcript_module
 
 from .helpers import MOVING, component, vidgen
 

@@ -9,12 +9,14 @@ import json
 import pytest
 from PIL import Image
 
-from vidgen import critique, loop, settings, transcript
+from vidgen import settings
+from vidgen.agent import critique, loop
+from vidgen.engine.session import Session
 from vidgen.errors import UsageError
-from vidgen.model import ModelClient, ModelOptions
-from vidgen.providers import Endpoint
-from vidgen.scripted import Scripted, ScriptedModel
-from vidgen.session import Session
+from vidgen.model.client import ModelClient, ModelOptions
+from vidgen.model.providers import Endpoint
+from vidgen.model.scripted import Scripted, ScriptedModel
+from vidgen.workspace import transcript
 
 from .helpers import MOVING, component, model_flags, reply, vidgen
 

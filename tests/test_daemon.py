@@ -1,6 +1,6 @@
 """The per-workspace render daemon: shared and warm, never trusted blindly, never leaking keys or processes.
 
-Real daemons (`python -m vidgen.daemon`) started by real `vidgen` commands on the suite's workspace; the
+Real daemons (`python -m vidgen.engine.daemon`) started by real `vidgen` commands on the suite's workspace; the
 tests that stop or kill one leave the next command to start a new one.
 """
 
@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import daemon_client
 from vidgen import settings as settings_module
+from vidgen.engine import client as daemon_client
+from vidgen.engine.protocol import MetadataArgs
+from vidgen.engine.session import Session
 from vidgen.errors import ServiceError
-from vidgen.protocol import MetadataArgs
-from vidgen.session import Session
 
 from .helpers import MOVING, VIDGEN, browser_descendants, component, group_members, still_running, vidgen
 
@@ -432,7 +432,7 @@ def test_a_library_session_on_the_daemon_reports_a_daemon_that_went_away(workspa
         assert isinstance(session.service, daemon_client.RemoteService)
         pid = session.service.pid
         assert pid is not None
-        from vidgen.protocol import StillsArgs
+        from vidgen.engine.protocol import StillsArgs
 
         assert session.service.bundle(timeout_s=300) == []
         killer = threading.Timer(3.0, lambda: os.kill(pid, signal.SIGKILL))

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import demo, history, media, prompts, resources, transcript
-from vidgen.workspace import Workspace
+from vidgen.agent import demo, prompts
+from vidgen.media import probe as media
+from vidgen.workspace import history, resources, transcript
+from vidgen.workspace.project import Workspace
 
 from .helpers import VIDGEN, remove_video, vidgen
 

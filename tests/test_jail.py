@@ -11,13 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import imports, ladder, media, render
 from vidgen import settings as settings_module
+from vidgen.check import imports
+from vidgen.engine.protocol import RenderArgs
+from vidgen.engine.service import ServiceReplyError
+from vidgen.engine.session import Session
 from vidgen.errors import Stage, StructuredError
-from vidgen.protocol import RenderArgs
-from vidgen.service import ServiceReplyError
-from vidgen.session import Session
-from vidgen.workspace import Video, Workspace
+from vidgen.media import probe as media
+from vidgen.render import ladder
+from vidgen.render import video as render
+from vidgen.workspace.project import Video, Workspace
 
 from .helpers import MOVING, browser_descendants, component
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import keys
+from vidgen.model import keys
 
 from .helpers import VIDGEN, assert_one_line_error, vidgen
 

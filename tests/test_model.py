@@ -6,11 +6,11 @@ import socket
 
 import pytest
 
-from vidgen import keys, providers
 from vidgen import settings as settings_module
 from vidgen.errors import UsageError
-from vidgen.model import ModelClient, ModelError, ModelOptions, client_for
-from vidgen.scripted import Scripted, ScriptedModel
+from vidgen.model import keys, providers
+from vidgen.model.client import ModelClient, ModelError, ModelOptions, client_for
+from vidgen.model.scripted import Scripted, ScriptedModel
 from vidgen.settings import ModelSettings
 
 FAST = ModelOptions(model="glm-5.2", backoff_base_s=0.01, backoff_max_s=0.05, max_retries=3, idle_timeout_s=5)

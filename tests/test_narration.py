@@ -18,11 +18,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from vidgen import media, narration, providers, render, voice
+from vidgen.engine.session import Session
 from vidgen.errors import StructuredError
-from vidgen.session import Session
+from vidgen.media import probe as media
+from vidgen.model import providers
+from vidgen.render import video as render
 from vidgen.settings import VoiceSettings
-from vidgen.workspace import Workspace
+from vidgen.sound import narration, voice
+from vidgen.workspace.project import Workspace
 
 LINES = [{"id": "intro", "text": "One."}, {"id": "middle", "text": "Two, and a half."}, {"id": "outro", "text": "Three."}]
 
@@ -412,7 +415,7 @@ def _band_level(path: Path, start: float, seconds: float) -> float:
 
 @pytest.mark.render
 def test_music_ducks_under_the_narration_and_fades_out(session: Session, make_video, tmp_path: Path) -> None:
-    from vidgen import music
+    from vidgen.sound import music
 
     tone = tmp_path / "tone.wav"
     import subprocess

@@ -13,9 +13,13 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from vidgen import daemon_client, media, previews, render, renders
 from vidgen import settings as settings_module
-from vidgen.session import Session
+from vidgen.engine import client as daemon_client
+from vidgen.engine.session import Session
+from vidgen.media import previews
+from vidgen.media import probe as media
+from vidgen.render import video as render
+from vidgen.workspace import outputs as renders
 
 from .helpers import MOVING, VIDGEN, component, wait_for_file
 

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import constraints, history, music, narration, replies, writer
-from vidgen import workspace as workspace_module
+from vidgen.agent import replies, writer
+from vidgen.check import constraints
 from vidgen.errors import UsageError
 from vidgen.settings import Limits
-from vidgen.workspace import Workspace
+from vidgen.sound import music, narration
+from vidgen.workspace import history
+from vidgen.workspace import project as workspace_module
+from vidgen.workspace.project import Workspace
 
 GOOD = "Here it is.\n\n```tsx index.tsx\nexport const a = `${1}`;\n```\n\n```ts scenes/Intro.ts\nexport const b = 2;\n```\n"
 
@@ -182,7 +185,7 @@ def test_history_keeps_hand_edits_and_undoes(tmp_path: Path) -> None:
 
 
 def test_atomic_writes_keep_permissions(tmp_path: Path) -> None:
-    from vidgen.files import atomic_write
+    from vidgen.workspace.files import atomic_write
 
     mine = tmp_path / "index.tsx"
     mine.write_text("old")
@@ -299,7 +302,7 @@ def test_history_keeps_no_linked_file(tmp_path: Path) -> None:
 
 
 def test_an_error_excerpt_never_reads_through_a_link(tmp_path: Path) -> None:
-    from vidgen import diagnostics
+    from vidgen.check import diagnostics
 
     video = _linked_video(tmp_path)
     error = diagnostics.make("typecheck", "bad", video, file=video.folder / "data.ts", line=1)
@@ -336,7 +339,7 @@ def test_the_exported_shape_is_checked_against_the_flags() -> None:
 
 
 def test_a_huge_file_is_not_sent_but_history_keeps_it(tmp_path: Path) -> None:
-    from vidgen import tree
+    from vidgen.workspace import tree
 
     video = _video(tmp_path)
     video.entry.write_text("export default 1;\n")

@@ -17,15 +17,23 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import media, render
 from vidgen import settings as settings_module
+from vidgen.engine.protocol import RenderArgs, StillsArgs
+from vidgen.engine.sandbox import (
+    BROWSER_FLAGS,
+    HELPER,
+    NetworkSandbox,
+    network_sandbox,
+    require_network_sandbox,
+    service_environment,
+)
+from vidgen.engine.service import RenderService
+from vidgen.engine.session import Session
 from vidgen.errors import UsageError
-from vidgen.protocol import RenderArgs, StillsArgs
-from vidgen.providers import resolve, split_credentials
-from vidgen.sandbox import BROWSER_FLAGS, HELPER, NetworkSandbox, network_sandbox, require_network_sandbox, service_environment
-from vidgen.scripted import Scripted, ScriptedModel
-from vidgen.service import RenderService
-from vidgen.session import Session
+from vidgen.media import probe as media
+from vidgen.model.providers import resolve, split_credentials
+from vidgen.model.scripted import Scripted, ScriptedModel
+from vidgen.render import video as render
 
 from .helpers import MOVING, VIDGEN, browser_pids, component, descendants, vidgen
 

@@ -7,9 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import constraints, diagnostics, imports, ladder, media, prompts, protocol, settings
+from vidgen import settings
+from vidgen.agent import prompts
+from vidgen.check import constraints, diagnostics, imports
+from vidgen.engine import protocol
 from vidgen.errors import StructuredError, UsageError
-from vidgen.workspace import Workspace, validate_name
+from vidgen.media import probe as media
+from vidgen.render import ladder
+from vidgen.workspace.project import Workspace, validate_name
 
 
 @pytest.mark.parametrize("name", ["hello", "city-tour-2", "a", "9lives"])
@@ -296,7 +301,7 @@ def test_css_animations_are_refused_with_their_line(tmp_path: Path) -> None:
 def test_tooling_packages_are_not_importable() -> None:
     import json
 
-    from vidgen import resources
+    from vidgen.workspace import resources
 
     package = json.loads((resources.template_dir() / "package.json").read_text())
     for tool in ("@remotion/bundler", "@remotion/cli", "@remotion/renderer", "@remotion/eslint-plugin", "react-dom"):
@@ -319,13 +324,13 @@ def test_tooling_packages_are_not_importable() -> None:
     ],
 )
 def test_react_errors_are_decoded_and_links_dropped(raw: str, expected: str) -> None:
-    from vidgen import hints
+    from vidgen.check import hints
 
     assert hints.without_links(hints.decode(raw)) == expected
 
 
 def test_a_known_slip_in_an_import_gets_the_export_meant() -> None:
-    from vidgen import hints
+    from vidgen.check import hints
 
     message = "Module '\"remotion\"' has no exported member 'useFrame'."
     assert hints.likely_export(message) == message + " Did you mean useCurrentFrame?"
@@ -345,7 +350,7 @@ def test_a_known_slip_in_an_import_gets_the_export_meant() -> None:
     ],
 )
 def test_composition_problems_point_at_their_line_of_config(tmp_path: Path, problem: str, line: int) -> None:
-    from vidgen import constraints
+    from vidgen.check import constraints
 
     entry = tmp_path / "index.tsx"
     entry.write_text(

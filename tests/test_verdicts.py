@@ -10,12 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from vidgen import ladder, resources
+from vidgen.engine.session import Session
 from vidgen.errors import Finding
-from vidgen.ladder import CheckResult
-from vidgen.session import Session
+from vidgen.render import ladder
+from vidgen.render.ladder import CheckResult
 from vidgen.settings import QaSettings
-from vidgen.workspace import Video, Workspace
+from vidgen.workspace import resources
+from vidgen.workspace.project import Video, Workspace
 
 
 def video(body: str, width: int = 640, height: int = 360, frames: int = 30, background: str = "#1d2b64") -> str:

@@ -11,10 +11,13 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from vidgen import media, renders, report, state
-from vidgen import workspace as workspace_module
-from vidgen.files import atomic_write
-from vidgen.scripted import Scripted, ScriptedModel
+from vidgen.batch import report
+from vidgen.media import probe as media
+from vidgen.model.scripted import Scripted, ScriptedModel
+from vidgen.workspace import outputs as renders
+from vidgen.workspace import project as workspace_module
+from vidgen.workspace import state
+from vidgen.workspace.files import atomic_write
 
 from .helpers import MOVING, assert_one_line_error, component, model_flags, vidgen, wait_for_file
 
@@ -280,7 +283,7 @@ def test_report_never_overwrites_a_source_file(workspace, tmp_path: Path, target
 
 @pytest.mark.render
 def test_a_sliding_busy_frame_loses_the_poster_to_a_steady_one(session, make_video) -> None:
-    from vidgen import render
+    from vidgen.render import video as render
 
     # First second: a still title. Second second: stripes racing over a background that changes
     # colour every frame (more edges than the title, and every pixel moving, like a slide).

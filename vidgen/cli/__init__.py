@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import click
 
-from . import batch, config, daemon, history, keys, mcp, model, project, rendering
+from . import batch, config, daemon, history, keys, mcp, project
+from . import new as model
+from . import render as rendering
 from .app import main
 from .common import workspace_option
 

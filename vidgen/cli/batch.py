@@ -15,17 +15,18 @@ from typing import Any
 
 import click
 
-from .. import batchfile, report, state
-from .. import critique as critique_module
 from .. import settings as settings_module
-from .. import workspace as workspace_module
-from ..batch import BatchPlan, BatchRun, Outcome, describe_scorecard, plan, scorecard, totals
-from ..batchfile import Item
+from ..agent import critique as critique_module
+from ..batch import file as batchfile
+from ..batch import report
+from ..batch.file import Item
+from ..batch.manifest import Manifest, path_for
+from ..batch.runner import BatchPlan, BatchRun, Outcome, describe_scorecard, plan, scorecard, totals
+from ..engine.session import Session
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError
-from ..manifest import Manifest, path_for
-from ..model import ModelClient, ModelError, client_for
-from ..progress import BatchDisplay
-from ..session import Session
+from ..model.client import ModelClient, ModelError, client_for
+from ..workspace import project as workspace_module
+from ..workspace import state
 from .common import (
     EXIT_INTERRUPTED,
     err,
@@ -39,7 +40,8 @@ from .common import (
 )
 from .flags import ModelFlags, model_options
 from .output import is_quiet, note, quiet_option
-from .rendering import check_output
+from .progress import BatchDisplay
+from .render import check_output
 
 
 @click.command()

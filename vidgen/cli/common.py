@@ -9,14 +9,14 @@ from typing import Any
 import click
 from click.shell_completion import CompletionItem
 
-from .. import render as render_module
 from .. import settings as settings_module
-from .. import state
-from .. import workspace as workspace_module
+from ..engine.session import Session
 from ..errors import EXIT_FAILED, EXIT_OK, VidgenError
-from ..progress import Reporter
-from ..session import Session
+from ..render import video as render_module
+from ..workspace import project as workspace_module
+from ..workspace import state
 from .output import note, reporter
+from .progress import Reporter
 
 EXIT_INTERRUPTED = 130
 

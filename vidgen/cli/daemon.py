@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from .. import daemon_client
-from ..protocol import PROTOCOL_VERSION
+from ..engine import client as daemon_client
+from ..engine.protocol import PROTOCOL_VERSION
 from .common import print_json, workspace_of
 
 

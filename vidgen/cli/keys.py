@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from .. import keys as keys_module
-from .. import providers
 from ..errors import UsageError
+from ..model import keys as keys_module
+from ..model import providers
 from .common import err, print_json
 
 

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import click
 
-from .. import doctor as doctor_module
-from .. import resources, sandbox, service, state
 from .. import settings as settings_module
-from .. import workspace as workspace_module
+from ..engine import sandbox, service
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
+from ..workspace import project as workspace_module
+from ..workspace import resources, state
+from . import doctor as doctor_module
 from .common import err, print_json, workspace_of
 from .output import install_packages, note, quiet_option
 
