@@ -30,9 +30,9 @@ from typing import Any
 from .. import __version__
 from ..errors import Cancelled, VidgenError
 from ..media import previews
-from ..render.video import PARTIAL_NAME
 from ..settings import RenderSettings
 from ..workspace.project import Workspace
+from ..workspace.staging import PARTIAL_NAME
 from .client import Connection, DaemonFiles, error_message, socket_address
 from .protocol import PROTOCOL_VERSION
 from .service import RenderService, ServiceReplyError

@@ -8,7 +8,6 @@ there, and never deletes the last good render.
 from __future__ import annotations
 
 import errno
-import os
 import re
 import time
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from ..workspace import history, state
 from ..workspace import outputs as renders
 from ..workspace.files import atomic_write, move_into_place
 from ..workspace.project import GENERATED_FILES, Video, authored
+from ..workspace.staging import partial_path, staging_dir
 from . import faults, ladder
 
 CODECS = tuple(media.EXTENSIONS)
@@ -267,22 +267,6 @@ def _queue_previews(
     result.previews = session.after_render(job)
 
 
-# `.NAME.partial-PID.ext`: where a render is written before it is verified and moved into place.
-PARTIAL_NAME = re.compile(r"\.[^/]+\.partial-\d+\.[a-z0-9]+")
-
-
-def _partial_path(video: Video, target: Path) -> Path:
-    """Where the service writes: the workspace's staging folder, the one place in its jail it may write
-    a video (the target itself can be anywhere the user names)."""
-    return staging_dir(video) / f".{target.stem}.partial-{os.getpid()}{target.suffix}"
-
-
-def staging_dir(video: Video) -> Path:
-    folder = video.workspace.state_dir / "staging"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def remove_stale_partials(folder: Path) -> None:
     """Temporary renders left by a vidgen that was killed outright (its process is gone)."""
     for path in folder.glob(".*.partial-*"):
@@ -304,7 +288,7 @@ def _render_video(
     settings = session.settings.render
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(staging_dir(video))
-    partial = _partial_path(video, target)
+    partial = partial_path(video, target)
     try:
         try:
             with session.render_turn():
@@ -349,7 +333,7 @@ def _render_video(
 def _render_still(session: Session, video: Video, frame: int, target: Path) -> StructuredError | None:
     timeout = session.settings.render.frame_timeout_s
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = _partial_path(video, target)
+    partial = partial_path(video, target)
     try:
         session.service.still(StillArgs(video.name, frame, str(partial), int(timeout * 1000)), timeout_s=timeout + 30)
         move_into_place(partial, target)
