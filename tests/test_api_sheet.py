@@ -12,8 +12,8 @@ import pytest
 
 from vidgen import settings as settings_module
 from vidgen.engine.protocol import StillsArgs
-from vidgen.engine.service import ServiceReplyError
 from vidgen.engine.session import Session
+from vidgen.errors import ServiceReplyError
 from vidgen.media import probe as media
 from vidgen.render import ladder
 from vidgen.render import video as render

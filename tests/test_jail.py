@@ -14,9 +14,8 @@ import pytest
 from vidgen import settings as settings_module
 from vidgen.check import imports
 from vidgen.engine.protocol import RenderArgs
-from vidgen.engine.service import ServiceReplyError
 from vidgen.engine.session import Session
-from vidgen.errors import Stage, StructuredError
+from vidgen.errors import ServiceReplyError, Stage, StructuredError
 from vidgen.media import probe as media
 from vidgen.render import ladder
 from vidgen.render import video as render

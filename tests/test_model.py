@@ -7,9 +7,9 @@ import socket
 import pytest
 
 from vidgen import settings as settings_module
-from vidgen.errors import UsageError
+from vidgen.errors import KeyProblem, ModelError, UsageError
 from vidgen.model import keys, providers
-from vidgen.model.client import ModelClient, ModelError, ModelOptions, client_for
+from vidgen.model.client import ModelClient, ModelOptions, client_for
 from vidgen.model.scripted import Scripted, ScriptedModel
 from vidgen.settings import ModelSettings
 
@@ -130,7 +130,7 @@ def test_keys_go_only_to_their_own_provider(monkeypatch: pytest.MonkeyPatch, tmp
     assert elsewhere.api_key is None
     assert SECRET not in repr(own)
     monkeypatch.delenv("ZAI_API_KEY")
-    with pytest.raises(keys.KeyProblem, match="ZAI_API_KEY") as raised:
+    with pytest.raises(KeyProblem, match="ZAI_API_KEY") as raised:
         providers.resolve("zai")
     assert "vidgen demo" in str(raised.value) and "vidgen keys set zai" in str(raised.value)
     assert raised.value.exit_code == 3

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from vidgen.engine.session import Session
-from vidgen.errors import StructuredError
+from vidgen.errors import StructuredError, VoiceError
 from vidgen.media import probe as media
 from vidgen.model import providers
 from vidgen.render import video as render
@@ -189,7 +189,7 @@ def test_an_http_voice_that_sends_no_audio_is_a_clear_error(tmp_path: Path, body
     server = _SpeechServer(body, status)
     try:
         speaker = voice.HttpSpeech(providers.Endpoint("custom", server.base_url, None, False), "tts-1", "alloy")
-        with pytest.raises(voice.VoiceError, match=fragment):
+        with pytest.raises(VoiceError, match=fragment):
             voice.speak(speaker, "Hello.", tmp_path / "cache")
     finally:
         server.close()
@@ -220,7 +220,7 @@ def test_an_http_voice_that_trickles_is_cut_off_at_the_deadline(tmp_path: Path, 
     try:
         speaker = voice.HttpSpeech(providers.Endpoint("custom", server.base_url, None, False), "tts-1", "alloy", timeout_s=1.0)
         started = time.monotonic()
-        with pytest.raises(voice.VoiceError) as caught:
+        with pytest.raises(VoiceError) as caught:
             voice.speak(speaker, "Hello.", tmp_path / "cache")
         elapsed = time.monotonic() - started
     finally:
@@ -276,7 +276,7 @@ def test_an_http_voice_that_sends_without_end_is_refused_at_the_limit(
     try:
         speaker = voice.HttpSpeech(providers.Endpoint("custom", server.base_url, None, False), "tts-1", "alloy", timeout_s=30)
         started = time.monotonic()
-        with pytest.raises(voice.VoiceError) as caught:
+        with pytest.raises(VoiceError) as caught:
             voice.speak(speaker, "Hello.", tmp_path / "cache")
         elapsed = time.monotonic() - started
         assert done.wait(10)

@@ -16,9 +16,9 @@ from vidgen import settings as settings_module
 from vidgen.cli import doctor
 from vidgen.engine import protocol
 from vidgen.engine.protocol import CheckArgs
-from vidgen.engine.service import RenderService, ServiceReplyError
+from vidgen.engine.service import RenderService
 from vidgen.engine.session import Session
-from vidgen.errors import UsageError
+from vidgen.errors import ServiceReplyError, UsageError
 from vidgen.render import ladder
 from vidgen.workspace import project as workspace_module
 

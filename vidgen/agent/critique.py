@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import StructuredError, UsageError
+from ..errors import ModelError, StructuredError, UsageError, VerdictError
 from ..model import providers
-from ..model.client import ModelClient, ModelError, ModelOptions, Usage
+from ..model.client import ModelClient, ModelOptions, Usage
 from ..settings import Settings
 from . import prompts
 
@@ -26,10 +26,6 @@ from . import prompts
 MAX_VERDICT_CHARS = 20_000
 MAX_DEFECTS = 8
 MAX_TEXT = 300
-
-
-class VerdictError(ValueError):
-    """The vision model's answer is not a verdict of the expected shape."""
 
 
 @dataclass(frozen=True)

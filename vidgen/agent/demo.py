@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..errors import ReplyError
 from ..model.scripted import Scripted
 from . import replies
 
@@ -69,7 +70,7 @@ def request_kind(messages: list[dict[str, Any]]) -> tuple[str, bool]:
     first = users[0]["content"] if users else ""
     try:
         kind = "edit" if replies.parse(first, "demo", require_index=False) else "new"
-    except replies.ReplyError:
+    except ReplyError:
         kind = "new"
     repair = any(m.get("role") == "assistant" for m in messages)
     return kind, repair

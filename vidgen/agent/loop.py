@@ -14,9 +14,9 @@ from typing import Any
 from ..check import constraints as constraints_module
 from ..check import diagnostics
 from ..engine.session import Session
-from ..errors import Finding, StructuredError
+from ..errors import Finding, ModelError, ReplyError, StructuredError
 from ..media import assets
-from ..model.client import Completion, ModelClient, ModelError, Usage
+from ..model.client import Completion, ModelClient, Usage
 from ..render import video as render
 from ..sound import music
 from ..workspace import history, state, transcript, tree
@@ -274,11 +274,11 @@ def _apply(request: Request, completion: Completion, kind: str) -> tuple[Structu
     video = request.video
     try:
         if completion.finish_reason == "length":
-            raise replies.ReplyError("truncated", "the reply was cut off at the token limit: send shorter, complete files")
+            raise ReplyError("truncated", "the reply was cut off at the token limit: send shorter, complete files")
         blocks = replies.parse(completion.content, video.name, require_index=not video.entry.exists())
         history.keep_hand_edits(video)
         writer.write(video, blocks)
-    except replies.ReplyError as exc:
+    except ReplyError as exc:
         return diagnostics.make("parse", str(exc), video, file=None), exc.kind != "refused", None
     problem = constraints_module.enforce(video.entry, request.constraints)
     version = history.record(video, kind, request.prompt if kind not in ("repair", "polish") else kind, status="written")

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from ..errors import ReplyError
+
 _OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 _FIRST_LINE_PATH = re.compile(r"^(?://|/\*)\s*(?:file(?:name)?:\s*)?([\w./-]+\.(?:tsx|ts|json|css))\s*(?:\*/)?$")
 _LANGUAGES = {"tsx", "ts", "typescript", "jsx", "js", "javascript", "json", "css", "react", "typescriptreact"}
@@ -22,15 +24,6 @@ FORMAT_REMINDER = (
     "Reply with whole files only, one fenced block per file, the info string giving the language and the path"
     " relative to the video folder, for example:\n```tsx index.tsx\n...the whole file...\n```"
 )
-
-
-class ReplyError(Exception):
-    """A reply vidgen cannot apply; `kind` classifies it for the model and the transcript."""
-
-    def __init__(self, kind: str, message: str, file: str | None = None):
-        super().__init__(message)
-        self.kind = kind
-        self.file = file
 
 
 @dataclass(frozen=True)

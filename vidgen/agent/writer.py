@@ -13,10 +13,10 @@ import re
 import stat
 from pathlib import Path, PurePosixPath
 
-from ..errors import VidgenError
+from ..errors import ReplyError, VidgenError
 from ..workspace.files import atomic_write
 from ..workspace.project import GENERATED_FILES, Video
-from .replies import FileBlock, ReplyError
+from .replies import FileBlock
 
 ALLOWED_SUFFIXES = {".ts", ".tsx", ".json", ".css"}
 PROTECTED_NAMES = {"package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "tsconfig.json"}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import loader
-from ..errors import VidgenError
+from ..errors import DiskFull
 from ..workspace.files import atomic_write
 from ..workspace.project import NAME_PATTERN, Workspace
 
@@ -36,12 +36,6 @@ ITEM = {
     "timings": loader.Each(float),
 }
 SHAPE = {"file": str, "updated": str, "items": loader.Each(ITEM)}
-
-
-class DiskFull(VidgenError):
-    """No space left to write the manifest or a render: the batch stops and can be resumed."""
-
-    code = "disk_full"
 
 
 def path_for(workspace: Workspace, batch_file: Path) -> Path:

@@ -16,12 +16,12 @@ from typing import Any
 
 from ..agent import critique, loop
 from ..engine.session import Session
-from ..errors import Code, VidgenError
+from ..errors import Code, DiskFull, ModelError, VidgenError
 from ..media import assets
-from ..model.client import ModelClient, ModelError, Usage
+from ..model.client import ModelClient, Usage
 from ..workspace.project import Workspace, name_from_idea
 from .file import Item
-from .manifest import DiskFull, Manifest
+from .manifest import Manifest
 
 Announce = Callable[[str, dict[str, Any]], None]
 

@@ -23,8 +23,8 @@ from ..batch.file import Item
 from ..batch.manifest import Manifest, path_for
 from ..batch.runner import BatchPlan, BatchRun, Outcome, describe_scorecard, plan, scorecard, totals
 from ..engine.session import Session
-from ..errors import EXIT_FAILED, EXIT_OK, UsageError
-from ..model.client import ModelClient, ModelError, client_for
+from ..errors import EXIT_FAILED, EXIT_OK, ModelError, UsageError
+from ..model.client import ModelClient, client_for
 from ..workspace import project as workspace_module
 from ..workspace import state
 from .common import (

@@ -30,14 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import Cancelled, ServiceError, UsageError, VidgenError
+from ..errors import Cancelled, DaemonUnavailable, ServiceError, ServiceReplyError, UsageError, VidgenError
 from ..settings import RenderSettings
 from ..workspace import resources
 from ..workspace.files import exclusive
 from ..workspace.project import Workspace
 from .protocol import PROTOCOL_VERSION
 from .sandbox import service_environment
-from .service import Progress, ServiceOps, ServiceReplyError, _wait_for_group_exit
+from .service import Progress, ServiceOps, _wait_for_group_exit
 
 # The render settings the daemon's Node service and browser start with: a command that needs other
 # ones cannot share that daemon. (Timeouts and the like travel with each request.)
@@ -49,12 +49,6 @@ _SUN_PATH_MAX = 100
 _MESSAGE_MAX = 16 * 1024 * 1024
 _EOF = object()
 _PACKAGE = Path(__file__).resolve().parent.parent
-
-
-class DaemonUnavailable(VidgenError):
-    """No daemon can serve this command (another one with other settings is busy, or it would not start)."""
-
-    code = "daemon"
 
 
 @dataclasses.dataclass(frozen=True)

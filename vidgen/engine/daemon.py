@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import Cancelled, VidgenError
+from ..errors import Cancelled, ServiceReplyError, VidgenError
 from ..media import previews
 from ..settings import RenderSettings
 from ..workspace.project import Workspace
 from ..workspace.staging import PARTIAL_NAME
 from .client import Connection, DaemonFiles, error_message, socket_address
 from .protocol import PROTOCOL_VERSION
-from .service import RenderService, ServiceReplyError
+from .service import RenderService
 
 # The ops a command may ask for (PROTOCOL.md); `shutdown` and `cancel` are the daemon's to send.
 OPS = frozenset({"browser", "bundle", "lint", "typecheck", "metadata", "stills", "still", "render", "layout", "timeline"})

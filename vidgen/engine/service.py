@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..errors import Cancelled, ServiceError, UsageError
+from ..errors import Cancelled, ServiceError, ServiceReplyError, UsageError
 from ..settings import RenderSettings
 from ..workspace import resources
 from ..workspace.project import Workspace
@@ -448,14 +448,6 @@ _NOISE = re.compile(
 
 def is_noise(line: str) -> bool:
     return bool(_NOISE.search(line.strip()))
-
-
-class ServiceReplyError(Exception):
-    """The service answered a request with an error: its raw description, for diagnostics."""
-
-    def __init__(self, error: dict[str, Any]):
-        super().__init__(str(error.get("message", "")))
-        self.error = error
 
 
 # bubblewrap's --die-with-parent ties the jail's life to the *thread* that started it (the kernel's

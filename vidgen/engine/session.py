@@ -9,10 +9,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from ..errors import DaemonUnavailable
 from ..media import previews
 from ..settings import Settings
 from ..workspace.project import Workspace
-from .client import DaemonUnavailable, RemoteService, connect
+from .client import RemoteService, connect
 from .service import RenderService, ServiceOps
 
 

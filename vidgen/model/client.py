@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from ..errors import EXIT_MODEL, VidgenError
+from ..errors import ModelError
 from ..settings import ModelSettings
 from . import providers
 from .providers import Endpoint
@@ -36,13 +36,6 @@ FATAL_CODES = {
     "1211": "the model name is not known to the endpoint: check --model / VIDGEN_MODEL",
 }
 QUOTA_CODES = {"1308", "1309", "1310", "1311", "1313"}
-
-
-class ModelError(VidgenError):
-    """A model/API problem the user must fix: exit 3."""
-
-    exit_code = EXIT_MODEL
-    code = "model"
 
 
 class _Retryable(Exception):

@@ -13,16 +13,9 @@ import stat
 import tempfile
 from pathlib import Path
 
-from ..errors import EXIT_MODEL, VidgenError
+from ..errors import KeyProblem
 
 FILE_NAME = "keys.json"
-
-
-class KeyProblem(VidgenError):
-    """A key that is missing or a keys file vidgen must not use: exit 3, like any key problem."""
-
-    exit_code = EXIT_MODEL
-    code = "key"
 
 
 def folder() -> Path:

@@ -16,7 +16,7 @@ from functools import cache
 from importlib.metadata import entry_points
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from ..errors import UsageError
+from ..errors import KeyProblem, UsageError
 from . import keys
 
 ENTRY_POINT_GROUP = "vidgen.providers"
@@ -182,7 +182,7 @@ def resolve(provider_name: str, base_url: str = "") -> Endpoint:
     if key is None and own_url and provider.key_variable:
         key = os.environ.get(provider.key_variable) or keys.get(provider.stored_as)
         if key is None:
-            raise keys.KeyProblem(
+            raise KeyProblem(
                 f"no API key for {provider.name}: run `vidgen keys set {provider.stored_as}` (or set"
                 f" {provider.key_variable}), or run `vidgen demo` to try vidgen without one"
             )

@@ -17,9 +17,8 @@ from typing import Any
 from ..check import checked, diagnostics, imports, layout
 from ..check.constraints import Constraints, config_line
 from ..engine.protocol import CheckArgs, StillsArgs
-from ..engine.service import ServiceReplyError
 from ..engine.session import Session
-from ..errors import Code, Finding, ServiceError, Stage, StructuredError
+from ..errors import Code, Finding, ServiceError, ServiceReplyError, Stage, StructuredError
 from ..settings import Limits
 from ..sound import music, narration
 from ..workspace.project import Video

@@ -19,9 +19,9 @@ from typing import Any
 from ..check import diagnostics
 from ..check.constraints import Constraints
 from ..engine.protocol import RenderArgs, StillArgs
-from ..engine.service import ServiceReplyError, process_alive
+from ..engine.service import process_alive
 from ..engine.session import Session
-from ..errors import Code, Finding, ServiceError, Stage, StructuredError, UsageError
+from ..errors import Code, Finding, ServiceError, ServiceReplyError, Stage, StructuredError, UsageError
 from ..media import previews as preview_jobs  # `previews` is render()'s flag
 from ..media import probe as media
 from ..media import sheet

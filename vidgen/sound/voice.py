@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import httpx
 
 from ..engine.sandbox import confined
-from ..errors import UsageError, VidgenError
+from ..errors import UsageError, VoiceError
 from ..media import probe as media
 from ..model import providers
 from ..settings import VoiceSettings
@@ -36,12 +36,6 @@ class Speech:
     path: Path
     duration_s: float  # the whole file
     voiced_s: float  # until the last sound, without the trailing silence
-
-
-class VoiceError(VidgenError):
-    """Synthesis failed: the voice is missing, the endpoint refused, or what came back is not audio."""
-
-    code = "voice"
 
 
 class Voice(Protocol):
