@@ -12,7 +12,8 @@ from ..errors import VidgenError
 from ..model.providers import split_credentials
 from ..render import video as render_module
 from ..workspace import project as workspace_module
-from .common import err, no_qa_option, print_json, qa_flag, workspace_of
+from .common import no_qa_option, qa_flag, workspace_of
+from .printing import err, print_json
 
 
 @click.command()

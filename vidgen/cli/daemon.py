@@ -8,7 +8,8 @@ import click
 
 from ..engine import client as daemon_client
 from ..engine.protocol import PROTOCOL_VERSION
-from .common import print_json, workspace_of
+from .common import workspace_of
+from .printing import print_json
 
 
 @click.group()

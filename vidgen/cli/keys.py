@@ -9,7 +9,7 @@ import click
 from ..errors import UsageError
 from ..model import keys as keys_module
 from ..model import providers
-from .common import err, print_json
+from .printing import err, print_json
 
 
 @click.group()

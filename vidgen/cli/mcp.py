@@ -13,7 +13,8 @@ from .. import settings as settings_module
 from ..engine.service import group_members
 from ..engine.session import Session
 from ..workspace import state
-from .common import err, no_qa_option, qa_flag, workspace_of
+from .common import no_qa_option, qa_flag, workspace_of
+from .printing import err
 
 
 @click.command()

@@ -21,11 +21,9 @@ from ..model.scripted import ScriptedModel
 from ..sound import music as music_module
 from ..workspace import project as workspace_module
 from .common import (
-    err,
     no_daemon_option,
     no_qa_option,
     polish_option,
-    print_json,
     print_result,
     qa_flag,
     session_for,
@@ -35,6 +33,7 @@ from .common import (
 )
 from .flags import PROVIDER_HELP, ModelFlags, model_options
 from .output import install_packages, note, quiet_option, reporter
+from .printing import err, print_json
 
 # ---------------------------------------------------------------------------- the model loop
 

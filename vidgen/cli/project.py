@@ -19,8 +19,9 @@ from ..errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
 from ..workspace import project as workspace_module
 from ..workspace import resources, state
 from . import doctor as doctor_module
-from .common import err, print_json, workspace_of
+from .common import workspace_of
 from .output import install_packages, note, quiet_option
+from .printing import err, print_json
 
 
 @click.command()

@@ -17,19 +17,10 @@ from ..render import video as render_module
 from ..workspace import outputs as renders
 from ..workspace import project as workspace_module
 from ..workspace import state
-from .common import (
-    err,
-    no_daemon_option,
-    no_qa_option,
-    print_json,
-    qa_flag,
-    run_pipeline,
-    session_for,
-    video_name_argument,
-    workspace_of,
-)
+from .common import no_daemon_option, no_qa_option, qa_flag, run_pipeline, session_for, video_name_argument, workspace_of
 from .flags import ModelFlags, model_options
 from .output import quiet_option, reporter
+from .printing import err, print_json
 from .progress import Reporter
 
 
