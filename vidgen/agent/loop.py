@@ -150,6 +150,16 @@ def run(
     return outcome
 
 
+def new(session: Session, client: ModelClient, video: Video, idea: str, **options: Any) -> LoopResult:
+    """A new video from an idea: the model writes it, vidgen renders and repairs it (`options`: Request's fields)."""
+    return run(session, client, Request("new", video, idea, **options))
+
+
+def edit(session: Session, client: ModelClient, video: Video, instruction: str, **options: Any) -> LoopResult:
+    """A video changed as the instruction says, from its files as they are on disk."""
+    return run(session, client, Request("edit", video, instruction, **options))
+
+
 def check_state(request: Request) -> None:
     """Read what the loop will write to (history, state) before the model is paid for a reply.
 
