@@ -34,19 +34,6 @@ class Defect:
     problem: str
     fix: str
 
-    def to_finding(self) -> dict[str, Any]:
-        """The defect as a finding, the shape layout QA reports in."""
-        message = self.problem + (f" Fix: {self.fix}" if self.fix else "")
-        return {
-            "kind": "critique",
-            "severity": "error",
-            "frame": self.frame,
-            "message": message,
-            "file": None,
-            "line": None,
-            "element": None,
-        }
-
 
 @dataclass(frozen=True)
 class Verdict:
