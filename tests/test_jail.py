@@ -15,7 +15,7 @@ from vidgen import settings as settings_module
 from vidgen.check import imports
 from vidgen.engine.protocol import RenderArgs
 from vidgen.engine.session import Session
-from vidgen.errors import ServiceReplyError, Stage, StructuredError
+from vidgen.errors import ServiceReplyError, StructuredError
 from vidgen.media import probe as media
 from vidgen.render import ladder
 from vidgen.render import video as render
@@ -47,7 +47,7 @@ def entry(first_line: str, body: str = "return <AbsoluteFill />;") -> str:
 
 def bundle_error(session: Session, video: Video) -> StructuredError | None:
     """The bundle stage alone: the resolver must refuse what the imports stage would catch first."""
-    return ladder.run_stage(Stage.BUNDLE, session, video)
+    return ladder.bundle_error(session, video)
 
 
 def climb(to: Path) -> str:

@@ -30,7 +30,7 @@ from vidgen.workspace.project import Workspace  # noqa: E402
 
 def _started(service: RenderService) -> float:
     started = time.monotonic()
-    service.open_browser(timeout_s=300)
+    service.start()  # up to its ready line; it opens its browser as it starts
     return time.monotonic() - started
 
 

@@ -101,10 +101,6 @@ class ServiceOps:
         """This command is done with the service."""
         raise NotImplementedError
 
-    def open_browser(self, *, timeout_s: float) -> None:
-        """Open the browser now rather than at the first render."""
-        self.request("browser", timeout_s=timeout_s)
-
     def bundle(self, *, timeout_s: float) -> list[dict[str, Any]]:
         """Build every video; the diagnostics of the videos that do not build."""
         return list(self.request("bundle", timeout_s=timeout_s).get("diagnostics", []))

@@ -168,12 +168,6 @@ def run(
     return context.result
 
 
-def run_stage(stage: Stage, session: Session, video: Video) -> StructuredError | None:
-    """One stage alone, without the ones before it (for tests that aim past an earlier wall)."""
-    context = Context(session, video, CheckResult(), quiet, None, stills=True)
-    return _attempt(next(rung for rung in LADDER if rung.stage == stage), context)
-
-
 def _ahead_run(stages: list[LadderStage], index: int, skipped: list[str]) -> list[LadderStage]:
     """The ahead stages from `index` on, up to the first that is not, less the skipped ones."""
     run = []
@@ -217,9 +211,13 @@ def _source_files(video: Video) -> list[str]:
 
 
 def _bundle(context: Context) -> StructuredError | None:
-    video = context.video
+    return bundle_error(context.session, context.video)
+
+
+def bundle_error(session: Session, video: Video) -> StructuredError | None:
+    """The bundle stage's verdict on one video: its own build error, or one outside every video."""
     videos_root = video.workspace.root / "src" / "videos"
-    for diagnostic in context.session.service.bundle(timeout_s=_TOOL_TIMEOUT_S):
+    for diagnostic in session.service.bundle(timeout_s=_TOOL_TIMEOUT_S):
         file = diagnostic.get("file")
         # Errors in another video are that video's business; errors outside every video
         # (the template itself) stop everything.
