@@ -279,3 +279,42 @@ def test_the_command_list_imports_no_command() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "watch  " in done.stdout
     assert done.stderr.split() == ["vidgen", "vidgen.cli", "vidgen.cli.app", "vidgen.cli.printing", "vidgen.errors"]
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "exit_code"),
+    [
+        ("usage", "usage", 2),
+        ("model", "model", 3),
+        ("service", "timeout", 1),
+    ],
+)
+def test_a_vidgen_error_under_json_is_one_object_with_its_code(capsys, raised: str, code: str, exit_code: int) -> None:
+    import click
+
+    from vidgen.cli.app import Boundary
+    from vidgen.errors import ModelError, ServiceError, UsageError
+
+    errors = {
+        "usage": UsageError("no such video"),
+        "model": ModelError("no key"),
+        "service": ServiceError("slow", kind="timeout"),
+    }
+
+    @click.group(cls=Boundary)
+    def group() -> None:
+        pass
+
+    @group.command()
+    @click.option("--json", "as_json", is_flag=True)
+    def fail(as_json: bool) -> None:
+        raise errors[raised]
+
+    assert group.main(["fail", "--json"], standalone_mode=False) == exit_code
+    out = capsys.readouterr()
+    assert json.loads(out.out) == {
+        "status": "error",
+        "error": {"message": str(errors[raised]), "code": code},
+        "exit_code": exit_code,
+    }
+    assert out.err == f"error: {errors[raised]}\n"

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from .. import __version__
-from ..errors import EXIT_FAILED, EXIT_OK, StructuredError, VidgenError
+from ..errors import EXIT_FAILED, EXIT_OK, VidgenError
 from .printing import EXIT_INTERRUPTED, print_error
 
 
@@ -143,9 +143,7 @@ class Boundary(click.Group):
             return returned if isinstance(returned, int) else EXIT_OK
         except VidgenError as exc:
             _debug_traceback()
-            structured = getattr(exc, "error", None)  # WorkFailed carries where the work stopped
-            details = structured.to_dict() if isinstance(structured, StructuredError) else {}
-            print_error(str(exc), exc.exit_code, as_json, code=exc.code, details=details)
+            print_error(str(exc), exc.exit_code, as_json, code=exc.code)
             return exc.exit_code
         except click.UsageError as exc:
             if not as_json:

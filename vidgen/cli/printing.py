@@ -31,12 +31,11 @@ def print_error(
     exit_code: int,
     as_json: bool,
     *,
-    code: str | None = None,
+    code: str,
     label: str = "error",
-    details: dict[str, Any] | None = None,
 ) -> None:
     """A command that could not run: one line on stderr and, with --json, the error object on stdout."""
     err(f"{label}: {message}")
     if as_json:
-        error = {**(details or {}), "message": message, **({"code": code} if code else {})}
+        error = {"message": message, "code": code}
         click.echo(json.dumps({"status": "error", "error": error, "exit_code": exit_code}))
