@@ -28,8 +28,7 @@ import ffmpeg
 
 from ..workspace import outputs as renders
 from ..workspace.files import exclusive
-from . import probe as media
-from . import sheet
+from . import poster, sheet
 
 # In the order they are made: the cheapest and most looked at first.
 KINDS = ("sheet", "poster", "preview")
@@ -226,16 +225,16 @@ def _sheet(job: PreviewJob, path: Path) -> Path | None:
 
 def _poster(job: PreviewJob, path: Path) -> Path:
     stills = [(frame, Path(still)) for frame, still in job.stills]
-    frame = media.poster_frame(Path(job.video), stills, job.frames, (job.width, job.height))
+    frame = poster.poster_frame(Path(job.video), stills, job.frames, (job.width, job.height))
     # A quarter frame early: ffmpeg drops frames stamped before the seek point, and the last
     # frame of the video has no later one to fall back on.
     at_s = max(0.0, (frame - 0.25) / job.fps) if frame is not None else job.frames / job.fps / 2
-    media.write_poster(Path(job.video), path, at_s)
+    poster.write_poster(Path(job.video), path, at_s)
     return path
 
 
 def _preview(job: PreviewJob, path: Path) -> Path:
-    media.write_preview_gif(Path(job.video), path)
+    poster.write_preview_gif(Path(job.video), path)
     return path
 
 

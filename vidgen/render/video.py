@@ -32,6 +32,7 @@ from ..workspace.files import atomic_write, move_into_place
 from ..workspace.project import GENERATED_FILES, Video, authored
 from ..workspace.staging import partial_path, staging_dir
 from . import faults, ladder
+from .verify import verify, verify_sound
 
 CODECS = tuple(media.EXTENSIONS)
 
@@ -344,38 +345,6 @@ def _render_still(session: Session, video: Video, frame: int, target: Path) -> S
         return ladder.service_failure(Stage.RENDER, video, exc, session)
     finally:
         partial.unlink(missing_ok=True)
-
-
-def verify(video: Video, path: Path, composition: ladder.Composition, codec: str) -> StructuredError | None:
-    """The file matches its composition, shows something (dark is fine), and is not frozen."""
-    try:
-        probed = media.probe(path, video.workspace)
-    except Exception as exc:  # ffprobe's own errors vary; any of them means an unreadable file
-        return diagnostics.make("verify", f"the rendered file cannot be read: {exc}", video)
-    expected = media.Expected(codec, composition.width, composition.height, composition.fps, composition.frames)
-    problems = media.mismatches(probed, expected)
-    if problems:
-        return diagnostics.make("verify", "the rendered file " + "; ".join(problems), video)
-    if codec != "gif":
-        verdict = media.blank_or_frozen(
-            path, probed.duration_s, composition.fps, composition.frames, (probed.width, probed.height)
-        )
-        if verdict:
-            return diagnostics.make(
-                "verify",
-                f"the video {verdict}: check that the component draws something visible and animates with useCurrentFrame()",
-                video,
-                file=video.entry,
-            )
-    return None
-
-
-def verify_sound(
-    video: Video, path: Path, composition: ladder.Composition, timeline: narration.Timeline | None, has_music: bool
-) -> StructuredError | None:
-    """A video with narration or music has it: a stream of the video's length, not silent, no line cut short."""
-    problem = narration.sound_problem(timeline, media.sound(path, video.workspace), composition.duration_s, has_music)
-    return diagnostics.make("verify", problem, video, file=video.entry) if problem else None
 
 
 def write_sheet(target: Path, composition: ladder.Composition, result: RenderResult) -> Path | None:
