@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from vidgen.engine import service
+from vidgen.engine import processes
 from vidgen.engine.browser import find_browser
 from vidgen.model.client import ModelClient, ModelOptions
 from vidgen.model.providers import Endpoint
@@ -182,7 +182,7 @@ def still_running(pids: set[int], within_s: float = 10.0) -> set[int]:
 
 
 def group_members(pgid: int) -> set[int]:
-    return set(service.group_members(pgid))
+    return set(processes.group_members(pgid))
 
 
 def service_groups(parent: int) -> set[int]:

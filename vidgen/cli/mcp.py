@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from .. import settings as settings_module
-from ..engine.service import group_members
+from ..engine.processes import group_members
 from ..engine.session import Session
 from ..workspace import state
 from .common import no_qa_option, qa_flag, workspace_of

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from .. import settings as settings_module
-from ..engine import sandbox, service
+from ..engine import processes, sandbox
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
 from ..workspace import project as workspace_module
 from ..workspace import resources, state
@@ -91,7 +91,7 @@ def studio(ctx: click.Context, port: int) -> None:
     except _Terminated as ended:
         code = 128 + ended.signal
     finally:
-        service.end_group(process)
+        processes.end_group(process)
     ctx.exit(code)
 
 

@@ -35,9 +35,10 @@ from ..settings import RenderSettings
 from ..workspace import resources
 from ..workspace.files import exclusive
 from ..workspace.project import Workspace
+from .ops import Progress, ServiceOps
+from .processes import wait_for_group_exit
 from .protocol import PROTOCOL_VERSION
 from .sandbox import service_environment
-from .service import Progress, ServiceOps, _wait_for_group_exit
 
 # The render settings the daemon's Node service and browser start with: a command that needs other
 # ones cannot share that daemon. (Timeouts and the like travel with each request.)
@@ -512,7 +513,7 @@ def _stop(files: DaemonFiles, connection: Connection, known: dict[str, Any] | No
         if isinstance(service_pid, int):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(service_pid, signal.SIGKILL)
-            _wait_for_group_exit(service_pid)
-        _wait_for_group_exit(pid)
+            wait_for_group_exit(service_pid)
+        wait_for_group_exit(pid)
     if not running(files):
         files.socket.unlink(missing_ok=True)

@@ -1,14 +1,13 @@
-"""The client for the render service: a long-lived Node process speaking JSON lines on stdio.
+"""The render service of this process: a long-lived Node process speaking JSON lines on stdio.
 
 Python owns its lifetime: it starts it on first use, times requests out, cancels them,
 restarts it after a crash, and kills its whole process group so no Chromium survives.
 The ops, their arguments and events are documented in the service's PROTOCOL.md; each op has
-a typed method here (`service.render(RenderArgs(...))`), so no caller spells a wire key.
+a typed method in ops.py (`service.render(RenderArgs(...))`), so no caller spells a wire key.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import os
@@ -22,7 +21,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -31,18 +29,12 @@ from ..settings import RenderSettings
 from ..workspace import resources
 from ..workspace.project import Workspace
 from .browser import find_browser, launcher
+from .ops import Progress, ServiceOps
+from .processes import process_alive, spawn_from_a_lasting_thread, wait_for_group_exit
 from .protocol import (
     PROTOCOL_VERSION,
-    CheckArgs,
-    LayoutArgs,
-    MetadataArgs,
-    RenderArgs,
-    StillArgs,
-    StillsArgs,
-    TimelineArgs,
     installed_remotion,
     version_problem,
-    wire,
 )
 from .sandbox import (
     BROWSER_FLAGS,
@@ -55,101 +47,10 @@ from .sandbox import (
     service_writable,
 )
 
-Progress = Callable[[dict[str, Any]], None]
 _STARTUP_TIMEOUT_S = 60
 _EOF = object()
 # The ops that write a file, and the argument that names it.
 _OUTPUTS = {"render": "output", "still": "output", "stills": "outputDir"}
-
-
-class ServiceOps:
-    """The typed ops of PROTOCOL.md over a transport's `request`: the in-process service or the daemon's."""
-
-    @property
-    def pid(self) -> int | None:
-        """The process that holds the Node service and its Chromium (this command's, or the daemon's)."""
-        raise NotImplementedError
-
-    def request(
-        self,
-        op: str,
-        *,
-        timeout_s: float,
-        idle_s: float | None = None,
-        on_progress: Progress | None = None,
-        on_start: Callable[[int], None] | None = None,
-        **args: Any,
-    ) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def cancel(self, request_id: int) -> None:
-        raise NotImplementedError
-
-    def pending(self) -> list[int]:
-        """The ids of the requests under way."""
-        raise NotImplementedError
-
-    def kill(self) -> None:
-        """Restart the Node service (its page may still spin after a timeout): the next request starts a new one."""
-        raise NotImplementedError
-
-    def abandon(self) -> None:
-        """Ctrl-C: give up whatever this command has under way."""
-        raise NotImplementedError
-
-    def stop(self) -> None:
-        """This command is done with the service."""
-        raise NotImplementedError
-
-    def bundle(self, *, timeout_s: float) -> list[dict[str, Any]]:
-        """Build every video; the diagnostics of the videos that do not build."""
-        return list(self.request("bundle", timeout_s=timeout_s).get("diagnostics", []))
-
-    def lint(self, args: CheckArgs, *, timeout_s: float) -> list[dict[str, Any]]:
-        return list(self.request("lint", timeout_s=timeout_s, **wire(args)).get("diagnostics", []))
-
-    def typecheck(self, args: CheckArgs, *, timeout_s: float) -> list[dict[str, Any]]:
-        return list(self.request("typecheck", timeout_s=timeout_s, **wire(args)).get("diagnostics", []))
-
-    def metadata(self, args: MetadataArgs, *, timeout_s: float) -> dict[str, Any]:
-        """{id, width, height, fps, durationInFrames} of the composition in the newest build."""
-        return self.request("metadata", timeout_s=timeout_s, **wire(args))
-
-    def stills(
-        self, args: StillsArgs, *, timeout_s: float, idle_s: float | None = None, on_progress: Progress | None = None
-    ) -> list[dict[str, Any]]:
-        """The stills written, [{frame, path}], each also reported to `on_progress` as it is written."""
-        reply = self.request("stills", timeout_s=timeout_s, idle_s=idle_s, on_progress=on_progress, **wire(args))
-        return list(reply.get("stills", []))
-
-    def still(self, args: StillArgs, *, timeout_s: float) -> dict[str, Any]:
-        return self.request("still", timeout_s=timeout_s, **wire(args))
-
-    def render(
-        self,
-        args: RenderArgs,
-        *,
-        timeout_s: float,
-        idle_s: float | None = None,
-        on_progress: Progress | None = None,
-        on_start: Callable[[int], None] | None = None,
-    ) -> dict[str, Any]:
-        return self.request(
-            "render", timeout_s=timeout_s, idle_s=idle_s, on_progress=on_progress, on_start=on_start, **wire(args)
-        )
-
-    def layout(self, args: LayoutArgs, *, timeout_s: float, idle_s: float) -> list[dict[str, Any]]:
-        """Layout QA's problems at the frames (layout-qa.js's shape)."""
-        return list(self.request("layout", timeout_s=timeout_s, idle_s=idle_s, **wire(args)).get("problems", []))
-
-    def timeline(self, args: TimelineArgs, *, timeout_s: float) -> dict[str, Any]:
-        """{composition, sequences, frames, complete}: the metadata, and the video's Sequences as timeline.js found them."""
-        return self.request("timeline", timeout_s=timeout_s, **wire(args))
-
-    def cancel_all(self) -> None:
-        """Cancel every request under way (stills and renders end with Cancelled)."""
-        for request_id in self.pending():
-            self.cancel(request_id)
 
 
 class RenderService(ServiceOps):
@@ -200,7 +101,7 @@ class RenderService(ServiceOps):
         # Its own session, so that killing the group ends Node and every Chromium it started. In the jail
         # the process Python waits for is bwrap (its namespace ends with it); without the jail, the
         # namespace helper execs Node, so it is Node itself.
-        self._process = _spawn_from_a_lasting_thread(
+        self._process = spawn_from_a_lasting_thread(
             command,
             cwd=self.workspace.root,
             stdin=subprocess.PIPE,
@@ -309,7 +210,7 @@ class RenderService(ServiceOps):
             process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
-        _wait_for_group_exit(process.pid)
+        wait_for_group_exit(process.pid)
         for stream in (process.stdin, process.stdout):
             try:
                 if stream:
@@ -446,17 +347,6 @@ def is_noise(line: str) -> bool:
     return bool(_NOISE.search(line.strip()))
 
 
-# bubblewrap's --die-with-parent ties the jail's life to the *thread* that started it (the kernel's
-# parent-death signal follows threads), so every service is started from this one thread, which lives
-# as long as vidgen: a service started by a batch worker or a daemon's handler outlives that thread,
-# and a vidgen killed outright takes its jail, Node and Chromium with it.
-_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidgen-spawner")
-
-
-def _spawn_from_a_lasting_thread(command: list[str], **options: Any) -> subprocess.Popen[str]:
-    return _SPAWNER.submit(lambda: subprocess.Popen(command, **options)).result()
-
-
 def remove_stale_bundles(workspace: Workspace) -> None:
     """Builds left in .vidgen/bundle/ by services whose vidgen process is gone (killed outright).
 
@@ -469,58 +359,6 @@ def remove_stale_bundles(workspace: Workspace) -> None:
         owner = entry.name.split("-", 1)[0]
         if not owner.isdigit() or not process_alive(int(owner)):
             shutil.rmtree(entry, ignore_errors=True)
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process with this pid exists (another user's counts)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def group_members(pgid: int) -> list[int]:
-    """Live (not zombie) processes in a process group, read from /proc."""
-    members = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.append(int(entry.name))
-    return members
-
-
-def end_group(process: subprocess.Popen[Any], grace_s: float = 5.0) -> None:
-    """End a child started in a session of its own and everything it started: SIGTERM, SIGKILL after `grace_s`."""
-    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(process.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            break  # nobody is left in the group
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=wait_s)
-        _wait_for_group_exit(process.pid, wait_s)
-        if not group_members(process.pid):
-            break
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
-
-
-def _wait_for_group_exit(pgid: int, timeout_s: float = 5.0) -> None:
-    """SIGKILL is not instant: wait until Chromium's processes are really gone."""
-    if not os.path.isdir("/proc"):
-        return
-    deadline = time.monotonic() + timeout_s
-    while group_members(pgid) and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def _stuck_frame(progress: dict[str, Any]) -> int | None:

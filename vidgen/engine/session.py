@@ -14,7 +14,8 @@ from ..media import previews
 from ..settings import Settings
 from ..workspace.project import Workspace
 from .client import RemoteService, connect
-from .service import RenderService, ServiceOps
+from .ops import ServiceOps
+from .service import RenderService
 
 
 @dataclass

@@ -22,7 +22,7 @@ import anyio
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ContentBlock, ImageContent, TextContent
 
-from ..engine.service import ServiceOps
+from ..engine.ops import ServiceOps
 from ..errors import EXIT_FAILED, EXIT_USAGE, Cancelled, Code, Stage, StructuredError, VidgenError
 from ..render.ladder import STAGES, Events
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from ..check import diagnostics
 from ..check.constraints import Constraints
+from ..engine.processes import process_alive
 from ..engine.protocol import RenderArgs, StillArgs
-from ..engine.service import process_alive
 from ..engine.session import Session
 from ..errors import Code, Finding, ServiceError, ServiceReplyError, Stage, StructuredError, UsageError
 from ..media import previews as preview_jobs  # `previews` is render()'s flag
