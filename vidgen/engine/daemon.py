@@ -33,7 +33,7 @@ from ..media import previews
 from ..settings import RenderSettings
 from ..workspace.project import Workspace
 from ..workspace.staging import PARTIAL_NAME
-from .client import Connection, DaemonFiles, error_message, socket_address
+from .channel import Connection, DaemonFiles, error_message, socket_address
 from .protocol import PROTOCOL_VERSION
 from .service import RenderService
 
