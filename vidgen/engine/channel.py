@@ -7,6 +7,7 @@ import dataclasses
 import json
 import os
 import socket
+import struct
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,3 +137,13 @@ def raise_error(error: Any) -> None:
         kind=str(error.get("kind", "crash")),
         frame=frame if isinstance(frame, int) else None,
     )
+
+
+def peer(sock: socket.socket) -> tuple[int | None, int | None]:
+    """The connecting process's pid and uid (SO_PEERCRED)."""
+    try:
+        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except OSError:
+        return None, None
+    pid, uid, _gid = struct.unpack("3i", creds)
+    return pid, uid

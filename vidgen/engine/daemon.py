@@ -33,7 +33,8 @@ from ..media import previews
 from ..settings import RenderSettings
 from ..workspace.project import Workspace
 from ..workspace.staging import PARTIAL_NAME
-from .channel import Connection, DaemonFiles, error_message, socket_address
+from .channel import Connection, DaemonFiles, error_message, peer, socket_address
+from .processes import tree_memory_mb
 from .protocol import PROTOCOL_VERSION
 from .service import RenderService
 
@@ -137,7 +138,7 @@ class Daemon:
     # ------------------------------------------------------------------ one command
 
     def _converse(self, sock: socket.socket) -> None:
-        pid, uid = _peer(sock)
+        pid, uid = peer(sock)
         if uid != os.getuid():
             sock.close()  # the socket is 0600 already; this is the second wall
             return
@@ -331,17 +332,7 @@ class Daemon:
                 "service_pid": self.service.pid,
             }
         # Outside the lock: a scan of /proc on a busy machine must not hold up the requests that take it.
-        return {**answer, "memory_mb": _tree_memory_mb(os.getpid())}
-
-
-def _peer(sock: socket.socket) -> tuple[int | None, int | None]:
-    """The connecting process's pid and uid (SO_PEERCRED)."""
-    try:
-        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    except OSError:
-        return None, None
-    pid, uid, _gid = struct.unpack("3i", creds)
-    return pid, uid
+        return {**answer, "memory_mb": tree_memory_mb(os.getpid())}
 
 
 def _remove_partial(args: Any) -> None:
@@ -357,31 +348,6 @@ def _seconds(value: Any, default: float | None) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf"):
         return float(value)
     return default
-
-
-def _tree_memory_mb(root: int) -> float | None:
-    """Resident memory of the daemon, its Node service and Chromium, from /proc."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE")
-    try:
-        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
-    except OSError:
-        return None
-    for name in entries:
-        try:
-            with open(f"/proc/{name}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(name))
-        rss[int(name)] = int(fields[21]) * page
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += rss.get(pid, 0)
-        todo.extend(children.get(pid, []))
-    return round(total / 1e6, 1)
 
 
 def log(line: str) -> None:

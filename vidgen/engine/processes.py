@@ -71,3 +71,28 @@ def wait_for_group_exit(pgid: int, timeout_s: float = 5.0) -> None:
     deadline = time.monotonic() + timeout_s
     while group_members(pgid) and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def tree_memory_mb(root: int) -> float | None:
+    """Resident memory of the daemon, its Node service and Chromium, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    try:
+        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return None
+    for name in entries:
+        try:
+            with open(f"/proc/{name}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(name))
+        rss[int(name)] = int(fields[21]) * page
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return round(total / 1e6, 1)
