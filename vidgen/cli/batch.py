@@ -27,11 +27,11 @@ from ..errors import EXIT_FAILED, EXIT_OK, ModelError, UsageError
 from ..model.client import ModelClient, client_for
 from ..workspace import project as workspace_module
 from ..workspace import state
+from .batch_progress import BatchDisplay
 from .common import no_daemon_option, no_qa_option, polish_option, qa_flag, session_for, workspace_of
 from .flags import ModelFlags, model_options
 from .output import is_quiet, note, quiet_option
 from .printing import EXIT_INTERRUPTED, err, print_json
-from .progress import BatchDisplay
 from .render import check_output
 
 
