@@ -1,6 +1,6 @@
 """Commands' side of the render daemon: find it (or start it), talk to it, stop it.
 
-One daemon per workspace (`vidgen/daemon.py`) owns the warm render service; a command connects to
+One daemon per workspace (`vidgen/engine/daemon.py`) owns the warm render service; a command connects to
 its Unix socket in `.vidgen/` and gets a `RemoteService`, which has the same typed ops as the
 in-process `RenderService`. A daemon is trusted only after its handshake: a stale socket, a daemon
 of another vidgen (other code, other protocol) or one started with other render settings is

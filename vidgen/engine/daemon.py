@@ -1,6 +1,6 @@
 """The render daemon: one per workspace, so every command finds Node, webpack, the checker and Chromium warm.
 
-`python -m vidgen.daemon` (started by the first command that needs it, see daemon_client.py) owns
+`python -m vidgen.engine.daemon` (started by the first command that needs it, see client.py) owns
 one `RenderService`, exactly the one a command would own in its own process, and serves its ops
 over a Unix socket in `.vidgen/` (mode 0600, and only to its own user). Each request carries its
 timeouts: a hung render still restarts the service, a crash still ends in a clear error. Renders

@@ -174,7 +174,7 @@ class FileSandbox:
     def wrap(self, command: list[str], jail: Jail, *, network: bool = False) -> list[str]:
         """`command` inside a new mount, pid and (unless `network`) network namespace holding only `jail`."""
         assert self.bwrap, "wrap() needs bubblewrap"
-        # --die-with-parent: the jail ends with the thread that started bwrap (see service.py's spawner),
+        # --die-with-parent: the jail ends with the thread that started bwrap (see processes.py's spawner),
         # and everything in it when bwrap itself is killed.
         args = [self.bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         if not network:

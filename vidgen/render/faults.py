@@ -2,7 +2,7 @@
 
 A crashed service or browser, a service that stopped answering, or a timeout that load can explain
 (a page that waited rather than one stuck in a loop) is marked `infra` where it is classified
-(ladder.py, diagnostics.py). `check` and `render` run through `retry_once`, so every driver (the
+(ladder.py, check/diagnostics.py). `check` and `render` run through `retry_once`, so every driver (the
 CLI, the model loop, batch, watch, mcp) retries the same way, and only a fault that repeats on a
 fresh service reaches the model, as what it is.
 """

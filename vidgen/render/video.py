@@ -157,7 +157,7 @@ def render(
     A still frame past the video's end is the user's mistake, not the video's: a UsageError as
     soon as the composition is known, before any frame is drawn, and the video's state is untouched.
     Only an MP4 (or other video) render changes what `list` says: a still is no render. Each video
-    render is kept as the video of the history version its sources are (see renders.py).
+    render is kept as the video of the history version its sources are (see workspace/outputs.py).
     """
 
     def check_still(composition: ladder.Composition) -> None:

@@ -5,7 +5,7 @@ one, so a user's hand edits are never silently lost; `undo` and `diff` read from
 
 A pointer (`current.json`) names the version the files on disk came from. `undo` moves it to
 that version's parent and `redo` back to its newest child, restoring files (and the version's
-kept video, see renders.py) without adding versions; a new version's parent is the current one.
+kept video, see outputs.py) without adding versions; a new version's parent is the current one.
 """
 
 from __future__ import annotations
