@@ -20,7 +20,27 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# name in __all__ -> (module, attribute in it)
+# The errors are imported as they are: errors.py imports nothing of vidgen and costs a few milliseconds.
+from .errors import (
+    Cancelled,
+    Code,
+    DaemonUnavailable,
+    DiskFull,
+    Finding,
+    KeyProblem,
+    ModelError,
+    ReplyError,
+    ServiceError,
+    ServiceReplyError,
+    Stage,
+    StructuredError,
+    UsageError,
+    VerdictError,
+    VidgenError,
+    VoiceError,
+)
+
+# The rest of __all__: name -> (module, attribute in it), imported on first use.
 _EXPORTS = {
     # the workspace and its videos
     "Workspace": ("vidgen.workspace.project", "Workspace"),
@@ -43,28 +63,6 @@ _EXPORTS = {
     "ModelOptions": ("vidgen.model.client", "ModelOptions"),
     "client_for": ("vidgen.model.client", "client_for"),
     "Provider": ("vidgen.model.providers", "Provider"),
-    # what a failure or a check says
-    **{
-        name: ("vidgen.errors", name)
-        for name in (
-            "StructuredError",
-            "Finding",
-            "Stage",
-            "Code",
-            "VidgenError",
-            "UsageError",
-            "ServiceError",
-            "Cancelled",
-            "ServiceReplyError",
-            "DaemonUnavailable",
-            "ModelError",
-            "KeyProblem",
-            "VoiceError",
-            "DiskFull",
-            "ReplyError",
-            "VerdictError",
-        )
-    },
 }
 
 __all__ = [
@@ -107,24 +105,6 @@ __all__ = [
 if TYPE_CHECKING:
     from .agent.loop import LoopResult, edit, new
     from .engine.session import Session
-    from .errors import (
-        Cancelled,
-        Code,
-        DaemonUnavailable,
-        DiskFull,
-        Finding,
-        KeyProblem,
-        ModelError,
-        ReplyError,
-        ServiceError,
-        ServiceReplyError,
-        Stage,
-        StructuredError,
-        UsageError,
-        VerdictError,
-        VidgenError,
-        VoiceError,
-    )
     from .model.client import ModelClient, ModelOptions, client_for
     from .model.providers import Provider
     from .render.video import RenderResult
