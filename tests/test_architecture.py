@@ -103,3 +103,9 @@ def test_the_rule_catches_an_import_going_up(tmp_path: Path, where: str, code: s
         assert found == []
     else:
         assert len(found) == 1 and found[0].endswith(expected) and f"{where}:" in found[0]
+
+
+def test_no_module_is_over_400_lines() -> None:
+    """A module that grows past ~400 lines holds more than one thing (DESIGN.md's habits): split it where it seams."""
+    sizes = {str(path.relative_to(PACKAGE)): len(path.read_text().splitlines()) for path in PACKAGE.rglob("*.py")}
+    assert {name: lines for name, lines in sizes.items() if lines > 400} == {}
