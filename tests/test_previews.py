@@ -117,9 +117,7 @@ def test_a_job_travels_as_json_and_runs_in_another_process(session: Session, mak
     assert previews.PreviewJob.from_json(json.loads(json.dumps(job.to_json()))) == job
     for still in result.stills:
         Path(still["path"]).unlink()  # the next ladder's stills replace these: the job has its own
-    code = (
-        "import json, sys; from vidgen import previews; print(previews.run(previews.PreviewJob.from_json(json.load(sys.stdin))))"
-    )
+    code = "import json, sys; from vidgen.media import previews; print(previews.run(previews.PreviewJob.from_json(json.load(sys.stdin))))"
     done = subprocess.run(
         [sys.executable, "-c", code], input=json.dumps(job.to_json()), capture_output=True, text=True, timeout=120
     )
