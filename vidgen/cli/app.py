@@ -1,7 +1,7 @@
 """The `vidgen` group and its error boundary: every error ends as one line on stderr and its exit code.
 
 With `--json` anywhere in the arguments, every path also prints exactly one JSON object on stdout:
-the command's result, or `{"status": "error", "error": {"message", "code"?}, "exit_code"}`, usage
+the command's result, or `{"status": "error", "error": {"message", "code"}, "exit_code"}`, usage
 errors from click itself included.
 """
 
