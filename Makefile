@@ -17,7 +17,7 @@ $(BIN)/vidgen: pyproject.toml
 # Debian's colour emoji font, without which emoji render as empty boxes, espeak-ng, the offline voice,
 # and bubblewrap, the jail the video's code renders in.
 browser: $(BIN)/vidgen
-	@$(BIN)/python -c "from vidgen.browser import find_browser; find_browser()" 2>/dev/null \
+	@$(BIN)/python -c "from vidgen.engine.browser import find_browser; find_browser()" 2>/dev/null \
 	  || (echo "no browser found: installing Debian's chromium" && apt-get update -q && apt-get install -y -q chromium)
 	@fc-list ':family=Noto Color Emoji' family 2>/dev/null | grep -q . \
 	  || (echo "no colour emoji font: installing Debian's fonts-noto-color-emoji" && apt-get update -q && apt-get install -y -q fonts-noto-color-emoji)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import daemon_client
 from vidgen import settings as settings_module
-from vidgen import workspace as workspace_module
-from vidgen.session import Session
+from vidgen.engine import client as daemon_client
+from vidgen.engine.session import Session
+from vidgen.workspace import project as workspace_module
 
 from .helpers import remove_video
 

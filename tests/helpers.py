@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from vidgen import service
-from vidgen.browser import find_browser
-from vidgen.model import ModelClient, ModelOptions
-from vidgen.providers import Endpoint
-from vidgen.scripted import ScriptedModel
-from vidgen.workspace import Video, Workspace
+from vidgen.engine import processes
+from vidgen.engine.browser import find_browser
+from vidgen.model.client import ModelClient, ModelOptions
+from vidgen.model.providers import Endpoint
+from vidgen.model.scripted import ScriptedModel
+from vidgen.workspace.project import Video, Workspace
 
 # ---------------------------------------------------------------- the command line
 
@@ -182,7 +182,7 @@ def still_running(pids: set[int], within_s: float = 10.0) -> set[int]:
 
 
 def group_members(pgid: int) -> set[int]:
-    return set(service.group_members(pgid))
+    return set(processes.group_members(pgid))
 
 
 def service_groups(parent: int) -> set[int]:

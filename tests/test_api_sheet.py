@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import ladder, media, render, resources
 from vidgen import settings as settings_module
-from vidgen.protocol import StillsArgs
-from vidgen.service import ServiceReplyError
-from vidgen.session import Session
+from vidgen.engine.protocol import StillsArgs
+from vidgen.engine.session import Session
+from vidgen.errors import ServiceReplyError
+from vidgen.media import probe as media
+from vidgen.render import ladder
+from vidgen.render import video as render
+from vidgen.workspace import resources
 
 SHEET = resources.template_dir() / "API.md"
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import assets, media
 from vidgen.errors import UsageError
-from vidgen.scripted import Scripted, ScriptedModel
-from vidgen.workspace import Workspace
+from vidgen.media import assets
+from vidgen.media import probe as media
+from vidgen.model.scripted import Scripted, ScriptedModel
+from vidgen.workspace.project import Workspace
 
 from .helpers import model_flags, vidgen
 
@@ -181,7 +182,7 @@ def test_new_with_an_image_and_a_sound_renders_both(workspace, fresh, logo: Path
 
 
 def test_a_batch_item_names_assets_beside_its_file(tmp_path: Path, logo: Path) -> None:
-    from vidgen import batchfile
+    from vidgen.batch import file as batchfile
     from vidgen.settings import Limits
 
     (tmp_path / "secret").mkdir()

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import batchfile
+from vidgen.batch import file as batchfile
+from vidgen.batch.manifest import Manifest
 from vidgen.errors import UsageError
-from vidgen.manifest import Manifest
-from vidgen.scripted import Scripted, ScriptedModel
+from vidgen.model.scripted import Scripted, ScriptedModel
 from vidgen.settings import Limits
-from vidgen.workspace import Workspace
+from vidgen.workspace.project import Workspace
 
 from .helpers import MOVING, VIDGEN, browser_executable, component, model_flags, vidgen
 
@@ -150,7 +150,7 @@ def test_files_that_cannot_be_read(tmp_path: Path, name: str, text: str, fragmen
 
 
 def test_same_names_become_unique(tmp_path: Path) -> None:
-    from vidgen.batch import plan
+    from vidgen.batch.runner import plan
 
     (tmp_path / "package.json").write_text("{}")
     ws = Workspace(tmp_path)
@@ -362,7 +362,7 @@ def test_a_full_disk_stops_the_batch_and_resume_continues(workspace, tmp_path: P
 
 
 def test_the_shipped_ideas_file_reads_as_twenty_items() -> None:
-    from vidgen import resources
+    from vidgen.workspace import resources
 
     items, problems = batchfile.read(resources.prompts_dir() / "examples" / "ideas.txt", Limits())
     assert (len(items), problems) == (20, [])

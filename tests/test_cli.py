@@ -8,12 +8,13 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from vidgen import workspace as workspace_module
+from vidgen.workspace import project as workspace_module
 
 from .helpers import (
     MOVING,
@@ -255,3 +256,65 @@ def test_out_may_name_a_still_outside_the_sources(workspace, tmp_path: Path) -> 
     done = vidgen("render", "hello", "--still", "0", "--out", str(target), cwd=workspace.root)
     assert done.returncode == 0, done.stderr
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_each_command_s_line_in_the_table_is_its_own_help() -> None:
+    import click
+
+    from vidgen.cli.app import COMMANDS, load_command
+
+    for name, (_module, _attribute, line) in COMMANDS.items():
+        command = load_command(name)
+        assert command.get_short_help_str(1000) == click.Command(name, help=line).get_short_help_str(1000), name
+
+
+def test_the_command_list_imports_no_command() -> None:
+    """`vidgen -h` draws its list from the table: no command's module, and none of the heavy libraries, is imported."""
+    code = (
+        "import sys; from vidgen.cli import main\n"
+        "try: main(['-h'], prog_name='vidgen')\n"
+        "except SystemExit: pass\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith(('vidgen', 'rich', 'httpx', 'PIL', 'jinja2')))), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "watch  " in done.stdout
+    assert done.stderr.split() == ["vidgen", "vidgen.cli", "vidgen.cli.app", "vidgen.cli.printing", "vidgen.errors"]
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "exit_code"),
+    [
+        ("usage", "usage", 2),
+        ("model", "model", 3),
+        ("service", "timeout", 1),
+    ],
+)
+def test_a_vidgen_error_under_json_is_one_object_with_its_code(capsys, raised: str, code: str, exit_code: int) -> None:
+    import click
+
+    from vidgen.cli.app import Boundary
+    from vidgen.errors import ModelError, ServiceError, UsageError
+
+    errors = {
+        "usage": UsageError("no such video"),
+        "model": ModelError("no key"),
+        "service": ServiceError("slow", kind="timeout"),
+    }
+
+    @click.group(cls=Boundary)
+    def group() -> None:
+        pass
+
+    @group.command()
+    @click.option("--json", "as_json", is_flag=True)
+    def fail(as_json: bool) -> None:
+        raise errors[raised]
+
+    assert group.main(["fail", "--json"], standalone_mode=False) == exit_code
+    out = capsys.readouterr()
+    assert json.loads(out.out) == {
+        "status": "error",
+        "error": {"message": str(errors[raised]), "code": code},
+        "exit_code": exit_code,
+    }
+    assert out.err == f"error: {errors[raised]}\n"

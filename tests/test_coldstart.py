@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from vidgen import ladder
 from vidgen import settings as settings_module
-from vidgen.session import Session
-from vidgen.workspace import Video
+from vidgen.engine.session import Session
+from vidgen.render import ladder
+from vidgen.workspace.project import Video
 
 from .helpers import MOVING, component
 

@@ -9,12 +9,14 @@ import json
 import pytest
 from PIL import Image
 
-from vidgen import critique, loop, settings, transcript
-from vidgen.errors import UsageError
-from vidgen.model import ModelClient, ModelOptions
-from vidgen.providers import Endpoint
-from vidgen.scripted import Scripted, ScriptedModel
-from vidgen.session import Session
+from vidgen import settings
+from vidgen.agent import critique, loop
+from vidgen.engine.session import Session
+from vidgen.errors import UsageError, VerdictError
+from vidgen.model.client import ModelClient, ModelOptions
+from vidgen.model.providers import Endpoint
+from vidgen.model.scripted import Scripted, ScriptedModel
+from vidgen.workspace import transcript
 
 from .helpers import MOVING, component, model_flags, reply, vidgen
 
@@ -156,7 +158,7 @@ def test_verdicts_are_checked_for_shape() -> None:
         ('{"matches_idea": false, "defects": ["x"]}', "not an object"),
         ("{" + " " * 30_000 + "}", "characters long"),
     ]:
-        with pytest.raises(critique.VerdictError, match=why):
+        with pytest.raises(VerdictError, match=why):
             critique.parse_verdict(bad)
     many = critique.parse_verdict(json.dumps({"matches_idea": False, "defects": [{"problem": "p"}] * 50}))
     assert len(many.defects) == critique.MAX_DEFECTS

@@ -1,6 +1,6 @@
 """The per-workspace render daemon: shared and warm, never trusted blindly, never leaking keys or processes.
 
-Real daemons (`python -m vidgen.daemon`) started by real `vidgen` commands on the suite's workspace; the
+Real daemons (`python -m vidgen.engine.daemon`) started by real `vidgen` commands on the suite's workspace; the
 tests that stop or kill one leave the next command to start a new one.
 """
 
@@ -20,11 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import daemon_client
 from vidgen import settings as settings_module
+from vidgen.engine import channel
+from vidgen.engine import client as daemon_client
+from vidgen.engine.protocol import MetadataArgs
+from vidgen.engine.session import Session
 from vidgen.errors import ServiceError
-from vidgen.protocol import MetadataArgs
-from vidgen.session import Session
 
 from .helpers import MOVING, VIDGEN, browser_descendants, component, group_members, still_running, vidgen
 
@@ -182,7 +183,7 @@ def test_a_crashed_render_service_is_restarted_by_the_daemon(workspace, make_vid
 def test_hostile_messages_do_not_bring_the_daemon_down(workspace, make_video) -> None:
     make_video("daemon-hostile", {"index.tsx": component("return <AbsoluteFill />;")})
     assert vidgen("check", "daemon-hostile", cwd=workspace.root).returncode == 0
-    files = daemon_client.files_of(workspace)
+    files = channel.files_of(workspace)
 
     def raw(data: bytes, replies: int) -> list[dict]:
         """Send `data`, read up to `replies` answers (fewer if the daemon hangs up)."""
@@ -314,7 +315,7 @@ class _Impostor:
     """Something listening on the daemon's socket that is not a daemon of this vidgen: it answers hello with
     another identity, holds the run lock as a daemon does, and records every message it receives."""
 
-    def __init__(self, files: daemon_client.DaemonFiles, hello: bytes):
+    def __init__(self, files: channel.DaemonFiles, hello: bytes):
         import fcntl
 
         self.files = files
@@ -365,7 +366,7 @@ class _Impostor:
 def test_a_daemon_of_another_vidgen_is_replaced_never_used(workspace, make_video, hello: bytes) -> None:
     make_video("daemon-impostor", {"index.tsx": component("return <AbsoluteFill />;")})
     vidgen("daemon", "stop", cwd=workspace.root)
-    impostor = _Impostor(daemon_client.files_of(workspace), hello)
+    impostor = _Impostor(channel.files_of(workspace), hello)
     shown = vidgen("daemon", "status", cwd=workspace.root)
     assert shown.returncode == 0 and "Traceback" not in shown.stderr, shown.stderr
     done = vidgen("check", "daemon-impostor", cwd=workspace.root)
@@ -402,10 +403,10 @@ def test_the_socket_of_a_deep_workspace_fits(tmp_path: Path) -> None:
     path = deep / "daemon.sock"
     assert len(str(path)) > 108
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    with daemon_client.socket_address(path) as address:
+    with channel.socket_address(path) as address:
         listener.bind(address)
     listener.listen(1)
-    files = daemon_client.DaemonFiles(deep)
+    files = channel.DaemonFiles(deep)
     connection = daemon_client._connect(files)
     assert connection is not None
     accepted, _ = listener.accept()
@@ -432,7 +433,7 @@ def test_a_library_session_on_the_daemon_reports_a_daemon_that_went_away(workspa
         assert isinstance(session.service, daemon_client.RemoteService)
         pid = session.service.pid
         assert pid is not None
-        from vidgen.protocol import StillsArgs
+        from vidgen.engine.protocol import StillsArgs
 
         assert session.service.bundle(timeout_s=300) == []
         killer = threading.Timer(3.0, lambda: os.kill(pid, signal.SIGKILL))

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import demo, history, media, prompts, resources, transcript
-from vidgen.workspace import Workspace
+from vidgen.agent import demo, prompts
+from vidgen.media import probe as media
+from vidgen.workspace import history, resources, transcript
+from vidgen.workspace.project import Workspace
 
 from .helpers import VIDGEN, remove_video, vidgen
 
@@ -41,9 +43,9 @@ def test_the_request_kind_comes_from_the_conversation_s_shape(tmp_path: Path) ->
 
 @pytest.mark.render
 def test_the_demo_works_with_reworded_prompt_templates(workspace, tmp_path: Path) -> None:
-    # A copy of vidgen whose templates say the same things in other words.
+    # A copy of vidgen (the package demo.py is in: vidgen/agent/demo.py) whose templates say the same things in other words.
     copy = tmp_path / "copy"
-    shutil.copytree(Path(demo.__file__).parent, copy / "vidgen", ignore=shutil.ignore_patterns("__pycache__", "_data"))
+    shutil.copytree(Path(demo.__file__).parents[1], copy / "vidgen", ignore=shutil.ignore_patterns("__pycache__", "_data"))
     (copy / "remotion-template").symlink_to(resources.template_dir())
     shutil.copytree(resources.prompts_dir(), copy / "prompts")
     for name, (old, new) in REWORDED.items():

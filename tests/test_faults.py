@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import batch, daemon_client, loop, render
 from vidgen import settings as settings_module
-from vidgen.scripted import Scripted, ScriptedModel
-from vidgen.session import Session
-from vidgen.workspace import Workspace
+from vidgen.agent import loop
+from vidgen.batch import runner as batch
+from vidgen.engine import client as daemon_client
+from vidgen.engine.session import Session
+from vidgen.model.scripted import Scripted, ScriptedModel
+from vidgen.render import video as render
+from vidgen.workspace.project import Workspace
 
 from .helpers import MOVING, browser_descendants, component, model, reply
 
@@ -119,7 +122,7 @@ def test_a_service_killed_on_the_daemon_is_retried_there(workspace: Workspace, m
 
 
 def test_the_log_tail_leaves_out_what_never_explains_a_crash(tmp_path: Path) -> None:
-    from vidgen.service import RenderService
+    from vidgen.engine.service import RenderService
     from vidgen.settings import RenderSettings
 
     workspace = Workspace(tmp_path)
@@ -162,7 +165,7 @@ def test_the_scorecard_counts_faults_apart_from_the_model() -> None:
     ],
 )
 def test_which_timeouts_are_retried(tmp_path: Path, message: str, infra: bool) -> None:
-    from vidgen import diagnostics
+    from vidgen.check import diagnostics
 
     video = Workspace(tmp_path).video("faults-timeouts")
     error = diagnostics.from_runtime("stills", video, {"kind": "runtime", "message": message, "frame": 3, "stack": []})

@@ -16,14 +16,15 @@ from pathlib import Path
 import pytest
 
 import vidgen
-from vidgen import ladder, resources
 from vidgen import settings as settings_module
+from vidgen.engine.protocol import RenderArgs
+from vidgen.engine.sandbox import FileSandbox, file_sandbox, require_file_sandbox, service_environment, service_jail
+from vidgen.engine.service import remove_stale_bundles
+from vidgen.engine.session import Session
 from vidgen.errors import UsageError
-from vidgen.protocol import RenderArgs
-from vidgen.sandbox import FileSandbox, file_sandbox, require_file_sandbox, service_environment, service_jail
-from vidgen.service import remove_stale_bundles
-from vidgen.session import Session
-from vidgen.workspace import Workspace
+from vidgen.render import ladder
+from vidgen.workspace import resources
+from vidgen.workspace.project import Workspace
 
 from .helpers import vidgen as run_vidgen
 
@@ -190,7 +191,7 @@ def test_builds_of_services_whose_vidgen_is_gone_are_removed(tmp_path: Path) -> 
 
 
 def test_the_jail_is_in_the_daemons_identity() -> None:
-    from vidgen import daemon_client
+    from vidgen.engine import client as daemon_client
 
     assert "allow_unsandboxed" in daemon_client._STARTUP_SETTINGS
 
@@ -207,8 +208,8 @@ def test_an_output_outside_the_jails_folders_is_refused_not_lost(session: Sessio
 
 
 def test_the_offline_voice_is_jailed_and_still_speaks(tmp_path: Path, host_file: Path) -> None:
-    from vidgen.sandbox import confined
-    from vidgen.voice import Espeak
+    from vidgen.engine.sandbox import confined
+    from vidgen.sound.voice import Espeak
 
     # What the voice's jail holds: the folder it writes, and nothing of the host.
     done = subprocess.run(confined(["cat", str(host_file)], [tmp_path]), capture_output=True, text=True, timeout=30)
@@ -247,8 +248,8 @@ export default Leak;
 def test_the_stored_key_never_reaches_the_model_the_json_or_the_transcript(
     workspace: Workspace, fresh, tmp_path: Path, attack: str
 ) -> None:
-    from vidgen import transcript
-    from vidgen.scripted import Scripted, ScriptedModel
+    from vidgen.model.scripted import Scripted, ScriptedModel
+    from vidgen.workspace import transcript
 
     from .helpers import MOVING, component, model_flags, reply
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import history
-from vidgen import workspace as workspace_module
-from vidgen.manifest import path_for
-from vidgen.scripted import Scripted, ScriptedModel
+from vidgen.batch.manifest import path_for
+from vidgen.model.scripted import Scripted, ScriptedModel
+from vidgen.workspace import history
+from vidgen.workspace import project as workspace_module
 
 from .helpers import MOVING, assert_one_line_error, component, model_flags, vidgen
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import imports, syntax
-from vidgen.workspace import Video, Workspace
+from vidgen.check import imports, syntax
+from vidgen.workspace.project import Video, Workspace
 
 HOST = "/any/host/file.json"
 CONFIG = "export const config = {durationInFrames: 1, fps: 30, width: 2, height: 2};\nexport default 1;\n"

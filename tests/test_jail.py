@@ -11,13 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import imports, ladder, media, render
 from vidgen import settings as settings_module
-from vidgen.errors import Stage, StructuredError
-from vidgen.protocol import RenderArgs
-from vidgen.service import ServiceReplyError
-from vidgen.session import Session
-from vidgen.workspace import Video, Workspace
+from vidgen.check import imports
+from vidgen.engine.protocol import RenderArgs
+from vidgen.engine.session import Session
+from vidgen.errors import ServiceReplyError, StructuredError
+from vidgen.media import probe as media
+from vidgen.render import ladder
+from vidgen.render import video as render
+from vidgen.workspace.project import Video, Workspace
 
 from .helpers import MOVING, browser_descendants, component
 
@@ -45,7 +47,7 @@ def entry(first_line: str, body: str = "return <AbsoluteFill />;") -> str:
 
 def bundle_error(session: Session, video: Video) -> StructuredError | None:
     """The bundle stage alone: the resolver must refuse what the imports stage would catch first."""
-    return ladder.run_stage(Stage.BUNDLE, session, video)
+    return ladder.bundle_error(session, video)
 
 
 def climb(to: Path) -> str:

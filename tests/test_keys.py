@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import keys
+from vidgen.errors import KeyProblem
+from vidgen.model import keys
 
 from .helpers import VIDGEN, assert_one_line_error, vidgen
 
@@ -159,7 +160,7 @@ def test_set_refuses_a_keys_folder_it_cannot_make_private(config: dict[str, str]
         raise PermissionError(1, "Operation not permitted")
 
     monkeypatch.setattr(os, "chmod", refused)
-    with pytest.raises(keys.KeyProblem) as caught:
+    with pytest.raises(KeyProblem) as caught:
         keys.store("openai", "o-key")
     assert str(caught.value) == (
         f"the keys folder {path.parent} can be written by other users (mode 777) and could not be made private "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from vidgen import ladder
-from vidgen.session import Session
+from vidgen.engine.session import Session
+from vidgen.render import ladder
 
 from .helpers import MOVING, component, group_members
 

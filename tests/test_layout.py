@@ -9,11 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from vidgen import ladder, layout, loop
 from vidgen import settings as settings_module
+from vidgen.agent import loop
+from vidgen.check import layout
+from vidgen.engine.session import Session
 from vidgen.errors import Finding
-from vidgen.session import Session
-from vidgen.workspace import Video, Workspace
+from vidgen.render import ladder
+from vidgen.workspace.project import Video, Workspace
 
 from .helpers import model, reply, vidgen
 
@@ -437,7 +439,7 @@ def test_check_json_lists_findings_exits_1_at_layout_and_no_qa_skips_it(workspac
 
 @pytest.mark.render
 def test_the_loop_sends_layout_errors_back_and_warnings_once(session: Session, workspace: Workspace) -> None:
-    from vidgen.scripted import Scripted, ScriptedModel
+    from vidgen.model.scripted import Scripted, ScriptedModel
 
     edge = "<div style={{position: 'absolute', left: 4, top: 20, fontSize: 24, color: 'white'}}>Edge label</div>"
     hidden = TEASER.replace("    <Logo />\n", f"    {edge}\n    <Logo />\n")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from vidgen import ladder
-from vidgen.session import Session
+from vidgen.engine.session import Session
+from vidgen.render import ladder
 
 pytestmark = pytest.mark.render
 

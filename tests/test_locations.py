@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image, ImageChops
 
-from vidgen import ladder
-from vidgen.protocol import StillArgs
-from vidgen.session import Session
-from vidgen.workspace import Video, Workspace
+from vidgen.engine.protocol import StillArgs
+from vidgen.engine.session import Session
+from vidgen.render import ladder
+from vidgen.workspace.project import Video, Workspace
 
 from .helpers import videos_written
 

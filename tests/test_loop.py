@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import history, loop, media, transcript
-from vidgen.constraints import Constraints
-from vidgen.scripted import Scripted, ScriptedModel
-from vidgen.session import Session
+from vidgen.agent import loop
+from vidgen.check.constraints import Constraints
+from vidgen.engine.session import Session
+from vidgen.media import probe as media
+from vidgen.model.scripted import Scripted, ScriptedModel
+from vidgen.workspace import history, transcript
 
 from .helpers import MOVING, VIDGEN, component, model, model_flags, reply, vidgen
 

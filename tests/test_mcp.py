@@ -19,8 +19,8 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, ImageContent
 
-from vidgen import media
-from vidgen.scripted import Scripted, ScriptedModel
+from vidgen.media import probe as media
+from vidgen.model.scripted import Scripted, ScriptedModel
 
 from .helpers import MOVING, component, group_members, service_groups, vidgen
 

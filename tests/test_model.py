@@ -6,11 +6,11 @@ import socket
 
 import pytest
 
-from vidgen import keys, providers
 from vidgen import settings as settings_module
-from vidgen.errors import UsageError
-from vidgen.model import ModelClient, ModelError, ModelOptions, client_for
-from vidgen.scripted import Scripted, ScriptedModel
+from vidgen.errors import KeyProblem, ModelError, UsageError
+from vidgen.model import keys, providers
+from vidgen.model.client import ModelClient, ModelOptions, client_for
+from vidgen.model.scripted import Scripted, ScriptedModel
 from vidgen.settings import ModelSettings
 
 FAST = ModelOptions(model="glm-5.2", backoff_base_s=0.01, backoff_max_s=0.05, max_retries=3, idle_timeout_s=5)
@@ -130,7 +130,7 @@ def test_keys_go_only_to_their_own_provider(monkeypatch: pytest.MonkeyPatch, tmp
     assert elsewhere.api_key is None
     assert SECRET not in repr(own)
     monkeypatch.delenv("ZAI_API_KEY")
-    with pytest.raises(keys.KeyProblem, match="ZAI_API_KEY") as raised:
+    with pytest.raises(KeyProblem, match="ZAI_API_KEY") as raised:
         providers.resolve("zai")
     assert "vidgen demo" in str(raised.value) and "vidgen keys set zai" in str(raised.value)
     assert raised.value.exit_code == 3

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import prompts, replies
-from vidgen import workspace as workspace_module
-from vidgen.scripted import Scripted, ScriptedModel
+from vidgen.agent import prompts, replies
+from vidgen.model.scripted import Scripted, ScriptedModel
+from vidgen.workspace import project as workspace_module
 
 from .helpers import MOVING, component, model_flags, reply, vidgen
 

@@ -18,11 +18,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from vidgen import media, narration, providers, render, voice
-from vidgen.errors import StructuredError
-from vidgen.session import Session
+from vidgen.engine.session import Session
+from vidgen.errors import StructuredError, VoiceError
+from vidgen.media import probe as media
+from vidgen.model import providers
+from vidgen.render import video as render
 from vidgen.settings import VoiceSettings
-from vidgen.workspace import Workspace
+from vidgen.sound import narration, voice
+from vidgen.workspace.project import Workspace
 
 LINES = [{"id": "intro", "text": "One."}, {"id": "middle", "text": "Two, and a half."}, {"id": "outro", "text": "Three."}]
 
@@ -186,7 +189,7 @@ def test_an_http_voice_that_sends_no_audio_is_a_clear_error(tmp_path: Path, body
     server = _SpeechServer(body, status)
     try:
         speaker = voice.HttpSpeech(providers.Endpoint("custom", server.base_url, None, False), "tts-1", "alloy")
-        with pytest.raises(voice.VoiceError, match=fragment):
+        with pytest.raises(VoiceError, match=fragment):
             voice.speak(speaker, "Hello.", tmp_path / "cache")
     finally:
         server.close()
@@ -217,7 +220,7 @@ def test_an_http_voice_that_trickles_is_cut_off_at_the_deadline(tmp_path: Path, 
     try:
         speaker = voice.HttpSpeech(providers.Endpoint("custom", server.base_url, None, False), "tts-1", "alloy", timeout_s=1.0)
         started = time.monotonic()
-        with pytest.raises(voice.VoiceError) as caught:
+        with pytest.raises(VoiceError) as caught:
             voice.speak(speaker, "Hello.", tmp_path / "cache")
         elapsed = time.monotonic() - started
     finally:
@@ -273,7 +276,7 @@ def test_an_http_voice_that_sends_without_end_is_refused_at_the_limit(
     try:
         speaker = voice.HttpSpeech(providers.Endpoint("custom", server.base_url, None, False), "tts-1", "alloy", timeout_s=30)
         started = time.monotonic()
-        with pytest.raises(voice.VoiceError) as caught:
+        with pytest.raises(VoiceError) as caught:
             voice.speak(speaker, "Hello.", tmp_path / "cache")
         elapsed = time.monotonic() - started
         assert done.wait(10)
@@ -412,7 +415,7 @@ def _band_level(path: Path, start: float, seconds: float) -> float:
 
 @pytest.mark.render
 def test_music_ducks_under_the_narration_and_fades_out(session: Session, make_video, tmp_path: Path) -> None:
-    from vidgen import music
+    from vidgen.sound import music
 
     tone = tmp_path / "tone.wav"
     import subprocess

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from vidgen import resources
+from vidgen.workspace import resources
 
 SERVICE = resources.template_dir() / "service"
 

@@ -7,9 +7,11 @@ import json
 
 import pytest
 
-from vidgen import history, loop, renders, state, transcript
-from vidgen.scripted import Scripted, ScriptedModel
-from vidgen.session import Session
+from vidgen.agent import loop
+from vidgen.engine.session import Session
+from vidgen.model.scripted import Scripted, ScriptedModel
+from vidgen.workspace import history, state, transcript
+from vidgen.workspace import outputs as renders
 
 from .helpers import component, model, model_flags, reply, vidgen
 

@@ -13,9 +13,13 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from vidgen import daemon_client, media, previews, render, renders, sheet
 from vidgen import settings as settings_module
-from vidgen.session import Session
+from vidgen.engine import client as daemon_client
+from vidgen.engine.session import Session
+from vidgen.media import previews, sheet
+from vidgen.media import probe as media
+from vidgen.render import video as render
+from vidgen.workspace import outputs as renders
 
 from .helpers import MOVING, VIDGEN, component, wait_for_file
 
@@ -116,9 +120,7 @@ def test_a_job_travels_as_json_and_runs_in_another_process(session: Session, mak
     assert previews.PreviewJob.from_json(json.loads(json.dumps(job.to_json()))) == job
     for still in result.stills:
         Path(still["path"]).unlink()  # the next ladder's stills replace these: the job has its own
-    code = (
-        "import json, sys; from vidgen import previews; print(previews.run(previews.PreviewJob.from_json(json.load(sys.stdin))))"
-    )
+    code = "import json, sys; from vidgen.media import previews; print(previews.run(previews.PreviewJob.from_json(json.load(sys.stdin))))"
     done = subprocess.run(
         [sys.executable, "-c", code], input=json.dumps(job.to_json()), capture_output=True, text=True, timeout=120
     )

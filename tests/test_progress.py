@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from vidgen.scripted import Scripted, ScriptedModel
+from vidgen.model.scripted import Scripted, ScriptedModel
 
 from .helpers import MOVING, VIDGEN, component, model_flags, vidgen
 

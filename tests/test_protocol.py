@@ -12,13 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import doctor, ladder, protocol
 from vidgen import settings as settings_module
-from vidgen import workspace as workspace_module
-from vidgen.errors import UsageError
-from vidgen.protocol import CheckArgs
-from vidgen.service import RenderService, ServiceReplyError
-from vidgen.session import Session
+from vidgen.cli import doctor
+from vidgen.engine import protocol
+from vidgen.engine.protocol import CheckArgs
+from vidgen.engine.service import RenderService
+from vidgen.engine.session import Session
+from vidgen.errors import ServiceReplyError, UsageError
+from vidgen.render import ladder
+from vidgen.workspace import project as workspace_module
 
 from .helpers import MOVING, component, descendants
 

@@ -13,14 +13,14 @@ import pytest
 from vidgen import settings as settings_module
 from vidgen.cli.flags import ModelFlags
 from vidgen.errors import UsageError
-from vidgen.scripted import Scripted, ScriptedModel
+from vidgen.model.scripted import Scripted, ScriptedModel
 
 from .helpers import MOVING, VIDGEN, assert_one_line_error, component
 
 PLUGIN = """
 import os
 
-from vidgen.providers import Provider
+from vidgen.model.providers import Provider
 
 
 def register():

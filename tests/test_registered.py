@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import resources, state
-from vidgen import workspace as workspace_module
+from vidgen.workspace import project as workspace_module
+from vidgen.workspace import resources, state
 
 from .helpers import vidgen
 

@@ -8,9 +8,10 @@ import threading
 
 import pytest
 
-from vidgen import media, render
+from vidgen.engine.session import Session
 from vidgen.errors import ServiceError
-from vidgen.session import Session
+from vidgen.media import probe as media
+from vidgen.render import video as render
 
 from .helpers import MOVING, browser_descendants, component, group_members, still_running
 

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import constraints, history, music, narration, replies, writer
-from vidgen import workspace as workspace_module
-from vidgen.errors import UsageError
+from vidgen.agent import replies, writer
+from vidgen.check import constraints
+from vidgen.errors import ReplyError, UsageError
 from vidgen.settings import Limits
-from vidgen.workspace import Workspace
+from vidgen.sound import music, narration
+from vidgen.workspace import history
+from vidgen.workspace import project as workspace_module
+from vidgen.workspace.project import Workspace
 
 GOOD = "Here it is.\n\n```tsx index.tsx\nexport const a = `${1}`;\n```\n\n```ts scenes/Intro.ts\nexport const b = 2;\n```\n"
 
@@ -49,7 +52,7 @@ def test_info_string_variants_and_workspace_paths() -> None:
     ],
 )
 def test_bad_replies_are_classified(text: str, kind: str) -> None:
-    with pytest.raises(replies.ReplyError) as raised:
+    with pytest.raises(ReplyError) as raised:
         parse(text)
     assert raised.value.kind == kind
 
@@ -85,7 +88,7 @@ def _video(tmp_path: Path):
 )
 def test_the_guard_refuses(tmp_path: Path, path: str) -> None:
     video = _video(tmp_path)
-    with pytest.raises(replies.ReplyError) as raised:
+    with pytest.raises(ReplyError) as raised:
         writer.write(video, [replies.FileBlock("index.tsx", "tsx", "ok\n"), replies.FileBlock(path, "tsx", "x")])
     assert raised.value.kind == "refused"
     assert list(video.folder.iterdir()) == []  # nothing written unless every file passes
@@ -96,9 +99,9 @@ def test_the_guard_follows_no_symlink_and_caps_size(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     (video.folder / "scenes").symlink_to(outside)
-    with pytest.raises(replies.ReplyError, match="symbolic link"):
+    with pytest.raises(ReplyError, match="symbolic link"):
         writer.write(video, [replies.FileBlock("scenes/A.tsx", "tsx", "x")])
-    with pytest.raises(replies.ReplyError, match="cap"):
+    with pytest.raises(ReplyError, match="cap"):
         writer.write(video, [replies.FileBlock("big.ts", "ts", "x" * (writer.MAX_FILE_BYTES + 1))])
     assert list(outside.iterdir()) == []
 
@@ -189,7 +192,7 @@ def test_history_keeps_hand_edits_and_undoes(tmp_path: Path) -> None:
 
 
 def test_atomic_writes_keep_permissions(tmp_path: Path) -> None:
-    from vidgen.files import atomic_write
+    from vidgen.workspace.files import atomic_write
 
     mine = tmp_path / "index.tsx"
     mine.write_text("old")
@@ -228,7 +231,7 @@ LONG = "a" * 300 + ".tsx"
 )
 def test_a_reply_with_one_bad_path_writes_nothing(tmp_path: Path, path: str, why: str) -> None:
     video = _video(tmp_path)
-    with pytest.raises(replies.ReplyError) as raised:
+    with pytest.raises(ReplyError) as raised:
         writer.write(video, [replies.FileBlock("index.tsx", "tsx", "ok\n"), replies.FileBlock(path, "tsx", "x")])
     assert raised.value.kind == "refused" and why in str(raised.value)
     assert "\x00" not in str(raised.value) and len(str(raised.value)) < 300
@@ -240,7 +243,7 @@ def test_a_symlinked_target_is_refused_and_its_target_untouched(tmp_path: Path) 
     secret = tmp_path / "secret.ts"
     secret.write_text("keep me")
     (video.folder / "data.ts").symlink_to(secret)
-    with pytest.raises(replies.ReplyError, match="symbolic link"):
+    with pytest.raises(ReplyError, match="symbolic link"):
         writer.write(video, [replies.FileBlock("index.tsx", "tsx", "ok\n"), replies.FileBlock("data.ts", "ts", "x")])
     assert secret.read_text() == "keep me" and not video.entry.exists()
 
@@ -248,9 +251,9 @@ def test_a_symlinked_target_is_refused_and_its_target_untouched(tmp_path: Path) 
 def test_a_file_where_a_folder_is_needed_is_refused(tmp_path: Path) -> None:
     video = _video(tmp_path)
     (video.folder / "scenes.ts").write_text("mine")
-    with pytest.raises(replies.ReplyError, match="not a folder"):
+    with pytest.raises(ReplyError, match="not a folder"):
         writer.write(video, [replies.FileBlock("index.tsx", "tsx", "ok\n"), replies.FileBlock("scenes.ts/a.ts", "ts", "x")])
-    with pytest.raises(replies.ReplyError, match="also sent as a file"):
+    with pytest.raises(ReplyError, match="also sent as a file"):
         writer.write(video, [replies.FileBlock("b.ts", "ts", "x"), replies.FileBlock("b.ts/c.ts", "ts", "y")])
     assert sorted(p.name for p in video.folder.iterdir()) == ["scenes.ts"]
 
@@ -262,7 +265,7 @@ def test_a_folder_or_fifo_in_the_place_of_a_file_is_refused(tmp_path: Path) -> N
     (video.folder / "dir.tsx").mkdir()
     os.mkfifo(video.folder / "pipe.ts")
     for path in ("dir.tsx", "pipe.ts"):
-        with pytest.raises(replies.ReplyError, match="special file"):
+        with pytest.raises(ReplyError, match="special file"):
             writer.write(video, [replies.FileBlock("index.tsx", "tsx", "ok\n"), replies.FileBlock(path, "ts", "x")])
     assert not video.entry.exists()
 
@@ -306,7 +309,7 @@ def test_history_keeps_no_linked_file(tmp_path: Path) -> None:
 
 
 def test_an_error_excerpt_never_reads_through_a_link(tmp_path: Path) -> None:
-    from vidgen import diagnostics
+    from vidgen.check import diagnostics
 
     video = _linked_video(tmp_path)
     error = diagnostics.make("typecheck", "bad", video, file=video.folder / "data.ts", line=1)
@@ -343,7 +346,7 @@ def test_the_exported_shape_is_checked_against_the_flags() -> None:
 
 
 def test_a_huge_file_is_not_sent_but_history_keeps_it(tmp_path: Path) -> None:
-    from vidgen import tree
+    from vidgen.workspace import tree
 
     video = _video(tmp_path)
     video.entry.write_text("export default 1;\n")

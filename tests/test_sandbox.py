@@ -17,15 +17,23 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import media, render
 from vidgen import settings as settings_module
+from vidgen.engine.protocol import RenderArgs, StillsArgs
+from vidgen.engine.sandbox import (
+    BROWSER_FLAGS,
+    HELPER,
+    NetworkSandbox,
+    network_sandbox,
+    require_network_sandbox,
+    service_environment,
+)
+from vidgen.engine.service import RenderService
+from vidgen.engine.session import Session
 from vidgen.errors import UsageError
-from vidgen.protocol import RenderArgs, StillsArgs
-from vidgen.providers import resolve, split_credentials
-from vidgen.sandbox import BROWSER_FLAGS, HELPER, NetworkSandbox, network_sandbox, require_network_sandbox, service_environment
-from vidgen.scripted import Scripted, ScriptedModel
-from vidgen.service import RenderService
-from vidgen.session import Session
+from vidgen.media import probe as media
+from vidgen.model.providers import resolve, split_credentials
+from vidgen.model.scripted import Scripted, ScriptedModel
+from vidgen.render import video as render
 
 from .helpers import MOVING, VIDGEN, browser_pids, component, descendants, vidgen
 
@@ -208,10 +216,10 @@ def test_the_service_and_chromium_start_without_secrets(workspace, monkeypatch) 
     monkeypatch.setenv("NODE_OPTIONS", "--max-old-space-size=999")
     service = RenderService(workspace, settings_module.load(workspace.root).render)
     try:
-        service.open_browser(timeout_s=120)
+        service.start()  # the service opens its browser as it starts, as the daemon's warm start relies on
         assert service.pid is not None
-        # The browser's helpers (zygotes, GPU, network) start a moment after it answers: on a busy machine, later.
-        deadline = time.monotonic() + 20
+        # The browser and its helpers (zygotes, GPU, network) start a moment later: on a busy machine, later still.
+        deadline = time.monotonic() + 120
         while len((members := descendants(service.pid)) & browser_pids()) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert len(members & browser_pids()) >= 2, "the browser and its helpers should be running"

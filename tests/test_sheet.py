@@ -8,8 +8,11 @@ import subprocess
 import pytest
 from PIL import Image
 
-from vidgen import media, render, report, sheet
-from vidgen.session import Session
+from vidgen.batch import report
+from vidgen.engine.session import Session
+from vidgen.media import probe as media
+from vidgen.media import sheet
+from vidgen.render import video as render
 
 from .helpers import MOVING, component
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from vidgen import ladder
-from vidgen.session import Session
-from vidgen.workspace import Video, Workspace
+from vidgen.engine.session import Session
+from vidgen.render import ladder
+from vidgen.workspace.project import Video, Workspace
 
 from .helpers import videos_written
 

@@ -7,9 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import constraints, diagnostics, imports, ladder, media, prompts, protocol, settings
-from vidgen.errors import StructuredError, UsageError
-from vidgen.workspace import Workspace, validate_name
+from vidgen import settings
+from vidgen.agent import prompts
+from vidgen.check import constraints, diagnostics, imports
+from vidgen.engine import protocol
+from vidgen.errors import Stage, StructuredError, UsageError
+from vidgen.media import probe as media
+from vidgen.render import ladder
+from vidgen.workspace.project import Workspace, validate_name
 
 
 @pytest.mark.parametrize("name", ["hello", "city-tour-2", "a", "9lives"])
@@ -182,7 +187,8 @@ def test_structured_error_code_defaults_to_the_stages_and_json_holds_plain_strin
 
 def test_the_ladder_stages_are_its_stage_list_in_order() -> None:
     assert ladder.STAGES == ("sound", "imports", "lint", "typecheck", "bundle", "composition", "stills", "layout")
-    assert [stage.stage for stage in ladder.LADDER] == list(ladder.STAGES)
+    # STAGES is made from LADDER, so compare with what does not come from it: Stage lists the ladder's stages in order.
+    assert list(ladder.STAGES) == list(Stage)[: len(ladder.STAGES)]
 
 
 def test_op_arguments_go_on_the_wire_in_camel_case() -> None:
@@ -296,7 +302,7 @@ def test_css_animations_are_refused_with_their_line(tmp_path: Path) -> None:
 def test_tooling_packages_are_not_importable() -> None:
     import json
 
-    from vidgen import resources
+    from vidgen.workspace import resources
 
     package = json.loads((resources.template_dir() / "package.json").read_text())
     for tool in ("@remotion/bundler", "@remotion/cli", "@remotion/renderer", "@remotion/eslint-plugin", "react-dom"):
@@ -319,13 +325,13 @@ def test_tooling_packages_are_not_importable() -> None:
     ],
 )
 def test_react_errors_are_decoded_and_links_dropped(raw: str, expected: str) -> None:
-    from vidgen import hints
+    from vidgen.check import hints
 
     assert hints.without_links(hints.decode(raw)) == expected
 
 
 def test_a_known_slip_in_an_import_gets_the_export_meant() -> None:
-    from vidgen import hints
+    from vidgen.check import hints
 
     message = "Module '\"remotion\"' has no exported member 'useFrame'."
     assert hints.likely_export(message) == message + " Did you mean useCurrentFrame?"
@@ -345,7 +351,7 @@ def test_a_known_slip_in_an_import_gets_the_export_meant() -> None:
     ],
 )
 def test_composition_problems_point_at_their_line_of_config(tmp_path: Path, problem: str, line: int) -> None:
-    from vidgen import constraints
+    from vidgen.check import constraints
 
     entry = tmp_path / "index.tsx"
     entry.write_text(

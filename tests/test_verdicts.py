@@ -10,12 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from vidgen import ladder, resources
+from vidgen.engine.session import Session
 from vidgen.errors import Finding
-from vidgen.ladder import CheckResult
-from vidgen.session import Session
+from vidgen.render import ladder
+from vidgen.render.ladder import CheckResult
 from vidgen.settings import QaSettings
-from vidgen.workspace import Video, Workspace
+from vidgen.workspace import resources
+from vidgen.workspace.project import Video, Workspace
 
 
 def video(body: str, width: int = 640, height: int = 360, frames: int = 30, background: str = "#1d2b64") -> str:
@@ -321,7 +322,7 @@ def test_the_api_sheet_states_the_safe_area_the_check_uses() -> None:
 
 
 def test_a_findings_box_from_the_page_is_four_numbers_or_nothing() -> None:
-    from vidgen import layout
+    from vidgen.check import layout
 
     assert layout._box({"x": 10, "y": -4, "width": 300.4, "height": 20}) == (10, -4, 300, 20)
     nan, inf = float("nan"), float("inf")

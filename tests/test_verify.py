@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from vidgen import render
-from vidgen.session import Session
+from vidgen.engine.session import Session
+from vidgen.render import video as render
 
 from .helpers import component
 

@@ -11,10 +11,14 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from vidgen import media, renders, report, state
-from vidgen import workspace as workspace_module
-from vidgen.files import atomic_write
-from vidgen.scripted import Scripted, ScriptedModel
+from vidgen.batch import report
+from vidgen.media import poster
+from vidgen.model.scripted import Scripted, ScriptedModel
+from vidgen.render import verify
+from vidgen.workspace import outputs as renders
+from vidgen.workspace import project as workspace_module
+from vidgen.workspace import state
+from vidgen.workspace.files import atomic_write
 
 from .helpers import MOVING, assert_one_line_error, component, model_flags, vidgen, wait_for_file
 
@@ -207,11 +211,11 @@ def test_the_poster_is_the_most_detailed_still_not_a_blank_or_a_cross_fade(tmp_p
     blank = _frame(tmp_path, "blank", False)
     fading = _frame(tmp_path, "fading", True, fade=0.5)
     sharp = _frame(tmp_path, "sharp", True)
-    assert media.detail(blank) == 0
-    assert media.detail(sharp) > media.detail(fading) > 0
-    ranked = media.most_detailed([(0, blank), (20, fading), (39, sharp), (59, blank)])
+    assert poster.detail(blank) == 0
+    assert poster.detail(sharp) > poster.detail(fading) > 0
+    ranked = poster.most_detailed([(0, blank), (20, fading), (39, sharp), (59, blank)])
     assert [frame for _, frame in ranked] == [39, 20]  # blank frames are no candidates
-    assert media.most_detailed([(0, tmp_path / "missing.jpeg")]) == []
+    assert poster.most_detailed([(0, tmp_path / "missing.jpeg")]) == []
 
 
 @pytest.mark.render
@@ -230,9 +234,9 @@ def test_a_rendered_poster_shows_the_content_not_the_middle_frame(workspace, mak
     assert done.returncode == 0, done.stderr
     poster = workspace.out_dir / "poster-late.poster.png"
     assert wait_for_file(poster)  # the daemon makes it after the command returned
-    assert media.detail(poster) > 0.001  # the title is on it
+    assert poster.detail(poster) > 0.001  # the title is on it
     with Image.open(poster) as image:
-        assert media.content_share(image.convert("RGB"))[0] > 0.001
+        assert verify.content_share(image.convert("RGB"))[0] > 0.001
 
 
 # ------------------------------------------------------------------ the batch report
@@ -280,7 +284,7 @@ def test_report_never_overwrites_a_source_file(workspace, tmp_path: Path, target
 
 @pytest.mark.render
 def test_a_sliding_busy_frame_loses_the_poster_to_a_steady_one(session, make_video) -> None:
-    from vidgen import render
+    from vidgen.render import video as render
 
     # First second: a still title. Second second: stripes racing over a background that changes
     # colour every frame (more edges than the title, and every pixel moving, like a slide).
@@ -301,6 +305,6 @@ def test_a_sliding_busy_frame_loses_the_poster_to_a_steady_one(session, make_vid
     result = render.render(session, video)
     assert result.error is None, result.error
     stills = [(int(s["frame"]), Path(s["path"])) for s in result.stills]
-    assert media.most_detailed(stills)[0][1] >= 30  # the stripes have the most edges
-    chosen = media.poster_frame(result.output, stills, 60, (640, 360))
+    assert poster.most_detailed(stills)[0][1] >= 30  # the stripes have the most edges
+    chosen = poster.poster_frame(result.output, stills, 60, (640, 360))
     assert chosen is not None and chosen < 30

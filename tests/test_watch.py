@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from vidgen import history, media
-from vidgen.scripted import Scripted, ScriptedModel
+from vidgen.media import probe as media
+from vidgen.model.scripted import Scripted, ScriptedModel
+from vidgen.workspace import history
 
 from .helpers import MOVING, VIDGEN, component, group_members, service_groups
 

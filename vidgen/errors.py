@@ -171,3 +171,56 @@ class Cancelled(VidgenError):
 
     exit_code = EXIT_FAILED
     code = "cancelled"
+
+
+class ServiceReplyError(Exception):
+    """The service answered a request with an error: its raw description, for diagnostics."""
+
+    def __init__(self, error: dict[str, Any]):
+        super().__init__(str(error.get("message", "")))
+        self.error = error
+
+
+class DaemonUnavailable(VidgenError):
+    """No daemon can serve this command (another one with other settings is busy, or it would not start)."""
+
+    code = "daemon"
+
+
+class ModelError(VidgenError):
+    """A model/API problem the user must fix: exit 3."""
+
+    exit_code = EXIT_MODEL
+    code = "model"
+
+
+class KeyProblem(VidgenError):
+    """A key that is missing or a keys file vidgen must not use: exit 3, like any key problem."""
+
+    exit_code = EXIT_MODEL
+    code = "key"
+
+
+class VoiceError(VidgenError):
+    """Synthesis failed: the voice is missing, the endpoint refused, or what came back is not audio."""
+
+    code = "voice"
+
+
+class DiskFull(VidgenError):
+    """No space left to write the manifest or a render: the batch stops and can be resumed."""
+
+    code = "disk_full"
+
+
+class ReplyError(Exception):
+    """A reply vidgen cannot apply; `kind` classifies it for the model and the transcript."""
+
+    def __init__(self, kind: str, message: str, file: str | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.file = file
+
+
+class VerdictError(ValueError):
+    """The vision model's answer is not a verdict of the expected shape."""

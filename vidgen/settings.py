@@ -284,11 +284,6 @@ def load(workspace_root: Path | None, origins: dict[str, str] | None = None) -> 
     )
 
 
-def environment_variables() -> dict[str, str]:
-    """Each setting's VIDGEN_* variable, as `section.key` -> name."""
-    return {f"{section}.{key}": var for (section, key), var in _ENV.items()}
-
-
 def with_model(settings: Settings, **changes: Any) -> Settings:
     """Apply command-line flags to the model settings."""
     return _with(settings, "model", changes)

@@ -3,7 +3,7 @@
 // ESLint and TypeScript programs loaded, so every request after the first is incremental.
 //
 // The wire protocol (every op, its arguments, events and error kinds) is in PROTOCOL.md beside
-// this file; bump PROTOCOL_VERSION here and in vidgen/protocol.py together when it changes.
+// this file; bump PROTOCOL_VERSION here and in vidgen/engine/protocol.py together when it changes.
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';

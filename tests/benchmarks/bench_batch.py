@@ -27,11 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import REFERENCE, VIDGEN, BenchError, Row, log, main, without_daemon  # noqa: E402
 
-from vidgen import render, settings  # noqa: E402
-from vidgen.manifest import path_for  # noqa: E402
-from vidgen.scripted import Scripted, ScriptedModel  # noqa: E402
-from vidgen.session import Session  # noqa: E402
-from vidgen.workspace import Workspace  # noqa: E402
+from vidgen import settings
+from vidgen.batch.manifest import path_for  # noqa: E402
+from vidgen.engine.session import Session  # noqa: E402
+from vidgen.model.scripted import Scripted, ScriptedModel  # noqa: E402
+from vidgen.render import video as render  # noqa: E402
+from vidgen.workspace.project import Workspace  # noqa: E402
 
 ITEMS = 6
 LATENCY_S = 2.0

@@ -22,11 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import NAME, STEP_TIMEOUT_S, BenchError, Row, Series, log, main, ratio_row  # noqa: E402
 
-from vidgen import ladder, media, settings  # noqa: E402
-from vidgen.browser import find_browser  # noqa: E402
-from vidgen.protocol import RenderArgs  # noqa: E402
-from vidgen.session import Session  # noqa: E402
-from vidgen.workspace import Workspace  # noqa: E402
+from vidgen import settings
+from vidgen.engine.browser import find_browser  # noqa: E402
+from vidgen.engine.protocol import RenderArgs  # noqa: E402
+from vidgen.engine.session import Session  # noqa: E402
+from vidgen.media import probe as media
+from vidgen.render import ladder  # noqa: E402
+from vidgen.workspace.project import Workspace  # noqa: E402
 
 SCRIPT = Path(__file__).resolve().with_name("render_media.mjs")
 

@@ -21,15 +21,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import NAME, BenchError, Row, Series, add_video, log, main  # noqa: E402
 
-from vidgen import sandbox, settings  # noqa: E402
-from vidgen.protocol import RenderArgs  # noqa: E402
-from vidgen.service import RenderService  # noqa: E402
-from vidgen.workspace import Workspace  # noqa: E402
+from vidgen import settings
+from vidgen.engine import sandbox  # noqa: E402
+from vidgen.engine.protocol import RenderArgs  # noqa: E402
+from vidgen.engine.service import RenderService  # noqa: E402
+from vidgen.workspace.project import Workspace  # noqa: E402
 
 
 def _started(service: RenderService) -> float:
     started = time.monotonic()
-    service.open_browser(timeout_s=300)
+    service.start()  # up to its ready line; it opens its browser as it starts
     return time.monotonic() - started
 
 

@@ -22,9 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import BenchError, Row, Series, add_video, log, main  # noqa: E402
 
-from vidgen import ladder, layout, settings  # noqa: E402
-from vidgen.session import Session  # noqa: E402
-from vidgen.workspace import Workspace  # noqa: E402
+from vidgen import settings
+from vidgen.check import layout
+from vidgen.engine.session import Session  # noqa: E402
+from vidgen.render import ladder  # noqa: E402
+from vidgen.workspace.project import Workspace  # noqa: E402
 
 NAME = "bench-layout"
 # Ten seconds of a typical model-written video: a title, a subtitle, bars with value and name labels.

@@ -48,7 +48,7 @@ from benchlib import (  # noqa: E402
     wait_until,
 )
 
-from vidgen.workspace import Workspace  # noqa: E402
+from vidgen.workspace.project import Workspace  # noqa: E402
 
 RENDER = [*VIDGEN, "render", NAME]
 

@@ -34,7 +34,7 @@ from benchlib import (  # noqa: E402
     wait_until,
 )
 
-from vidgen.workspace import Workspace  # noqa: E402
+from vidgen.workspace.project import Workspace  # noqa: E402
 
 
 def modified_since(path: Path, moment: float) -> bool:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from vidgen import workspace  # noqa: E402
 from vidgen.errors import VidgenError  # noqa: E402
+from vidgen.workspace import project as workspace  # noqa: E402
 
 NAME = "bench-reference"
 REFERENCE = """\

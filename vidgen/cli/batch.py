@@ -15,31 +15,24 @@ from typing import Any
 
 import click
 
-from .. import batchfile, report, state
-from .. import critique as critique_module
 from .. import settings as settings_module
-from .. import workspace as workspace_module
-from ..batch import BatchPlan, BatchRun, Outcome, describe_scorecard, plan, scorecard, totals
-from ..batchfile import Item
-from ..errors import EXIT_FAILED, EXIT_OK, UsageError
-from ..manifest import Manifest, path_for
-from ..model import ModelClient, ModelError, client_for
-from ..progress import BatchDisplay
-from ..session import Session
-from .common import (
-    EXIT_INTERRUPTED,
-    err,
-    no_daemon_option,
-    no_qa_option,
-    polish_option,
-    print_json,
-    qa_flag,
-    session_for,
-    workspace_of,
-)
+from ..agent import critique as critique_module
+from ..batch import file as batchfile
+from ..batch import report
+from ..batch.file import Item
+from ..batch.manifest import Manifest, path_for
+from ..batch.runner import BatchPlan, BatchRun, Outcome, describe_scorecard, plan, scorecard, totals
+from ..engine.session import Session
+from ..errors import EXIT_FAILED, EXIT_OK, ModelError, UsageError
+from ..model.client import ModelClient, client_for
+from ..workspace import project as workspace_module
+from ..workspace import state
+from .batch_progress import BatchDisplay
+from .common import no_daemon_option, no_qa_option, polish_option, qa_flag, session_for, workspace_of
 from .flags import ModelFlags, model_options
 from .output import is_quiet, note, quiet_option
-from .rendering import check_output
+from .printing import EXIT_INTERRUPTED, err, print_json
+from .render import check_output
 
 
 @click.command()

@@ -2,69 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import click
 from click.shell_completion import CompletionItem
 
-from .. import render as render_module
 from .. import settings as settings_module
-from .. import state
-from .. import workspace as workspace_module
+from ..engine.session import Session
 from ..errors import EXIT_FAILED, EXIT_OK, VidgenError
-from ..progress import Reporter
-from ..session import Session
+from ..render import video as render_module
+from ..workspace import project as workspace_module
+from ..workspace import state
 from .output import note, reporter
-
-EXIT_INTERRUPTED = 130
-
-
-def err(message: str) -> None:
-    click.echo(message, err=True)
-
-
-def print_json(payload: dict[str, Any], exit_code: int = EXIT_OK) -> None:
-    """A command's one JSON object: its result, with `status` and `exit_code` every object carries.
-
-    `status` is "ok" on success and "failed" when the work ran and failed (the object says where);
-    results that already name their own status (a render's "rendered") keep it.
-    """
-    status = "ok" if exit_code == EXIT_OK else "failed"
-    click.echo(json.dumps({"status": status, **payload, "exit_code": exit_code}))
-
-
-def print_error(
-    message: str,
-    exit_code: int,
-    as_json: bool,
-    *,
-    code: str | None = None,
-    label: str = "error",
-    details: dict[str, Any] | None = None,
-) -> None:
-    """A command that could not run: one line on stderr and, with --json, the error object on stdout."""
-    err(f"{label}: {message}")
-    if as_json:
-        error = {**(details or {}), "message": message, **({"code": code} if code else {})}
-        click.echo(json.dumps({"status": "error", "error": error, "exit_code": exit_code}))
-
-
-def workspace_option(envvar: str | None = None) -> click.Option:
-    """`--workspace`, on the group and on every command, so it works before or after the command's name."""
-
-    def remember(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-        if value is not None:
-            ctx.ensure_object(dict)["workspace"] = value
-
-    return click.Option(
-        ["--workspace"],
-        envvar=envvar,
-        expose_value=False,
-        callback=remember,
-        help="Workspace folder (default: found upward from here).",
-    )
+from .printing import err, print_json
+from .progress import Reporter
 
 
 def workspace_of(ctx: click.Context) -> workspace_module.Workspace:

@@ -7,12 +7,13 @@ from typing import Any
 
 import click
 
-from .. import render as render_module
 from .. import settings as settings_module
-from .. import workspace as workspace_module
 from ..errors import VidgenError
-from ..providers import split_credentials
-from .common import err, no_qa_option, print_json, qa_flag, workspace_of
+from ..model.providers import split_credentials
+from ..render import video as render_module
+from ..workspace import project as workspace_module
+from .common import no_qa_option, qa_flag, workspace_of
+from .printing import err, print_json
 
 
 @click.command()

@@ -6,9 +6,10 @@ from typing import Any
 
 import click
 
-from .. import daemon_client
-from ..protocol import PROTOCOL_VERSION
-from .common import print_json, workspace_of
+from ..engine import client as daemon_client
+from ..engine.protocol import PROTOCOL_VERSION
+from .common import workspace_of
+from .printing import print_json
 
 
 @click.group()

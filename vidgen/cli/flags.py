@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
-from .. import critique as critique_module
-from .. import providers
 from .. import settings as settings_module
+from ..agent import critique as critique_module
+from ..model import providers
 
 
 @dataclass(frozen=True)

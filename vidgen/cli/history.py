@@ -6,11 +6,12 @@ import json
 
 import click
 
-from .. import history as history_module
-from .. import renders
-from .. import transcript as transcript_module
 from ..errors import UsageError
-from .common import err, print_json, tokens_line, video_name_argument, workspace_of
+from ..workspace import history as history_module
+from ..workspace import outputs as renders
+from ..workspace import transcript as transcript_module
+from .common import tokens_line, video_name_argument, workspace_of
+from .printing import err, print_json
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 

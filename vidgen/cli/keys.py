@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from .. import keys as keys_module
-from .. import providers
 from ..errors import UsageError
-from .common import err, print_json
+from ..model import keys as keys_module
+from ..model import providers
+from .printing import err, print_json
 
 
 @click.group()

@@ -10,10 +10,11 @@ from typing import Any
 import click
 
 from .. import settings as settings_module
-from .. import state
-from ..service import group_members
-from ..session import Session
-from .common import err, no_qa_option, qa_flag, workspace_of
+from ..engine.processes import group_members
+from ..engine.session import Session
+from ..workspace import state
+from .common import no_qa_option, qa_flag, workspace_of
+from .printing import err
 
 
 @click.command()
@@ -24,7 +25,7 @@ from .common import err, no_qa_option, qa_flag, workspace_of
 @click.pass_context
 def mcp(ctx: click.Context, provider: str | None, model_name: str | None, base_url: str | None) -> None:
     """Serve this workspace to a coding agent as an MCP server on stdio (stdout is the protocol)."""
-    from .. import mcp_server  # the SDK loads only for this command
+    from ..mcp import server as mcp_server  # the SDK loads only for this command
 
     workspace = workspace_of(ctx)
     settings = settings_module.with_model(

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from .. import workspace as workspace_module
-from ..progress import Reporter
+from ..workspace import project as workspace_module
+from .progress import Reporter
 
 
 def quiet_option(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -13,13 +13,15 @@ from pathlib import Path
 
 import click
 
-from .. import doctor as doctor_module
-from .. import resources, sandbox, service, state
 from .. import settings as settings_module
-from .. import workspace as workspace_module
+from ..engine import processes, sandbox
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
-from .common import err, print_json, workspace_of
+from ..workspace import project as workspace_module
+from ..workspace import resources, state
+from . import doctor as doctor_module
+from .common import workspace_of
 from .output import install_packages, note, quiet_option
+from .printing import err, print_json
 
 
 @click.command()
@@ -89,7 +91,7 @@ def studio(ctx: click.Context, port: int) -> None:
     except _Terminated as ended:
         code = 128 + ended.signal
     finally:
-        service.end_group(process)
+        processes.end_group(process)
     ctx.exit(code)
 
 

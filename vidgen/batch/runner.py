@@ -1,0 +1,245 @@
+"""Running many items through the same pipeline as `vidgen new`, concurrently and resumably.
+
+Model calls overlap (bounded by --jobs, with one shared backoff for the endpoint) while
+frames go through the one warm render service, one render at a time. One poisoned item
+fails alone; an error the user must fix (key, quota) stops the batch at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..agent import critique, loop
+from ..engine.session import Session
+from ..errors import Code, DiskFull, ModelError, VidgenError
+from ..media import assets
+from ..model.client import ModelClient, Usage
+from ..workspace.project import Workspace, name_from_idea
+from .file import Item
+from .manifest import Manifest
+
+Announce = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class BatchPlan:
+    run: list[tuple[Item, str]]  # items to run, with their video names
+    skipped: list[tuple[Item, str]]  # already rendered from the same prompt
+    renamed: list[str] = field(default_factory=list)  # why a name was changed
+
+
+def plan(workspace: Workspace, items: list[Item], manifest: Manifest, *, resume: bool, retry_failed: bool) -> BatchPlan:
+    """Which items run, under which names: names stay the same across resumes and never clash."""
+    result = BatchPlan([], [])
+    owned = {entry.get("name") for entry in manifest.items.values()}
+    taken: set[str] = set()
+    for item in items:
+        entry = manifest.get(item.key) or {}
+        name = entry.get("name")
+        if name is None or name in taken:
+            wanted = item.name or name_from_idea(workspace, item.prompt)
+            name, n = wanted, 2
+            while name in taken or ((workspace.root / "src" / "videos" / name).exists() and name not in owned):
+                name, n = f"{wanted}-{n}", n + 1
+            if item.name and name != item.name:
+                result.renamed.append(f"line {item.line}: name {item.name!r} is taken, using {name!r}")
+        taken.add(name)
+        status = entry.get("status")
+        rendered = status == "rendered" and entry.get("output") and (workspace.root / entry["output"]).exists()
+        if (resume or retry_failed) and rendered:
+            result.skipped.append((item, name))
+        elif retry_failed and not resume and status != "failed":
+            result.skipped.append((item, name))
+        else:
+            result.run.append((item, name))
+    return result
+
+
+@dataclass
+class Outcome:
+    item: Item
+    name: str
+    status: str  # rendered | failed | skipped | pending
+    entry: dict[str, Any]
+
+
+class BatchRun:
+    def __init__(
+        self,
+        session: Session,
+        client: ModelClient,
+        manifest: Manifest,
+        jobs: int,
+        default_repairs: int,
+        announce: Announce,
+        critic: critique.Critic | None = None,
+    ):
+        self.critic = critic
+        self.session = session
+        self.client = client
+        self.manifest = manifest
+        self.jobs = jobs
+        self.default_repairs = default_repairs
+        self.announce = announce
+        self.stop = threading.Event()
+        self.fatal: VidgenError | None = None
+
+    def start(self, work: list[tuple[Item, str]]) -> list[Future[Outcome]]:
+        for item, name in work:
+            self.manifest.update(
+                item.key,
+                line=item.line,
+                name=name,
+                prompt=item.prompt,
+                prompt_hash=item.key,
+                status=(self.manifest.get(item.key) or {}).get("status", "pending"),
+            )
+        self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="batch")
+        return [self._pool.submit(self._run_item, item, name) for item, name in work]
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _halt(self, error: VidgenError) -> None:
+        if self.fatal is None:
+            self.fatal = error
+        self.stop.set()
+
+    def _run_item(self, item: Item, name: str) -> Outcome:
+        if self.stop.is_set():
+            return Outcome(item, name, "pending", self.manifest.get(item.key) or {})
+        started = time.monotonic()
+        self.manifest.update(item.key, status="running", error=None)
+        self.announce("start", {"name": name})
+        video = self.session.workspace.video(name)
+        repairs = item.max_repairs if item.max_repairs is not None else self.default_repairs
+        request = loop.Request(
+            "new",
+            video,
+            item.prompt,
+            item.shape,
+            max_repairs=repairs,
+            narrate=item.narrate,
+            captions=item.captions,
+            polish=self.session.settings.model.polish,
+        )
+        try:
+            assets.add(video, list(item.assets))
+            outcome = loop.run(self.session, self.client, request, critic=self.critic)
+        except ModelError as exc:  # the user must fix it: every item would fail the same way
+            self._halt(exc)
+            self.manifest.update(item.key, status="pending", error={"stage": "model", "message": str(exc)})
+            return Outcome(item, name, "pending", self.manifest.get(item.key) or {})
+        except DiskFull as exc:
+            self._halt(exc)
+            return Outcome(item, name, "pending", self.manifest.get(item.key) or {})
+        except VidgenError as exc:
+            self.manifest.update(item.key, status="failed", error={"stage": "internal", "message": str(exc)})
+            return Outcome(item, name, "failed", self.manifest.get(item.key) or {})
+        result = outcome.result
+        error = outcome.error
+        if error is not None and error.code == Code.DISK_FULL:
+            self._halt(DiskFull(f"the disk is full while rendering {name}: free some space, then run again with --resume"))
+        status = "rendered" if outcome.ok else "failed"
+        entry = {
+            "status": status,
+            "attempts": [a.to_dict() for a in outcome.attempts],
+            "error": error.to_dict() if error else None,
+            "output": _relative(self.session.workspace, result.output if result and outcome.ok else None),
+            "poster": _relative(self.session.workspace, result.poster if result and outcome.ok else None),
+            "preview": _relative(self.session.workspace, result.preview if result and outcome.ok else None),
+            "sheet": _relative(self.session.workspace, result.sheet if result and outcome.ok else None),
+            "warnings": outcome.warnings,
+            "polish": outcome.polish.to_dict() if outcome.polish else None,
+            "usage": outcome.usage.to_dict(),
+            "model": outcome.model,
+            "timings": {
+                "model_s": round(outcome.model_s, 2),
+                "render_s": round(outcome.render_s, 2),
+                "critique_s": round(outcome.critique_s, 2),
+                "total_s": round(time.monotonic() - started, 2),
+            },
+        }
+        try:
+            self.manifest.update(item.key, **entry)
+        except DiskFull as exc:
+            self._halt(exc)
+        if result is not None and result.previews is not None and outcome.ok:
+            # Made while the next item runs: a failure joins the item's warnings (and so the report).
+            result.previews.add_done_callback(lambda made: self._previews_made(item.key, outcome.warnings, made))
+        self.announce("done", {"name": name, "ok": outcome.ok, "error": error})
+        return Outcome(item, name, status, self.manifest.get(item.key) or {})
+
+    def _previews_made(self, key: str, warnings: list[str], made: Future[str | None]) -> None:
+        problem = made.result()
+        if problem is None:
+            return
+        try:
+            self.manifest.update(key, warnings=[*warnings, f"previews: {problem}"])
+        except DiskFull:
+            pass  # the manifest keeps its last state; the previews' log says what failed
+
+
+def _relative(workspace: Workspace, path: Any) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.resolve().relative_to(workspace.root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def totals(entries: list[dict[str, Any]]) -> Usage:
+    usage = Usage()
+    for entry in entries:
+        u = entry.get("usage") or {}
+        usage.add(Usage(u.get("prompt", 0), u.get("completion", 0), u.get("cached", 0)))
+    return usage
+
+
+def scorecard(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """How well the guidance worked on this prompt file: what to compare when a prompt or a model changes.
+
+    Faults that were not the model's (`infra`: a crash, a timeout under load) were retried by vidgen within
+    the turn, so they are counted apart and never as a failed turn; one that repeated on a fresh service
+    reached the model as an error (`infra_repeated`), and counts as the turn's failure like any other.
+    """
+    run = [e for e in entries if e.get("attempts")]
+    first_try = sum(1 for e in run if e.get("status") == "rendered" and len(e["attempts"]) == 1)
+    turns = sum(len(e["attempts"]) for e in run)
+    repairs: dict[str, int] = {}
+    for entry in run:
+        for attempt in entry["attempts"]:
+            if attempt.get("stage"):
+                repairs[attempt["stage"]] = repairs.get(attempt["stage"], 0) + 1
+    return {
+        "items": len(run),
+        "first_try": first_try,
+        "first_try_rate": round(first_try / len(run), 3) if run else None,
+        "mean_turns": round(turns / len(run), 2) if run else None,
+        "repairs_by_stage": dict(sorted(repairs.items(), key=lambda kv: -kv[1])),
+        "infra": sum(int(a.get("infra") or 0) for e in run for a in e["attempts"]),
+        "infra_repeated": sum(1 for e in run for a in e["attempts"] if (a.get("error") or {}).get("infra")),
+        "tokens": totals(entries).to_dict(),
+    }
+
+
+def describe_scorecard(card: dict[str, Any]) -> str:
+    """One line for people: first-try rate, turns, where repairs were needed."""
+    if not card["items"]:
+        return "no item ran"
+    repairs = ", ".join(f"{stage} {count}" for stage, count in card["repairs_by_stage"].items()) or "none"
+    infra = ""
+    if card.get("infra") or card.get("infra_repeated"):
+        infra = f"; faults not the model's, retried by vidgen: {card.get('infra', 0)}"
+        if card.get("infra_repeated"):
+            infra += f" ({card['infra_repeated']} repeated and went to the model)"
+    return (
+        f"first try {card['first_try']}/{card['items']} ({card['first_try_rate']:.0%}), "
+        f"{card['mean_turns']:.1f} model turns on average; failed turns by stage: {repairs}{infra}"
+    )

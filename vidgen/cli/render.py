@@ -1,0 +1,170 @@
+"""Commands that run the ladder on a video: check, render and watch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import settings as settings_module
+from ..agent import watch as watch_module
+from ..engine.session import Session
+from ..errors import EXIT_OK, UsageError, VidgenError
+from ..media import probe as media
+from ..media import viewer
+from ..model.client import ModelClient, client_for
+from ..render import video as render_module
+from ..workspace import outputs as renders
+from ..workspace import project as workspace_module
+from ..workspace import state
+from .common import no_daemon_option, no_qa_option, qa_flag, run_pipeline, session_for, video_name_argument, workspace_of
+from .flags import ModelFlags, model_options
+from .output import quiet_option, reporter
+from .printing import err, print_json
+from .progress import Reporter
+
+
+@click.command()
+@video_name_argument
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@no_qa_option
+@no_daemon_option
+@quiet_option
+@click.pass_context
+def check(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Run the validation ladder on a video without rendering it."""
+    video = workspace_of(ctx).existing_video(name)
+    run_pipeline(ctx, as_json, lambda session, reporter: render_module.check(session, video, reporter))
+
+
+@click.command()
+@video_name_argument
+@click.option("--out", "out", type=click.Path(path_type=Path), help="Where to write (default out/NAME.<ext>).")
+@click.option("--codec", type=click.Choice(render_module.CODECS), default=None, help="Default from vidgen.toml (h264).")
+@click.option("--still", "still", type=click.IntRange(min=0), default=None, help="Render this one frame as a PNG instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--open", "open_output", is_flag=True, help="Open the result with the desktop's viewer.")
+@no_qa_option
+@no_daemon_option
+@quiet_option
+@click.pass_context
+def render(
+    ctx: click.Context, name: str, out: Path | None, codec: str | None, still: int | None, as_json: bool, open_output: bool
+) -> None:
+    """Check and render a video to out/NAME.mp4, verified, with a poster and a GIF preview."""
+    video = workspace_of(ctx).existing_video(name)
+    if out is not None and out.exists() and out.is_dir():
+        raise UsageError(f"--out {out} is a folder: give a file path such as {out / (name + '.mp4')}")
+    chosen = codec or settings_module.load(video.workspace.root).render.codec
+    if chosen not in render_module.CODECS:
+        raise UsageError(f"codec {chosen!r} in vidgen.toml is not one of {', '.join(render_module.CODECS)}")
+    if out is not None:
+        check_output(video.workspace, out, ".png" if still is not None else media.EXTENSIONS[chosen])
+
+    if open_output and viewer.opener() is None:
+        raise viewer.no_viewer(out or render_module.default_output(video, chosen))
+
+    def work(session: Session, reporter: Reporter) -> render_module.RenderResult:
+        result = render_module.render(session, video, codec=chosen, output=out, still_frame=still, on_event=reporter)
+        if open_output and result.error is None and result.output is not None:
+            try:
+                viewer.open_file(result.output)
+            except VidgenError as exc:  # the render stands: only the showing failed
+                err(f"warning: {exc}")
+        return result
+
+    run_pipeline(ctx, as_json, work)
+
+
+@click.command(name="open")
+@video_name_argument
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def open_video(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Open a video's newest render with the desktop's viewer (xdg-open, or open on macOS)."""
+    video = workspace_of(ctx).existing_video(name)
+    path = renders.newest(video)
+    if path is None:
+        raise UsageError(f"{name} has no rendered video yet: `vidgen render {name}` makes out/{name}.mp4")
+    viewer.open_file(path)
+    if as_json:
+        print_json({"name": name, "output": str(path.resolve())})
+    else:
+        click.echo(str(path.resolve()))
+
+
+# Where a render may never land: the workspace's code, its packages and vidgen's own state.
+SOURCE_FOLDERS = ("src", "node_modules", ".vidgen", "public", "service")
+
+
+def check_output(workspace: workspace_module.Workspace, out: Path, extension: str, flag: str = "--out") -> None:
+    """--out (or `flag`) must name a file of the right kind, outside the workspace's source tree.
+
+    Checked before the ladder runs, so a mistyped --out never costs a render, and a still
+    never lands on index.tsx or README.md.
+    """
+    if out.suffix.lower() != extension:
+        raise UsageError(f"{flag} {out} does not end in {extension}, the extension of what is written: e.g. out/video{extension}")
+    # Links in the folders are followed (that is where the file lands); the name itself is replaced, not followed.
+    target = out.expanduser().absolute().parent.resolve() / out.name
+    try:
+        inside = target.relative_to(workspace.root.resolve()).parts
+    except ValueError:
+        inside = ()
+    if len(inside) > 1 and inside[0] in SOURCE_FOLDERS:
+        raise UsageError(f"{flag} {out} is inside the workspace's {inside[0]}/: write to out/ or outside the workspace")
+    if target.exists() and not target.is_file():
+        raise UsageError(f"{flag} {out} exists and is not a regular file: choose another path")
+
+
+@click.command()
+@video_name_argument
+@click.option("--stills-only", is_flag=True, help="Check and show stills on each save, render no MP4.")
+@click.option(
+    "--repair",
+    type=click.Choice(["model", "all"]),
+    default=None,
+    is_flag=False,
+    flag_value="model",
+    help="Send errors to the model: in code it wrote (--repair), or in any code (--repair=all).",
+)
+@click.option("--open", "open_output", is_flag=True, help="Open the MP4 after the first good render.")
+@model_options
+@no_qa_option
+@no_daemon_option
+@quiet_option
+@click.pass_context
+def watch(
+    ctx: click.Context, name: str, stills_only: bool, repair: str | None, open_output: bool, model_flags: ModelFlags
+) -> None:
+    """Re-check and re-render a video on every save; type an instruction to have the model edit it."""
+    video = workspace_of(ctx).existing_video(name)
+    settings = model_flags.apply(qa_flag(settings_module.load(video.workspace.root)))
+    # Every save is a render: a paid vision model looks at them only when asked (--critique), and a
+    # session that only edits by hand needs no key.
+    critic = model_flags.critic(settings) if model_flags.critique and not stills_only else None
+    state.read(video.workspace)  # every cycle records to it: a damaged one is reported now
+    options = watch_module.WatchOptions(stills_only, repair, settings.model.max_repairs, open_output)
+    shown = reporter(stills=False)
+
+    def show(line: str) -> None:
+        shown.close()
+        shown.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    def client() -> ModelClient:
+        return client_for(settings.model)
+
+    session = session_for(ctx, video.workspace, settings)
+    watcher = watch_module.Watcher(session, video, options, show, shown, client, critic)
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.stop.set()
+        shown.close()
+        session.close()
+        if critic is not None:
+            critic.close()
+    err(f"watch stopped; last good render: {watcher.last_good or 'none this session'}")
+    ctx.exit(EXIT_OK)

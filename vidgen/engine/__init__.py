@@ -1,0 +1,1 @@
+"""The render service and what runs it: the Node process, the daemon, its client, the jail, the browser."""

@@ -1,0 +1,1 @@
+"""The pipeline as Model Context Protocol tools and resources."""

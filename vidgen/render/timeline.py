@@ -1,0 +1,185 @@
+"""The composition's timeline: a scene or Sequence that its length cuts off, found in the mounted video.
+
+A `<Series>` whose scenes add up to more than `durationInFrames`, or a `<Sequence>` that ends after
+the last frame, renders without an error: the end is silently lost. The render service's `timeline`
+op reads every Sequence React mounts (timeline.js); this judges them against the composition's
+length (after calculateMetadata) and names the first cut one by its line.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..check import diagnostics, locations
+from ..check.constraints import config_line
+from ..engine.protocol import MetadataArgs, TimelineArgs
+from ..engine.session import Session
+from ..errors import Stage, StructuredError
+from ..workspace.project import Video
+
+# Only Sequences the video writes itself are judged (they carry its stamp); a video that names none
+# of these has nothing to judge, and is not mounted for it.
+_TIMED = re.compile(r"\b(?:Sequence|Series|TransitionSeries)\b")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A Sequence's frames as they show: its own, within its parents' (end None: to the end)."""
+
+    sequence: dict[str, Any]
+    start: float
+    end: float | None
+    place: tuple[str, int] | None
+
+    @property
+    def never_shown(self) -> bool:
+        return self.end is not None and self.end <= self.start
+
+    def cut(self, frames: int) -> bool:
+        """Does the composition end before this Sequence does (or before it starts)?"""
+        return self.start >= frames or (self.end is not None and math.ceil(self.end) > frames)
+
+
+def wanted(video: Video) -> bool:
+    """Does the video write a Sequence, Series or TransitionSeries at all?"""
+    for path in video.source_files():
+        try:
+            if _TIMED.search(path.read_text(errors="replace")):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def read(session: Session, video: Video, timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The composition's metadata, and its Sequences when the video writes any: one request either way.
+
+    `timeout` (seconds) is what loading a page and showing one frame may take.
+    """
+    if not wanted(video):
+        return session.service.metadata(MetadataArgs(video.name, int(timeout * 1000)), timeout_s=timeout + 30), []
+    reply = session.service.timeline(TimelineArgs(video.name, int(timeout * 1000)), timeout_s=timeout * 3 + 30)
+    return dict(reply.get("composition") or {}), list(reply.get("sequences") or [])
+
+
+def spans(video: Video, sequences: list[dict[str, Any]]) -> list[Span]:
+    """Each Sequence the video wrote, with the frames it can show: within every parent's."""
+    by_id = {s.get("id"): s for s in sequences}
+    found = []
+    for sequence in sequences:
+        place = locations.parse(sequence.get("source"), video)
+        if place is None:
+            continue  # Remotion's own (inside AbsoluteFill, Img, Audio, a Series' wrapper), or another file's
+        start, end = _own(sequence)
+        for parent in _ancestors(sequence, by_id):
+            parent_start, parent_end = _own(parent)
+            start = max(start, parent_start)
+            end = parent_end if end is None else end if parent_end is None else min(end, parent_end)
+        found.append(Span(sequence, start, end, place))
+    return found
+
+
+def _own(sequence: dict[str, Any]) -> tuple[float, float | None]:
+    start = float(sequence.get("start") or 0)
+    duration = sequence.get("duration")
+    return start, (start + float(duration)) if isinstance(duration, int | float) else None
+
+
+def problem(video: Video, sequences: list[dict[str, Any]], frames: int) -> StructuredError | None:
+    """The first cut-off scene (a Series') or Sequence, as the composition stage's error."""
+    every = spans(video, sequences)
+    cut = [span for span in every if not span.never_shown and span.cut(frames)]
+    ids = {span.sequence.get("id") for span in cut}
+    by_id = {s.get("id"): s for s in sequences}
+    # A Sequence inside one that is cut is cut with it: name the outer one only.
+    outer = [span for span in cut if not any(p.get("id") in ids for p in _ancestors(span.sequence, by_id))]
+    if not outer:
+        return None
+    first = min(outer, key=lambda span: span.start)
+    config = f"durationInFrames (index.tsx:{config_line(video.entry, 'config durationInFrames')})"
+    if first.sequence.get("scene"):
+        message = _series_message(first, [s for s in outer if _siblings(s, first)], every, frames, config)
+    else:
+        message = _sequence_message(first, frames, config)
+    assert first.place is not None
+    return diagnostics.make(Stage.COMPOSITION, message, video, file=video.folder / first.place[0], line=first.place[1])
+
+
+def _ancestors(sequence: dict[str, Any], by_id: dict[Any, dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The Sequences around `sequence`, innermost first (at most 100: the page's reply may loop)."""
+    parent = by_id.get(sequence.get("parent"))
+    for _ in range(100):
+        if parent is None:
+            return
+        yield parent
+        parent = by_id.get(parent.get("parent"))
+
+
+def _siblings(span: Span, first: Span) -> bool:
+    return bool(span.sequence.get("scene")) and span.sequence.get("parent") == first.sequence.get("parent")
+
+
+def _frame(value: float) -> str:
+    return f"{value:g}"
+
+
+def _needed(spans: list[Span]) -> int:
+    """The shortest durationInFrames that shows all of these."""
+    return max(math.ceil(s.end) if s.end is not None else math.floor(s.start) + 1 for s in spans)
+
+
+def _where(span: Span) -> str:
+    return f"{span.place[0]}:{span.place[1]}" if span.place else "?"
+
+
+def _frames_of(span: Span) -> str:
+    return f"frames {_frame(span.start)}-{_frame(span.end)}" if span.end is not None else f"from frame {_frame(span.start)}"
+
+
+def _series_message(first: Span, cut: list[Span], every: list[Span], frames: int, config: str) -> str:
+    scenes = sorted((s for s in every if _siblings(s, first)), key=lambda s: s.start)
+    kind = first.sequence.get("series") or "Series"
+    ends = [s.end for s in scenes if s.end is not None]
+    last = max(ends) if ends and len(ends) == len(scenes) else None
+    head = (
+        f"the {kind} ends at frame {_frame(last)} but the composition has {frames} frames"
+        if last is not None
+        else f"the {kind}'s scenes run past frame {frames}, the composition's length"
+    )
+    named = [f"{_scene_label(s, scenes)} ({_frames_of(s)}, {_where(s)})" for s in sorted(cut, key=lambda s: s.start)]
+    verb = "is" if len(named) == 1 else "are"
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    return (
+        f"{head}: {'the scene' if len(named) == 1 else 'the scenes'} {listed} {verb} cut off;"
+        f" make {config} {_needed(cut)} or shorten the scenes"
+    )
+
+
+def _scene_label(span: Span, scenes: list[Span]) -> str:
+    name = span.sequence.get("name")
+    if isinstance(name, str) and name and not name.startswith("<"):
+        return f"'{name}'"
+    component = span.sequence.get("component")
+    if isinstance(component, str) and component:
+        return f"<{component}>"
+    return f"{scenes.index(span) + 1} of {len(scenes)}"
+
+
+def _sequence_message(span: Span, frames: int, config: str) -> str:
+    name = span.sequence.get("name")
+    label = f"the Sequence '{name}'" if isinstance(name, str) and name and not name.startswith("<") else "the Sequence"
+    if span.start >= frames:
+        return (
+            f"{label} at {_where(span)} starts at frame {_frame(span.start)} but the composition has {frames} frames"
+            f" (0-{frames - 1}): it is never shown; make {config} {_needed([span])} or start it earlier"
+        )
+    assert span.end is not None
+    return (
+        f"{label} at {_where(span)} runs from frame {_frame(span.start)} to {_frame(span.end)} but the composition has"
+        f" {frames} frames: frames {frames}-{_frame(span.end)} are cut off; make {config} {math.ceil(span.end)}"
+        f" or end the Sequence by frame {frames}"
+    )

@@ -1,0 +1,1 @@
+"""Narration, voices and music under a video."""

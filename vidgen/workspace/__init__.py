@@ -1,0 +1,1 @@
+"""The workspace on disk: its videos, their state, history, kept renders and transcripts."""
