@@ -15,7 +15,7 @@ from vidgen.constraints import Constraints
 from vidgen.scripted import Scripted, ScriptedModel
 from vidgen.session import Session
 
-from .helpers import MOVING, VIDGEN, component, model, model_flags, reply, vidgen
+from .helpers import MOVING, VIDGEN, component, ctrl_c_reaches_it, model, model_flags, reply, vidgen
 
 pytestmark = pytest.mark.render
 
@@ -175,6 +175,7 @@ def test_ctrl_c_during_the_model_call_writes_nothing(workspace, fresh) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=ctrl_c_reaches_it,
         )
         deadline = time.monotonic() + 60
         while not server.requests and time.monotonic() < deadline:

@@ -16,7 +16,7 @@ import pytest
 from vidgen import history, media
 from vidgen.scripted import Scripted, ScriptedModel
 
-from .helpers import MOVING, VIDGEN, component, group_members, service_groups
+from .helpers import MOVING, VIDGEN, component, ctrl_c_reaches_it, group_members, service_groups
 
 pytestmark = pytest.mark.render
 
@@ -33,6 +33,7 @@ class WatchProcess:
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, **(env or {})},
+            preexec_fn=ctrl_c_reaches_it,
         )
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
