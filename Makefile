@@ -40,8 +40,11 @@ lint: $(BIN)/vidgen
 	$(BIN)/mypy
 
 # Both fail when no test ran (pytest's exit code 5), as on any failing test.
+# `make test` runs whole test files on TEST_WORKERS pytest-xdist workers, each with a workspace and warm render
+# service of its own, in the order tests/conftest.py gives (docs/tests.md); TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= 3
 test: setup lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-fast: $(BIN)/vidgen
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not render"

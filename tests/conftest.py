@@ -4,9 +4,12 @@ Helpers that are not fixtures live in tests/helpers.py."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+import subprocess
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,18 +34,99 @@ def _no_daemon_outlives_the_suite(tmp_path_factory: pytest.TempPathFactory) -> I
         daemon_client.stop(workspace_module.Workspace(sock.parent.parent))
 
 
+# The files that take longest (a minute or more each in CI), longest first.
+SLOWEST_FILES = ("test_daemon", "test_batch", "test_watch", "test_cli", "test_layout", "test_coldstart", "test_api_sheet")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark `render` every test that uses the real workspace (`npm ci`, Chromium), whichever fixture brings it in,
-    so `make test-fast` (`-m "not render"`) leaves it out and a new test cannot forget the mark."""
+    so `make test-fast` (`-m "not render"`) leaves it out and a new test cannot forget the mark.
+
+    Then order the files (each keeps its own order): those without a render test first, while the run's `npm ci`
+    goes on in the background, then the slowest, then the other render files. Under pytest-xdist's `--dist
+    loadfile --no-loadscope-reorder` a worker takes the next file in this order, so the long ones start early
+    and the short ones fill in at the end (longest first is the classic greedy schedule)."""
+    rendering = set()
     for item in items:
         if "workspace" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.render)
+            rendering.add(item.path)
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        if item.path not in rendering:
+            return (0, 0)
+        if item.path.stem in SLOWEST_FILES:
+            return (1, SLOWEST_FILES.index(item.path.stem))
+        return (2, 0)
+
+    items.sort(key=rank)
+
+
+class _Packages:
+    """The run's one real `npm ci` (vidgen's own `workspace.create`), in a workspace of the run's temporary folder
+    that no test uses. Under pytest-xdist (`make test`) each worker has a workspace of its own (its own daemon,
+    services and out/), and all of them hard-link its node_modules, as pnpm does (nothing writes into an installed
+    package; webpack's cache is a new folder in each). It begins in the background as soon as collection shows a
+    test that needs it, so it overlaps the tests that do not; a lock lets one worker install while others wait."""
+
+    def __init__(self, config: pytest.Config):
+        base = config._tmp_path_factory.getbasetemp()  # the tmp_path_factory fixture's
+        self.folder = (base.parent if "PYTEST_XDIST_WORKER" in os.environ else base) / "npm-ci"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.thread: threading.Thread | None = None
+
+    def _install(self) -> None:
+        """Under the lock: install unless a worker did."""
+        if not (self.folder / "installed").is_file():
+            shutil.rmtree(self.folder / "videos", ignore_errors=True)
+            workspace_module.create(self.folder / "videos", install=True, log=lambda _line: None)
+            (self.folder / "installed").touch()
+
+    def begin(self) -> None:
+        lock = open(self.folder / "lock", "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()  # another worker is installing
+            return
+
+        def install() -> None:
+            with lock:
+                try:
+                    self._install()
+                except Exception:
+                    pass  # the first test that needs it installs again, in the foreground, and shows why
+
+        self.thread = threading.Thread(target=install, name="npm ci")
+        self.thread.start()
+
+    def node_modules(self) -> Path:
+        with open(self.folder / "lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # until the install in the background, this worker's or another's, ends
+            self._install()
+        return self.folder / "videos" / "node_modules"
+
+
+_packages: _Packages | None = None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    global _packages
+    _packages = _Packages(session.config)
+    if any("workspace" in getattr(item, "fixturenames", ()) for item in session.items):
+        _packages.begin()
+
+
+def pytest_sessionfinish() -> None:
+    if _packages is not None and _packages.thread is not None:
+        _packages.thread.join()
 
 
 @pytest.fixture(scope="session")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> workspace_module.Workspace:
-    root = tmp_path_factory.mktemp("ws") / "videos"
-    ws = workspace_module.create(root, install=True, log=lambda _line: None)
+    assert _packages is not None
+    ws = workspace_module.create(tmp_path_factory.mktemp("ws") / "videos", install=False)
+    subprocess.run(["cp", "-al", str(_packages.node_modules()), str(ws.root)], check=True)
     text = (
         (ws.root / "vidgen.toml")
         .read_text()

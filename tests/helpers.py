@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -29,6 +30,12 @@ def vidgen(*args: str, cwd: Path, env: dict | None = None, timeout: float = 300)
     return subprocess.run(
         [*VIDGEN, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
     )
+
+
+def ctrl_c_reaches_it() -> None:
+    """`preexec_fn` of a child a test sends Ctrl-C: a suite started in the background (`make test &`, a CI
+    runner) inherits SIGINT ignored, and so would the child, which then never sees the Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_file(path: Path, within_s: float = 60.0) -> bool:

@@ -19,7 +19,7 @@ from vidgen.model.scripted import Scripted, ScriptedModel
 from vidgen.settings import Limits
 from vidgen.workspace.project import Workspace
 
-from .helpers import MOVING, VIDGEN, browser_executable, component, model_flags, vidgen
+from .helpers import MOVING, VIDGEN, browser_executable, component, ctrl_c_reaches_it, model_flags, vidgen
 
 GOOD = f"Done.\n\n```tsx index.tsx\n{component(MOVING, frames=20)}```\n"
 BROKEN = f"Done.\n\n```tsx index.tsx\n{component('return <AbsoluteFill style={{color: COLOUR}} />;', frames=20)}```\n"
@@ -279,6 +279,7 @@ def test_an_interrupted_batch_resumes_with_only_what_is_missing(workspace, tmp_p
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=ctrl_c_reaches_it,
         )
         manifest_glob = workspace.state_dir / "batch"
         deadline = time.monotonic() + 120

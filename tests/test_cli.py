@@ -21,6 +21,7 @@ from .helpers import (
     VIDGEN,
     assert_one_line_error,
     component,
+    ctrl_c_reaches_it,
     descendants,
     group_members,
     service_groups,
@@ -106,6 +107,7 @@ def test_ctrl_c_during_render_keeps_the_previous_mp4(workspace, make_video) -> N
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_reaches_it,
     )
     deadline = time.monotonic() + 120
     # Interrupt once the stills are written, while the full render runs.

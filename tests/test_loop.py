@@ -17,7 +17,7 @@ from vidgen.media import probe as media
 from vidgen.model.scripted import Scripted, ScriptedModel
 from vidgen.workspace import history, transcript
 
-from .helpers import MOVING, VIDGEN, component, model, model_flags, reply, vidgen
+from .helpers import MOVING, VIDGEN, component, ctrl_c_reaches_it, model, model_flags, reply, vidgen
 
 pytestmark = pytest.mark.render
 
@@ -177,6 +177,7 @@ def test_ctrl_c_during_the_model_call_writes_nothing(workspace, fresh) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=ctrl_c_reaches_it,
         )
         deadline = time.monotonic() + 60
         while not server.requests and time.monotonic() < deadline:

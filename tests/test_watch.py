@@ -17,7 +17,7 @@ from vidgen.media import probe as media
 from vidgen.model.scripted import Scripted, ScriptedModel
 from vidgen.workspace import history
 
-from .helpers import MOVING, VIDGEN, component, group_members, service_groups
+from .helpers import MOVING, VIDGEN, component, ctrl_c_reaches_it, group_members, service_groups
 
 pytestmark = pytest.mark.render
 
@@ -34,6 +34,7 @@ class WatchProcess:
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, **(env or {})},
+            preexec_fn=ctrl_c_reaches_it,
         )
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
