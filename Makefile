@@ -42,7 +42,8 @@ lint: $(BIN)/vidgen
 # Both fail when no test ran (pytest's exit code 5), as on any failing test.
 # `make test` runs whole test files on TEST_WORKERS pytest-xdist workers, each with a workspace and warm render
 # service of its own, in the order tests/conftest.py gives (docs/tests.md); TEST_WORKERS=0 runs them in one process.
-TEST_WORKERS ?= 3
+# Two, one a core: three Chromiums on two cores pushed a frame past the suite's 8 s timeout now and then.
+TEST_WORKERS ?= 2
 test: setup lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 

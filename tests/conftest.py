@@ -35,7 +35,10 @@ def _no_daemon_outlives_the_suite(tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 # The files that take longest (a minute or more each in CI), longest first.
-SLOWEST_FILES = ("test_daemon", "test_batch", "test_watch", "test_cli", "test_layout", "test_coldstart", "test_api_sheet")
+SLOWEST_FILES = (
+    *("test_daemon", "test_batch", "test_watch", "test_cli", "test_layout", "test_coldstart", "test_api_sheet"),
+    *("test_mcp", "test_demo", "test_verdicts", "test_locations", "test_progress", "test_loop", "test_render"),
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
