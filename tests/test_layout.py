@@ -428,7 +428,8 @@ def test_check_json_lists_findings_exits_1_at_layout_and_no_qa_skips_it(workspac
     assert [(f["kind"], f["severity"], f["element"]) for f in payload["findings"]] == [
         ("occluded", "error", "div 'ACME' in <Logo>")
     ]
-    assert set(payload["findings"][0]) == {"kind", "severity", "frame", "message", "file", "line", "element"}
+    fields = {"kind", "severity", "frame", "last_frame", "message", "file", "line", "element", "box"}
+    assert set(payload["findings"][0]) == fields
 
     done = vidgen("check", "layout-teaser", "--json", "--no-qa", cwd=workspace.root, env={"VIDGEN_QA": "1"})
     assert done.returncode == 0, done.stderr

@@ -232,10 +232,10 @@ def test_a_rendered_poster_shows_the_content_not_the_middle_frame(workspace, mak
     make_video("poster-late", {"index.tsx": component(late, frames=60)})
     done = vidgen("render", "poster-late", "--json", cwd=workspace.root)
     assert done.returncode == 0, done.stderr
-    poster = workspace.out_dir / "poster-late.poster.png"
-    assert wait_for_file(poster)  # the daemon makes it after the command returned
-    assert poster.detail(poster) > 0.001  # the title is on it
-    with Image.open(poster) as image:
+    made = workspace.out_dir / "poster-late.poster.png"
+    assert wait_for_file(made)  # the daemon makes it after the command returned
+    assert poster.detail(made) > 0.001  # the title is on it
+    with Image.open(made) as image:
         assert verify.content_share(image.convert("RGB"))[0] > 0.001
 
 

@@ -64,7 +64,7 @@ class Request:
 class Daemon:
     def __init__(self, workspace: Workspace, settings: RenderSettings, identity: str, idle_s: float):
         self.files = DaemonFiles(workspace.state_dir)
-        self.service = RenderService(workspace, settings)
+        self.service = RenderService(workspace, settings, cache="daemon")
         self.identity = identity
         self.idle_s = idle_s
         self.started = time.time()

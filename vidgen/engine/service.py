@@ -56,9 +56,12 @@ _OUTPUTS = {"render": "output", "still": "output", "stills": "outputDir"}
 class RenderService(ServiceOps):
     """One warm Node process per workspace; thread-safe, restarted on demand."""
 
-    def __init__(self, workspace: Workspace, settings: RenderSettings, file_sandbox: FileSandbox | None = None):
+    def __init__(
+        self, workspace: Workspace, settings: RenderSettings, file_sandbox: FileSandbox | None = None, cache: str = "command"
+    ):
         """`file_sandbox`: the jail to start in, this machine's by default (a benchmark's control passes an
-        inactive one, with `allow_unsandboxed`)."""
+        inactive one, with `allow_unsandboxed`); `cache`: whose webpack cache it keeps (the daemon's is its own)."""
+        self.cache = cache
         self.workspace = workspace
         self.settings = settings
         self._file_sandbox = file_sandbox
@@ -96,7 +99,13 @@ class RenderService(ServiceOps):
         self._log = open(self.workspace.state_dir / "service.log", "a", encoding="utf-8")
         bundle_id = f"{os.getpid()}-{secrets.token_hex(4)}"
         remove_stale_bundles(self.workspace)
-        config = {"browser": browser, "gl": self.settings.gl or None, "logLevel": "error", "bundleId": bundle_id}
+        config = {
+            "browser": browser,
+            "gl": self.settings.gl or None,
+            "logLevel": "error",
+            "bundleId": bundle_id,
+            "cacheName": self.cache,
+        }
         env = service_environment({"VIDGEN_SERVICE_SETTINGS": json.dumps(config), "REMOTION_DISABLE_TELEMETRY": "1"})
         # Its own session, so that killing the group ends Node and every Chromium it started. In the jail
         # the process Python waits for is bwrap (its namespace ends with it); without the jail, the
