@@ -172,8 +172,9 @@ let building = Promise.resolve();
 // webpack stores its cache in the background after a build and deletes the packs it replaced, while
 // another compiler of the same workspace may still read them (the daemon's, and a command's own with
 // --no-daemon, or a test's): each kind of service keeps a cache of its own, so none loses a pack it reads.
-const ownCache = (conf) =>
-  settings.cacheName && conf.cache && typeof conf.cache === 'object' ? {cache: {...conf.cache, name: `${conf.cache.name}-${settings.cacheName}`}} : {};
+// (Remotion sets the cache after the override: it is renamed in the config it returns.)
+const ownCache = (config) =>
+  settings.cacheName && config.cache && typeof config.cache === 'object' ? {...config, cache: {...config.cache, name: `${config.cache.name}-${settings.cacheName}`}} : config;
 
 const makeCompiler = async () => {
   const [, config] = await webpackConfig({
@@ -187,10 +188,10 @@ const makeCompiler = async () => {
       enableCaching: true,
       // The file jail sees every loader, the source-location stamp included.
       webpackOverride: (conf) =>
-        jailed(sourceLocations.withSourceLocations({...conf, ...ownCache(conf), optimization: {...conf.optimization, emitOnErrors: true}}, {root}), {root}),
+        jailed(sourceLocations.withSourceLocations({...conf, optimization: {...conf.optimization, emitOnErrors: true}}, {root}), {root}),
     },
   });
-  const compiler = webpack(config);
+  const compiler = webpack(ownCache(config));
   trace('webpack compiler made');
   return compiler;
 };
