@@ -144,7 +144,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> workspace_module.Work
 
 @pytest.fixture(scope="session")
 def session(workspace: workspace_module.Workspace) -> Iterator[Session]:
-    with Session.open(workspace, settings_module.load(workspace.root)) as shared:
+    # Its webpack cache is its own: the other services a test starts in this workspace store theirs in the
+    # background and delete the packs they replaced, which this one may still read (a crash on ENOENT).
+    with Session.open(workspace, settings_module.load(workspace.root), cache="shared") as shared:
         yield shared
 
 

@@ -33,10 +33,17 @@ class Session:
 
     @classmethod
     def open(
-        cls, workspace: Workspace, settings: Settings, *, daemon: bool = False, on_note: Callable[[str], None] | None = None
+        cls,
+        workspace: Workspace,
+        settings: Settings,
+        *,
+        daemon: bool = False,
+        on_note: Callable[[str], None] | None = None,
+        cache: str = "command",
     ) -> Session:
         """A session on the workspace's render daemon (started if need be) when `daemon` and the settings allow,
-        else on a render service of this process's own (as the tests' shared session is)."""
+        else on a render service of this process's own (as the tests' shared session is), keeping the webpack
+        cache named `cache` (a long-lived service beside others in the workspace wants its own)."""
         workspace.require_node_modules()
         if daemon and settings.render.daemon:
             try:
@@ -44,7 +51,7 @@ class Session:
             except (DaemonUnavailable, OSError) as exc:
                 if on_note is not None:
                     on_note(f"{exc}: rendering in this process instead")
-        return cls(workspace, settings, RenderService(workspace, settings.render))
+        return cls(workspace, settings, RenderService(workspace, settings.render, cache=cache))
 
     @contextmanager
     def render_turn(self) -> Iterator[None]:
