@@ -23,7 +23,7 @@ import pytest
 from vidgen import settings as settings_module
 from vidgen.engine import channel
 from vidgen.engine import client as daemon_client
-from vidgen.engine.protocol import MetadataArgs
+from vidgen.engine.protocol import MetadataArgs, wire
 from vidgen.engine.session import Session
 from vidgen.errors import ServiceError
 
@@ -206,7 +206,8 @@ def test_hostile_messages_do_not_bring_the_daemon_down(workspace, make_video) ->
     )
     errors = {r["id"]: r["error"] for r in replies}
     assert set(errors) == {1, 2, 3, 4}
-    assert all(e["type"] == "service" and e["message"] for e in errors.values())
+    # Each is vidgen's own refusal (docs/protocol.md): a command raises it as ServiceError, never as the video's fault.
+    assert all(e["by"] == "vidgen" and e["kind"] in ("protocol", "crash") and e["message"] for e in errors.values())
     assert "no op" in errors[1]["message"] and "no op" in errors[3]["message"]
     # An argument named like the wire's own keys could answer another command's request: refused.
     assert "may not be named ['id']" in errors[4]["message"] and "may not be named ['timeout_s']" in errors[2]["message"]
@@ -461,7 +462,7 @@ def test_a_daemon_a_command_is_connected_to_is_not_replaced_under_it(workspace, 
         info = _status(workspace)
         assert info is not None and info["pid"] == pid
         assert connected.service.bundle(timeout_s=300) == []
-        assert connected.service.metadata(MetadataArgs("daemon-busy", 30000), timeout_s=120)["width"] == 640
+        assert connected.service.metadata(MetadataArgs("daemon-busy", 30000), timeout_s=120).width == 640
 
 
 @pytest.mark.render
@@ -479,3 +480,27 @@ def test_the_daemon_imports_nothing_from_the_workspace(workspace, make_video) ->
         assert _status(workspace) is not None and not marker.exists()
     finally:
         planted.unlink()
+
+
+@pytest.mark.render
+def test_a_cancel_right_behind_its_request_is_not_lost(workspace, make_video) -> None:
+    # The daemon reads the cancel while the request's thread may not have begun: the request must be known
+    # by then (it is registered before the next message is read), or the render runs on to its end.
+    from vidgen.engine.protocol import StillsArgs
+    from vidgen.errors import Cancelled
+
+    make_video("daemon-cancel-at-once", {"index.tsx": component(SLOW, frames=40)})
+    with Session.open(workspace, settings_module.load(workspace.root), daemon=True) as session:
+        assert isinstance(session.service, daemon_client.RemoteService)
+        assert session.service.bundle(timeout_s=300) == []
+        folder = workspace.state_dir / "stills" / "cancel-at-once"
+        for _ in range(3):
+            started = time.monotonic()
+            with pytest.raises(Cancelled):
+                session.service.request(
+                    "stills",
+                    timeout_s=120,
+                    on_start=session.service.cancel,  # sent right after the request, on the same socket
+                    **wire(StillsArgs("daemon-cancel-at-once", list(range(40)), str(folder), 8000)),
+                )
+            assert time.monotonic() - started < 20

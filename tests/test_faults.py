@@ -15,6 +15,7 @@ from vidgen.agent import loop
 from vidgen.batch import runner as batch
 from vidgen.engine import client as daemon_client
 from vidgen.engine.session import Session
+from vidgen.errors import ServiceFault
 from vidgen.model.scripted import Scripted, ScriptedModel
 from vidgen.render import video as render
 from vidgen.workspace.project import Workspace
@@ -165,8 +166,11 @@ def test_the_scorecard_counts_faults_apart_from_the_model() -> None:
     ],
 )
 def test_which_timeouts_are_retried(tmp_path: Path, message: str, infra: bool) -> None:
+    # The service classifies these messages (remotion-adapter.mjs, tested by its node tests); here, what vidgen
+    # does with the error as it arrives: a timeout whose page never answered is the code's, the others retried.
     from vidgen.check import diagnostics
 
     video = Workspace(tmp_path).video("faults-timeouts")
-    error = diagnostics.from_runtime("stills", video, {"kind": "runtime", "message": message, "frame": 3, "stack": []})
+    wire = {"kind": "timeout", "pageStuck": not infra, "message": message, "frame": 3, "stack": []}
+    error = diagnostics.from_runtime("stills", video, ServiceFault.from_wire(wire))
     assert (error.code, error.infra, error.frame) == ("timeout", infra, 3)

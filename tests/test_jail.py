@@ -13,6 +13,7 @@ import pytest
 
 from vidgen import settings as settings_module
 from vidgen.check import imports
+from vidgen.engine.messages import encode_event
 from vidgen.engine.protocol import RenderArgs
 from vidgen.engine.session import Session
 from vidgen.errors import ServiceReplyError, StructuredError
@@ -375,9 +376,9 @@ def test_browser_killed_mid_render_is_reported_and_the_next_render_works(
         session.service.render(
             RenderArgs(name=video.name, output=str(workspace.state_dir / "staging" / "raw.mp4"), codec="h264", timeout_ms=8000),
             timeout_s=120,
-            on_progress=lambda event: on_event("progress", event),
+            on_progress=lambda event: on_event("progress", encode_event(event)),
         )
-    assert killed.is_set() and raised.value.error["kind"] == "browser-crashed", raised.value.error
+    assert killed.is_set() and raised.value.fault.kind == "browser-crashed", raised.value.fault
 
     # What the user (and the model, were it to repeat) reads, through the whole pipeline: not the video's
     # fault, so the render is tried once more on a fresh service, and succeeds.

@@ -162,7 +162,7 @@ def test_a_job_given_to_the_daemon_is_made_even_when_the_command_closes_at_once(
             video.name, workspace.state_dir, result.output, (c.width, c.height), c.fps, c.frames, result.stills, make=("sheet",)
         )
         remote = daemon_client.connect(workspace, session.settings.render)
-        remote.previews(job.to_json())
+        remote.previews(job)
         remote.stop()  # as a command does right after its render: nothing more is sent
         assert wait_for_file(sheet), f"attempt {attempt}: the daemon never made the job's sheet"
         assert not Path(job.folder).exists()

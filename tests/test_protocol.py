@@ -18,7 +18,7 @@ from vidgen.engine import protocol
 from vidgen.engine.protocol import CheckArgs
 from vidgen.engine.service import RenderService
 from vidgen.engine.session import Session
-from vidgen.errors import ServiceReplyError, UsageError
+from vidgen.errors import ServiceFault, ServiceReplyError, UsageError
 from vidgen.render import ladder
 from vidgen.workspace import project as workspace_module
 
@@ -141,7 +141,7 @@ def test_a_killed_checker_is_replaced_and_the_next_lint_answers(session: Session
         try:
             outcome["reply"] = session.service.typecheck(files, timeout_s=120)
         except ServiceReplyError as exc:
-            outcome["error"] = exc.error
+            outcome["error"] = exc.fault
 
     thread = threading.Thread(target=typecheck)
     thread.start()
@@ -150,9 +150,9 @@ def test_a_killed_checker_is_replaced_and_the_next_lint_answers(session: Session
     thread.join(timeout=60)
     assert not thread.is_alive(), "the typecheck waited on the dead checker"
     error = outcome.get("error")
-    assert isinstance(error, dict), outcome
-    assert error["kind"] == "checker-crashed"
-    assert error["message"] == "the lint and typecheck process stopped (killed, or out of memory); check again"
+    assert isinstance(error, ServiceFault), outcome
+    assert error.kind == "checker-crashed"
+    assert error.message == "the lint and typecheck process stopped (killed, or out of memory); check again"
 
     good = make_video("protocol-after-checker", {"index.tsx": component(MOVING)})
     result = ladder.run(session, good, stills=False)

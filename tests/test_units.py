@@ -11,7 +11,7 @@ from vidgen import settings
 from vidgen.agent import prompts
 from vidgen.check import constraints, diagnostics, imports
 from vidgen.engine import protocol
-from vidgen.errors import Stage, StructuredError, UsageError
+from vidgen.errors import ServiceFault, Stage, StructuredError, UsageError
 from vidgen.media import probe as media
 from vidgen.render import ladder
 from vidgen.workspace.project import Workspace, validate_name
@@ -145,15 +145,15 @@ def test_webpack_noise_is_removed(tmp_path: Path) -> None:
 
 def test_runtime_timeouts_name_the_frame(tmp_path: Path) -> None:
     video = _video(tmp_path)
-    error = diagnostics.from_runtime(
-        "stills",
-        video,
-        {
-            "message": "waiting for the page to render the React component at frame 12 failed: timeout 9000ms exceeded",
-            "stack": [],
-        },
-    )
+    # The service says it is a timeout of a page that never answered (docs/protocol.md); the frame is in the message.
+    message = "waiting for the page to render the React component at frame 12 failed: timeout 9000ms exceeded"
+    error = diagnostics.from_runtime("stills", video, ServiceFault("timeout", message, page_stuck=True))
     assert error.frame == 12 and "did not finish in time" in error.message
+    assert error.code == "timeout" and not error.infra  # a page that never answered: the code's
+    slowed = diagnostics.from_runtime("stills", video, ServiceFault("timeout", message))
+    assert slowed.code == "timeout" and slowed.infra  # a page that answered late: load can explain it
+    # Kinds, not words: the same message as a plain runtime error is not taken for a timeout.
+    assert diagnostics.from_runtime("stills", video, ServiceFault("runtime", message)).code == "runtime"
 
 
 def test_structured_error_one_line() -> None:

@@ -322,9 +322,11 @@ def test_the_api_sheet_states_the_safe_area_the_check_uses() -> None:
 
 
 def test_a_findings_box_from_the_page_is_four_numbers_or_nothing() -> None:
-    from vidgen.check import layout
+    # One reader for the page's boxes, state.json's findings and a preview job's marks.
+    from vidgen.errors import parse_box
 
-    assert layout._box({"x": 10, "y": -4, "width": 300.4, "height": 20}) == (10, -4, 300, 20)
+    assert parse_box({"x": 10, "y": -4, "width": 300.4, "height": 20}) == (10, -4, 300, 20)
+    assert parse_box([10, -4, 300, 20]) == (10, -4, 300, 20)
     nan, inf = float("nan"), float("inf")
     for junk in (
         None,
@@ -334,6 +336,9 @@ def test_a_findings_box_from_the_page_is_four_numbers_or_nothing() -> None:
         {"x": 1},
         {"x": "a", "y": 1, "width": 1, "height": 1},
         {"x": nan, "y": 0, "width": 1, "height": 1},
+        [1, 2, 3],
+        [True, 0, 1, 1],
+        [1, 2, 3, "4"],
     ):
-        assert layout._box(junk) is None, junk
-    assert layout._box({"x": inf, "y": 0, "width": 1, "height": 1}) is None
+        assert parse_box(junk) is None, junk
+    assert parse_box({"x": inf, "y": 0, "width": 1, "height": 1}) is None

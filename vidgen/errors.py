@@ -122,8 +122,7 @@ class Finding:
         fields = {key: value for key, value in data.items() if key in cls.__dataclass_fields__}
         if not {"kind", "severity", "message"} <= set(fields):
             return None
-        box = fields.get("box")
-        fields["box"] = tuple(int(n) for n in box) if isinstance(box, list | tuple) and len(box) == 4 else None
+        fields["box"] = parse_box(fields.get("box"))
         return cls(**fields)
 
     def one_line(self) -> str:
@@ -173,12 +172,95 @@ class Cancelled(VidgenError):
     code = "cancelled"
 
 
-class ServiceReplyError(Exception):
-    """The service answered a request with an error: its raw description, for diagnostics."""
+@dataclass(frozen=True)
+class StackFrame:
+    """One frame of a page's stack, mapped to the video's own source (docs/protocol.md)."""
 
-    def __init__(self, error: dict[str, Any]):
-        super().__init__(str(error.get("message", "")))
-        self.error = error
+    file: str
+    line: int | None = None
+    column: int | None = None
+    function: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceFault:
+    """How a request to the render service failed, decoded once from the wire (docs/protocol.md, error kinds).
+
+    `kind` is a code set where the failure happened: by the Node service (`runtime`, `timeout`, `disk-full`,
+    `browser-crashed` ...) or, when `by` is "vidgen", by vidgen's own side of the transport (`timeout`, `crash`,
+    `start`, `usage`, `cancelled`). Nothing downstream reads the message to learn what happened."""
+
+    kind: str
+    message: str
+    frame: int | None = None
+    stack: tuple[StackFrame, ...] = ()
+    page_stuck: bool = False  # a timeout of a page that never answered: the code's, not the machine's
+    by: str = "service"
+    raw: str | None = None  # the page's own stack, for the log only
+
+    @classmethod
+    def from_wire(cls, error: object) -> ServiceFault:
+        """The fault an `error` object describes; whatever arrives (it crossed a process boundary) gives one."""
+        if not isinstance(error, dict):
+            return cls("crash", "the render service sent an error it could not explain")
+        frame = error.get("frame")
+        entries = error.get("stack")
+        stack = tuple(
+            StackFrame(
+                str(entry.get("file")),
+                _int_or_none(entry.get("line")),
+                _int_or_none(entry.get("column")),
+                entry.get("function") if isinstance(entry.get("function"), str) else None,
+            )
+            for entry in (entries if isinstance(entries, list) else [])
+            if isinstance(entry, dict) and isinstance(entry.get("file"), str)
+        )
+        raw = error.get("raw")
+        return cls(
+            kind=str(error.get("kind") or "runtime"),
+            message=str(error.get("message") or "unknown error"),
+            frame=_int_or_none(frame),
+            stack=stack,
+            page_stuck=error.get("pageStuck") is True,
+            by="vidgen" if error.get("by") == "vidgen" else "service",
+            raw=raw if isinstance(raw, str) else None,
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The `error` object `from_wire` reads: what the daemon passes on to a command."""
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "frame": self.frame,
+            "stack": [asdict(frame) for frame in self.stack],
+            "pageStuck": self.page_stuck,
+            "by": self.by,
+            "raw": self.raw,
+        }
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_box(value: object) -> tuple[int, int, int, int] | None:
+    """An element's box (x, y, width, height), from the page's `{x, y, width, height}` or a finding's four numbers
+    after a trip through JSON; None when it is neither (one reader for the page, state.json and preview jobs)."""
+    if isinstance(value, dict):
+        value = [value.get(key) for key in ("x", "y", "width", "height")]
+    if not isinstance(value, list | tuple) or len(value) != 4:
+        return None
+    if not all(isinstance(n, int | float) and not isinstance(n, bool) and abs(n) < 1e7 for n in value):
+        return None
+    return (round(value[0]), round(value[1]), round(value[2]), round(value[3]))
+
+
+class ServiceReplyError(Exception):
+    """The service answered a request with an error (a video that threw, a build that failed ...): its fault."""
+
+    def __init__(self, fault: ServiceFault):
+        super().__init__(fault.message)
+        self.fault = fault
 
 
 class DaemonUnavailable(VidgenError):

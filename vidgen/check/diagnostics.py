@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..errors import Code, StructuredError
+from ..errors import Code, ServiceFault, StructuredError
 from ..workspace import tree
 from ..workspace.project import Video
 from . import hints
@@ -126,24 +126,24 @@ def from_bundle(video: Video, diagnostic: dict[str, Any]) -> StructuredError:
     return make("bundle", message, video, file=file, line=line, column=column)
 
 
-def from_runtime(stage: str, video: Video, error: dict[str, Any]) -> StructuredError:
+def from_runtime(stage: str, video: Video, fault: ServiceFault) -> StructuredError:
     """An error thrown in the browser: the top stack frame inside the video folder locates it."""
-    message = str(error.get("message") or "unknown error")
-    message = hints.without_links(hints.decode(message.split("\n    at ")[0]))
+    message = hints.without_links(hints.decode(fault.message.split("\n    at ")[0]))
     message = re.sub(r"^(Error|TypeError|ReferenceError|RangeError): ", lambda m: m[0] if m[1] != "Error" else "", message)
     file = line = column = None
-    for frame in error.get("stack") or []:
-        candidate = _resolve_stack_file(video, frame.get("file") or "")
+    for frame in fault.stack:
+        candidate = _resolve_stack_file(video, frame.file)
         if candidate is not None:
-            file, line, column = candidate, frame.get("line"), frame.get("column")
+            file, line, column = candidate, frame.line, frame.column
             break
-    frame_number = error.get("frame")
+    frame_number = fault.frame
     if frame_number is None and (found := _AT_FRAME.search(message)):
         frame_number = int(found[1])
-    code = _RUNTIME_CODES.get(str(error.get("kind")), Code.RUNTIME)
+    code = _RUNTIME_CODES.get(fault.kind, Code.RUNTIME)
     infra = False
-    if is_timeout(error):
-        code, infra = Code.TIMEOUT, not page_stuck(error)
+    if fault.kind == "timeout":
+        # A page that still answered was slowed down, which load can explain; one that never did is the code's.
+        code, infra = Code.TIMEOUT, not fault.page_stuck
         if "delayRender" not in message:
             message = (
                 f"frame {frame_number if frame_number is not None else '?'} did not finish in time: an endless loop"
@@ -152,36 +152,9 @@ def from_runtime(stage: str, video: Video, error: dict[str, Any]) -> StructuredE
     return make(stage, message, video, file=file, line=line, column=column, frame=frame_number, code=code, infra=infra)
 
 
-# The service's error kinds (PROTOCOL.md) that say more than "the video threw" (a crashed
+# The service's error kinds (docs/protocol.md) that say more than "the video threw" (a crashed
 # browser never reaches here: ladder.runtime_failure reports it without a stack).
-_RUNTIME_CODES = {"usage": Code.USAGE}
-
-
-def is_timeout(error: dict[str, Any]) -> bool:
-    """Remotion gave up waiting on the page: it may still be spinning, so the service must restart."""
-    message = str(error.get("message", ""))
-    return bool(_TIMEOUT.search(message))
-
-
-# Puppeteer's own timeout, Remotion's after it asked the page for its delayRender() handles, the page's
-# delayRender() timer, the layout page's wait for a frame (render-service.mjs), and Remotion's wait for the
-# page to load before it reads the composition (slow under load).
-_TIMEOUT = re.compile(
-    r"timeout \d+ms exceeded|Timeout \(\d+ms\) exceeded|Timeout exceeded|was called but not cleared after"
-    r"|did not render frame \d+ within \d+ms|Timed out after \d+ms while setting up the headless browser"
-)
-
-
-# After a frame's timeout Remotion asks the page for its open delayRender() handles, giving the page
-# 5 s; this is puppeteer's own error, kept when the page did not answer even that.
-_PAGE_STUCK = re.compile(r"waiting for .* failed: timeout \d+ms exceeded")
-
-
-def page_stuck(error: dict[str, Any]) -> bool:
-    """The page's main thread never yielded during the timeout: a synchronous endless loop or stuck
-    computation in the code, which load does not explain (a page slowed by load still answers, and
-    its delayRender() timers still fire)."""
-    return bool(_PAGE_STUCK.search(str(error.get("message", ""))))
+_RUNTIME_CODES = {"usage": Code.USAGE, "disk-full": Code.DISK_FULL}
 
 
 def _resolve_stack_file(video: Video, name: str) -> Path | None:
@@ -191,7 +164,3 @@ def _resolve_stack_file(video: Video, name: str) -> Path | None:
         if candidate.is_absolute() and in_video(video, str(candidate)) and candidate.exists():
             return candidate
     return None
-
-
-def is_disk_full(text: str) -> bool:
-    return "ENOSPC" in text or "No space left on device" in text

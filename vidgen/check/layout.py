@@ -11,7 +11,7 @@ from typing import Any
 
 from ..engine.protocol import LayoutArgs
 from ..engine.session import Session
-from ..errors import Finding, StructuredError
+from ..errors import Finding, StructuredError, parse_box
 from ..settings import QaSettings
 from ..workspace.project import Video
 from . import diagnostics, locations
@@ -241,16 +241,8 @@ def _finding(problem: dict[str, Any], sources: Sources) -> Finding:
         line=place.line if place else None,
         element=_label(element, sources),
         last_frame=problem.get("lastFrame"),
-        box=_box(detail.get("elementBox") or detail.get("rect")),
+        box=parse_box(detail.get("elementBox") or detail.get("rect")),
     )
-
-
-def _box(rect: Any) -> tuple[int, int, int, int] | None:
-    """The page's {x, y, width, height} as a Finding's box; None when the page sent none."""
-    try:
-        return (int(rect["x"]), int(rect["y"]), int(rect["width"]), int(rect["height"]))
-    except (KeyError, TypeError, ValueError, OverflowError):
-        return None
 
 
 def _occluded(what: str, detail: dict[str, Any], span: str, sources: Sources) -> str:

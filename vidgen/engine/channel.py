@@ -1,4 +1,4 @@
-"""The render daemon's socket, for both its ends: where it lives, one JSON-lines connection, errors sent across it."""
+"""The render daemon's socket, for both its ends: where it lives, and one JSON-lines connection over it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import Cancelled, ServiceError, ServiceReplyError, UsageError
 from ..workspace.project import Workspace
 
 # The socket path must fit in sun_path (108 bytes); a deeper workspace is reached through its folder's fd.
@@ -86,7 +85,8 @@ class Connection:
                 return False
 
     def receive(self) -> dict[str, Any] | None:
-        """The next message, or None at the end (or on a line that is not one)."""
+        """The next message, or None at the end, or on a line that is not one: a peer that sends what the protocol
+        has not got is not trusted with the rest of the conversation."""
         try:
             line = self._reader.readline(_MESSAGE_MAX + 1)
         except (OSError, ValueError):
@@ -105,38 +105,6 @@ class Connection:
         with contextlib.suppress(OSError):
             self._reader.close()
             self.sock.close()
-
-
-def error_message(exc: BaseException) -> dict[str, Any]:
-    """An exception of the render service as the daemon sends it: the client raises the same one."""
-    if isinstance(exc, Cancelled):
-        return {"type": "cancelled", "message": str(exc)}
-    if isinstance(exc, ServiceReplyError):
-        return {"type": "reply", "error": exc.error}
-    if isinstance(exc, ServiceError):
-        return {"type": "service", "kind": exc.kind, "message": str(exc), "frame": exc.frame}
-    if isinstance(exc, UsageError):
-        return {"type": "usage", "message": str(exc)}
-    return {"type": "service", "kind": "crash", "message": f"the render daemon failed: {exc}", "frame": None}
-
-
-def raise_error(error: Any) -> None:
-    if not isinstance(error, dict):
-        raise ServiceError("the render daemon sent a reply it could not explain", kind="crash")
-    kind = error.get("type")
-    if kind == "cancelled":
-        raise Cancelled(str(error.get("message", "cancelled")))
-    if kind == "reply":
-        inner = error.get("error")
-        raise ServiceReplyError(inner if isinstance(inner, dict) else {})
-    if kind == "usage":
-        raise UsageError(str(error.get("message", "")))
-    frame = error.get("frame")
-    raise ServiceError(
-        str(error.get("message", "the render daemon failed")),
-        kind=str(error.get("kind", "crash")),
-        frame=frame if isinstance(frame, int) else None,
-    )
 
 
 def peer(sock: socket.socket) -> tuple[int | None, int | None]:

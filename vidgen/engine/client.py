@@ -13,10 +13,8 @@ import contextlib
 import dataclasses
 import fcntl
 import hashlib
-import itertools
 import json
 import os
-import queue
 import signal
 import socket
 import struct
@@ -24,29 +22,31 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..errors import DaemonUnavailable, ServiceError, VidgenError
+from ..media.previews import PreviewJob
 from ..settings import RenderSettings
 from ..workspace import resources
 from ..workspace.files import exclusive
 from ..workspace.project import Workspace
-from .channel import Connection, DaemonFiles, files_of, raise_error, socket_address
-from .ops import Progress, ServiceOps
+from .channel import Connection, DaemonFiles, files_of, socket_address
+from .messages import Event
+from .ops import ServiceOps
 from .processes import wait_for_group_exit
 from .protocol import PROTOCOL_VERSION
 from .sandbox import service_environment
+from .transport import Waiting
 
 # The render settings the daemon's Node service and browser start with: a command that needs other
 # ones cannot share that daemon. (Timeouts and the like travel with each request.)
 _STARTUP_SETTINGS = ("browser", "gl", "browser_flags", "allow_network", "allow_unsandboxed")
 _START_TIMEOUT_S = 30
 _PREVIEWS_TIMEOUT_S = 600
-_EOF = object()
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
@@ -79,12 +79,14 @@ def identity(settings: RenderSettings) -> str:
 class RemoteService(ServiceOps):
     """The daemon's render service, as seen by one command (thread-safe: batch jobs share it)."""
 
+    # The daemon times a request out itself and restarts its Node service (a few seconds) before it answers.
+    deadline_margin_s = 30.0
+
     def __init__(self, connection: Connection, hello: dict[str, Any], files: DaemonFiles):
+        super().__init__()
         self._connection = connection
         self.hello = hello
         self.files = files
-        self._ids = itertools.count(1)
-        self._pending: dict[int, queue.Queue[Any]] = {}
         self._closed = False
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -95,99 +97,47 @@ class RemoteService(ServiceOps):
         return pid if isinstance(pid, int) else None
 
     def _read(self) -> None:
-        while True:
-            message = self._connection.receive()
-            if message is None:
-                break
-            target = self._pending.get(message.get("id", -1))
-            if target is not None:
-                target.put(message)
-        for target in list(self._pending.values()):
-            target.put(_EOF)
+        while (message := self._connection.receive()) is not None:
+            self.requests.deliver(message)
+        self.requests.end()
 
-    def request(
-        self,
-        op: str,
-        *,
-        timeout_s: float,
-        idle_s: float | None = None,
-        on_progress: Progress | None = None,
-        on_start: Callable[[int], None] | None = None,
-        **args: Any,
-    ) -> dict[str, Any]:
-        """The daemon times the request out and restarts its service as the in-process one does;
-        here we only wait, and notice a daemon that went away."""
-        try:
-            request_id, replies = self._send(op, args, timeout_s=timeout_s, idle_s=idle_s, on_start=on_start)
-            return self._answer(op, request_id, replies, on_progress)
-        except KeyboardInterrupt:
-            self.abandon()
-            raise
+    def _frame(self, waiting: Waiting, op: str, args: dict[str, Any], timeout_s: float, idle_s: float | None) -> dict[str, Any]:
+        return {"id": waiting.id, "op": op, "args": args, "timeout_s": timeout_s, "idle_s": idle_s}
 
-    def _send(
-        self,
-        op: str,
-        args: dict[str, Any],
-        *,
-        timeout_s: float,
-        idle_s: float | None = None,
-        on_start: Callable[[int], None] | None = None,
-    ) -> tuple[int, queue.Queue[Any]]:
-        """Send a request; its replies arrive in the queue returned (registered before the daemon can answer)."""
-        request_id = next(self._ids)
-        replies: queue.Queue[Any] = queue.Queue()
-        self._pending[request_id] = replies
-        try:
-            if on_start is not None:
-                on_start(request_id)
-            message = {"id": request_id, "op": op, "args": args, "timeout_s": timeout_s, "idle_s": idle_s}
-            if not self._connection.send(message):
-                raise ServiceError(f"the render daemon went away before it took {op}: {self.log_hint()}", kind="crash")
-        except BaseException:
-            self._pending.pop(request_id, None)
-            raise
-        return request_id, replies
+    def _send(self, op: str, message: dict[str, Any]) -> None:
+        if not self._connection.send(message):
+            raise ServiceError(f"the render daemon went away before it took {op}: {self.log_hint()}", kind="crash")
 
-    def _answer(self, op: str, request_id: int, replies: queue.Queue[Any], on_progress: Progress | None) -> dict[str, Any]:
-        """Wait for a sent request's result, passing its progress on; its error raised as the service would."""
-        try:
-            while True:
-                message = replies.get()
-                if message is _EOF:
-                    raise ServiceError(f"the render daemon stopped during {op}: {self.log_hint()}", kind="crash")
-                event = message.get("event")
-                if event == "progress":
-                    if on_progress:
-                        on_progress(message)
-                    continue
-                if event is not None:
-                    continue  # "queued": waiting for another command's render
-                if "error" in message:
-                    raise_error(message["error"])
-                result = message.get("result")
-                return dict(result) if isinstance(result, dict) else {}
-        finally:
-            self._pending.pop(request_id, None)
+    def _expired(self, op: str, waiting: Waiting, waited_s: float, last: Event | None) -> Exception:
+        self.cancel(waiting.id)
+        return ServiceError(f"the render daemon did not answer {op} within {waited_s:g}s: {self.log_hint()}", kind="crash")
 
-    def previews(self, job: dict[str, Any]) -> Future[str | None]:
-        """Have the daemon make a render's previews (previews.PreviewJob as JSON); the answer is None or what failed.
+    def _ended(self, op: str, last: Event | None) -> Exception:
+        return ServiceError(f"the render daemon stopped during {op}: {self.log_hint()}", kind="crash")
+
+    def previews(self, job: PreviewJob) -> Future[str | None]:
+        """Have the daemon make a render's previews; the answer is None or what failed.
 
         The job is sent before this returns (a command that closes right after must not lose it); only the
         answer is awaited in the background, and it stays pending when the command closes first."""
         made: Future[str | None] = Future()
+        waiting = self.requests.open()
         try:
-            request_id, replies = self._send("previews", {"job": job}, timeout_s=_PREVIEWS_TIMEOUT_S)
+            self._send("previews", self._frame(waiting, "previews", {"job": job.to_json()}, _PREVIEWS_TIMEOUT_S, None))
         except VidgenError as exc:
+            self.requests.close(waiting)
             made.set_result(f"the previews were not made: {exc}")
             return made
 
         def wait() -> None:
             try:
-                answer = self._answer("previews", request_id, replies, None)
+                answer = self.wait("previews", waiting, timeout_s=_PREVIEWS_TIMEOUT_S)
             except VidgenError as exc:
                 if not self._closed:
                     made.set_result(f"the previews were not made: {exc}")
                 return
+            finally:
+                self.requests.close(waiting)
             problem = answer.get("problem")
             made.set_result(problem if isinstance(problem, str) else None)
 
@@ -199,9 +149,6 @@ class RemoteService(ServiceOps):
 
     def cancel(self, request_id: int) -> None:
         self._connection.send({"op": "cancel", "target": request_id})
-
-    def pending(self) -> list[int]:
-        return list(self._pending)
 
     def kill(self) -> None:
         """Ask the daemon to restart its Node service (after a timeout the page may still spin)."""

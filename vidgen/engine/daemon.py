@@ -28,12 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import Cancelled, ServiceReplyError, VidgenError
+from ..errors import Cancelled, ServiceFault, ServiceReplyError, VidgenError
 from ..media import previews
 from ..settings import RenderSettings
 from ..workspace.project import Workspace
 from ..workspace.staging import PARTIAL_NAME
-from .channel import Connection, DaemonFiles, error_message, peer, socket_address
+from .channel import Connection, DaemonFiles, peer, socket_address
+from .messages import Event, Queued, encode_error, encode_event
 from .processes import tree_memory_mb
 from .protocol import PROTOCOL_VERSION
 from .service import RenderService
@@ -175,10 +176,12 @@ class Daemon:
                     threading.Thread(target=self._make_previews, args=(connection, pid, message), daemon=True).start()
                 elif op in OPS and isinstance(message.get("id"), int):
                     mine.add(message["id"])
-                    threading.Thread(target=self._run, args=(connection, pid, message), daemon=True).start()
+                    # Known before the next message is read: a cancel right behind the request finds it.
+                    request = self._track(connection, pid, message)
+                    threading.Thread(target=self._run, args=(connection, request, message), daemon=True).start()
                 elif isinstance(message.get("id"), int):
-                    reply = {"type": "service", "kind": "crash", "message": f"the render daemon has no op {op!r}"}
-                    connection.send({"id": message["id"], "error": reply})
+                    reply = ServiceFault("protocol", f"the render daemon has no op {str(op)[:40]!r}", by="vidgen")
+                    connection.send({"id": message["id"], "error": reply.to_wire()})
         finally:
             # The command is gone (done, Ctrl-C or killed): what it still had under way is nobody's.
             for request_id in mine:
@@ -214,24 +217,26 @@ class Daemon:
             "busy": busy,
         }
 
-    def _run(self, connection: Connection, client_pid: int | None, message: dict[str, Any]) -> None:
-        request_id = message["id"]
-        if self._stopping.is_set():  # no new Node for a daemon on its way out
-            connection.send({"id": request_id, "error": error_message(Cancelled("the render daemon is stopping"))})
-            return
-        key = (id(connection), request_id)
+    def _track(self, connection: Connection, client_pid: int | None, message: dict[str, Any]) -> Request:
         request = Request(str(message["op"]), client_pid)
         with self._lock:
-            self.requests[key] = request
+            self.requests[(id(connection), message["id"])] = request
+        return request
+
+    def _run(self, connection: Connection, request: Request, message: dict[str, Any]) -> None:
+        request_id = message["id"]
+        key = (id(connection), request_id)
         try:
+            if self._stopping.is_set():  # no new Node for a daemon on its way out
+                raise Cancelled("the render daemon is stopping")
             args: dict[str, Any] = message["args"] if isinstance(message.get("args"), dict) else {}
             if _RESERVED & set(args):
                 raise ValueError(f"arguments may not be named {sorted(_RESERVED & set(args))}")
             timeout_s = _seconds(message.get("timeout_s"), None) or 600.0
             idle_s = _seconds(message.get("idle_s"), None)
 
-            def forward(event: dict[str, Any]) -> None:
-                connection.send({**event, "id": request_id})
+            def forward(event: Event) -> None:
+                connection.send({**encode_event(event), "id": request_id})
 
             def started(service_id: int) -> None:
                 request.service_id = service_id
@@ -247,7 +252,7 @@ class Daemon:
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the command that asked
             if not isinstance(exc, (VidgenError, ServiceReplyError)):
                 log(f"{request.op} failed in the daemon:\n{traceback.format_exc()}")
-            connection.send({"id": request_id, "error": error_message(exc)})
+            connection.send({"id": request_id, "error": encode_error(exc)})
         finally:
             if request.op == "render" and request.cancelled.is_set():
                 _remove_partial(message.get("args"))
@@ -267,9 +272,11 @@ class Daemon:
             try:
                 if not isinstance(job, dict):
                     raise TypeError("no job")
-                problem = previews.run(previews.PreviewJob.from_json(job))
+                made = self.service.previews(previews.PreviewJob.from_json(job))
             except (TypeError, ValueError, KeyError, AttributeError):
-                problem = "the previews' job was not one vidgen wrote"
+                problem: str | None = "the previews' job was not one vidgen wrote"
+            else:
+                problem = made.result()  # one job at a time, in the order the renders asked
             connection.send({"id": message["id"], "result": {"problem": problem}})
         finally:
             with self._lock:
@@ -285,7 +292,7 @@ class Daemon:
         while not self._turn.acquire(timeout=_QUEUED_EVERY_S):
             if request.cancelled.is_set():
                 raise Cancelled(f"{request.op} was cancelled")
-            connection.send({"id": request_id, "event": "queued", "ahead": self._queued() - 1})
+            connection.send({**encode_event(Queued(self._queued() - 1)), "id": request_id})
         try:
             if request.cancelled.is_set():
                 raise Cancelled(f"{request.op} was cancelled")

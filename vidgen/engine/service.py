@@ -8,7 +8,6 @@ a typed method in ops.py (`service.render(RenderArgs(...))`), so no caller spell
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import queue
@@ -19,17 +18,18 @@ import shutil
 import signal
 import subprocess
 import threading
-import time
-from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..errors import Cancelled, ServiceError, ServiceReplyError, UsageError
+from ..errors import ServiceError, UsageError
+from ..media import previews
 from ..settings import RenderSettings
 from ..workspace import resources
 from ..workspace.project import Workspace
 from .browser import find_browser, launcher
-from .ops import Progress, ServiceOps
+from .messages import Event, stuck_frame
+from .ops import ServiceOps
 from .processes import process_alive, spawn_from_a_lasting_thread, wait_for_group_exit
 from .protocol import (
     PROTOCOL_VERSION,
@@ -46,9 +46,9 @@ from .sandbox import (
     service_jail,
     service_writable,
 )
+from .transport import Waiting
 
 _STARTUP_TIMEOUT_S = 60
-_EOF = object()
 # The ops that write a file, and the argument that names it.
 _OUTPUTS = {"render": "output", "still": "output", "stills": "outputDir"}
 
@@ -61,14 +61,15 @@ class RenderService(ServiceOps):
     ):
         """`file_sandbox`: the jail to start in, this machine's by default (a benchmark's control passes an
         inactive one, with `allow_unsandboxed`); `cache`: whose webpack cache it keeps (the daemon's is its own)."""
+        super().__init__()
         self.cache = cache
         self.workspace = workspace
         self.settings = settings
         self._file_sandbox = file_sandbox
         self._process: subprocess.Popen[str] | None = None
-        self._pending: dict[int, queue.Queue[Any]] = {}
-        self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        # A render's previews, one at a time in the order of the renders, beside the next render's checks.
+        self._previews: ThreadPoolExecutor | None = None
         self._log: TextIO | None = None
         self.sandbox: NetworkSandbox | None = None
         self.jail: FileSandbox | None = None
@@ -121,13 +122,13 @@ class RenderService(ServiceOps):
             start_new_session=True,
             env=env,
         )
-        ready: queue.Queue[Any] = queue.Queue()
+        ready: queue.Queue[dict[str, Any] | None] = queue.Queue()
         threading.Thread(target=self._read, args=(self._process, ready), daemon=True).start()
         try:
             message = ready.get(timeout=_STARTUP_TIMEOUT_S)
         except queue.Empty:
-            message = _EOF
-        if message is _EOF:
+            message = None
+        if message is None:
             self._kill_group()
             # A workspace with another Remotion may fail before it can say so: tell the cause, not the symptom.
             problem = version_problem(self.workspace, PROTOCOL_VERSION, installed_remotion(self.workspace))
@@ -170,25 +171,34 @@ class RenderService(ServiceOps):
             places = " or ".join(str(folder) for folder in allowed[:2])
             raise UsageError(f"the render service writes only inside {places}, not {target}: write there and move the file")
 
-    def _read(self, process: subprocess.Popen[str], ready: queue.Queue[Any]) -> None:
+    def _read(self, process: subprocess.Popen[str], ready: queue.Queue[dict[str, Any] | None]) -> None:
         assert process.stdout is not None
         for line in process.stdout:
             try:
                 message = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if not isinstance(message, dict):
+                continue
             if message.get("event") == "ready":
                 ready.put(message)
-                continue
-            target = self._pending.get(message.get("id", -1))
-            if target is not None:
-                target.put(message)
-        ready.put(_EOF)
-        for target in list(self._pending.values()):
-            target.put(_EOF)
+            else:
+                self.requests.deliver(message)
+        ready.put(None)
+        self.requests.end()
 
     def stop(self, grace_s: float = 3.0) -> None:
-        """Ask the service to close its browser and exit; kill the group if it does not."""
+        """Ask the service to close its browser and exit, killing the group if it does not; then let the
+        previews under way finish (they need no service: its browser's memory is free meanwhile)."""
+        try:
+            self._stop_process(grace_s)
+        finally:
+            with self._lock:
+                making, self._previews = self._previews, None
+            if making is not None:
+                making.shutdown(wait=True)  # a command never exits with half a GIF
+
+    def _stop_process(self, grace_s: float) -> None:
         with self._lock:
             process = self._process
             if process is None:
@@ -241,87 +251,33 @@ class RenderService(ServiceOps):
 
     # ------------------------------------------------------------------ requests
 
-    def request(
-        self,
-        op: str,
-        *,
-        timeout_s: float,
-        idle_s: float | None = None,
-        on_progress: Progress | None = None,
-        on_start: Callable[[int], None] | None = None,
-        **args: Any,
-    ) -> dict[str, Any]:
-        """Send one request and wait for its result; progress events go to `on_progress`.
-
-        The transport under the typed methods below (use those: they name the wire keys).
-
-        A request that takes longer than `timeout_s`, or goes `idle_s` without a progress
-        event, kills the service (it is restarted by the next request) and raises
-        ServiceError(kind="timeout"); a crash raises ServiceError(kind="crash").
-        """
-        self.start()
+    def _frame(self, waiting: Waiting, op: str, args: dict[str, Any], timeout_s: float, idle_s: float | None) -> dict[str, Any]:
         self._check_output(op, args)
-        request_id = next(self._ids)
-        replies: queue.Queue[Any] = queue.Queue()
-        self._pending[request_id] = replies
-        last_progress: dict[str, Any] = {}
-        try:
-            with self._lock:
-                process = self._process
+        return {"id": waiting.id, "op": op, **args}
+
+    def _send(self, op: str, message: dict[str, Any]) -> None:
+        with self._lock:
+            process = self._process
+            try:
                 if process is None or process.stdin is None:  # killed since start(), by another thread's timeout
-                    raise ServiceError("the render service was restarted before it took the request", kind="crash")
-                try:
-                    process.stdin.write(json.dumps({"id": request_id, "op": op, **args}) + "\n")
-                    process.stdin.flush()
-                except OSError:
-                    raise ServiceError("the render service exited before it took the request", kind="crash") from None
-            if on_start is not None:
-                # The id `cancel` takes (`vidgen mcp` and the daemon cancel one request, not all), once the
-                # service has the request: a cancel sent before it would be dropped.
-                on_start(request_id)
-            deadline = time.monotonic() + timeout_s
-            idle_deadline = time.monotonic() + (idle_s or timeout_s)
-            while True:
-                remaining = min(deadline, idle_deadline) - time.monotonic()
-                try:
-                    message = replies.get(timeout=max(0.0, min(remaining, 0.5)))
-                except queue.Empty:
-                    now = time.monotonic()
-                    if now >= deadline or now >= idle_deadline:
-                        self.kill()
-                        waited = timeout_s if now >= deadline else idle_s
-                        raise ServiceError(
-                            f"{op} made no progress for {waited:g}s; the render service was restarted",
-                            kind="timeout",
-                            frame=_stuck_frame(last_progress),
-                        ) from None
-                    continue
-                if message is _EOF:
-                    self.kill()
-                    tail = self.log_tail()
-                    raise ServiceError(
-                        f"the render service stopped during {op}{': ' + tail if tail else ''}",
-                        kind="crash",
-                        frame=_stuck_frame(last_progress),
-                    )
-                if message.get("event") == "progress":
-                    last_progress = message
-                    idle_deadline = time.monotonic() + (idle_s or timeout_s)
-                    if on_progress:
-                        on_progress(message)
-                    continue
-                if "error" in message:
-                    error = message["error"]
-                    if error.get("kind") == "cancelled":
-                        raise Cancelled(f"{op} was cancelled")
-                    raise ServiceReplyError(error)
-                return dict(message.get("result") or {})
-        except KeyboardInterrupt:
-            # Ctrl-C: whatever the service was doing is abandoned with it.
-            self.kill()
-            raise
-        finally:
-            self._pending.pop(request_id, None)
+                    raise OSError("restarted")
+                process.stdin.write(json.dumps(message) + "\n")
+                process.stdin.flush()
+            except OSError:
+                raise ServiceError(f"the render service exited before it took {op}", kind="crash") from None
+
+    def _expired(self, op: str, waiting: Waiting, waited_s: float, last: Event | None) -> Exception:
+        self.kill()  # the page may still spin: only a new process is sure to be free of it
+        return ServiceError(
+            f"{op} made no progress for {waited_s:g}s; the render service was restarted", kind="timeout", frame=stuck_frame(last)
+        )
+
+    def _ended(self, op: str, last: Event | None) -> Exception:
+        self.kill()
+        tail = self.log_tail()
+        return ServiceError(
+            f"the render service stopped during {op}{': ' + tail if tail else ''}", kind="crash", frame=stuck_frame(last)
+        )
 
     def cancel(self, request_id: int) -> None:
         """Cancel a running request (Remotion's cancel signal); it ends with Cancelled."""
@@ -335,11 +291,14 @@ class RenderService(ServiceOps):
             except OSError:
                 pass
 
-    def pending(self) -> list[int]:
-        return list(self._pending)
-
     def abandon(self) -> None:
         self.kill()  # its Node process is this command's alone
+
+    def previews(self, job: previews.PreviewJob) -> Future[str | None]:
+        with self._lock:
+            if self._previews is None:
+                self._previews = ThreadPoolExecutor(max_workers=1, thread_name_prefix="previews")
+            return self._previews.submit(previews.run, job)
 
 
 # Log lines that are never why a service stopped: the browser asks every page's server for
@@ -368,14 +327,3 @@ def remove_stale_bundles(workspace: Workspace) -> None:
         owner = entry.name.split("-", 1)[0]
         if not owner.isdigit() or not process_alive(int(owner)):
             shutil.rmtree(entry, ignore_errors=True)
-
-
-def _stuck_frame(progress: dict[str, Any]) -> int | None:
-    """The frame a hung request was on: the one after the last reported, as far as known."""
-    if "next" in progress:
-        return progress["next"]
-    if progress.get("started"):
-        return progress.get("frame")
-    if "renderedFrames" in progress:
-        return progress["renderedFrames"]
-    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -13,7 +13,7 @@ from ..errors import DaemonUnavailable
 from ..media import previews
 from ..settings import Settings
 from ..workspace.project import Workspace
-from .client import RemoteService, connect
+from .client import connect
 from .ops import ServiceOps
 from .service import RenderService
 
@@ -26,10 +26,6 @@ class Session:
     # Frames are rendered one job at a time: two renders on a small machine only slow each other.
     render_slot: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(1))
     _waited: threading.local = field(default_factory=threading.local)
-    # Previews are made one job at a time, in the order of their renders, beside the next render's ladder.
-    _previews: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="previews")
-    )
 
     @classmethod
     def open(
@@ -70,17 +66,13 @@ class Session:
     def after_render(self, job: previews.PreviewJob) -> Future[str | None]:
         """Make a render's previews off the critical path; the answer is None, or what failed.
 
-        On the daemon the daemon makes them, and a command that ends first does not wait: its answer
-        stays pending (the previews appear beside the MP4 a second or so later)."""
-        if isinstance(self.service, RemoteService):
-            return self.service.previews(job.to_json())
-        return self._previews.submit(previews.run, job)
+        Whoever serves the session makes them one at a time, in the order of the renders: this process's
+        service before the command exits; the daemon on its own, so a command that ends first does not wait
+        (the previews appear beside the MP4 a second or so later)."""
+        return self.service.previews(job)
 
     def close(self) -> None:
-        try:
-            self.service.stop()  # previews need no service: its browser's memory is free while they finish
-        finally:
-            self._previews.shutdown(wait=True)  # a command never exits with half a GIF
+        self.service.stop()
 
     def __enter__(self) -> Session:
         return self

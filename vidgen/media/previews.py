@@ -26,6 +26,7 @@ from typing import Any
 
 import ffmpeg
 
+from ..errors import parse_box
 from ..workspace import outputs as renders
 from ..workspace.files import exclusive
 from . import poster, sheet
@@ -82,9 +83,7 @@ class PreviewJob:
 
 
 def _mark(data: dict[str, Any]) -> sheet.Mark:
-    box = data.get("box")
-    place = tuple(int(n) for n in box) if box else None
-    return sheet.Mark(int(data["frame"]), int(data["last_frame"]), place, str(data.get("kind") or "finding"))  # type: ignore[arg-type]
+    return sheet.Mark(int(data["frame"]), int(data["last_frame"]), parse_box(data.get("box")), str(data.get("kind") or "finding"))
 
 
 def stamp(path: Path) -> tuple[int, ...]:

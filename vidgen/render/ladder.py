@@ -16,9 +16,10 @@ from typing import Any
 
 from ..check import checked, diagnostics, imports, layout
 from ..check.constraints import Constraints, config_line
+from ..engine.messages import Composition, Event, StillProgress
 from ..engine.protocol import CheckArgs, StillsArgs
 from ..engine.session import Session
-from ..errors import Code, Finding, ServiceError, ServiceReplyError, Stage, StructuredError
+from ..errors import Code, Finding, ServiceError, ServiceFault, ServiceReplyError, Stage, StructuredError
 from ..settings import Limits
 from ..sound import music, narration
 from ..workspace.project import Video
@@ -33,18 +34,6 @@ Events = Callable[[str, dict[str, Any]], None]
 
 def quiet(_kind: str, _data: dict[str, Any]) -> None:
     return None
-
-
-@dataclass
-class Composition:
-    width: int
-    height: int
-    fps: float
-    frames: int
-
-    @property
-    def duration_s(self) -> float:
-        return self.frames / self.fps if self.fps else 0.0
 
 
 @dataclass
@@ -76,18 +65,18 @@ class Context:
     frames: list[int] | None = None  # the stills wanted, instead of the evenly spread sample
 
 
-ErrorReply = Callable[[Context, Stage, dict[str, Any]], StructuredError]
+ErrorReply = Callable[[Context, Stage, ServiceFault], StructuredError]
 
 
-def _runtime_reply(context: Context, stage: Stage, error: dict[str, Any]) -> StructuredError:
-    return runtime_failure(stage, context.video, context.session, error)
+def _runtime_reply(context: Context, stage: Stage, fault: ServiceFault) -> StructuredError:
+    return runtime_failure(stage, context.video, context.session, fault)
 
 
-def _checker_reply(context: Context, stage: Stage, error: dict[str, Any]) -> StructuredError:
+def _checker_reply(context: Context, stage: Stage, fault: ServiceFault) -> StructuredError:
     """The checker or the bundler itself failed (not the code): say so, and that checking again helps."""
-    crashed = error.get("kind") == "checker-crashed"
+    crashed = fault.kind == "checker-crashed"
     code = Code.SERVICE_CRASHED if crashed else None
-    return diagnostics.make(stage, f"{stage} could not run: {error.get('message')}", context.video, code=code, infra=crashed)
+    return diagnostics.make(stage, f"{stage} could not run: {fault.message}", context.video, code=code, infra=crashed)
 
 
 @dataclass(frozen=True)
@@ -184,7 +173,7 @@ def _attempt(stage: LadderStage, context: Context) -> StructuredError | None:
     try:
         return stage.check(context)
     except ServiceReplyError as exc:
-        return stage.on_reply(context, stage.stage, exc.error)
+        return stage.on_reply(context, stage.stage, exc.fault)
     except ServiceError as exc:
         return service_failure(stage.stage, context.video, exc, context.session)
 
@@ -229,8 +218,7 @@ def bundle_error(session: Session, video: Video) -> StructuredError | None:
 def _composition(context: Context) -> StructuredError | None:
     session, video, expect = context.session, context.video, context.expect
     timeout = max(session.settings.render.frame_timeout_s, _PAGE_LOAD_TIMEOUT_S)
-    meta, sequences = timeline.read(session, video, timeout)
-    composition = Composition(int(meta["width"]), int(meta["height"]), float(meta["fps"]), int(meta["durationInFrames"]))
+    composition, sequences = timeline.read(session, video, timeout)
     problem = limits_problem(composition, session.settings.limits)
     if problem is None and context.result.narration is not None:
         problem = narration.length_problem(context.result.narration, composition.frames)
@@ -291,10 +279,10 @@ def _stills(context: Context) -> StructuredError | None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
 
-    def progress(event: dict[str, Any]) -> None:
-        if event.get("path"):
-            result.stills.append({"frame": event["frame"], "path": event["path"]})
-            on_event("still", {"frame": event["frame"], "path": event["path"]})
+    def progress(event: Event) -> None:
+        if isinstance(event, StillProgress) and event.path is not None:
+            result.stills.append({"frame": event.frame, "path": event.path})
+            on_event("still", {"frame": event.frame, "path": event.path})
 
     with session.render_turn():
         session.service.stills(
@@ -349,20 +337,18 @@ LADDER: tuple[LadderStage, ...] = (
 STAGES = tuple(stage.stage for stage in LADDER)
 
 
-def runtime_failure(stage: str, video: Video, session: Session, error: dict[str, Any]) -> StructuredError:
+def runtime_failure(stage: str, video: Video, session: Session, fault: ServiceFault) -> StructuredError:
     """An error thrown while rendering; after a timeout the page may still spin, so restart."""
-    if diagnostics.is_timeout(error):
+    if fault.kind == "timeout":
         session.service.kill()
-    if error.get("kind") == "protocol":
+    if fault.kind == "protocol":
         # Not the code's: the service lost its build (restarted between the bundle and this request).
-        return diagnostics.make(stage, str(error.get("message")), video, frame=error.get("frame"), infra=True)
-    if error.get("kind") == "browser-crashed":
+        return diagnostics.make(stage, fault.message, video, frame=fault.frame, infra=True)
+    if fault.kind == "browser-crashed":
         # Not the code's fault as far as anyone knows: no stack to point into; the service opens
         # a new browser for the next request.
-        return diagnostics.make(
-            stage, str(error.get("message")), video, frame=error.get("frame"), code=Code.BROWSER_CRASHED, infra=True
-        )
-    return diagnostics.from_runtime(stage, video, error)
+        return diagnostics.make(stage, fault.message, video, frame=fault.frame, code=Code.BROWSER_CRASHED, infra=True)
+    return diagnostics.from_runtime(stage, video, fault)
 
 
 def service_failure(stage: str, video: Video, exc: ServiceError, session: Session) -> StructuredError:

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..check import diagnostics, locations
 from ..check.constraints import config_line
+from ..engine.messages import Composition
 from ..engine.protocol import MetadataArgs, TimelineArgs
 from ..engine.session import Session
 from ..errors import Stage, StructuredError
@@ -55,7 +56,7 @@ def wanted(video: Video) -> bool:
     return False
 
 
-def read(session: Session, video: Video, timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def read(session: Session, video: Video, timeout: float) -> tuple[Composition, list[dict[str, Any]]]:
     """The composition's metadata, and its Sequences when the video writes any: one request either way.
 
     `timeout` (seconds) is what loading a page and showing one frame may take.
@@ -63,7 +64,7 @@ def read(session: Session, video: Video, timeout: float) -> tuple[dict[str, Any]
     if not wanted(video):
         return session.service.metadata(MetadataArgs(video.name, int(timeout * 1000)), timeout_s=timeout + 30), []
     reply = session.service.timeline(TimelineArgs(video.name, int(timeout * 1000)), timeout_s=timeout * 3 + 30)
-    return dict(reply.get("composition") or {}), list(reply.get("sequences") or [])
+    return reply.composition, reply.sequences
 
 
 def spans(video: Video, sequences: list[dict[str, Any]]) -> list[Span]:

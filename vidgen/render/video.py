@@ -18,6 +18,7 @@ from typing import Any
 
 from ..check import diagnostics
 from ..check.constraints import Constraints
+from ..engine.messages import encode_event
 from ..engine.processes import process_alive
 from ..engine.protocol import RenderArgs, StillArgs
 from ..engine.session import Session
@@ -303,13 +304,13 @@ def _render_video(
                     ),
                     timeout_s=settings.render_timeout_s,
                     idle_s=settings.frame_timeout_s + 15,
-                    on_progress=lambda event: on_event("progress", event),
+                    on_progress=lambda event: on_event("progress", encode_event(event)),
                     on_start=on_request,
                 )
         except ServiceReplyError as exc:
-            if diagnostics.is_disk_full(str(exc.error.get("message", ""))):
+            if exc.fault.kind == "disk-full":
                 return _disk_full(video, target)
-            return ladder.runtime_failure(Stage.RENDER, video, session, exc.error)
+            return ladder.runtime_failure(Stage.RENDER, video, session, exc.fault)
         except ServiceError as exc:
             return ladder.service_failure(Stage.RENDER, video, exc, session)
         on_event("stage", {"stage": Stage.VERIFY})
@@ -340,7 +341,7 @@ def _render_still(session: Session, video: Video, frame: int, target: Path) -> S
         move_into_place(partial, target)
         return None
     except ServiceReplyError as exc:
-        return ladder.runtime_failure(Stage.RENDER, video, session, exc.error)
+        return ladder.runtime_failure(Stage.RENDER, video, session, exc.fault)
     except ServiceError as exc:
         return ladder.service_failure(Stage.RENDER, video, exc, session)
     finally:
