@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource, ServerSentEvent
 
 from ..errors import ModelError
 from ..settings import ModelSettings
@@ -144,10 +145,17 @@ class ModelClient:
                 if response.status_code >= 400:
                     response.read()
                     self._raise_for_status(response)
-                if "text/event-stream" in response.headers.get("content-type", ""):
-                    return self._read_stream(response.iter_lines(), on_status, started)
-                response.read()
-                return self._read_plain(response)
+                kind = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+                if kind != "text/event-stream" and (not self.options.stream or kind.endswith("json")):
+                    response.read()  # a plain reply, asked for or not (some servers ignore `stream`)
+                    return self._read_plain(response)
+                if kind != "text/event-stream":
+                    raise ModelError(
+                        f"{self.endpoint.base_url} answered {kind or 'with no content type'}, not the model's event stream: "
+                        "a proxy in the way, or not an OpenAI-compatible API (check --base-url / VIDGEN_BASE_URL)"
+                    )
+                response.stream = _Deadline(response.stream, started + self.options.deadline_s, self.options.deadline_s)
+                return self._read_stream(EventSource(response).iter_sse(), on_status)
         except httpx.ConnectError as exc:
             raise Retryable(f"cannot connect: {exc}", unreachable=True) from None
         except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout):
@@ -231,7 +239,7 @@ class ModelClient:
             model=data.get("model") or self.options.model,
         )
 
-    def _read_stream(self, lines: Iterator[str], on_status: Status, started: float) -> Completion:
+    def _read_stream(self, events: Iterator[ServerSentEvent], on_status: Status) -> Completion:
         content: list[str] = []
         reasoning: list[str] = []
         finish: str | None = None
@@ -239,18 +247,17 @@ class ModelClient:
         model = self.options.model
         done = False
         chunks = 0
-        for line in lines:
-            if time.monotonic() - started > self.options.deadline_s:
-                raise Retryable(f"the reply took longer than {self.options.deadline_s:g}s")
-            if not line.startswith("data:"):
-                continue
-            payload = line[5:].strip()
-            if payload == "[DONE]":
+        for event in events:
+            # The event's name is not looked at: gateways put their error objects in plain `data` events
+            # and in `event: error` ones alike.
+            if event.data.strip() == "[DONE]":
                 done = True
                 break
             try:
-                chunk = json.loads(payload)
+                chunk = json.loads(event.data)
             except json.JSONDecodeError:
+                continue
+            if not isinstance(chunk, dict):
                 continue
             if "error" in chunk:
                 _raise_body_error(chunk["error"], self)
@@ -272,6 +279,27 @@ class ModelClient:
         if not done and finish is None:
             raise Retryable("the stream was cut before the reply ended")
         return Completion("".join(content), "".join(reasoning), finish, usage, model)
+
+
+class _Deadline(httpx.SyncByteStream):
+    """A streamed reply's bytes, cut off at the call's deadline.
+
+    Checked on every piece of bytes, not on every event: keep-alive comments (OpenRouter sends them
+    while a model is queued) are no events, and a stream of nothing else would never end.
+    """
+
+    def __init__(self, stream: httpx.SyncByteStream | httpx.AsyncByteStream, at: float, deadline_s: float):
+        assert isinstance(stream, httpx.SyncByteStream)  # the client is synchronous
+        self._stream, self._at, self._deadline_s = stream, at, deadline_s
+
+    def __iter__(self) -> Iterator[bytes]:
+        for piece in self._stream:
+            if time.monotonic() > self._at:
+                raise Retryable(f"the reply took longer than {self._deadline_s:g}s")
+            yield piece
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 def _error_details(response: httpx.Response) -> tuple[str | None, str]:
