@@ -194,14 +194,8 @@ def group_members(pgid: int) -> set[int]:
 
 def service_groups(parent: int) -> set[int]:
     """The process groups of the render services that process `parent` started."""
-    groups = set()
-    for pid, process in _processes().items():
-        try:
-            if process.parent == parent and b"render-service.mjs" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                groups.add(process.group)
-        except OSError:
-            continue
-    return groups
+    found = _processes().items()
+    return {p.group for pid, p in found if p.parent == parent and processes.cmdline_contains(pid, "render-service.mjs")}
 
 
 def remove_video(workspace, name: str) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
+import threading
+import time
 
 import pytest
 
@@ -182,8 +185,6 @@ CAPPED = ModelOptions(model="glm-5.2", backoff_base_s=0.01, backoff_max_s=0.3, m
 
 
 def _after(value: str) -> tuple[float, list[dict]]:
-    import time
-
     retries: list[dict] = []
     script = [Scripted(status=429, error_message="slow down", retry_after=value), Scripted("after the wait")]
     with ScriptedModel(script) as server:
@@ -217,3 +218,31 @@ def test_a_retry_after_date_in_the_future_is_capped() -> None:
 
     elapsed, retries = _after(format_datetime(datetime.now(UTC) + timedelta(hours=2), usegmt=True))
     assert elapsed < 3 and retries[0]["delay_s"] == 0.3 and "asked to wait" in retries[0]["reason"]
+
+
+def test_each_failed_try_but_the_last_is_reported_once_and_nothing_else_is_printed(capfd: pytest.CaptureFixture[str]) -> None:
+    retries: list[dict] = []
+    with ScriptedModel([Scripted(status=503, error_message="down")] * 4) as server:
+        with pytest.raises(ModelError, match="kept failing .* after 4 tries"):
+            client(server).complete(MESSAGES, on_status=lambda k, d: retries.append(d) if k == "retry" else None)
+    assert len(server.requests) == 4 and [r["attempt"] for r in retries] == [1, 2, 3]
+    assert all(0 < r["delay_s"] <= 0.05 and r["reason"] == "503 down" for r in retries)
+    assert capfd.readouterr().err == ""  # stamina's own retry log (a WARNING) is not printed
+
+
+def test_a_retry_holds_back_the_other_calls_to_the_same_endpoint() -> None:
+    script = [Scripted(status=429, error_message="slow down", retry_after="0.4"), Scripted("first"), Scripted("second")]
+    with ScriptedModel(script) as server:
+        shared = client(server, dataclasses.replace(CAPPED, backoff_max_s=1.0))
+        other: dict[str, float] = {}
+
+        def second_call() -> None:
+            started = time.monotonic()
+            shared.complete(MESSAGES)
+            other["waited"] = time.monotonic() - started
+
+        worker = threading.Thread(target=second_call)
+        # The second call starts while the first waits out its 429: it waits for the same endpoint too.
+        assert shared.complete(MESSAGES, on_status=lambda k, _d: worker.start() if k == "retry" else None).content
+        worker.join(10)
+    assert other["waited"] >= 0.3 and len(server.requests) == 3

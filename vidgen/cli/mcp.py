@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from typing import Any
 
 import click
 
 from .. import settings as settings_module
-from ..engine.processes import group_members
+from ..engine.processes import wait_for_group_exit
 from ..engine.session import Session
 from ..workspace import state
 from .common import no_qa_option, qa_flag, workspace_of
@@ -43,9 +42,7 @@ def mcp(ctx: click.Context, provider: str | None, model_name: str | None, base_u
                 os.killpg(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-            deadline = time.monotonic() + 5  # SIGKILL is not instant: Chromium's processes take a moment to go
-            while group_members(pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_for_group_exit(pid, 5)
         os._exit(128 + signum)
 
     signal.signal(signal.SIGTERM, stop_now)

@@ -37,7 +37,7 @@ from ..workspace.project import Workspace
 from .channel import Connection, DaemonFiles, files_of, socket_address
 from .messages import Event
 from .ops import ServiceOps
-from .processes import wait_for_group_exit
+from .processes import cmdline_contains, wait_for_group_exit
 from .protocol import PROTOCOL_VERSION
 from .sandbox import service_environment
 from .transport import Waiting
@@ -287,10 +287,7 @@ def _wait_for_start(files: DaemonFiles, process: subprocess.Popen[bytes], wanted
 
 def _is_daemon(pid: int) -> bool:
     """Whether `pid` (as a daemon said of itself) really is a vidgen daemon: only that is ever killed."""
-    try:
-        return b"vidgen.engine.daemon" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
+    return cmdline_contains(pid, "vidgen.engine.daemon")
 
 
 def status(workspace: Workspace) -> dict[str, Any] | None:

@@ -338,7 +338,7 @@ class Daemon:
                 "served": self.served,
                 "service_pid": self.service.pid,
             }
-        # Outside the lock: a scan of /proc on a busy machine must not hold up the requests that take it.
+        # Outside the lock: a scan of the processes on a busy machine must not hold up the requests that take it.
         return {**answer, "memory_mb": tree_memory_mb(os.getpid())}
 
 

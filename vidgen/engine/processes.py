@@ -1,4 +1,4 @@
-"""The processes vidgen starts and ends: spawned from one lasting thread, ended with their whole group, seen in /proc."""
+"""The processes vidgen starts and ends: spawned from one lasting thread, ended with their whole group, seen through psutil."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+import psutil
 
 # bubblewrap's --die-with-parent ties the jail's life to the *thread* that started it (the kernel's
 # parent-death signal follows threads), so every service is started from this one thread, which lives
@@ -22,30 +24,35 @@ def spawn_from_a_lasting_thread(command: list[str], **options: Any) -> subproces
 
 
 def process_alive(pid: int) -> bool:
-    """Whether a process with this pid exists (another user's counts)."""
+    """Whether a process with this pid runs (another user's counts; a zombie has ended, whoever reaps it)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:  # ZombieProcess too: on some systems a zombie cannot even be asked
         return False
-    except PermissionError:
+    except psutil.AccessDenied:
         return True
-    return True
 
 
 def group_members(pgid: int) -> list[int]:
-    """Live (not zombie) processes in a process group, read from /proc."""
+    """Live (not zombie) processes in a process group."""
     members = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
+    for process in psutil.process_iter(["status"]):
+        if process.info["status"] == psutil.STATUS_ZOMBIE:
             continue
         try:
-            with open(f"/proc/{entry.name}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
+            if os.getpgid(process.pid) == pgid:
+                members.append(process.pid)
+        except OSError:  # gone since the listing
             continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.append(int(entry.name))
     return members
+
+
+def cmdline_contains(pid: int, text: str) -> bool:
+    """Whether `text` is in one of the process's command-line arguments (False for a zombie, a stranger's or none)."""
+    try:
+        return any(text in argument for argument in psutil.Process(pid).cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
 
 
 def end_group(process: subprocess.Popen[Any], grace_s: float = 5.0) -> None:
@@ -65,34 +72,27 @@ def end_group(process: subprocess.Popen[Any], grace_s: float = 5.0) -> None:
 
 
 def wait_for_group_exit(pgid: int, timeout_s: float = 5.0) -> None:
-    """SIGKILL is not instant: wait until Chromium's processes are really gone."""
-    if not os.path.isdir("/proc"):
-        return
+    """SIGKILL is not instant: wait until Chromium's processes are really gone.
+
+    Polled by group, not with psutil.wait_procs: a process that is not our child stays a zombie
+    until its own parent reaps it, and wait_procs would wait for that.
+    """
     deadline = time.monotonic() + timeout_s
     while group_members(pgid) and time.monotonic() < deadline:
         time.sleep(0.05)
 
 
 def tree_memory_mb(root: int) -> float | None:
-    """Resident memory of the daemon, its Node service and Chromium, from /proc."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE")
+    """Resident memory of the daemon, its Node service and Chromium; None when `root` is gone."""
     try:
-        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
-    except OSError:
+        tree = [psutil.Process(root)]
+        tree += tree[0].children(recursive=True)
+    except psutil.NoSuchProcess:
         return None
-    for name in entries:
+    total = 0
+    for process in tree:
         try:
-            with open(f"/proc/{name}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(name))
-        rss[int(name)] = int(fields[21]) * page
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += rss.get(pid, 0)
-        todo.extend(children.get(pid, []))
+            total += process.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue  # ended since the listing (or, in a jail, not ours to read)
     return round(total / 1e6, 1)

@@ -7,25 +7,20 @@ streams, z.ai's busy codes) is retried with exponential backoff and jitter.
 
 from __future__ import annotations
 
-import email.utils
 import json
-import math
-import random
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource, ServerSentEvent
 
 from ..errors import ModelError
 from ..settings import ModelSettings
 from . import providers
 from .providers import Endpoint
-
-Status = Callable[[str, dict[str, Any]], None]
+from .retrying import Retryable, Status, Throttle, retry_after_s, with_retries
 
 # z.ai business codes (in the error body): which are worth waiting for, and what the rest mean.
 RETRY_CODES = {"1302", "1303", "1305", "1312"}
@@ -36,13 +31,6 @@ FATAL_CODES = {
     "1211": "the model name is not known to the endpoint: check --model / VIDGEN_MODEL",
 }
 QUOTA_CODES = {"1308", "1309", "1310", "1311", "1313"}
-
-
-class _Retryable(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None, unreachable: bool = False):
-        super().__init__(reason)
-        self.retry_after = retry_after
-        self.unreachable = unreachable
 
 
 @dataclass
@@ -94,26 +82,6 @@ class ModelOptions:
     backoff_max_s: float = 60.0
 
 
-class Throttle:
-    """One backoff shared by everything that calls the same endpoint (batch workers)."""
-
-    def __init__(self) -> None:
-        self._not_before = 0.0
-        self._lock = threading.Lock()
-
-    def hold(self, seconds: float) -> None:
-        with self._lock:
-            self._not_before = max(self._not_before, time.monotonic() + seconds)
-
-    def wait(self) -> None:
-        while True:
-            with self._lock:
-                delay = self._not_before - time.monotonic()
-            if delay <= 0:
-                return
-            time.sleep(min(delay, 0.5))
-
-
 def _quiet(_kind: str, _data: dict[str, Any]) -> None:
     return None
 
@@ -153,23 +121,20 @@ class ModelClient:
     def complete(self, messages: list[dict[str, Any]], on_status: Status = _quiet) -> Completion:
         """One reply, retried through passing trouble; ModelError for what the user must fix."""
         o = self.options
-        last = _Retryable("no attempt made")
-        for attempt in range(o.max_retries + 1):
-            self.throttle.wait()
-            try:
-                return self._once(messages, on_status)
-            except _Retryable as exc:
-                last = exc
-                if attempt == o.max_retries:
-                    break
-                delay, reason = _delay(exc, attempt, o)
-                self.throttle.hold(delay)
-                on_status("retry", {"reason": reason, "delay_s": round(delay, 2), "attempt": attempt + 1})
-        if last.unreachable:
-            raise ModelError(
-                f"cannot reach {self.endpoint.base_url} ({last}): check --base-url / VIDGEN_BASE_URL and the network"
+        try:
+            return with_retries(
+                lambda: self._once(messages, on_status),
+                tries=o.max_retries + 1,
+                base_s=o.backoff_base_s,
+                max_s=o.backoff_max_s,
+                throttle=self.throttle,
+                on_status=on_status,
             )
-        raise ModelError(f"{self.endpoint.base_url} kept failing ({last}) after {o.max_retries + 1} tries: try again later")
+        except Retryable as last:
+            where = self.endpoint.base_url
+            if last.unreachable:
+                raise ModelError(f"cannot reach {where} ({last}): check --base-url / VIDGEN_BASE_URL and the network") from None
+            raise ModelError(f"{where} kept failing ({last}) after {o.max_retries + 1} tries: try again later") from None
 
     def _once(self, messages: list[dict[str, Any]], on_status: Status) -> Completion:
         url = f"{self.endpoint.base_url}/chat/completions"
@@ -180,18 +145,25 @@ class ModelClient:
                 if response.status_code >= 400:
                     response.read()
                     self._raise_for_status(response)
-                if "text/event-stream" in response.headers.get("content-type", ""):
-                    return self._read_stream(response.iter_lines(), on_status, started)
-                response.read()
-                return self._read_plain(response)
+                kind = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+                if kind != "text/event-stream" and (not self.options.stream or kind.endswith("json")):
+                    response.read()  # a plain reply, asked for or not (some servers ignore `stream`)
+                    return self._read_plain(response)
+                if kind != "text/event-stream":
+                    raise ModelError(
+                        f"{self.endpoint.base_url} answered {kind or 'with no content type'}, not the model's event stream: "
+                        "a proxy in the way, or not an OpenAI-compatible API (check --base-url / VIDGEN_BASE_URL)"
+                    )
+                response.stream = _Deadline(response.stream, started + self.options.deadline_s, self.options.deadline_s)
+                return self._read_stream(EventSource(response).iter_sse(), on_status)
         except httpx.ConnectError as exc:
-            raise _Retryable(f"cannot connect: {exc}", unreachable=True) from None
+            raise Retryable(f"cannot connect: {exc}", unreachable=True) from None
         except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout):
-            raise _Retryable(f"no data for {self.options.idle_timeout_s:g}s") from None
+            raise Retryable(f"no data for {self.options.idle_timeout_s:g}s") from None
         except httpx.ConnectTimeout:
-            raise _Retryable("connection timed out", unreachable=True) from None
+            raise Retryable("connection timed out", unreachable=True) from None
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise _Retryable(f"connection dropped: {exc}") from None
+            raise Retryable(f"connection dropped: {exc}") from None
         except httpx.UnsupportedProtocol:
             raise ModelError(
                 f"base URL {self.endpoint.base_url} is not an http(s) URL: fix --base-url / VIDGEN_BASE_URL"
@@ -214,7 +186,7 @@ class ModelClient:
         if response.status_code >= 400:
             try:
                 self._raise_for_status(response)
-            except _Retryable as exc:
+            except Retryable as exc:
                 raise ModelError(f"{where} could not list its models ({exc}): try again later") from None
         try:
             data = response.json()
@@ -231,10 +203,10 @@ class ModelClient:
     def _raise_for_status(self, response: httpx.Response) -> None:
         status = response.status_code
         code, message = _error_details(response)
-        retry_after = _retry_after(response.headers.get("retry-after"))
+        retry_after = retry_after_s(response.headers.get("retry-after"))
         where = self.endpoint.base_url
         if code in RETRY_CODES:
-            raise _Retryable(f"{status} code {code}: {message}", retry_after)
+            raise Retryable(f"{status} code {code}: {message}", retry_after)
         if code in FATAL_CODES:
             raise ModelError(f"{FATAL_CODES[code]} ({where} said {code}: {message})")
         if code in QUOTA_CODES:
@@ -247,14 +219,14 @@ class ModelClient:
                 f"{where} answered 404 for model {self.options.model!r}: check --model / VIDGEN_MODEL and --base-url"
             )
         if status == 429 or status >= 500 or status == 408:
-            raise _Retryable(f"{status} {message}".strip(), retry_after)
+            raise Retryable(f"{status} {message}".strip(), retry_after)
         raise ModelError(f"{where} rejected the request ({status}: {message}): check --model, --base-url and the options")
 
     def _read_plain(self, response: httpx.Response) -> Completion:
         try:
             data = response.json()
         except json.JSONDecodeError:
-            raise _Retryable("the reply was not JSON") from None
+            raise Retryable("the reply was not JSON") from None
         if "error" in data:
             _raise_body_error(data["error"], self)
         choice = (data.get("choices") or [{}])[0]
@@ -267,7 +239,7 @@ class ModelClient:
             model=data.get("model") or self.options.model,
         )
 
-    def _read_stream(self, lines: Iterator[str], on_status: Status, started: float) -> Completion:
+    def _read_stream(self, events: Iterator[ServerSentEvent], on_status: Status) -> Completion:
         content: list[str] = []
         reasoning: list[str] = []
         finish: str | None = None
@@ -275,18 +247,17 @@ class ModelClient:
         model = self.options.model
         done = False
         chunks = 0
-        for line in lines:
-            if time.monotonic() - started > self.options.deadline_s:
-                raise _Retryable(f"the reply took longer than {self.options.deadline_s:g}s")
-            if not line.startswith("data:"):
-                continue
-            payload = line[5:].strip()
-            if payload == "[DONE]":
+        for event in events:
+            # The event's name is not looked at: gateways put their error objects in plain `data` events
+            # and in `event: error` ones alike.
+            if event.data.strip() == "[DONE]":
                 done = True
                 break
             try:
-                chunk = json.loads(payload)
+                chunk = json.loads(event.data)
             except json.JSONDecodeError:
+                continue
+            if not isinstance(chunk, dict):
                 continue
             if "error" in chunk:
                 _raise_body_error(chunk["error"], self)
@@ -306,8 +277,29 @@ class ModelClient:
                 if choice.get("finish_reason"):
                     finish = choice["finish_reason"]
         if not done and finish is None:
-            raise _Retryable("the stream was cut before the reply ended")
+            raise Retryable("the stream was cut before the reply ended")
         return Completion("".join(content), "".join(reasoning), finish, usage, model)
+
+
+class _Deadline(httpx.SyncByteStream):
+    """A streamed reply's bytes, cut off at the call's deadline.
+
+    Checked on every piece of bytes, not on every event: keep-alive comments (OpenRouter sends them
+    while a model is queued) are no events, and a stream of nothing else would never end.
+    """
+
+    def __init__(self, stream: httpx.SyncByteStream | httpx.AsyncByteStream, at: float, deadline_s: float):
+        assert isinstance(stream, httpx.SyncByteStream)  # the client is synchronous
+        self._stream, self._at, self._deadline_s = stream, at, deadline_s
+
+    def __iter__(self) -> Iterator[bytes]:
+        for piece in self._stream:
+            if time.monotonic() > self._at:
+                raise Retryable(f"the reply took longer than {self._deadline_s:g}s")
+            yield piece
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 def _error_details(response: httpx.Response) -> tuple[str | None, str]:
@@ -330,43 +322,7 @@ def _raise_body_error(error: Any, client: ModelClient) -> None:
         raise ModelError(f"{FATAL_CODES[code]} ({client.endpoint.base_url} said {code}: {message})")
     if code in QUOTA_CODES:
         raise ModelError(f"the API quota is used up ({client.endpoint.base_url} said {code}: {message})")
-    raise _Retryable(f"error in the reply: {message}")
-
-
-def _delay(exc: _Retryable, attempt: int, options: ModelOptions) -> tuple[float, str]:
-    """How long to wait before the next try, and why: Retry-After, but never past the backoff maximum."""
-    if exc.retry_after is None:
-        delay = min(options.backoff_max_s, options.backoff_base_s * 2**attempt) * random.uniform(0.8, 1.2)
-        return delay, str(exc)
-    if exc.retry_after > options.backoff_max_s:
-        # A provider asking for an hour (or `inf`) must not hang the command: wait the most we
-        # ever wait, try again, and say so.
-        asked = f"{exc.retry_after:.0f}s"
-        return options.backoff_max_s, f"{exc} (the provider asked to wait {asked}; waiting at most {options.backoff_max_s:g}s)"
-    return exc.retry_after, str(exc)
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds, from either of its two forms; None for anything unusable.
-
-    `inf`, `nan`, negative numbers, words and dates in the past are ignored (the usual backoff
-    applies); a huge value is kept here and capped by the caller (`_delay`), which says so.
-    """
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            parsed = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        if parsed.tzinfo is None:  # "-0000": UTC as far as the sender knows
-            parsed = parsed.replace(tzinfo=UTC)
-        seconds = parsed.timestamp() - time.time()
-        return seconds if seconds > 0 else None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+    raise Retryable(f"error in the reply: {message}")
 
 
 def client_for(settings: ModelSettings, throttle: Throttle | None = None) -> ModelClient:
