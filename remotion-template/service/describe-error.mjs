@@ -23,7 +23,7 @@ export const symbolicate = async (err, bundleDir) => {
   const frames = String(err.stack || '')
     .split('\n')
     .map((line) => STACK_LINE.exec(line))
-    .filter(Boolean)
+    .filter((match) => match !== null)
     .map(([, functionName, file, line, column]) => ({functionName: functionName || null, file: path.join(bundleDir, file), line: Number(line), column: Number(column)}))
     .filter((frame) => fs.existsSync(frame.file + '.map'));
   const maps = new Map(); // bundle file -> its source map, read once per error
@@ -47,6 +47,7 @@ export const symbolicate = async (err, bundleDir) => {
 
 // `bundleDir`: where the error's bundle is when the error does not say (err.bundleDir);
 // `crash`: what to add when the browser crashed (its count and advice).
+/** @param {any} err what was thrown @param {{cancelled?: boolean, crash?: object | null, bundleDir: string}} context */
 export const describeError = async (err, {cancelled = false, crash = null, bundleDir}) => {
   let stack = [];
   try {

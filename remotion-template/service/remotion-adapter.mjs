@@ -32,7 +32,7 @@ export const webpackConfig = (options) => BundlerInternals.getConfig(options);
 export const indexHtml = (options) => BundlerInternals.indexHtml(options);
 export const publicFiles = (options) => BundlerInternals.readRecursively(options);
 // The file server a render uses for a bundle folder.
-export const makeOrReuseServer = (...args) => RenderInternals.makeOrReuseServer(...args);
+export const makeOrReuseServer = (server, config, callbacks) => RenderInternals.makeOrReuseServer(server, config, callbacks);
 // Input props as the page expects them (with Remotion's special types).
 export const serializeProps = (data) => NoReactInternals.serializeJSONWithSpecialTypes({data, indent: undefined, staticBase: null}).serializedString;
 // A page's setup, seeking and evaluation, as the renderer does them for a still.

@@ -167,6 +167,7 @@ const crashReport = () => ({
 // what changed. Errors are kept (emitOnErrors) and attributed to their files, so one broken
 // video is reported while the others still bundle and render.
 let compilerPromise = null;
+/** @type {Promise<unknown>} the build under way, or the last one */
 let building = Promise.resolve();
 
 // webpack stores its cache in the background after a build and deletes the packs it replaced, while
@@ -317,7 +318,7 @@ const startChecker = () => {
     cwd: root,
     stdio: ['ignore', 2, 2, 'ipc'], // its output is log, never protocol
   });
-  child.on('message', ({id, result, error}) => {
+  child.on('message', (/** @type {{id: number, result?: any, error?: {message: string, stack: string}}} */ {id, result, error}) => {
     const pending = checks.get(id);
     checks.delete(id);
     if (!pending) return;
@@ -545,6 +546,7 @@ const openCompositionPage = async (server, composition, frame, timeoutMs, onBrow
         compositionFps: fps,
         compositionHeight: height,
         compositionWidth: width,
+        // @ts-expect-error Remotion types it as a Codec, yet its page takes null: its own renderer passes the composition's defaultCodec, which may be null
         compositionDefaultCodec: null,
         compositionDefaultOutName: null,
         compositionDefaultVideoImageFormat: null,

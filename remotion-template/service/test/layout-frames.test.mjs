@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import {inspectFrames} from '../layout-frames.mjs';
 
 // A page that inspects two frames per evaluation.
+/** @param {number[]} frames @param {{failAt?: number | null}} [options] */
 const driver = (frames, {failAt = null} = {}) => {
+  /** @type {{at: number[], progress: number[]}} */
   const seen = {at: [], progress: []};
   let index = 0;
   const call = async () => {
