@@ -16,6 +16,7 @@ import sourceLocations from './source-locations.cjs';
 import {describeError} from './describe-error.mjs';
 import {failedLoad, failedLoadProblem} from './failed-load.mjs';
 import {
+  evaluationTimedOut,
   handleJavascriptException,
   indexHtml,
   installedRemotion,
@@ -625,8 +626,8 @@ const layoutFrom = async (bundleDir, {name, frames, options, timeoutMs}, progres
     return {problems: [...[...failed.values()].map(failedLoadProblem), ...problems], frames: wanted};
   } catch (err) {
     if (err && typeof err === 'object' && typeof err.frame !== 'number') err.frame = current;
-    if (err && /^Timed out evaluating page function/.test(String(err.message))) {
-      err.message = `Timeout exceeded: frame ${current} did not finish within ${timeoutMs}ms during layout QA`;
+    if (evaluationTimedOut(err)) {
+      Object.assign(err, {kind: 'timeout', message: `Timeout exceeded: frame ${current} did not finish within ${timeoutMs}ms during layout QA`});
     }
     throw err;
   } finally {
@@ -664,8 +665,8 @@ const timelineFrom = async (bundleDir, {name, timeoutMs}, id) => {
     const {id: composed, width, height, fps, durationInFrames} = composition;
     return {...value, composition: {id: composed, width, height, fps, durationInFrames}};
   } catch (err) {
-    if (err && /^Timed out evaluating page function/.test(String(err.message))) {
-      err.message = `Timeout exceeded: the video did not finish rendering within ${timeoutMs}ms while its timeline was read`;
+    if (evaluationTimedOut(err)) {
+      Object.assign(err, {kind: 'timeout', message: `Timeout exceeded: the video did not finish rendering within ${timeoutMs}ms while its timeline was read`});
     }
     throw err;
   } finally {
