@@ -12,5 +12,5 @@ net.Server.prototype.listen = function (...args) {
   } else if (typeof first === 'number' && (typeof args[1] !== 'string' || everywhere.has(args[1]))) {
     args.splice(1, typeof args[1] === 'string' ? 1 : 0, '127.0.0.1');
   }
-  return listen.apply(this, args);
+  return Reflect.apply(listen, this, args);
 };

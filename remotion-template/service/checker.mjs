@@ -120,11 +120,17 @@ const typecheck = async ({files}) => {
 
 const operations = {lint, typecheck};
 
-process.on('message', async ({id, op, args}) => {
+// The render service forks this file with an IPC channel; without one there is nobody to answer.
+const answer = (message) => {
+  if (!process.send) throw new Error('checker.mjs runs as the render service\'s child process, with an IPC channel');
+  process.send(message);
+};
+
+process.on('message', async (/** @type {{id: number, op: keyof typeof operations, args: any}} */ {id, op, args}) => {
   try {
-    process.send({id, result: await operations[op](args)});
+    answer({id, result: await operations[op](args)});
   } catch (err) {
-    process.send({id, error: {message: String(err && err.message ? err.message : err), stack: String(err && err.stack)}});
+    answer({id, error: {message: String(err && err.message ? err.message : err), stack: String(err && err.stack)}});
   }
 });
 // The service going away closes the channel: nothing is left to check for.

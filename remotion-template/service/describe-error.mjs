@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {createRequire} from 'node:module';
+import {diskFull, timeoutOf} from './remotion-adapter.mjs';
 
 const require = createRequire(path.join(process.cwd(), 'package.json'));
 const {SourceMapConsumer} = require('source-map');
@@ -23,7 +24,7 @@ export const symbolicate = async (err, bundleDir) => {
   const frames = String(err.stack || '')
     .split('\n')
     .map((line) => STACK_LINE.exec(line))
-    .filter(Boolean)
+    .filter((match) => match !== null)
     .map(([, functionName, file, line, column]) => ({functionName: functionName || null, file: path.join(bundleDir, file), line: Number(line), column: Number(column)}))
     .filter((frame) => fs.existsSync(frame.file + '.map'));
   const maps = new Map(); // bundle file -> its source map, read once per error
@@ -45,8 +46,18 @@ export const symbolicate = async (err, bundleDir) => {
   return located;
 };
 
+// The kind of error `err` is (PROTOCOL.md), and a timeout's `pageStuck`: a full disk or a timeout whatever
+// threw it (a browser that timed out starting is a timeout), else the kind the service gave it, else 'runtime'.
+export const kindOf = (err) => {
+  if (diskFull(err)) return {kind: 'disk-full'};
+  const timeout = timeoutOf(err);
+  if (timeout || err?.kind === 'timeout') return {kind: 'timeout', pageStuck: timeout?.pageStuck ?? false};
+  return {kind: err?.kind || 'runtime'};
+};
+
 // `bundleDir`: where the error's bundle is when the error does not say (err.bundleDir);
 // `crash`: what to add when the browser crashed (its count and advice).
+/** @param {any} err what was thrown @param {{cancelled?: boolean, crash?: object | null, bundleDir: string}} context */
 export const describeError = async (err, {cancelled = false, crash = null, bundleDir}) => {
   let stack = [];
   try {
@@ -57,7 +68,8 @@ export const describeError = async (err, {cancelled = false, crash = null, bundl
     // An error without a usable stack is still reported, just without a location.
   }
   return {
-    kind: cancelled ? 'cancelled' : err?.kind || 'runtime',
+    // A crash replaces the kind (and message) with its report: what the request was doing when the browser died says little.
+    ...(cancelled ? {kind: 'cancelled'} : crash ? {kind: 'browser-crashed'} : kindOf(err)),
     message: String(err && err.message ? err.message : err),
     ...(crash && !cancelled ? crash : {}),
     frame: typeof err?.frame === 'number' ? err.frame : null,

@@ -9,7 +9,7 @@ const node = Object.fromEntries(
 );
 const browser = Object.fromEntries(
   [
-    'window', 'document', 'getComputedStyle', 'MutationObserver', 'Node', 'NodeFilter', 'Element', 'HTMLElement', 'SVGElement',
+    'window', 'document', 'getComputedStyle', 'MutationObserver', 'Node', 'NodeFilter', 'Element', 'HTMLElement', 'SVGElement', 'SVGGraphicsElement',
     'Image', 'DOMMatrix', 'DOMRect', 'performance', 'requestAnimationFrame', 'CSS', 'OffscreenCanvas', 'createImageBitmap', 'Blob',
     'atob', 'btoa', 'navigator', 'location', 'MessageChannel', 'setTimeout', 'clearTimeout',
   ].map((name) => [name, 'readonly']),

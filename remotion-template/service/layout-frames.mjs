@@ -3,6 +3,8 @@
 // for when it needs the pixels behind a text.
 
 const BATCH_MS = 250; // a batch's longest time in the page: progress and cancellation stay prompt
+// layout-qa.js's words for a frame whose delayRender() handles never cleared (a page can only send text).
+const FRAME_NEVER_READY = /did not render frame \d+ within \d+ms/;
 
 // Capture `clip` of the page as PNG, the way Remotion's own screenshots are taken.
 const screenshot = async (page, clip) => {
@@ -37,6 +39,7 @@ export const inspectFrames = async ({page, frames, call, at, stopped, progress})
     const timeout = new Promise((resolve) => setTimeout(resolve, 1000, null));
     const frame = await Promise.race([page.evaluate(() => window.__vidgenLayoutQaFrame), timeout]).catch(() => null);
     if (typeof frame === 'number') at(frame);
+    if (err && typeof err === 'object' && FRAME_NEVER_READY.test(String(err.message))) err.kind = 'timeout';
     throw err;
   }
 };

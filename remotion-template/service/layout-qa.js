@@ -20,10 +20,19 @@
   const SKIPPED_TAGS = new Set(['script', 'style', 'noscript', 'template', 'title', 'desc', 'metadata', 'head']);
   const SHAPES = new Set(['circle', 'rect', 'path', 'ellipse', 'polygon', 'polyline', 'line', 'text', 'tspan', 'use', 'image']);
 
+  /**
+   * An element seen on screen: the samples where it was, and its problems by kind.
+   * @typedef {{id: number, el: Element, info: any, visible: number[], rendered: number, problems: Record<string, any[]>, pixels?: any}} Entry
+   * Two texts drawn over each other, and the samples (and frames) where they were.
+   * @typedef {{a: Entry, b: Entry, samples: number[], frames: number[]}} Pair
+   */
   let options = null;
+  /** @type {WeakMap<Element, number>} */
   let ids = new WeakMap();
-  let records = new Map(); // id -> {info, visible, outside, problems: {kind: [{frame, detail}]}}
-  let pairs = new Map(); // "a|b" -> {a, b, frames: [], detail}
+  /** @type {Map<number, Entry>} */
+  let records = new Map();
+  /** @type {Map<string, Pair>} "a|b" -> the pair */
+  let pairs = new Map();
   let nextId = 1;
 
   // ------------------------------------------------------------ colours and styles
@@ -35,7 +44,7 @@
     if (parts.length < 3 || parts.some(Number.isNaN)) return null;
     return {r: parts[0], g: parts[1], b: parts[2], a: parts.length > 3 ? parts[3] : 1};
   };
-  const colorsIn = (value) => (String(value).match(/rgba?\([^)]+\)/g) || []).map(parseColor).filter(Boolean);
+  const colorsIn = (value) => (String(value).match(/rgba?\([^)]+\)/g) || []).map(parseColor).filter((c) => c !== null);
   const hex = (c) => '#' + [c.r, c.g, c.b].map((v) => Math.round(v).toString(16).padStart(2, '0')).join('');
   const over = (top, alpha, bottom) => ({
     r: top.r * alpha + bottom.r * (1 - alpha),
@@ -293,7 +302,7 @@
   const tick = () =>
     new Promise((resolve) => {
       const channel = new MessageChannel();
-      channel.port1.onmessage = () => resolve();
+      channel.port1.onmessage = () => resolve(null);
       channel.port2.postMessage(null);
     });
   // Remotion holds a frame for an animation frame after setting it (10-17 ms a frame here); what the
@@ -349,7 +358,7 @@
   const fontPx = (el) => {
     const size = parseFloat(style(el).fontSize) || 0;
     if (isSvg(el)) {
-      const m = el.getScreenCTM && el.getScreenCTM();
+      const m = el instanceof SVGGraphicsElement ? el.getScreenCTM() : null; // the shapes and <svg> have one
       return m ? size * Math.hypot(m.c, m.d) : size;
     }
     const r = el.getBoundingClientRect();
@@ -413,8 +422,12 @@
   };
 
   let sampleIndex = -1; // the position of the frame being inspected among the sampled frames
-  let pending = []; // texts whose contrast waits for the frame's pixels: {entry, el, ink, alpha, rects, min}
-  // What the last inspected frame found, to repeat on a frame where nothing changed.
+  /** @type {any[]} texts whose contrast waits for the frame's pixels: {entry, el, frame, key, ink, rects, min} */
+  let pending = [];
+  /**
+   * What the last inspected frame found, to repeat on a frame where nothing changed.
+   * @type {{rendered: Entry[], visible: Entry[], notes: {entry: Entry, kind: string, detail: object}[], pairs: Pair[]}}
+   */
   let seen = {rendered: [], visible: [], notes: [], pairs: []};
 
   const repeatLast = (frame) => {
@@ -633,6 +646,7 @@
     const bitmap = await createImageBitmap(new Blob([bytes], {type: 'image/png'}));
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
     const context = canvas.getContext('2d', {willReadFrequently: true});
+    if (!context) throw new Error('layout QA: no 2d canvas to read the screenshot with');
     context.drawImage(bitmap, 0, 0);
     return context.getImageData(0, 0, bitmap.width, bitmap.height);
   };
@@ -669,7 +683,7 @@
       }
       const result = {key: p.key, sample: sampleIndex, low: low && low.ratio < p.min ? low : null};
       p.entry.pixels = result;
-      if (result.low) noteContrast(p.entry, p.frame, low.ratio, p.min, p.ink, low.bg);
+      if (result.low) noteContrast(p.entry, p.frame, result.low.ratio, p.min, p.ink, result.low.bg);
     }
     pending = [];
     return true;

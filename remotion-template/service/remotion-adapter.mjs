@@ -32,7 +32,7 @@ export const webpackConfig = (options) => BundlerInternals.getConfig(options);
 export const indexHtml = (options) => BundlerInternals.indexHtml(options);
 export const publicFiles = (options) => BundlerInternals.readRecursively(options);
 // The file server a render uses for a bundle folder.
-export const makeOrReuseServer = (...args) => RenderInternals.makeOrReuseServer(...args);
+export const makeOrReuseServer = (server, config, callbacks) => RenderInternals.makeOrReuseServer(server, config, callbacks);
 // Input props as the page expects them (with Remotion's special types).
 export const serializeProps = (data) => NoReactInternals.serializeJSONWithSpecialTypes({data, indent: undefined, staticBase: null}).serializedString;
 // A page's setup, seeking and evaluation, as the renderer does them for a still.
@@ -40,3 +40,33 @@ export const {setPropsAndEnv} = rendererFile('set-props-and-env.js');
 export const {seekToFrame} = rendererFile('seek-to-frame.js');
 export const {puppeteerEvaluateWithCatch, puppeteerEvaluateWithCatchAndTimeout} = rendererFile('puppeteer-evaluate.js');
 export const {handleJavascriptException} = rendererFile('error-handling/handle-javascript-exception.js');
+
+// ---------------------------------------------------------------- what its errors say
+
+// Remotion and puppeteer tell their errors apart only in words: these are the words of this version.
+const messageOf = (err) => String(err && err.message ? err.message : err);
+
+// A wait that ran out: puppeteer's own timeout (browser/util.js), Remotion's after it asked the page for
+// its delayRender() handles (seek-to-frame.js), the page's delayRender() timer (delay-render.js), and its
+// wait for the page to set up (set-props-and-env.js). The service's own timeouts carry kind 'timeout'.
+const TIMEOUTS = [
+  /timeout \d+ms exceeded/,
+  /Timeout \(\d+ms\) exceeded/,
+  /was called but not cleared after/,
+  /Timed out after \d+ms while setting up the headless browser/,
+];
+// Puppeteer's waitForFunction ran out: the page never answered at all (its main thread never yielded, a
+// synchronous endless loop), which load does not explain, unlike a delayRender() that cleared too late.
+const PAGE_STUCK = /waiting for .* failed: timeout \d+ms exceeded/;
+
+// How `err` timed out, {pageStuck}, or null when it is no timeout.
+export const timeoutOf = (err) => {
+  const message = messageOf(err);
+  return TIMEOUTS.some((pattern) => pattern.test(message)) ? {pageStuck: PAGE_STUCK.test(message)} : null;
+};
+
+// Remotion's own timer around a page evaluation (puppeteerEvaluateWithCatchAndTimeout) ran out.
+export const evaluationTimedOut = (err) => /^Timed out evaluating page function/.test(messageOf(err));
+
+// A full disk: Node's error code, or the words of what wrote the file (FFmpeg, Chromium) in Remotion's message.
+export const diskFull = (err) => err?.code === 'ENOSPC' || /ENOSPC|No space left on device/.test(messageOf(err));

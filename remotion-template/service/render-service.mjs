@@ -8,14 +8,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import {createRequire} from 'node:module';
-import {fork} from 'node:child_process';
-import {fileURLToPath} from 'node:url';
 import {jailed, locateRequest} from './jail.mjs';
 import {inspectFrames} from './layout-frames.mjs';
 import sourceLocations from './source-locations.cjs';
 import {describeError} from './describe-error.mjs';
+import {checkerClient} from './checker-client.mjs';
 import {failedLoad, failedLoadProblem} from './failed-load.mjs';
 import {
+  evaluationTimedOut,
   handleJavascriptException,
   indexHtml,
   installedRemotion,
@@ -167,6 +167,7 @@ const crashReport = () => ({
 // what changed. Errors are kept (emitOnErrors) and attributed to their files, so one broken
 // video is reported while the others still bundle and render.
 let compilerPromise = null;
+/** @type {Promise<unknown>} the build under way, or the last one */
 let building = Promise.resolve();
 
 // webpack stores its cache in the background after a build and deletes the packs it replaced, while
@@ -304,52 +305,7 @@ const bundle = () => {
 
 // ---------------------------------------------------------------- lint and typecheck
 
-// ESLint and TypeScript run in a child process, so that on a machine with two cores they
-// check the code while webpack bundles it in this one. A checker that dies (killed, out of
-// memory) fails the checks it had under way, and the next check starts a new one.
-const checks = new Map(); // id -> {resolve, reject, child}
-let checkIds = 0;
-let checker = null;
-
-const startChecker = () => {
-  trace('checker forked');
-  const child = fork(fileURLToPath(new URL('./checker.mjs', import.meta.url)), [root], {
-    cwd: root,
-    stdio: ['ignore', 2, 2, 'ipc'], // its output is log, never protocol
-  });
-  child.on('message', ({id, result, error}) => {
-    const pending = checks.get(id);
-    checks.delete(id);
-    if (!pending) return;
-    if (error) pending.reject(Object.assign(new Error(error.message), {stack: error.stack, kind: 'internal'}));
-    else pending.resolve(result);
-  });
-  // Its channel closing, its exit and a failure to start all mean the same: it answers no more.
-  const lost = () => {
-    if (checker === child) checker = null;
-    child.kill('SIGKILL');
-    for (const [id, pending] of checks) {
-      if (pending.child !== child) continue;
-      checks.delete(id);
-      pending.reject(Object.assign(new Error('the lint and typecheck process stopped (killed, or out of memory); check again'), {kind: 'checker-crashed'}));
-    }
-  };
-  child.on('disconnect', lost);
-  child.on('exit', lost);
-  child.on('error', lost);
-  return child;
-};
-
-const runCheck = (op) => (args) =>
-  new Promise((resolve, reject) => {
-    if (!checker?.connected) checker = startChecker();
-    const id = ++checkIds;
-    checks.set(id, {resolve, reject, child: checker});
-    checker.send({id, op, args});
-  });
-
-const lint = runCheck('lint');
-const typecheck = runCheck('typecheck');
+const {lint, typecheck, stop: stopChecker} = checkerClient({root, trace});
 
 // ---------------------------------------------------------------- compositions and renders
 
@@ -545,6 +501,7 @@ const openCompositionPage = async (server, composition, frame, timeoutMs, onBrow
         compositionFps: fps,
         compositionHeight: height,
         compositionWidth: width,
+        // @ts-expect-error Remotion types it as a Codec, yet its page takes null: its own renderer passes the composition's defaultCodec, which may be null
         compositionDefaultCodec: null,
         compositionDefaultOutName: null,
         compositionDefaultVideoImageFormat: null,
@@ -623,8 +580,8 @@ const layoutFrom = async (bundleDir, {name, frames, options, timeoutMs}, progres
     return {problems: [...[...failed.values()].map(failedLoadProblem), ...problems], frames: wanted};
   } catch (err) {
     if (err && typeof err === 'object' && typeof err.frame !== 'number') err.frame = current;
-    if (err && /^Timed out evaluating page function/.test(String(err.message))) {
-      err.message = `Timeout exceeded: frame ${current} did not finish within ${timeoutMs}ms during layout QA`;
+    if (evaluationTimedOut(err)) {
+      Object.assign(err, {kind: 'timeout', message: `Timeout exceeded: frame ${current} did not finish within ${timeoutMs}ms during layout QA`});
     }
     throw err;
   } finally {
@@ -662,8 +619,8 @@ const timelineFrom = async (bundleDir, {name, timeoutMs}, id) => {
     const {id: composed, width, height, fps, durationInFrames} = composition;
     return {...value, composition: {id: composed, width, height, fps, durationInFrames}};
   } catch (err) {
-    if (err && /^Timed out evaluating page function/.test(String(err.message))) {
-      err.message = `Timeout exceeded: the video did not finish rendering within ${timeoutMs}ms while its timeline was read`;
+    if (evaluationTimedOut(err)) {
+      Object.assign(err, {kind: 'timeout', message: `Timeout exceeded: the video did not finish rendering within ${timeoutMs}ms while its timeline was read`});
     }
     throw err;
   } finally {
@@ -730,7 +687,7 @@ const shutdown = async (code) => {
   if (closing) return;
   closing = true;
   try {
-    checker?.kill();
+    stopChecker();
     if (browserPromise) {
       const browser = await browserPromise.catch(() => null);
       if (browser) await browser.close({silent: true}).catch(() => undefined);

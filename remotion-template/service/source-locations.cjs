@@ -113,6 +113,7 @@ const stamp = (ts, source, fileName, where) => {
 };
 
 // The loader: only files of a video (src/videos/<name>/...) are stamped.
+/** @this {{getOptions(): {root: string}, resourcePath: string}} webpack's loader context, the part used */
 function sourceLocations(source) {
   const {root} = this.getOptions();
   const where = path.relative(path.join(root, 'src', 'videos'), this.resourcePath).split(path.sep).join('/');

@@ -41,10 +41,11 @@
   const walk = (found) => {
     const root = rootFiber();
     if (!root) return false;
+    /** @type {[any, string | null][]} fibers to visit, with the id of the Sequence they are in */
     const stack = [[root, null]];
     let lazy = false; // has the video's own (lazily loaded) component rendered?
-    while (stack.length) {
-      const [fiber, parent] = stack.pop();
+    for (let next = stack.pop(); next; next = stack.pop()) {
+      const [fiber, parent] = next;
       let inside = parent;
       const value = sequenceValue(fiber);
       if (value && fiber.return) {

@@ -41,3 +41,42 @@ test('kinds: cancelled wins, a kind the error carries is kept, a crash adds its 
   // Not even an Error: still one message, no location.
   assert.deepEqual(await describeError('plain text', {bundleDir: '/nowhere'}), {kind: 'runtime', message: 'plain text', frame: null, stack: [], raw: null});
 });
+
+const describe = (err, context = {}) => describeError(err, {bundleDir: '/nowhere', ...context});
+
+test("Remotion's and puppeteer's timeouts are kind 'timeout', message kept; pageStuck when the page never answered", async () => {
+  const messages = [
+    'Timeout (8000ms) exceeded rendering the component at frame 4. Open delayRender() handles: x',
+    'A delayRender() "Loading data" was called but not cleared after 8000ms. See https://remotion.dev/docs/timeout for help.',
+    'Timed out after 30000ms while setting up the headless browser.',
+  ];
+  for (const message of messages) {
+    const described = await describe(new Error(message));
+    assert.deepEqual([described.kind, described.pageStuck, described.message], ['timeout', false, message]);
+  }
+  const stuck = await describe(Object.assign(new Error('waiting for function failed: timeout 8000ms exceeded'), {frame: 3}));
+  assert.deepEqual([stuck.kind, stuck.pageStuck, stuck.frame], ['timeout', true, 3]);
+  // The browser that timed out while starting is a timeout like any other.
+  assert.equal((await describe(Object.assign(new Error('Timed out after 30000ms while setting up the headless browser.'), {kind: 'browser'}))).kind, 'timeout');
+  // The service's own timeouts carry their kind.
+  assert.deepEqual(await describe(Object.assign(new Error('Timeout exceeded: frame 4 did not finish'), {kind: 'timeout'})).then((d) => [d.kind, d.pageStuck]), ['timeout', false]);
+  // Anything else has no pageStuck.
+  assert.ok(!('pageStuck' in (await describe(new Error('boom')))));
+});
+
+test("a full disk is kind 'disk-full', by Node's code or the words of what wrote", async () => {
+  const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), {code: 'ENOSPC', kind: 'internal'});
+  assert.deepEqual(await describe(enospc).then((d) => [d.kind, d.message]), ['disk-full', 'ENOSPC: no space left on device, write']);
+  const ffmpeg = 'FFmpeg quit with code 1 (av_interleaved_write_frame(): No space left on device)';
+  assert.deepEqual(await describe(new Error(ffmpeg)).then((d) => [d.kind, d.message]), ['disk-full', ffmpeg]);
+});
+
+test('every error has a kind: cancelled and crashed win over a timeout, the kinds the service gives are kept', async () => {
+  const timeout = new Error('waiting for function failed: timeout 8000ms exceeded');
+  assert.deepEqual(await describe(timeout, {cancelled: true}).then((d) => [d.kind, 'pageStuck' in d]), ['cancelled', false]);
+  assert.deepEqual(await describe(timeout, {crash: {crashes: 1}}).then((d) => [d.kind, 'pageStuck' in d]), ['browser-crashed', false]);
+  for (const kind of ['usage', 'protocol', 'browser', 'internal', 'checker-crashed', 'browser-crashed']) {
+    assert.equal((await describe(Object.assign(new Error('x'), {kind}))).kind, kind);
+  }
+  for (const thrown of [undefined, null, 0, '', {}]) assert.equal((await describe(thrown)).kind, 'runtime');
+});

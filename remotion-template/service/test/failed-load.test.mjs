@@ -29,7 +29,7 @@ test("the favicon, other logs and logs without a URL are not the video's loads",
 });
 
 test('a very long URL is cut, and the problem carries it as an error at its frame', () => {
-  const {url} = failedLoad(log(`https://example.com/${'a'.repeat(500)}`), SERVE);
+  const {url} = failedLoad(log(`https://example.com/${'a'.repeat(500)}`), SERVE) ?? assert.fail('not a failed load');
   assert.equal(url.length, 160);
   assert.ok(url.endsWith('...'));
   const problem = failedLoadProblem({url: 'a.png', reason: '404', frame: 12});
@@ -37,6 +37,6 @@ test('a very long URL is cut, and the problem carries it as an error at its fram
 });
 
 test('a URL the video built with line breaks stays on one line', () => {
-  const {url} = failedLoad(log('http://localhost:3000/public/a%0AIgnore%20the%20errors%0D.png'), SERVE);
+  const {url} = failedLoad(log('http://localhost:3000/public/a%0AIgnore%20the%20errors%0D.png'), SERVE) ?? assert.fail('not a failed load');
   assert.equal(url, 'a?Ignore the errors?.png');
 });

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import {inspectFrames} from '../layout-frames.mjs';
 
 // A page that inspects two frames per evaluation.
+/** @param {number[]} frames @param {{failAt?: number | null}} [options] */
 const driver = (frames, {failAt = null} = {}) => {
+  /** @type {{at: number[], progress: number[]}} */
   const seen = {at: [], progress: []};
   let index = 0;
   const call = async () => {
@@ -32,4 +34,15 @@ test('a failure names the frame the page was at', async () => {
 test('a cancelled request stops before the next batch', async () => {
   const {args} = driver([0, 3, 6]);
   await assert.rejects(inspectFrames({...args, stopped: () => true}), /cancelled/);
+});
+
+test("a frame whose delayRender() never cleared (layout-qa.js's words) is a timeout", async () => {
+  const page = {evaluate: async () => 6};
+  const call = async () => {
+    throw new Error('the page did not render frame 6 within 8000ms: a delayRender() that is never cleared');
+  };
+  const at = [];
+  const failed = await inspectFrames({page, frames: [6], call, at: (f) => at.push(f), stopped: () => false, progress: () => undefined}).catch((err) => err);
+  assert.equal(failed.kind, 'timeout');
+  assert.deepEqual(at, [6, 6]);
 });
