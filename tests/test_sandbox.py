@@ -139,7 +139,7 @@ _FRAME_MS = 30000
 def render_directly(service: RenderService, name: str, out: Path) -> Path:
     """Bundle, stills and an MP4 through the service, with no lint or imports stage in front."""
     bundled = service.bundle(timeout_s=240)
-    assert not [d for d in bundled if name in str(d.get("file"))], bundled
+    assert not [d for d in bundled if name in str(d.file)], bundled
     out.mkdir(parents=True, exist_ok=True)
     # The service writes only where its jail lets it (stills and staging), as render.py has it do.
     stills = service.workspace.state_dir / "stills" / name

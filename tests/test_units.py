@@ -11,6 +11,7 @@ from vidgen import settings
 from vidgen.agent import prompts
 from vidgen.check import constraints, diagnostics, imports
 from vidgen.engine import protocol
+from vidgen.engine.messages import Diagnostic
 from vidgen.errors import ServiceFault, Stage, StructuredError, UsageError
 from vidgen.media import probe as media
 from vidgen.render import ladder
@@ -131,13 +132,13 @@ def test_webpack_noise_is_removed(tmp_path: Path) -> None:
         "column": 1,
         "message": f"Module not found: Error: Can't resolve './x.css' in '{video.folder}'\nresolve './x.css' in ...\n  using description file: ...",
     }
-    error = diagnostics.from_bundle(video, resolve)
+    error = diagnostics.from_bundle(video, Diagnostic.list_from({"diagnostics": [resolve]})[0])
     assert error.message == "Can't resolve './x.css'" and error.file == "index.tsx" and error.line == 3
     syntax = {
         "file": str(video.entry),
         "message": f'Module build failed (from ./node_modules/esbuild-loader/dist/index.cjs):\nError: Transform failed with 1 error:\n{video.entry}:2:4: ERROR: Expected ";" but found "x"',
     }
-    error = diagnostics.from_bundle(video, syntax)
+    error = diagnostics.from_bundle(video, Diagnostic.list_from({"diagnostics": [syntax]})[0])
     assert (error.file, error.line, error.column) == ("index.tsx", 2, 5)
     assert error.message == 'syntax error: Expected ";" but found "x"'
     assert error.excerpt.splitlines()[1].startswith(">")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
+from ..engine.messages import Diagnostic
 from ..errors import Code, ServiceFault, StructuredError
 from ..workspace import tree
 from ..workspace.project import Video
@@ -97,19 +97,18 @@ def in_video(video: Video, file: str | None) -> bool:
     return file is not None and file != "" and is_within(video.folder, file)
 
 
-def from_diagnostic(stage: str, video: Video, diagnostic: dict[str, Any]) -> StructuredError:
+def from_diagnostic(stage: str, video: Video, diagnostic: Diagnostic) -> StructuredError:
     """ESLint and TypeScript diagnostics already carry file, line and column."""
-    message = hints.likely_export(hints.without_links(diagnostic["message"]))
-    rule = diagnostic.get("rule")
-    if rule and stage == "lint":
-        message = f"{message} [{rule}]"
-    return make(stage, message, video, file=diagnostic.get("file"), line=diagnostic.get("line"), column=diagnostic.get("column"))
+    message = hints.likely_export(hints.without_links(diagnostic.message))
+    if diagnostic.rule and stage == "lint":
+        message = f"{message} [{diagnostic.rule}]"
+    return make(stage, message, video, file=diagnostic.file, line=diagnostic.line, column=diagnostic.column)
 
 
-def from_bundle(video: Video, diagnostic: dict[str, Any]) -> StructuredError:
+def from_bundle(video: Video, diagnostic: Diagnostic) -> StructuredError:
     """webpack's errors, with the loader and resolver noise taken out."""
-    message = _ANSI.sub("", diagnostic["message"])
-    file, line, column = diagnostic.get("file"), diagnostic.get("line"), diagnostic.get("column")
+    message = _ANSI.sub("", diagnostic.message)
+    file, line, column = diagnostic.file, diagnostic.line, diagnostic.column
     syntax = _ESBUILD.search(message)
     resolve = _CANT_RESOLVE.search(message)
     if syntax:

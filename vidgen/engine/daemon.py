@@ -39,7 +39,7 @@ from .processes import tree_memory_mb
 from .protocol import PROTOCOL_VERSION
 from .service import RenderService
 
-# The ops a command may ask for (PROTOCOL.md); `shutdown` and `cancel` are the daemon's to send.
+# The ops a command may ask for (docs/protocol.md); `shutdown` and `cancel` are the daemon's to send.
 OPS = frozenset({"browser", "bundle", "lint", "typecheck", "metadata", "stills", "still", "render", "layout", "timeline"})
 # Ops that render frames take turns across commands: two at once on a small machine only slow each other.
 _TAKES_TURNS = frozenset({"render", "stills"})

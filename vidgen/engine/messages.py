@@ -138,6 +138,33 @@ class Composition:
 
 
 @dataclass(frozen=True)
+class Diagnostic:
+    """One problem ESLint, TypeScript or webpack found (`lint`, `typecheck`, `bundle`), charged to its file."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    rule: str | None = None  # ESLint's
+
+    @classmethod
+    def list_from(cls, reply: dict[str, Any]) -> list[Diagnostic]:
+        """The `diagnostics` of a reply; an entry without a message is none."""
+        found = reply.get("diagnostics")
+        return [
+            cls(
+                str(entry["message"]),
+                entry.get("file") if isinstance(entry.get("file"), str) and entry.get("file") else None,
+                _int(entry.get("line")),
+                _int(entry.get("column")),
+                entry.get("rule") if isinstance(entry.get("rule"), str) else None,
+            )
+            for entry in (found if isinstance(found, list) else [])
+            if isinstance(entry, dict) and isinstance(entry.get("message"), str)
+        ]
+
+
+@dataclass(frozen=True)
 class Timeline:
     """`timeline`: the composition, and every Sequence the video mounts (timeline.js's shape, read by render/timeline.py)."""
 

@@ -11,7 +11,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from ..media.previews import PreviewJob
-from .messages import Composition, Event, Queued, Timeline, decode_event, raise_error
+from .messages import Composition, Diagnostic, Event, Queued, Timeline, decode_event, raise_error
 from .protocol import CheckArgs, LayoutArgs, MetadataArgs, RenderArgs, StillArgs, StillsArgs, TimelineArgs, wire
 from .transport import END, Requests, Waiting
 
@@ -153,15 +153,15 @@ class ServiceOps:
 
     # ------------------------------------------------------------------ the ops
 
-    def bundle(self, *, timeout_s: float) -> list[dict[str, Any]]:
+    def bundle(self, *, timeout_s: float) -> list[Diagnostic]:
         """Build every video; the diagnostics of the videos that do not build."""
-        return list(self.request("bundle", timeout_s=timeout_s).get("diagnostics", []))
+        return Diagnostic.list_from(self.request("bundle", timeout_s=timeout_s))
 
-    def lint(self, args: CheckArgs, *, timeout_s: float) -> list[dict[str, Any]]:
-        return list(self.request("lint", timeout_s=timeout_s, **wire(args)).get("diagnostics", []))
+    def lint(self, args: CheckArgs, *, timeout_s: float) -> list[Diagnostic]:
+        return Diagnostic.list_from(self.request("lint", timeout_s=timeout_s, **wire(args)))
 
-    def typecheck(self, args: CheckArgs, *, timeout_s: float) -> list[dict[str, Any]]:
-        return list(self.request("typecheck", timeout_s=timeout_s, **wire(args)).get("diagnostics", []))
+    def typecheck(self, args: CheckArgs, *, timeout_s: float) -> list[Diagnostic]:
+        return Diagnostic.list_from(self.request("typecheck", timeout_s=timeout_s, **wire(args)))
 
     def metadata(self, args: MetadataArgs, *, timeout_s: float) -> Composition:
         """The composition in the newest build."""

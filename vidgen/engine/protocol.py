@@ -1,6 +1,6 @@
 """The render service's wire protocol, Python side: its version, the Remotion it needs, each op's arguments.
 
-PROTOCOL.md beside the service (remotion-template/service/) documents every op, event and error kind.
+docs/protocol.md documents every op, event and error kind, of the Node service and of the daemon.
 """
 
 from __future__ import annotations

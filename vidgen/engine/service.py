@@ -2,7 +2,7 @@
 
 Python owns its lifetime: it starts it on first use, times requests out, cancels them,
 restarts it after a crash, and kills its whole process group so no Chromium survives.
-The ops, their arguments and events are documented in the service's PROTOCOL.md; each op has
+The ops, their arguments and events are documented in docs/protocol.md; each op has
 a typed method in ops.py (`service.render(RenderArgs(...))`), so no caller spells a wire key.
 """
 

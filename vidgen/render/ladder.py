@@ -16,7 +16,7 @@ from typing import Any
 
 from ..check import checked, diagnostics, imports, layout
 from ..check.constraints import Constraints, config_line
-from ..engine.messages import Composition, Event, StillProgress
+from ..engine.messages import Composition, Diagnostic, Event, StillProgress
 from ..engine.protocol import CheckArgs, StillsArgs
 from ..engine.session import Session
 from ..errors import Code, Finding, ServiceError, ServiceFault, ServiceReplyError, Stage, StructuredError
@@ -178,9 +178,9 @@ def _attempt(stage: LadderStage, context: Context) -> StructuredError | None:
         return service_failure(stage.stage, context.video, exc, context.session)
 
 
-def _first_in_video(video: Video, stage: Stage, found: list[dict[str, Any]]) -> StructuredError | None:
+def _first_in_video(video: Video, stage: Stage, found: list[Diagnostic]) -> StructuredError | None:
     for diagnostic in found:
-        if diagnostics.in_video(video, diagnostic.get("file")) or not diagnostic.get("file"):
+        if diagnostics.in_video(video, diagnostic.file) or not diagnostic.file:
             return diagnostics.from_diagnostic(stage, video, diagnostic)
     return None
 
@@ -207,7 +207,7 @@ def bundle_error(session: Session, video: Video) -> StructuredError | None:
     """The bundle stage's verdict on one video: its own build error, or one outside every video."""
     videos_root = video.workspace.root / "src" / "videos"
     for diagnostic in session.service.bundle(timeout_s=_TOOL_TIMEOUT_S):
-        file = diagnostic.get("file")
+        file = diagnostic.file
         # Errors in another video are that video's business; errors outside every video
         # (the template itself) stop everything.
         if diagnostics.in_video(video, file) or not file or not diagnostics.is_within(videos_root, file):
