@@ -20,12 +20,9 @@
   const SKIPPED_TAGS = new Set(['script', 'style', 'noscript', 'template', 'title', 'desc', 'metadata', 'head']);
   const SHAPES = new Set(['circle', 'rect', 'path', 'ellipse', 'polygon', 'polyline', 'line', 'text', 'tspan', 'use', 'image']);
 
-  /**
-   * An element seen on screen: the samples where it was, and its problems by kind.
-   * @typedef {{id: number, el: Element, info: any, visible: number[], rendered: number, problems: Record<string, any[]>, pixels?: any}} Entry
-   * Two texts drawn over each other, and the samples (and frames) where they were.
-   * @typedef {{a: Entry, b: Entry, samples: number[], frames: number[]}} Pair
-   */
+  // An element seen on screen (the samples where it was, its problems by kind); two texts drawn over each other.
+  /** @typedef {{id: number, el: Element, info: any, visible: number[], rendered: number, problems: Record<string, any[]>, pixels?: any}} Entry */
+  /** @typedef {{a: Entry, b: Entry, samples: number[], frames: number[]}} Pair */
   let options = null;
   /** @type {WeakMap<Element, number>} */
   let ids = new WeakMap();
@@ -424,10 +421,8 @@
   let sampleIndex = -1; // the position of the frame being inspected among the sampled frames
   /** @type {any[]} texts whose contrast waits for the frame's pixels: {entry, el, frame, key, ink, rects, min} */
   let pending = [];
-  /**
-   * What the last inspected frame found, to repeat on a frame where nothing changed.
-   * @type {{rendered: Entry[], visible: Entry[], notes: {entry: Entry, kind: string, detail: object}[], pairs: Pair[]}}
-   */
+  // What the last inspected frame found, to repeat on a frame where nothing changed.
+  /** @type {{rendered: Entry[], visible: Entry[], notes: {entry: Entry, kind: string, detail: object}[], pairs: Pair[]}} */
   let seen = {rendered: [], visible: [], notes: [], pairs: []};
 
   const repeatLast = (frame) => {
