@@ -29,7 +29,7 @@ import {
   webpackConfig,
 } from './remotion-adapter.mjs';
 
-const PROTOCOL_VERSION = 2;
+const PROTOCOL_VERSION = 3;
 // VIDGEN_TRACE=1 logs when each slow part of a cold start is done (epoch ms, for lining up with the
 // checker's and Python's clocks): how the first command's time is spent, without a profiler.
 const trace = process.env.VIDGEN_TRACE === '1' ? (what) => console.error(`[trace ${Date.now()}] service: ${what}`) : () => undefined;

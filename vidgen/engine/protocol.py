@@ -13,7 +13,7 @@ from ..workspace import resources
 from ..workspace.project import Workspace
 
 # The wire protocol this client speaks: bump it with PROTOCOL_VERSION in render-service.mjs.
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 
 def expected_remotion() -> str:
