@@ -308,7 +308,7 @@ def _narrated_demo(
 def models(ctx: click.Context, provider: str | None, base_url: str | None, as_json: bool) -> None:
     """List the models the endpoint offers (GET /models), one id a line."""
     settings = ModelFlags(provider=provider, base_url=base_url).apply(settings_module.load(_workspace_root(ctx)))
-    client = client_for(settings.model)
+    client = client_for(settings.model, listing=True)
     try:
         listed = client.models()
     finally:
@@ -320,7 +320,12 @@ def models(ctx: click.Context, provider: str | None, base_url: str | None, as_js
         return
     for entry in listed:
         click.echo(entry["id"])
-    err(f"{len(listed)} model(s) at {client.endpoint.base_url}; vidgen uses {default} unless --model says otherwise")
+    uses = (
+        f"vidgen uses {default} unless --model says otherwise"
+        if default
+        else f"name one with --model {settings.model.provider}/MODEL"
+    )
+    err(f"{len(listed)} model(s) at {client.endpoint.base_url}; {uses}")
 
 
 def _workspace_root(ctx: click.Context) -> Path | None:

@@ -1,0 +1,144 @@
+"""The user's own model settings beside the keys: endpoints named with their key, and the default model."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from vidgen.model.scripted import Scripted, ScriptedModel
+
+from .helpers import MOVING, VIDGEN, assert_one_line_error, component
+
+SECRET = "sk-proxy-0123456789"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A private config folder and no key from the environment."""
+    return {
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "VIDGEN_API_KEY": "",
+        "ZAI_API_KEY": "",
+        "OPENAI_API_KEY": "",
+        "VIDGEN_MODEL": "",
+        "VIDGEN_PROVIDER": "",
+        "VIDGEN_BASE_URL": "",
+    }
+
+
+def run(env: dict[str, str], *args: str, cwd: Path, stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [*VIDGEN, *args], input=stdin, capture_output=True, text=True, timeout=timeout, cwd=cwd, env={**os.environ, **env}
+    )
+    assert SECRET not in done.stdout + done.stderr  # a stored key is never printed, on any path
+    return done
+
+
+def folder(env: dict[str, str]) -> Path:
+    return Path(env["XDG_CONFIG_HOME"]) / "vidgen"
+
+
+def effective(env: dict[str, str], *args: str, cwd: Path) -> dict[str, str]:
+    """The model settings `vidgen config` says a command would use, key -> value."""
+    done = run(env, "config", "--json", *args, cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    return {row["key"]: row["value"] for row in json.loads(done.stdout)["settings"] if row["key"].startswith("model.")}
+
+
+# ---------------------------------------------------------------------------- a key for your own endpoint
+
+
+def test_a_named_endpoint_s_key_goes_to_its_url_and_nowhere_else(env: dict[str, str], tmp_path: Path) -> None:
+    with ScriptedModel([], models=["some-model"]) as proxy, ScriptedModel([], models=["other"]) as elsewhere:
+        done = run(env, "keys", "set", "myproxy", "--base-url", proxy.base_url + "/", cwd=tmp_path, stdin=SECRET + "\n")
+        assert done.returncode == 0, done.stderr
+        for name in ("keys.json", "models.json"):
+            assert stat.S_IMODE((folder(env) / name).stat().st_mode) == 0o600
+        assert json.loads((folder(env) / "models.json").read_text())["aliases"] == {"myproxy": proxy.base_url}
+        listed = run(env, "keys", "list", "--json", cwd=tmp_path)
+        assert json.loads(listed.stdout)["endpoints"] == {"myproxy": proxy.base_url}
+
+        # By name, and by a --base-url that is the named one's URL: the stored key is sent.
+        assert run(env, "models", "--provider", "myproxy", cwd=tmp_path).stdout.split() == ["some-model"]
+        assert run(env, "models", "--base-url", proxy.base_url, cwd=tmp_path).returncode == 0
+        assert [r["headers"].get("Authorization") for r in proxy.requests] == [f"Bearer {SECRET}"] * 2
+        # Another URL never gets it.
+        assert run(env, "models", "--provider", "ollama", "--base-url", elsewhere.base_url, cwd=tmp_path).returncode == 0
+        assert "Authorization" not in elsewhere.requests[0]["headers"]
+
+    # `--model NAME/MODEL` picks the endpoint; OpenRouter's `vendor/model` ids are untouched.
+    routed = effective(env, "--model", "myproxy/some-model", cwd=tmp_path)
+    assert (routed["model.provider"], routed["model.model"]) == ("myproxy", "some-model")
+    vendor = effective(env, "--provider", "openrouter", "--model", "myproxy/x", cwd=tmp_path)
+    assert (vendor["model.provider"], vendor["model.model"]) == ("openrouter", "myproxy/x")
+    assert effective(env, "--model", "z-ai/glm-5.2", cwd=tmp_path)["model.provider"] == "zai"
+
+    done = run(env, "keys", "remove", "myproxy", cwd=tmp_path)
+    assert done.returncode == 0 and json.loads((folder(env) / "models.json").read_text())["aliases"] == {}
+    assert json.loads((folder(env) / "keys.json").read_text()) == {}
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"),
+    [
+        (["keys", "set", "zai", "--base-url", "https://proxy.example/v1"], 2, "choose another name for your endpoint"),
+        (["keys", "set", "myproxy", "--base-url", "ftp://proxy.example/v1"], 2, "is not an http(s) URL"),
+        (["keys", "set", "myproxy", "--base-url", "proxy.example"], 2, "is not an http(s) URL"),
+        (["keys", "set", "My Proxy", "--base-url", "https://proxy.example/v1"], 2, "lowercase letters"),
+        (["keys", "set", "myproxy", "--base-url", "https://u:p@proxy.example/v1"], 2, "without them"),
+        (["keys", "set", "myproxy"], 2, "vidgen keys set myproxy --base-url URL"),
+        (["models", "--provider", "myproxy"], 2, "vidgen keys set myproxy --base-url URL"),
+    ],
+)
+def test_a_bad_endpoint_is_one_line_saying_what_to_do(
+    env: dict[str, str], tmp_path: Path, args: list[str], code: int, fragment: str
+) -> None:
+    done = run(env, *args, cwd=tmp_path, stdin=SECRET + "\n")
+    assert_one_line_error(done, code, fragment)
+    assert not (folder(env) / "keys.json").exists() and not (folder(env) / "models.json").exists()
+    if args[0] == "models":  # `keys set` has no --json: a key is never an output
+        payload = json.loads(run(env, *args, "--json", cwd=tmp_path).stdout)
+        assert payload["error"]["code"] == "usage" and fragment in payload["error"]["message"]
+
+
+def test_a_named_endpoint_without_a_model_says_how_to_name_one(env: dict[str, str], tmp_path: Path) -> None:
+    run(env, "keys", "set", "myproxy", "--base-url", "http://127.0.0.1:9/v1", cwd=tmp_path, stdin=SECRET)
+    done = run(env, "models", "--provider", "myproxy", cwd=tmp_path)  # the list needs no model...
+    assert_one_line_error(done, 3, "cannot reach http://127.0.0.1:9/v1")
+    (folder(env) / "keys.json").write_text("{}")
+    os.chmod(folder(env) / "keys.json", 0o600)
+    done = run(env, "models", "--provider", "myproxy", cwd=tmp_path)  # ...but a key: it was removed
+    assert_one_line_error(done, 3, "vidgen keys set myproxy --base-url http://127.0.0.1:9/v1")
+
+
+def test_new_writes_a_video_through_a_named_endpoint(env: dict[str, str], workspace) -> None:
+    source = component(MOVING)
+    with ScriptedModel([Scripted(f"The video.\n\n```tsx index.tsx\n{source}```\n")]) as proxy:
+        run(env, "keys", "set", "myproxy", "--base-url", proxy.base_url, cwd=workspace.root, stdin=SECRET)
+        name = "through-proxy"
+        done = run(
+            env,
+            "new",
+            "a moving square",
+            "--name",
+            name,
+            "--model",
+            "myproxy/some-model",
+            "--no-render",
+            "--no-critique",
+            cwd=workspace.root,
+            timeout=300,
+        )
+        try:
+            assert done.returncode == 0, done.stderr
+            assert proxy.requests[0]["body"]["model"] == "some-model"
+            assert proxy.requests[0]["headers"]["Authorization"] == f"Bearer {SECRET}"
+            assert workspace.video(name).entry.read_text() == source
+        finally:
+            shutil.rmtree(workspace.video(name).folder, ignore_errors=True)
