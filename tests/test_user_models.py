@@ -142,3 +142,69 @@ def test_new_writes_a_video_through_a_named_endpoint(env: dict[str, str], worksp
             assert workspace.video(name).entry.read_text() == source
         finally:
             shutil.rmtree(workspace.video(name).folder, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------- the user's default model
+
+
+def test_the_default_model_is_the_user_s_and_comes_after_flag_environment_and_toml(env: dict[str, str], tmp_path: Path) -> None:
+    from vidgen.workspace import project as workspace_module
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shown = run(env, "models", "default", "--json", cwd=outside)
+    assert json.loads(shown.stdout)["model"] == "glm-5.2" and json.loads(shown.stdout)["source"] == "built-in"
+
+    assert run(env, "models", "default", "glm-4.6", cwd=outside).returncode == 0
+    assert run(env, "models", "default", cwd=outside).stdout.strip() == "glm-4.6"
+    assert json.loads((folder(env) / "models.json").read_text())["default"] == {"provider": "zai", "model": "glm-4.6"}
+    ws = workspace_module.create(tmp_path / "ws", install=False)
+    assert not list(ws.root.rglob("models.json"))  # kept beside the keys, never in a workspace
+
+    assert effective(env, cwd=outside)["model.model"] == "glm-4.6"
+    assert effective(env, "--model", "glm-9", cwd=outside)["model.model"] == "glm-9"
+    assert effective({**env, "VIDGEN_MODEL": "glm-env"}, cwd=outside)["model.model"] == "glm-env"
+    toml = ws.root / "vidgen.toml"
+    toml.write_text(toml.read_text().replace('model = ""', 'model = "glm-toml"', 1))
+    assert effective(env, cwd=ws.root)["model.model"] == "glm-toml"
+    # A default for zai is never sent to another provider.
+    other = effective(env, "--provider", "ollama", cwd=outside)
+    assert (other["model.provider"], other["model.model"]) == ("ollama", "")
+
+    # A default for another provider brings its provider along when none was chosen.
+    assert run(env, "models", "default", "gpt-5.1", "--provider", "openai", cwd=outside).returncode == 0
+    chosen = effective(env, cwd=outside)
+    assert (chosen["model.provider"], chosen["model.model"]) == ("openai", "gpt-5.1")
+    assert effective(env, "--provider", "zai", cwd=outside)["model.model"] == ""
+
+    assert run(env, "models", "default", "--clear", cwd=outside).returncode == 0
+    assert effective(env, cwd=outside)["model.model"] == ""
+    assert stat.S_IMODE((folder(env) / "models.json").stat().st_mode) == 0o600
+
+
+def test_a_default_on_a_named_endpoint_is_what_a_command_asks_it_for(env: dict[str, str], tmp_path: Path) -> None:
+    with ScriptedModel([], models=["small", "some-model"]) as proxy:
+        run(env, "keys", "set", "myproxy", "--base-url", proxy.base_url, cwd=tmp_path, stdin=SECRET)
+        assert run(env, "models", "default", "myproxy/some-model", cwd=tmp_path).returncode == 0
+        listed = json.loads(run(env, "models", "--json", cwd=tmp_path).stdout)
+        assert listed["provider"] == "myproxy"
+        assert [m["id"] for m in listed["models"] if m["default"]] == ["some-model"]
+        assert proxy.requests[-1]["headers"]["Authorization"] == f"Bearer {SECRET}"
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["models", "default", "glm-4.6", "--clear"], "--clear takes no MODEL"),
+        (["models", "default", "glm-4.6", "--provider", "nope"], "unknown provider 'nope'"),
+        (["models", "default", "two words"], "is not a model name"),
+        (["models", "default", "--provider", "openai"], "--provider needs a MODEL"),
+    ],
+)
+def test_a_bad_default_is_one_line_and_changes_nothing(
+    env: dict[str, str], tmp_path: Path, args: list[str], fragment: str
+) -> None:
+    assert_one_line_error(run(env, *args, cwd=tmp_path), 2, fragment)
+    assert not (folder(env) / "models.json").exists()
+    payload = json.loads(run(env, *args, "--json", cwd=tmp_path).stdout)
+    assert payload["error"]["code"] == "usage" and fragment in payload["error"]["message"]

@@ -72,7 +72,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "keys": ("keys", "keys", "Store API keys outside any workspace (used when neither a flag nor the environment gives one)."),
     "list": ("project", "list_videos", "The videos in the workspace and their state."),
     "mcp": ("mcp", "mcp", "Serve this workspace to a coding agent as an MCP server on stdio (stdout is the protocol)."),
-    "models": ("new", "models", "List the models the endpoint offers (GET /models), one id a line."),
+    "models": (
+        "models",
+        "models",
+        "List the models the endpoint offers (GET /models), one id a line; `models default` picks vidgen's.",
+    ),
     "new": ("new", "new", "Make a new video from an IDEA: the model writes it, vidgen renders and repairs it."),
     "open": ("render", "open_video", "Open a video's newest render with the desktop's viewer (xdg-open, or open on macOS)."),
     "redo": ("history", "redo", "Go forward one version after an undo: its files, and its video when one is kept."),
