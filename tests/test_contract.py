@@ -72,6 +72,8 @@ BARE_ERRORS = [
     (["undo", "nope"], 2, "no video 'nope'"),
     (["diff", "nope"], 2, "no video 'nope'"),
     (["show", "hello"], 2, "no model exchanges"),
+    (["logs", "-n", "-1"], 2, "or 0 for all"),
+    (["models", "default", "x", "--clear"], 2, "--clear takes no MODEL"),
     (["list", "extra"], 2, "extra"),
     (["doctor", "--bogus"], 2, "--bogus"),
     (["config", "--codec", "avi"], 2, "avi"),
@@ -133,7 +135,7 @@ def commands() -> dict[str, click.Command]:
 
 
 def test_dash_h_is_help_everywhere(bare) -> None:
-    assert len(commands()) == 22
+    assert len(commands()) == 24
     for name in ["", *sorted(commands())]:
         done = vidgen(*([name] if name else []), "-h", cwd=bare.root)
         assert done.returncode == 0 and done.stdout.startswith(f"Usage: vidgen {name}".rstrip()), (name, done.stderr)

@@ -140,6 +140,9 @@ def test_new_writes_a_video_through_a_named_endpoint(env: dict[str, str], worksp
             assert proxy.requests[0]["body"]["model"] == "some-model"
             assert proxy.requests[0]["headers"]["Authorization"] == f"Bearer {SECRET}"
             assert workspace.video(name).entry.read_text() == source
+            # The turn is in `vidgen logs` with the model it asked.
+            logged = json.loads(run(env, "logs", "--json", name, cwd=workspace.root).stdout)["entries"][0]
+            assert (logged["video"], logged["model"], logged["kind"]) == (name, "some-model", "new")
         finally:
             shutil.rmtree(workspace.video(name).folder, ignore_errors=True)
 

@@ -73,9 +73,22 @@ BUILT_IN = (
 
 
 @dataclass(frozen=True)
+class Plugin:
+    """One entry point of the `vidgen.providers` group: where it comes from, what it added, what went wrong."""
+
+    name: str
+    value: str  # module:attribute
+    package: str  # the distribution that installed it ("" when unknown)
+    version: str
+    providers: tuple[str, ...]
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Registry:
     providers: dict[str, Provider]
     problems: tuple[str, ...]  # plugins that could not be loaded, one line each
+    plugins: tuple[Plugin, ...] = ()
 
 
 @cache
@@ -83,22 +96,30 @@ def registry() -> Registry:
     """The built-in providers and every plugin's, loaded once; a broken plugin is skipped and noted."""
     table = {p.name: p for p in BUILT_IN}
     problems: list[str] = []
+    plugins: list[Plugin] = []
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         where = f"plugin {entry.name} ({entry.value})"
+        dist = entry.dist
+        added: list[str] = []
+        own: list[str] = []
         try:
             found = entry.load()
             offered = found() if callable(found) else found
             listed = [offered] if isinstance(offered, Provider) else list(offered)
         except Exception as exc:  # a plugin's bug must not stop vidgen: it is reported where it matters
-            problems.append(f"{where} failed to load: {type(exc).__name__}: {exc}")
-            continue
+            own.append(f"failed to load: {type(exc).__name__}: {exc}")
+            listed = []
         for provider in listed:
             problem = _plugin_problem(provider, table)
             if problem:
-                problems.append(f"{where}: {problem}")
+                own.append(problem)
             else:
                 table[provider.name] = provider
-    return Registry(table, tuple(problems))
+                added.append(provider.name)
+        problems += [f"{where}{' ' if line.startswith('failed') else ': '}{line}" for line in own]
+        package, version = (dist.name, dist.version) if dist is not None else ("", "")
+        plugins.append(Plugin(entry.name, entry.value, package, version, tuple(added), tuple(own)))
+    return Registry(table, tuple(problems), tuple(plugins))
 
 
 def _plugin_problem(provider: object, table: dict[str, Provider]) -> str:
