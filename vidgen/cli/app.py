@@ -92,6 +92,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "redo": ("history", "redo", "Go forward one version after an undo: its files, and its video when one is kept."),
     "render": ("render", "render", "Check and render a video to out/NAME.mp4, verified, with a poster and a GIF preview."),
     "show": ("history", "show", "The last exchange with the model for a video, and the last error."),
+    "still": (
+        "render",
+        "still",
+        "Check a video and draw one frame as a PNG (as `render --still`), like `npx remotion still`.",
+    ),
     "studio": ("project", "studio", "Start Remotion Studio on 127.0.0.1 to see every video."),
     "undo": (
         "history",
