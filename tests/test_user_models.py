@@ -211,3 +211,15 @@ def test_a_bad_default_is_one_line_and_changes_nothing(
     assert not (folder(env) / "models.json").exists()
     payload = json.loads(run(env, *args, "--json", cwd=tmp_path).stdout)
     assert payload["error"]["code"] == "usage" and fragment in payload["error"]["message"]
+
+
+def test_an_endpoints_file_others_can_change_is_refused(env: dict[str, str], tmp_path: Path) -> None:
+    """Its URLs say where a stored key goes: one another user could edit could send the key to their server."""
+    run(env, "keys", "set", "myproxy", "--base-url", "http://127.0.0.1:9/v1", cwd=tmp_path, stdin=SECRET)
+    os.chmod(folder(env) / "models.json", 0o666)
+    assert_one_line_error(run(env, "models", "--provider", "myproxy", cwd=tmp_path), 3, "chmod 600")
+    os.chmod(folder(env) / "models.json", 0o600)
+    moved = folder(env) / "elsewhere.json"
+    (folder(env) / "models.json").rename(moved)
+    (folder(env) / "models.json").symlink_to(moved)
+    assert_one_line_error(run(env, "models", "--provider", "myproxy", cwd=tmp_path), 3, "symbolic link")

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import UsageError
+from ..errors import KeyProblem, UsageError
 from . import keys
 
 FILE_NAME = "models.json"
@@ -103,13 +104,24 @@ def set_default_model(chosen: DefaultModel | None) -> None:
 
 
 def _read() -> dict[str, Any]:
+    """The file's object; {} when there is none. Its URLs say where stored keys go, so it is trusted as keys.json is:
+    a real file of this user's that no one else can write."""
     target = path()
     try:
-        raw = target.read_bytes()
+        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         return {}
     except OSError as exc:
-        raise UsageError(f"cannot read {target} ({exc.strerror}): fix its permissions, or remove it") from None
+        if os.path.islink(target):
+            raise KeyProblem(f"{target} is a symbolic link: vidgen reads it only as a real file; remove the link") from None
+        raise KeyProblem(f"cannot read {target} ({exc.strerror}): fix its permissions, or remove it") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+            raise KeyProblem(f"{target} is not a regular file of yours: remove it, then name your endpoints again")
+        if info.st_mode & 0o022:
+            raise KeyProblem(f"{target} can be changed by other users: run `chmod 600 {target}`")
+        raw = handle.read(1_000_000)
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -121,7 +133,7 @@ def _read() -> dict[str, Any]:
 
 def _write(data: dict[str, Any]) -> None:
     target = path()
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    keys.make_private_folder(target.parent)
     handle, temporary = tempfile.mkstemp(prefix=".models-", suffix=".tmp", dir=target.parent)  # created 0600
     try:
         with os.fdopen(handle, "w") as out:
