@@ -59,6 +59,8 @@ BARE_ERRORS = [
     (["render", "hello", "--still", "-1"], 2, "--still"),
     (["render", "hello", "--bogus"], 2, "--bogus"),
     (["render"], 2, "NAME"),
+    (["still", "hello"], 2, "--frame"),
+    (["still", "hello", "--frame", "0", "--out", "x.mp4"], 2, "does not end in .png"),
     (["render", "hello"], 2, "npm ci"),
     (["check", "nope"], 2, "no video 'nope'"),
     (["check", "hello"], 2, "npm ci"),
@@ -72,6 +74,8 @@ BARE_ERRORS = [
     (["undo", "nope"], 2, "no video 'nope'"),
     (["diff", "nope"], 2, "no video 'nope'"),
     (["show", "hello"], 2, "no model exchanges"),
+    (["logs", "-n", "-1"], 2, "or 0 for all"),
+    (["models", "default", "x", "--clear"], 2, "--clear takes no MODEL"),
     (["list", "extra"], 2, "extra"),
     (["doctor", "--bogus"], 2, "--bogus"),
     (["config", "--codec", "avi"], 2, "avi"),
@@ -133,7 +137,7 @@ def commands() -> dict[str, click.Command]:
 
 
 def test_dash_h_is_help_everywhere(bare) -> None:
-    assert len(commands()) == 22
+    assert len(commands()) == 25
     for name in ["", *sorted(commands())]:
         done = vidgen(*([name] if name else []), "-h", cwd=bare.root)
         assert done.returncode == 0 and done.stdout.startswith(f"Usage: vidgen {name}".rstrip()), (name, done.stderr)
@@ -250,6 +254,23 @@ def test_a_still_past_the_end_is_a_usage_error_that_keeps_the_state(workspace, m
     payload = assert_error(done, 2, "--still 30", "0 to 29")
     assert state.read(workspace)["contract-still"] == before, payload
     assert not (workspace.out_dir / "contract-still-30.png").exists()
+
+
+@pytest.mark.render
+def test_still_draws_one_frame_as_render_still_does(workspace, make_video, tmp_path: Path) -> None:
+    make_video("contract-frame", {"index.tsx": component(MOVING)})  # 30 frames: 0 to 29
+    target = tmp_path / "frame.png"
+    done = vidgen("still", "contract-frame", "--frame", "29", "--out", str(target), "--json", cwd=workspace.root)
+    payload = one_object(done)
+    assert done.returncode == 0 and payload["output"] == str(target.resolve()), payload
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # Past the end: one line, the valid range, in the words of the option given; nothing drawn.
+    done = vidgen("still", "contract-frame", "--frame", "30", "--quiet", cwd=workspace.root)
+    assert done.returncode == 2 and done.stderr.strip().splitlines() == [
+        "error: --frame 30 is past the end of contract-frame, whose frames are 0 to 29: choose one of those"
+    ], done.stderr
+    assert_error(vidgen("still", "contract-frame", "--frame", "30", "--json", cwd=workspace.root), 2, "0 to 29")
+    assert not (workspace.out_dir / "contract-frame-30.png").exists()
 
 
 # ------------------------------------------------------------------ the README and docs/

@@ -259,4 +259,10 @@ def test_ctrl_c_at_the_prompt_is_an_interrupt(config: dict[str, str]) -> None:
 def test_list_takes_the_workspace_option_and_answers_one_object(config: dict[str, str], tmp_path: Path) -> None:
     done = run(config, "keys", "list", "--workspace", str(tmp_path), "--json")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"status": "ok", "keys": [], "path": str(keys_file(config)), "exit_code": 0}
+    assert json.loads(done.stdout) == {
+        "status": "ok",
+        "keys": [],
+        "path": str(keys_file(config)),
+        "endpoints": {},
+        "exit_code": 0,
+    }

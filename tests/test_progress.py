@@ -3,6 +3,7 @@ display in a pseudo-terminal, nothing with --quiet, and `init`'s one line for `n
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import re
@@ -12,7 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from vidgen.cli.progress import Reporter
 from vidgen.model.scripted import Scripted, ScriptedModel
 
 from .helpers import MOVING, VIDGEN, component, model_flags, vidgen
@@ -126,6 +129,40 @@ def test_a_terminal_gets_a_live_display(workspace, make_video) -> None:
     assert re.search(r"render .*\d+/60 frames", plain), plain[-2000:]
     assert re.search(r"✓ render \d+\.\ds \(60 frames\)", plain), plain[-2000:]
     assert "progress-tty.mp4" in plain
+    # Each drawing of the render row names the stage once, with one timer (issue 23, item 17).
+    rows = [row for row in re.split(r"[\r\n]", plain) if "/60 frames" in row]
+    assert rows and all(len(re.findall(r"\brender\b", row)) == 1 for row in rows), rows[:3]
+
+
+def drawn_rows(console_output: str) -> list[str]:
+    """Each drawing of the live display, without colour or cursor codes."""
+    uncoloured = re.sub(r"\x1b\[[0-9;]*m", "", console_output)
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "\n", uncoloured)  # a cursor move starts a new drawing
+    return [row.strip() for row in re.split(r"[\r\n]", plain) if row.strip()]
+
+
+def test_the_render_row_shows_the_stage_once_and_its_timer_runs() -> None:
+    """The events a render sends, into the live display as a terminal sees it (no render needed)."""
+    out = io.StringIO()
+    shown = Reporter(console=Console(file=out, force_terminal=True, width=160), interval=0.2)
+    shown("stage", {"stage": "layout"})
+    time.sleep(0.3)
+    shown("stage", {"stage": "render"})
+    time.sleep(0.4)  # drawn frameless first: "render 0.3s" with the spinner
+    for done in range(0, 31, 3):
+        shown("progress", {"stage": "render", "renderedFrames": done, "encodedFrames": 0, "frames": 30})
+        time.sleep(0.08)
+    time.sleep(0.3)
+    shown("stage", {"stage": "verify"})
+    shown.close()
+    rows = [row for row in drawn_rows(out.getvalue()) if "/30 frames" in row]
+    assert rows, out.getvalue()[-2000:]
+    for row in rows:
+        assert len(re.findall(r"\brender\b", row)) == 1, row  # not "render 0.4s render ━━━ 3/30 frames"
+    # The timer at the row's end runs on: the last drawing is later than the first.
+    times = [float(t) for row in rows for t in re.findall(r"(\d+\.\d)s$", row)]
+    assert times and times[-1] > times[0] and times[-1] >= 0.9, rows
+    assert any(re.match(r"✓ render \d+\.\ds \(30 frames\)", row) for row in drawn_rows(out.getvalue()))
 
 
 @pytest.mark.render

@@ -178,3 +178,34 @@ def test_new_edit_batch_and_watch_take_the_same_model_flags(workspace, make_vide
         assert_one_line_error(done, 2, "no vision model is known for provider 'ollama'")
     assert not workspace.video("an-idea").folder.exists()
     assert not list(workspace.state_dir.glob("batch/items*"))  # no manifest: batch stopped before any work
+
+
+# ---------------------------------------------------------------------------- vidgen plugins
+
+
+def test_plugins_lists_each_entry_point_its_package_and_what_it_added(plugin: dict[str, str], tmp_path: Path) -> None:
+    env = {**plugin, "ACME_URL": "http://127.0.0.1:9/v1"}
+    payload = json.loads(run(env, "plugins", "--json", cwd=tmp_path).stdout)
+    assert payload["group"] == "vidgen.providers"
+    found = {p["name"]: p for p in payload["plugins"]}
+    assert set(found) == {"acme", "clash", "broken"}
+    assert (found["acme"]["package"], found["acme"]["version"], found["acme"]["value"]) == (
+        "vidgen-acme",
+        "0.1",
+        "vidgen_acme:register",
+    )
+    assert found["acme"]["providers"] == ["acme"] and found["acme"]["problems"] == []
+    assert found["clash"]["providers"] == [] and "already defined" in found["clash"]["problems"][0]
+    assert "failed to load: RuntimeError: the plugin is broken" in found["broken"]["problems"][0]
+
+    done = run(env, "plugins", cwd=tmp_path)
+    assert done.returncode == 0
+    assert "acme  vidgen-acme 0.1  vidgen_acme:register  providers: acme" in done.stdout.splitlines()
+    assert "warning: plugin broken: failed to load" in done.stderr
+
+
+def test_plugins_says_none_are_installed_and_where_vidgen_looks(tmp_path: Path) -> None:
+    done = run({"XDG_CONFIG_HOME": str(tmp_path)}, "plugins", cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout == ""
+    assert "no plugins installed" in done.stderr and "vidgen.providers" in done.stderr
+    assert json.loads(run({}, "plugins", "--json", cwd=tmp_path).stdout)["plugins"] == []

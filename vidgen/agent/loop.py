@@ -129,7 +129,7 @@ def run(
             request = _named(request, completion, on_event)
             video, outcome.name = request.video, request.video.name
         # Kept before anything can fail: a paid reply is never lost, whatever parsing or writing does.
-        entry = _keep_reply(video, kind, messages[-2] if attempt else messages[1], completion)
+        entry = _keep_reply(video, kind, client.options.model, messages[-2] if attempt else messages[1], completion)
         error, format_problem, version = _apply(request, completion, kind)
         retried = 0
         if error is None:
@@ -221,7 +221,7 @@ def _polish(
     except ModelError as exc:  # the video passed already: a failed extra turn must not lose it
         outcome.warnings.append(f"the polish turn got no reply ({exc}): kept the version that passed")
         return
-    entry = _keep_reply(video, "polish", messages[-2], completion)
+    entry = _keep_reply(video, "polish", client.options.model, messages[-2], completion)
     error, _format_problem, version = _apply(request, completion, "polish")
     result = None
     if error is None:
@@ -244,12 +244,13 @@ def _polish(
     on_event("warning", {"message": note})
 
 
-def _keep_reply(video: Video, kind: str, asked: dict[str, Any], completion: Completion) -> str:
+def _keep_reply(video: Video, kind: str, model: str, asked: dict[str, Any], completion: Completion) -> str:
     """The turn's request and reply in the transcript (its error is settled once known); the entry's id."""
     return transcript.append(
         video,
         {
             "kind": kind,
+            "model": model,
             "request": asked,
             "reply": completion.content,
             "finish_reason": completion.finish_reason,
@@ -336,6 +337,7 @@ def _critique(
         request.video,
         {
             "kind": "critique",
+            "model": critic.model,
             "request": {"role": "user", "content": f"(the critique prompt and {result.sheet.name}, to {critic.model})"},
             "reply": review.reply,
             "usage": review.usage.to_dict(),

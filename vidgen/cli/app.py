@@ -72,12 +72,31 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "keys": ("keys", "keys", "Store API keys outside any workspace (used when neither a flag nor the environment gives one)."),
     "list": ("project", "list_videos", "The videos in the workspace and their state."),
     "mcp": ("mcp", "mcp", "Serve this workspace to a coding agent as an MCP server on stdio (stdout is the protocol)."),
-    "models": ("new", "models", "List the models the endpoint offers (GET /models), one id a line."),
+    "logs": (
+        "logs",
+        "logs",
+        "Past prompts and replies across videos (or NAME's), newest first: time, video, model, turn kind.",
+    ),
+    "models": (
+        "models",
+        "models",
+        "List the models the endpoint offers (GET /models), one id a line; `models default` picks vidgen's.",
+    ),
     "new": ("new", "new", "Make a new video from an IDEA: the model writes it, vidgen renders and repairs it."),
     "open": ("render", "open_video", "Open a video's newest render with the desktop's viewer (xdg-open, or open on macOS)."),
+    "plugins": (
+        "plugins",
+        "plugins",
+        "The installed plugins (the `vidgen.providers` entry points): package, version, providers, problems.",
+    ),
     "redo": ("history", "redo", "Go forward one version after an undo: its files, and its video when one is kept."),
     "render": ("render", "render", "Check and render a video to out/NAME.mp4, verified, with a poster and a GIF preview."),
     "show": ("history", "show", "The last exchange with the model for a video, and the last error."),
+    "still": (
+        "render",
+        "still",
+        "Check a video and draw one frame as a PNG (as `render --still`), like `npx remotion still`.",
+    ),
     "studio": ("project", "studio", "Start Remotion Studio on 127.0.0.1 to see every video."),
     "undo": (
         "history",

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 import click
 
 from .. import settings as settings_module
 from ..errors import VidgenError
+from ..model import userconfig
 from ..model.providers import split_credentials
 from ..render import video as render_module
 from ..workspace import project as workspace_module
 from .common import no_qa_option, qa_flag, workspace_of
+from .flags import routed
 from .printing import err, print_json
 
 
@@ -34,6 +36,12 @@ def config(
     flags = {"model.provider": provider, "model.model": model_name, "model.base_url": base_url, "render.codec": codec}
     settings = settings_module.with_model(settings, provider=provider, model=model_name, base_url=base_url)
     settings = settings_module.with_render(settings, codec=codec)
+    # As a command would route them: the user's default model, and `NAME/MODEL` for a named endpoint.
+    model = routed(settings.model, provider_given=provider is not None)
+    for key in ("provider", "model"):
+        if getattr(model, key) != getattr(settings.model, key) and origins.get(f"model.{key}") == "default":
+            origins[f"model.{key}"] = str(userconfig.path())
+    settings = replace(settings, model=model)
     without_qa = qa_flag(settings)
     if without_qa is not settings:
         settings, flags["qa.enabled"] = without_qa, "--no-qa"
@@ -47,7 +55,7 @@ def config(
     err(f"workspace: {workspace.root}" if workspace else "no workspace here: vidgen.toml settings are not read")
     width = max(len(row["key"]) for row in rows)
     for row in rows:
-        source = f"{row['source']} {row.get('variable', '')}".strip()
+        source = f"{row['source']} {row.get('variable', row.get('file', ''))}".strip()
         click.echo(f"{row['key']:<{width}}  {_shown(row['value']):<24}  {source}")
 
 
@@ -73,6 +81,8 @@ def _flatten(settings: settings_module.Settings) -> list[tuple[str, Any]]:
 def _row(key: str, value: Any, origin: str) -> dict[str, Any]:
     if key == "model.base_url" and value:
         value = split_credentials(value)[0]  # a user:password in the URL is never shown
+    if origin == str(userconfig.path()):
+        return {"key": key, "value": value, "source": "user", "file": origin}  # `vidgen models default`, `keys set --base-url`
     source = origin if origin in ("flag", "default", settings_module.CONFIG_NAME) else "environment"
     row = {"key": key, "value": value, "source": source}
     if source == "environment":

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import click
 
 from .. import settings as settings_module
 from ..agent import critique as critique_module
-from ..model import providers
+from ..model import providers, userconfig
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,32 @@ class ModelFlags:
             thinking=None if self.thinking is None else ("enabled" if self.thinking else "disabled"),
             effort=self.effort,
         )
+        applied = replace(applied, model=routed(applied.model, provider_given=self.provider is not None))
         providers.get(applied.model.provider)
         return applied
 
     def critic(self, settings: settings_module.Settings) -> critique_module.Critic | None:
         """The vision critic the settings and --critique/--no-critique ask for (None when off)."""
         return critique_module.critic_for(settings, self.critique)
+
+
+def routed(model: settings_module.ModelSettings, provider_given: bool) -> settings_module.ModelSettings:
+    """The model settings with the user's default model and a named endpoint's `NAME/MODEL` applied.
+
+    The user's default (`vidgen models default`) fills in only when nothing named a model or a base URL,
+    and only for its own provider, or when no --provider was given and the provider is still the built-in
+    default: a model for openai is never sent to ollama. `NAME/MODEL` picks the endpoint NAME only when NAME
+    is one the user stored and no --provider says otherwise (so OpenRouter's `vendor/model` ids still work).
+    """
+    chosen = userconfig.default_model()
+    built_in = settings_module.ModelSettings().provider
+    if chosen and not model.model and not model.base_url:
+        if model.provider == chosen.provider or (not provider_given and model.provider == built_in):
+            model = replace(model, provider=chosen.provider, model=chosen.model)
+    name, slash, rest = model.model.partition("/")
+    if slash and rest and not provider_given and userconfig.alias_url(name) is not None:
+        model = replace(model, provider=name, model=rest)
+    return model
 
 
 # Named from the built-in table (plugins load only when a provider is used, not for --help).

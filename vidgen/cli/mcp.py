@@ -13,6 +13,7 @@ from ..engine.processes import wait_for_group_exit
 from ..engine.session import Session
 from ..workspace import state
 from .common import no_qa_option, qa_flag, workspace_of
+from .flags import ModelFlags
 from .printing import err
 
 
@@ -27,9 +28,9 @@ def mcp(ctx: click.Context, provider: str | None, model_name: str | None, base_u
     from ..mcp import server as mcp_server  # the SDK loads only for this command
 
     workspace = workspace_of(ctx)
-    settings = settings_module.with_model(
-        qa_flag(settings_module.load(workspace.root)), provider=provider, model=model_name, base_url=base_url
-    )
+    # As every model command: the user's default model and `NAME/MODEL` for an endpoint they named apply.
+    flags = ModelFlags(provider=provider, model=model_name, base_url=base_url)
+    settings = flags.apply(qa_flag(settings_module.load(workspace.root)))
     state.read(workspace)  # a damaged state file is one line now, not an error in every tool call
     session = Session.open(workspace, settings)
 

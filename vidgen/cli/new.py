@@ -31,7 +31,7 @@ from .common import (
     video_name_argument,
     workspace_of,
 )
-from .flags import PROVIDER_HELP, ModelFlags, model_options
+from .flags import ModelFlags, model_options
 from .output import install_packages, note, quiet_option, reporter
 from .printing import err, print_json
 
@@ -298,36 +298,3 @@ def _narrated_demo(
             )
         finally:
             client.close()
-
-
-@click.command()
-@click.option("--provider", default=None, help=PROVIDER_HELP)
-@click.option("--base-url", default=None, help="Any OpenAI-compatible endpoint (its key: VIDGEN_API_KEY).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.pass_context
-def models(ctx: click.Context, provider: str | None, base_url: str | None, as_json: bool) -> None:
-    """List the models the endpoint offers (GET /models), one id a line."""
-    settings = ModelFlags(provider=provider, base_url=base_url).apply(settings_module.load(_workspace_root(ctx)))
-    client = client_for(settings.model)
-    try:
-        listed = client.models()
-    finally:
-        client.close()
-    default = client.options.model
-    if as_json:
-        entries = [{"id": m["id"], "owned_by": m.get("owned_by"), "default": m["id"] == default} for m in listed]
-        print_json({"provider": settings.model.provider, "base_url": client.endpoint.base_url, "models": entries})
-        return
-    for entry in listed:
-        click.echo(entry["id"])
-    err(f"{len(listed)} model(s) at {client.endpoint.base_url}; vidgen uses {default} unless --model says otherwise")
-
-
-def _workspace_root(ctx: click.Context) -> Path | None:
-    """The workspace's folder for its vidgen.toml, or None outside one (unless --workspace named one)."""
-    try:
-        return workspace_of(ctx).root
-    except VidgenError:
-        if ctx.obj.get("workspace"):
-            raise
-        return None

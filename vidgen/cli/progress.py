@@ -299,7 +299,9 @@ class Reporter:
                 text = f"{stage.label} [dim]{elapsed}{' · ' + escape(detail) if detail else ''}[/dim]"
                 self._spinner.update(text=Text.from_markup(text))
                 return self._spinner
-            self._spinner.update(text="")
+            # Not `update(text="")`: rich ignores an empty text there, and the spinner kept the
+            # frameless line's "render 0.0s" beside the row, a frozen timer and "render" twice.
+            self._spinner.text = Text("")
             row = Table.grid(padding=(0, 1))
             pace = stage.pace(now)
             row.add_row(

@@ -52,6 +52,35 @@ def render(
     ctx: click.Context, name: str, out: Path | None, codec: str | None, still: int | None, as_json: bool, open_output: bool
 ) -> None:
     """Check and render a video to out/NAME.mp4, verified, with a poster and a GIF preview."""
+    render_video(ctx, name, out, codec, still, as_json, open_output)
+
+
+@click.command()
+@video_name_argument
+@click.option("--frame", "frame", type=click.IntRange(min=0), required=True, help="The frame to draw (0 is the first).")
+@click.option("--out", "out", type=click.Path(path_type=Path), help="Where to write the PNG (default out/NAME-FRAME.png).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--open", "open_output", is_flag=True, help="Open the PNG with the desktop's viewer.")
+@no_qa_option
+@no_daemon_option
+@quiet_option
+@click.pass_context
+def still(ctx: click.Context, name: str, frame: int, out: Path | None, as_json: bool, open_output: bool) -> None:
+    """Check a video and draw one frame as a PNG (as `render --still`), like `npx remotion still`."""
+    render_video(ctx, name, out, None, frame, as_json, open_output, still_flag="--frame")
+
+
+def render_video(
+    ctx: click.Context,
+    name: str,
+    out: Path | None,
+    codec: str | None,
+    still: int | None,
+    as_json: bool,
+    open_output: bool,
+    still_flag: str = "--still",
+) -> None:
+    """`render` and `still`: one path from the options to the pipeline, so a still is drawn the same way by both."""
     video = workspace_of(ctx).existing_video(name)
     if out is not None and out.exists() and out.is_dir():
         raise UsageError(f"--out {out} is a folder: give a file path such as {out / (name + '.mp4')}")
@@ -65,7 +94,9 @@ def render(
         raise viewer.no_viewer(out or render_module.default_output(video, chosen))
 
     def work(session: Session, reporter: Reporter) -> render_module.RenderResult:
-        result = render_module.render(session, video, codec=chosen, output=out, still_frame=still, on_event=reporter)
+        result = render_module.render(
+            session, video, codec=chosen, output=out, still_frame=still, on_event=reporter, still_flag=still_flag
+        )
         if open_output and result.error is None and result.output is not None:
             try:
                 viewer.open_file(result.output)

@@ -325,11 +325,15 @@ def _raise_body_error(error: Any, client: ModelClient) -> None:
     raise Retryable(f"error in the reply: {message}")
 
 
-def client_for(settings: ModelSettings, throttle: Throttle | None = None) -> ModelClient:
-    """A client for the configured provider, model and options (the key checked here)."""
+def client_for(settings: ModelSettings, throttle: Throttle | None = None, listing: bool = False) -> ModelClient:
+    """A client for the configured provider, model and options (the key checked here).
+
+    `listing`: the client only lists the models, so an endpoint the user named needs no model yet.
+    """
     endpoint = providers.resolve(settings.provider, settings.base_url)
     options = ModelOptions(
-        model=settings.model or providers.default_model(settings.provider),
+        model=settings.model
+        or (providers.get(settings.provider).default_model if listing else providers.default_model(settings.provider)),
         thinking={"enabled": True, "disabled": False}.get(settings.thinking),
         effort=settings.effort or None,
         max_tokens=settings.max_tokens or None,

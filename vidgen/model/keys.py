@@ -115,7 +115,25 @@ def _load(check_mode: bool) -> dict[str, str]:
 
 def _write(keys: dict[str, str]) -> Path:
     target = path()
-    where = target.parent
+    make_private_folder(target.parent)
+    if target.is_symlink():
+        raise KeyProblem(f"{target} is a symbolic link: vidgen keeps keys only in a real file; remove the link")
+    handle, temporary = tempfile.mkstemp(prefix=".keys-", suffix=".tmp", dir=target.parent)  # created 0600
+    try:
+        with os.fdopen(handle, "w") as out:
+            json.dump(keys, out, indent=2, sort_keys=True)
+            out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def make_private_folder(where: Path) -> None:
+    """The config folder, made (or made again) 0700 and this user's: whoever can write to it can swap its files."""
     made = not where.exists()
     where.mkdir(mode=0o700, parents=True, exist_ok=True)
     info = os.stat(where)
@@ -134,20 +152,6 @@ def _write(keys: dict[str, str]) -> Path:
                 f"the keys folder {where} can be written by other users (mode {stat.S_IMODE(info.st_mode):o}) and could not be "
                 f"made private ({exc.strerror or exc}): run `chmod 700 {where}`, then set the key again"
             ) from None
-    if target.is_symlink():
-        raise KeyProblem(f"{target} is a symbolic link: vidgen keeps keys only in a real file; remove the link")
-    handle, temporary = tempfile.mkstemp(prefix=".keys-", suffix=".tmp", dir=target.parent)  # created 0600
-    try:
-        with os.fdopen(handle, "w") as out:
-            json.dump(keys, out, indent=2, sort_keys=True)
-            out.write("\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
 
 
 def _refuse_workspace(where: Path) -> None:

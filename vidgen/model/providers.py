@@ -4,7 +4,8 @@ A plugin adds providers through the `vidgen.providers` entry point group: the en
 function returning Provider objects (or one Provider), like `llm`'s `register_models` hook.
 
 A key is only ever sent to its own provider's URL: the key variable and the stored key are
-chosen by the provider, and a custom base URL never receives them, only VIDGEN_API_KEY.
+chosen by the provider, and a custom base URL never receives them, only VIDGEN_API_KEY or the key
+stored for that very URL under a name (`vidgen keys set NAME --base-url URL`, see userconfig).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from importlib.metadata import entry_points
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ..errors import KeyProblem, UsageError
-from . import keys
+from . import keys, userconfig
 
 ENTRY_POINT_GROUP = "vidgen.providers"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -35,6 +36,7 @@ class Provider:
     glm_extras: bool = False  # takes GLM's `thinking` and `reasoning_effort`
     json_object: bool = False  # takes response_format json_object at its own URL (the critique's verdict)
     vision_model: str = ""  # the critique's model when none is configured; "" means no critique by default
+    alias: bool = False  # the user's own named endpoint (`vidgen keys set NAME --base-url URL`), not a provider
 
     @property
     def stored_as(self) -> str:
@@ -71,9 +73,22 @@ BUILT_IN = (
 
 
 @dataclass(frozen=True)
+class Plugin:
+    """One entry point of the `vidgen.providers` group: where it comes from, what it added, what went wrong."""
+
+    name: str
+    value: str  # module:attribute
+    package: str  # the distribution that installed it ("" when unknown)
+    version: str
+    providers: tuple[str, ...]
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Registry:
     providers: dict[str, Provider]
     problems: tuple[str, ...]  # plugins that could not be loaded, one line each
+    plugins: tuple[Plugin, ...] = ()
 
 
 @cache
@@ -81,22 +96,30 @@ def registry() -> Registry:
     """The built-in providers and every plugin's, loaded once; a broken plugin is skipped and noted."""
     table = {p.name: p for p in BUILT_IN}
     problems: list[str] = []
+    plugins: list[Plugin] = []
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         where = f"plugin {entry.name} ({entry.value})"
+        dist = entry.dist
+        added: list[str] = []
+        own: list[str] = []
         try:
             found = entry.load()
             offered = found() if callable(found) else found
             listed = [offered] if isinstance(offered, Provider) else list(offered)
         except Exception as exc:  # a plugin's bug must not stop vidgen: it is reported where it matters
-            problems.append(f"{where} failed to load: {type(exc).__name__}: {exc}")
-            continue
+            own.append(f"failed to load: {type(exc).__name__}: {exc}")
+            listed = []
         for provider in listed:
             problem = _plugin_problem(provider, table)
             if problem:
-                problems.append(f"{where}: {problem}")
+                own.append(problem)
             else:
                 table[provider.name] = provider
-    return Registry(table, tuple(problems))
+                added.append(provider.name)
+        problems += [f"{where}{' ' if line.startswith('failed') else ': '}{line}" for line in own]
+        package, version = (dist.name, dist.version) if dist is not None else ("", "")
+        plugins.append(Plugin(entry.name, entry.value, package, version, tuple(added), tuple(own)))
+    return Registry(table, tuple(problems), tuple(plugins))
 
 
 def _plugin_problem(provider: object, table: dict[str, Provider]) -> str:
@@ -122,15 +145,26 @@ def get(name: str) -> Provider:
     found = registry().providers.get(name)
     if found is not None:
         return found
+    url = userconfig.alias_url(name)
+    if url is not None:
+        # Its key is the one stored under its name; no key variable, as for a provider the user named.
+        return Provider(name, url, "", key_name=name, alias=True)
     broken = "; ".join(registry().problems)
+    named = sorted(userconfig.aliases())
     raise UsageError(
-        f"unknown provider {name!r}: use one of {', '.join(names())} (or --base-url for any other)"
-        + (f"; {broken}" if broken else "")
+        f"unknown provider {name!r}: use one of {', '.join(names() + named)}, or name your own endpoint with"
+        f" `vidgen keys set {name} --base-url URL` (or pass --base-url)" + (f"; {broken}" if broken else "")
     )
 
 
 def default_model(name: str) -> str:
-    return get(name).default_model
+    provider = get(name)
+    if provider.alias and not provider.default_model:
+        raise UsageError(
+            f"no model named for the endpoint {name}: pass --model {name}/MODEL (`vidgen models --provider {name}` lists"
+            f" them), or set one with `vidgen models default {name}/MODEL`"
+        )
+    return provider.default_model
 
 
 @dataclass(frozen=True)
@@ -179,7 +213,18 @@ def resolve(provider_name: str, base_url: str = "") -> Endpoint:
     own_url = provider.own_url(url)
     url, auth = split_credentials(url)
     key = os.environ.get("VIDGEN_API_KEY") or None
-    if key is None and own_url and provider.key_variable:
+    if key is None and provider.alias and own_url:
+        key = keys.get(provider.stored_as)
+        if key is None:
+            raise KeyProblem(
+                f"no key stored for the endpoint {provider.name}: run `vidgen keys set {provider.name} --base-url"
+                f" {provider.base_url}` (or set VIDGEN_API_KEY)"
+            )
+    elif key is None and not own_url:
+        # A --base-url the user named earlier gets the key stored under that name, and only that URL does.
+        named = userconfig.alias_for_url(url)
+        key = keys.get(named) if named else None
+    elif key is None and own_url and provider.key_variable:
         key = os.environ.get(provider.key_variable) or keys.get(provider.stored_as)
         if key is None:
             raise KeyProblem(
@@ -192,6 +237,11 @@ def resolve(provider_name: str, base_url: str = "") -> Endpoint:
 def key_source(provider_name: str) -> tuple[bool, str]:
     """Whether the provider's own URL has a key, and where it comes from (never the key itself)."""
     provider = get(provider_name)
+    if provider.alias:
+        stored = keys.get(provider.stored_as) is not None
+        return stored, (
+            f"a key for {provider.name} is stored in {keys.path()}" if stored else f"no key stored for {provider.name}"
+        )
     if provider.key_variable is None:
         return True, f"provider {provider.name} needs no key"
     for variable in ("VIDGEN_API_KEY", provider.key_variable):

@@ -148,6 +148,7 @@ def render(
     on_event: ladder.Events = ladder.quiet,
     expect: Constraints | None = None,
     on_request: Callable[[int], None] | None = None,
+    still_flag: str = "--still",
 ) -> RenderResult:
     """Check, render, verify and move into place; the result says where it stopped if it failed.
 
@@ -156,7 +157,8 @@ def render(
     draws the contact sheet before returning, for a caller that looks at it at once (the critique).
 
     A still frame past the video's end is the user's mistake, not the video's: a UsageError as
-    soon as the composition is known, before any frame is drawn, and the video's state is untouched.
+    soon as the composition is known, before any frame is drawn, and the video's state is untouched
+    (`still_flag` is the option the user gave it with: `render --still` or `still --frame`).
     Only an MP4 (or other video) render changes what `list` says: a still is no render. Each video
     render is kept as the video of the history version its sources are (see workspace/outputs.py).
     """
@@ -164,7 +166,7 @@ def render(
     def check_still(composition: ladder.Composition) -> None:
         if still_frame is not None and still_frame >= composition.frames:
             raise UsageError(
-                f"--still {still_frame} is past the end of {video.name}, whose frames are 0 to {composition.frames - 1}:"
+                f"{still_flag} {still_frame} is past the end of {video.name}, whose frames are 0 to {composition.frames - 1}:"
                 f" choose one of those"
             )
 

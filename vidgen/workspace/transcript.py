@@ -15,13 +15,14 @@ from typing import Any
 
 from .. import loader
 from .files import atomic_write
-from .project import Video
+from .project import NAME_PATTERN, Video, Workspace
 
 _lock = threading.Lock()
 
 ENTRY = {
     "time": loader.Required(str),
     "kind": loader.Required(str),
+    "model": (str, None),  # the model asked (entries written before it was kept have none)
     "request": loader.Required({"role": str, "content": str}),
     "reply": str,
     "finish_reason": (str, None),
@@ -37,7 +38,8 @@ def _path(video: Video) -> Path:
 def append(video: Video, entry: dict[str, Any]) -> str:
     """One exchange: the messages sent, the reply, usage, and the error it led to (if any); returns its id."""
     entry_id = uuid.uuid4().hex
-    line = json.dumps({"time": datetime.now(UTC).isoformat(timespec="seconds"), "id": entry_id, **entry})
+    # Milliseconds: `vidgen logs` orders exchanges across videos' files by this time alone.
+    line = json.dumps({"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "id": entry_id, **entry})
     with _lock:
         path = _path(video)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,3 +70,21 @@ def read(video: Video) -> list[dict[str, Any]]:
     fix = f"move it aside (vidgen starts a new transcript for {video.name})"
     entries: list[dict[str, Any]] = loader.read_jsonl(_path(video), ENTRY, fix)
     return entries
+
+
+def read_all(workspace: Workspace, name: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """Every video's exchanges (or one video's), newest first, each with its video's name (`vidgen logs`)."""
+    folder = workspace.state_dir / "transcripts"
+    names = [name] if name is not None else sorted(p.stem for p in folder.glob("*.jsonl") if NAME_PATTERN.match(p.stem))
+    found = [(n, index, entry) for n in names for index, entry in enumerate(read(workspace.video(n)))]
+    # Within one file a later line is the newer one, whatever the times say (older entries kept whole seconds).
+    found.sort(key=lambda item: (_when(item[2]["time"]), item[1]), reverse=True)
+    return [(n, entry) for n, _index, entry in found]
+
+
+def _when(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)  # a hand-edited time sorts last rather than failing the listing
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
