@@ -33,6 +33,7 @@ from ..workspace.files import atomic_write, move_into_place
 from ..workspace.project import GENERATED_FILES, Video, authored
 from ..workspace.staging import partial_path, staging_dir
 from . import faults, ladder
+from .options import RenderOptions, check_size
 from .verify import verify, verify_sound
 
 CODECS = tuple(media.EXTENSIONS)
@@ -148,6 +149,7 @@ def render(
     on_event: ladder.Events = ladder.quiet,
     expect: Constraints | None = None,
     on_request: Callable[[int], None] | None = None,
+    options: RenderOptions | None = None,
 ) -> RenderResult:
     """Check, render, verify and move into place; the result says where it stopped if it failed.
 
@@ -159,7 +161,11 @@ def render(
     soon as the composition is known, before any frame is drawn, and the video's state is untouched.
     Only an MP4 (or other video) render changes what `list` says: a still is no render. Each video
     render is kept as the video of the history version its sources are (see workspace/outputs.py).
+    A variant (`options`: a frame range, a scale, input props) is written beside the video and kept
+    as nothing: `list`, history and the previews stay those of the whole video.
     """
+    asked = options or RenderOptions()
+    variant = still_frame is None and asked.variant
 
     def check_still(composition: ladder.Composition) -> None:
         if still_frame is not None and still_frame >= composition.frames:
@@ -167,6 +173,9 @@ def render(
                 f"--still {still_frame} is past the end of {video.name}, whose frames are 0 to {composition.frames - 1}:"
                 f" choose one of those"
             )
+        limits = session.settings.limits
+        asked.frame_range(composition)  # raises when past the end
+        check_size(composition, asked.scale, codec, limits.max_width, limits.max_height)
 
     files = state.sources_of(video)
     if still_frame is None:
@@ -185,19 +194,23 @@ def render(
                 result.error = _render_still(session, video, still_frame, target)
             else:
                 target = output or default_output(video, codec)
+                if variant and output is None:
+                    target = asked.variant_output(target, checked.composition)
                 result.error = _render_video(
-                    session, video, checked.composition, codec, target, on_event, checked.narration, on_request
+                    session, video, checked.composition, codec, target, on_event, checked.narration, on_request, asked
                 )
             result.timings["render"] = round(time.monotonic() - started, 3)
             if result.error is None:
                 result.status, result.output = "rendered", target
+                if variant:  # --json's size and length are the file's
+                    result.composition = asked.expected(checked.composition, codec)
                 if still_frame is None:
                     on_event("rendered", {"output": str(target)})
                     preview_jobs.clear(target)  # the previous render's: kept with this one, they would be wrong
-                if still_frame is None and checked.narration is not None:
+                if still_frame is None and checked.narration is not None and asked.frames is None:
                     result.captions = target.with_suffix(".srt")
                     atomic_write(result.captions, narration.srt(checked.narration))
-                if still_frame is None and previews and sheet_now:
+                if still_frame is None and previews and sheet_now and not variant:
                     try:
                         result.sheet = write_sheet(target, checked.composition, result)
                     except OSError:
@@ -207,9 +220,9 @@ def render(
     result, retried = faults.retry_once(attempt, on_event)
     result.retried = retried
     sources = state.fingerprint(files)
-    if result.error is not None and (result.error.stage in ladder.STAGES or still_frame is None):
+    if result.error is not None and (result.error.stage in ladder.STAGES or (still_frame is None and not variant)):
         _record_failure(session, video, result.error, sources)
-    elif still_frame is None and result.output is not None:
+    elif still_frame is None and not variant and result.output is not None:
         result.version, kept = _keep_version(session, video, files, result.output)
         state.record(
             session.workspace,
@@ -286,8 +299,10 @@ def _render_video(
     on_event: ladder.Events,
     timeline: narration.Timeline | None = None,
     on_request: Callable[[int], None] | None = None,
+    asked: RenderOptions | None = None,
 ) -> StructuredError | None:
     settings = session.settings.render
+    asked = asked or RenderOptions()
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(staging_dir(video))
     partial = partial_path(video, target)
@@ -301,6 +316,7 @@ def _render_video(
                         codec=codec,
                         timeout_ms=int(settings.frame_timeout_s * 1000),
                         concurrency=settings.concurrency or None,
+                        **asked.wire(composition),
                     ),
                     timeout_s=settings.render_timeout_s,
                     idle_s=settings.frame_timeout_s + 15,
@@ -310,14 +326,19 @@ def _render_video(
         except ServiceReplyError as exc:
             if exc.fault.kind == "disk-full":
                 return _disk_full(video, target)
+            if exc.fault.kind == "usage":  # the service refused an argument: the command's mistake, not the video's
+                raise UsageError(exc.fault.message) from None
             return ladder.runtime_failure(Stage.RENDER, video, session, exc.fault)
         except ServiceError as exc:
             return ladder.service_failure(Stage.RENDER, video, exc, session)
         on_event("stage", {"stage": Stage.VERIFY})
         has_music = music.find(video) is not None
-        error = verify(video, partial, composition, codec) or (
-            verify_sound(video, partial, composition, timeline, has_music)
-            if (timeline is not None or has_music) and codec != "gif"
+        # The file is checked against what was asked: a scaled size, a frame range's length. A range's
+        # sound is a cut of the whole video's, so its lines are not checked whole.
+        expected = asked.expected(composition, codec)
+        error = verify(video, partial, expected, codec) or (
+            verify_sound(video, partial, expected, timeline, has_music)
+            if (timeline is not None or has_music) and codec != "gif" and asked.frames is None
             else None
         )
         if error:
