@@ -80,11 +80,14 @@ def test_crf_ranges_are_remotions_per_codec() -> None:
     for crf, codec in ((0, "h264"), (52, "h264"), (64, "vp9"), (10, "prores"), (10, "gif")):
         with pytest.raises(UsageError, match="--crf"):
             options.check_crf(crf, codec)
-    # vidgen.toml's crf is left out where the codec takes none, and checked where it does.
-    assert options.from_flags(None, None, None, None, "gif", 23).crf is None
-    assert options.from_flags(None, None, None, None, "h264", 23).crf == 23
+    # vidgen.toml's crf is left out where the codec takes none, gives way to --crf, and is checked where it applies.
+    none = options.RenderOptions()
+    assert options.with_configured_crf(none, 23, "gif").crf is None
+    assert options.with_configured_crf(none, 23, "h264").crf == 23
+    assert options.with_configured_crf(options.RenderOptions(crf=40), 23, "h264").crf == 40
+    assert options.with_configured_crf(none, 0, "h264").crf is None  # 0: Remotion's own choice
     with pytest.raises(UsageError, match="vidgen.toml"):
-        options.from_flags(None, None, None, None, "h264", 60)
+        options.with_configured_crf(none, 60, "h264")
 
 
 def test_variants_are_named_by_what_they_are() -> None:

@@ -76,7 +76,7 @@ def render(
         raise UsageError(f"codec {chosen!r} in vidgen.toml is not one of {', '.join(render_module.CODECS)}")
     if still is not None and (props, scale, frames, crf) != (None, None, None, None):
         raise UsageError("--still renders one PNG: --props, --scale, --frames and --crf apply to video renders")
-    asked = render_options.from_flags(props, scale, frames, crf, chosen, 0 if still is not None else configured.crf)
+    asked = render_options.from_flags(props, scale, frames, crf, chosen)
     if out is not None:
         check_output(video.workspace, out, ".png" if still is not None else media.EXTENSIONS[chosen])
 

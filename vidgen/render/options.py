@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -183,17 +183,20 @@ def check_size(composition: Composition, scale: float | None, codec: str, max_wi
         )
 
 
-def from_flags(
-    props: str | None, scale: str | None, frames: str | None, crf: int | None, codec: str, configured_crf: int
-) -> RenderOptions:
-    """The options `vidgen render` was given, checked; vidgen.toml's crf applies where the codec takes one."""
+def from_flags(props: str | None, scale: str | None, frames: str | None, crf: int | None, codec: str) -> RenderOptions:
+    """The options `vidgen render` was given, checked before any work."""
     check_crf(crf, codec)
-    if crf is None and configured_crf and codec in CRF_RANGES:
-        crf = configured_crf
-        check_crf(crf, codec, "render.crf in vidgen.toml:")
     return RenderOptions(
         props=None if props is None else parse_props(props),
         scale=None if scale is None else parse_scale(scale),
         frames=None if frames is None else parse_frames(frames),
         crf=crf,
     )
+
+
+def with_configured_crf(asked: RenderOptions, configured: int, codec: str) -> RenderOptions:
+    """vidgen.toml's crf for every render whose codec takes one, unless --crf said (0: Remotion's choice)."""
+    if asked.crf is not None or not configured or codec not in CRF_RANGES:
+        return asked
+    check_crf(configured, codec, "render.crf in vidgen.toml:")
+    return replace(asked, crf=configured)

@@ -33,7 +33,7 @@ from ..workspace.files import atomic_write, move_into_place
 from ..workspace.project import GENERATED_FILES, Video, authored
 from ..workspace.staging import partial_path, staging_dir
 from . import faults, ladder
-from .options import RenderOptions, check_size
+from .options import RenderOptions, check_size, with_configured_crf
 from .verify import verify, verify_sound
 
 CODECS = tuple(media.EXTENSIONS)
@@ -164,7 +164,7 @@ def render(
     A variant (`options`: a frame range, a scale, input props) is written beside the video and kept
     as nothing: `list`, history and the previews stay those of the whole video.
     """
-    asked = options or RenderOptions()
+    asked = with_configured_crf(options or RenderOptions(), session.settings.render.crf, codec)
     variant = still_frame is None and asked.variant
 
     def check_still(composition: ladder.Composition) -> None:
