@@ -149,6 +149,7 @@ def bare(tmp_path_factory: pytest.TempPathFactory) -> workspace_module.Workspace
         (["--crf", "52"], "1 to 51"),
         (["--crf", "30", "--codec", "gif"], "not gif"),
         (["--still", "3", "--scale", "0.5"], "--still"),
+        (["--frames", "5-14", "--out", "out/hello.mp4"], "own render"),
     ],
 )
 def test_bad_options_are_one_line_usage_errors(bare, flags: list[str], fragment: str) -> None:

@@ -77,6 +77,9 @@ def render(
     if still is not None and (props, scale, frames, crf) != (None, None, None, None):
         raise UsageError("--still renders one PNG: --props, --scale, --frames and --crf apply to video renders")
     asked = render_options.from_flags(props, scale, frames, crf, chosen)
+    own = render_module.default_output(video, chosen)
+    if asked.variant and out is not None and out.expanduser().absolute() == own.absolute():
+        raise UsageError(f"--out {out} is {name}'s own render: a --frames, --scale or --props render goes beside it")
     if out is not None:
         check_output(video.workspace, out, ".png" if still is not None else media.EXTENSIONS[chosen])
 
