@@ -28,6 +28,11 @@ class RenderSettings:
     )
     codec: str = setting("h264", "h264 (.mp4), vp9 (.webm), prores (.mov) or gif; `render --codec` overrides it.", "VIDGEN_CODEC")
     concurrency: int = setting(0, "Frames rendered in parallel; 0 lets Remotion choose.", "VIDGEN_CONCURRENCY")
+    crf: int = setting(
+        0,
+        "Quality of h264 (1-51) and vp9 (0-63) renders, lower is better and larger; 0 lets Remotion choose (h264 18,"
+        " vp9 28). `render --crf` overrides it; prores and gif renders ignore it.",
+    )
     frame_timeout_s: float = setting(
         30,
         "Seconds one frame may take (delayRender, a stuck component) before the render fails; at least 7.",
@@ -269,6 +274,8 @@ def load(workspace_root: Path | None, origins: dict[str, str] | None = None) -> 
         raise UsageError(
             f"render.frame_timeout_s is {render.frame_timeout_s:g}, below Remotion's minimum of 7: raise it in {CONFIG_NAME}"
         )
+    if not 0 <= render.crf <= 63:
+        raise UsageError(f"render.crf is {render.crf}: use 0 (Remotion's choice), h264 1-51 or vp9 0-63 in {CONFIG_NAME}")
     if not math.isfinite(render.daemon_idle_s) or not 1 <= render.daemon_idle_s <= _WEEK_S:
         raise UsageError(
             f"render.daemon_idle_s is {render.daemon_idle_s:g}: use seconds from 1 to {_WEEK_S} in {CONFIG_NAME} "

@@ -414,9 +414,49 @@ const stillFrom = async (bundleDir, {name, frame, output, timeoutMs}) => {
   return {output, width: composition.width, height: composition.height};
 };
 
+// The render's optional arguments, as Remotion's CLI means them (--props, --scale, --frames, --crf).
+// vidgen checks them first; these checks keep a hostile or mistaken request from reaching Remotion,
+// whose own errors would read as the video's fault. null or absent: Remotion's default.
+const usage = (message) => Object.assign(new Error(message), {kind: 'usage'});
+const MAX_PROPS_BYTES = 65536;
+const CRF_RANGES = {h264: [1, 51], vp9: [0, 63]}; // Remotion's getValidCrfRanges for the codecs vidgen renders
+const isInt = (value) => Number.isInteger(value) && value >= 0;
+const renderOptions = ({inputProps, scale, frameRange, crf, codec}, frames) => {
+  if (inputProps != null) {
+    if (typeof inputProps !== 'object' || Array.isArray(inputProps) || Object.getPrototypeOf(inputProps) !== Object.prototype) {
+      throw usage('inputProps must be a JSON object');
+    }
+    if (Buffer.byteLength(JSON.stringify(inputProps)) > MAX_PROPS_BYTES) throw usage(`inputProps is over ${MAX_PROPS_BYTES} bytes`);
+  }
+  if (scale != null && !(typeof scale === 'number' && Number.isFinite(scale) && scale > 0 && scale <= 16)) {
+    throw usage('scale must be a number above 0 and at most 16');
+  }
+  if (frameRange != null) {
+    const [first, lastFrame] = Array.isArray(frameRange) ? frameRange : [frameRange, frameRange];
+    const pair = !Array.isArray(frameRange) || frameRange.length === 2;
+    if (!pair || !isInt(first) || !isInt(lastFrame) || first > lastFrame || lastFrame >= frames) {
+      throw usage(`frameRange must be a frame or [first, last] within 0 to ${frames - 1}`);
+    }
+  }
+  if (crf != null) {
+    const range = CRF_RANGES[codec];
+    if (!range) throw usage(`crf applies to ${Object.keys(CRF_RANGES).join(' and ')}, not ${codec}`);
+    if (!Number.isInteger(crf) || crf < range[0] || crf > range[1]) throw usage(`crf for ${codec} must be ${range[0]} to ${range[1]}`);
+  }
+  const count = frameRange == null ? frames : Array.isArray(frameRange) ? frameRange[1] - frameRange[0] + 1 : 1;
+  return {inputProps: inputProps ?? {}, scale: scale ?? 1, frameRange: frameRange ?? null, crf: crf ?? null, count};
+};
+
 const renderVideo = (args, progress, id) => withBundle((bundleDir) => renderFrom(bundleDir, args, progress, id));
-const renderFrom = async (bundleDir, {name, output, codec, concurrency, timeoutMs}, progress, id) => {
-  const composition = await selectComposition(bundleDir, name, timeoutMs);
+const renderFrom = async (bundleDir, {name, output, codec, concurrency, timeoutMs, ...optional}, progress, id) => {
+  const selected = await selectComposition(bundleDir, name, timeoutMs);
+  const {inputProps, scale, frameRange, crf, count} = renderOptions(
+    {inputProps: optional.inputProps, scale: optional.scale, frameRange: optional.frameRange, crf: optional.crf, codec},
+    selected.durationInFrames,
+  );
+  // The component reads the composition's props (defaults merged with input props, as selectComposition
+  // would resolve them): merged here, the cached metadata serves, since a video's config ignores props.
+  const composition = {...selected, props: {...selected.props, ...inputProps}};
   const cancelSignal = cancellable(id);
   let last = 0;
   await renderer.renderMedia({
@@ -424,7 +464,10 @@ const renderFrom = async (bundleDir, {name, output, codec, concurrency, timeoutM
     serveUrl: bundleDir,
     codec,
     outputLocation: output,
-    inputProps: {},
+    inputProps,
+    scale,
+    frameRange,
+    crf,
     puppeteerInstance: await getBrowser(),
     ...noRelaunch,
     concurrency: concurrency ?? null,
@@ -438,7 +481,7 @@ const renderFrom = async (bundleDir, {name, output, codec, concurrency, timeoutM
       const now = Date.now();
       if (now - last < 100 && fraction < 1) return;
       last = now;
-      progress({stage: 'render', renderedFrames, encodedFrames, frames: composition.durationInFrames, progress: fraction, stitchStage});
+      progress({stage: 'render', renderedFrames, encodedFrames, frames: count, progress: fraction, stitchStage});
     },
   });
   return {output};

@@ -13,6 +13,7 @@ from ..errors import EXIT_OK, UsageError, VidgenError
 from ..media import probe as media
 from ..media import viewer
 from ..model.client import ModelClient, client_for
+from ..render import options as render_options
 from ..render import video as render_module
 from ..workspace import outputs as renders
 from ..workspace import project as workspace_module
@@ -42,6 +43,10 @@ def check(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.option("--out", "out", type=click.Path(path_type=Path), help="Where to write (default out/NAME.<ext>).")
 @click.option("--codec", type=click.Choice(render_module.CODECS), default=None, help="Default from vidgen.toml (h264).")
 @click.option("--still", "still", type=click.IntRange(min=0), default=None, help="Render this one frame as a PNG instead.")
+@click.option("--props", "props", metavar="JSON|@FILE", help="Input props for the video: a JSON object, or @file.json.")
+@click.option("--scale", "scale", metavar="F", help="Render at F times the video's size (0 < F <= 16).")
+@click.option("--frames", "frames", metavar="A-B", help="Render only these frames: A-B (inclusive), A- or N.")
+@click.option("--crf", "crf", type=int, metavar="N", help="Quality: h264 1-51, vp9 0-63; lower is better and larger.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--open", "open_output", is_flag=True, help="Open the result with the desktop's viewer.")
 @no_qa_option
@@ -49,10 +54,20 @@ def check(ctx: click.Context, name: str, as_json: bool) -> None:
 @quiet_option
 @click.pass_context
 def render(
-    ctx: click.Context, name: str, out: Path | None, codec: str | None, still: int | None, as_json: bool, open_output: bool
+    ctx: click.Context,
+    name: str,
+    out: Path | None,
+    codec: str | None,
+    still: int | None,
+    props: str | None,
+    scale: str | None,
+    frames: str | None,
+    crf: int | None,
+    as_json: bool,
+    open_output: bool,
 ) -> None:
     """Check and render a video to out/NAME.mp4, verified, with a poster and a GIF preview."""
-    render_video(ctx, name, out, codec, still, as_json, open_output)
+    render_video(ctx, name, out, codec, still, as_json, open_output, props=props, scale=scale, frames=frames, crf=crf)
 
 
 @click.command()
@@ -79,14 +94,26 @@ def render_video(
     as_json: bool,
     open_output: bool,
     still_flag: str = "--still",
+    *,
+    props: str | None = None,
+    scale: str | None = None,
+    frames: str | None = None,
+    crf: int | None = None,
 ) -> None:
     """`render` and `still`: one path from the options to the pipeline, so a still is drawn the same way by both."""
     video = workspace_of(ctx).existing_video(name)
     if out is not None and out.exists() and out.is_dir():
         raise UsageError(f"--out {out} is a folder: give a file path such as {out / (name + '.mp4')}")
-    chosen = codec or settings_module.load(video.workspace.root).render.codec
+    configured = settings_module.load(video.workspace.root).render
+    chosen = codec or configured.codec
     if chosen not in render_module.CODECS:
         raise UsageError(f"codec {chosen!r} in vidgen.toml is not one of {', '.join(render_module.CODECS)}")
+    if still is not None and (props, scale, frames, crf) != (None, None, None, None):
+        raise UsageError("--still renders one PNG: --props, --scale, --frames and --crf apply to video renders")
+    asked = render_options.from_flags(props, scale, frames, crf, chosen)
+    own = render_module.default_output(video, chosen)
+    if asked.variant and out is not None and out.expanduser().absolute() == own.absolute():
+        raise UsageError(f"--out {out} is {name}'s own render: a --frames, --scale or --props render goes beside it")
     if out is not None:
         check_output(video.workspace, out, ".png" if still is not None else media.EXTENSIONS[chosen])
 
@@ -95,7 +122,7 @@ def render_video(
 
     def work(session: Session, reporter: Reporter) -> render_module.RenderResult:
         result = render_module.render(
-            session, video, codec=chosen, output=out, still_frame=still, on_event=reporter, still_flag=still_flag
+            session, video, codec=chosen, output=out, still_frame=still, on_event=reporter, still_flag=still_flag, options=asked
         )
         if open_output and result.error is None and result.output is not None:
             try:

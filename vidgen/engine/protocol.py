@@ -89,13 +89,17 @@ class StillArgs:
 
 @dataclass(frozen=True)
 class RenderArgs:
-    """`render`: the whole video (concurrency None: Remotion's default)."""
+    """`render`: the video (each None: Remotion's default; optional fields, so no protocol bump)."""
 
     name: str
     output: str
     codec: str
     timeout_ms: int
     concurrency: int | None = None
+    input_props: dict[str, Any] | None = None  # --props: a JSON object, up to 64 KiB
+    scale: float | None = None  # above 0, at most 16
+    frame_range: list[int] | None = None  # [first, last], inclusive
+    crf: int | None = None  # h264 1-51, vp9 0-63
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,7 @@ import errno
 import re
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..check import diagnostics
 from ..check.constraints import Constraints
@@ -22,7 +19,7 @@ from ..engine.messages import encode_event
 from ..engine.processes import process_alive
 from ..engine.protocol import RenderArgs, StillArgs
 from ..engine.session import Session
-from ..errors import Code, Finding, ServiceError, ServiceReplyError, Stage, StructuredError, UsageError
+from ..errors import Code, ServiceError, ServiceReplyError, Stage, StructuredError, UsageError
 from ..media import previews as preview_jobs  # `previews` is render()'s flag
 from ..media import probe as media
 from ..media import sheet
@@ -33,62 +30,11 @@ from ..workspace.files import atomic_write, move_into_place
 from ..workspace.project import GENERATED_FILES, Video, authored
 from ..workspace.staging import partial_path, staging_dir
 from . import faults, ladder
+from .options import RenderOptions, check_size, with_configured_crf
+from .result import RenderResult
 from .verify import verify, verify_sound
 
 CODECS = tuple(media.EXTENSIONS)
-
-
-@dataclass
-class RenderResult:
-    """What a check or render produced: the --json object, and more for the CLI."""
-
-    name: str
-    status: str  # "rendered" | "ok" | "failed"
-    output: Path | None = None
-    composition: ladder.Composition | None = None
-    error: StructuredError | None = None
-    # Where the previews land; made after the MP4 is in place, they exist once `previews` is done.
-    poster: Path | None = None
-    preview: Path | None = None
-    sheet: Path | None = None  # the contact sheet: the stills in one grid, frame numbers on each
-    previews: Future[str | None] | None = None  # their job's answer: None when all were made, else what failed
-    stills: list[dict[str, Any]] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
-    captions: Path | None = None  # out/<name>.srt, for a narrated video
-    version: int | None = None  # the history version whose sources were rendered (MP4 renders)
-    retried: list[StructuredError] = field(default_factory=list)  # faults not the video's, retried on a fresh service
-
-    def to_json(self) -> dict[str, Any]:
-        c = self.composition
-        return {
-            "name": self.name,
-            "status": self.status,
-            "output": str(self.output.resolve()) if self.output else None,
-            "duration_s": round(c.duration_s, 3) if c else None,
-            "width": c.width if c else None,
-            "height": c.height if c else None,
-            "fps": c.fps if c else None,
-            "frames": c.frames if c else None,
-            "error": self.error.to_dict() if self.error else None,
-            "findings": [finding.to_dict() for finding in self.findings],
-            "infra": len(self.retried),
-            "retried": [error.to_dict() for error in self.retried],
-            "captions": str(self.captions.resolve()) if self.captions else None,
-            "previews": self.previews_status(),
-            **{kind: str(path.resolve()) if path else None for kind, path in self.preview_paths().items()},
-        }
-
-    def previews_status(self) -> str | None:
-        """The previews: pending (the command returned first: a daemon makes them), done, failed, or None (none wanted)."""
-        if self.previews is None:
-            return None
-        if not self.previews.done():
-            return "pending"
-        return "done" if self.previews.result() is None else "failed"
-
-    def preview_paths(self) -> dict[str, Path | None]:
-        return {"poster": self.poster, "preview": self.preview, "sheet": self.sheet}
 
 
 def check(
@@ -149,6 +95,7 @@ def render(
     expect: Constraints | None = None,
     on_request: Callable[[int], None] | None = None,
     still_flag: str = "--still",
+    options: RenderOptions | None = None,
 ) -> RenderResult:
     """Check, render, verify and move into place; the result says where it stopped if it failed.
 
@@ -161,7 +108,11 @@ def render(
     (`still_flag` is the option the user gave it with: `render --still` or `still --frame`).
     Only an MP4 (or other video) render changes what `list` says: a still is no render. Each video
     render is kept as the video of the history version its sources are (see workspace/outputs.py).
+    A variant (`options`: a frame range, a scale, input props) is written beside the video and kept
+    as nothing: `list`, history and the previews stay those of the whole video.
     """
+    asked = with_configured_crf(options or RenderOptions(), session.settings.render.crf, codec)
+    variant = still_frame is None and asked.variant
 
     def check_still(composition: ladder.Composition) -> None:
         if still_frame is not None and still_frame >= composition.frames:
@@ -169,6 +120,9 @@ def render(
                 f"{still_flag} {still_frame} is past the end of {video.name}, whose frames are 0 to {composition.frames - 1}:"
                 f" choose one of those"
             )
+        limits = session.settings.limits
+        asked.frame_range(composition)  # raises when past the end
+        check_size(composition, asked.scale, codec, limits.max_width, limits.max_height)
 
     files = state.sources_of(video)
     if still_frame is None:
@@ -187,19 +141,23 @@ def render(
                 result.error = _render_still(session, video, still_frame, target)
             else:
                 target = output or default_output(video, codec)
+                if variant and output is None:
+                    target = asked.variant_output(target, checked.composition)
                 result.error = _render_video(
-                    session, video, checked.composition, codec, target, on_event, checked.narration, on_request
+                    session, video, checked.composition, codec, target, on_event, checked.narration, on_request, asked
                 )
             result.timings["render"] = round(time.monotonic() - started, 3)
             if result.error is None:
                 result.status, result.output = "rendered", target
+                if variant:  # --json's size and length are the file's
+                    result.composition = asked.expected(checked.composition, codec)
                 if still_frame is None:
                     on_event("rendered", {"output": str(target)})
                     preview_jobs.clear(target)  # the previous render's: kept with this one, they would be wrong
-                if still_frame is None and checked.narration is not None:
+                if still_frame is None and checked.narration is not None and asked.frames is None:
                     result.captions = target.with_suffix(".srt")
                     atomic_write(result.captions, narration.srt(checked.narration))
-                if still_frame is None and previews and sheet_now:
+                if still_frame is None and previews and sheet_now and not variant:
                     try:
                         result.sheet = write_sheet(target, checked.composition, result)
                     except OSError:
@@ -209,9 +167,9 @@ def render(
     result, retried = faults.retry_once(attempt, on_event)
     result.retried = retried
     sources = state.fingerprint(files)
-    if result.error is not None and (result.error.stage in ladder.STAGES or still_frame is None):
+    if result.error is not None and (result.error.stage in ladder.STAGES or (still_frame is None and not variant)):
         _record_failure(session, video, result.error, sources)
-    elif still_frame is None and result.output is not None:
+    elif still_frame is None and not variant and result.output is not None:
         result.version, kept = _keep_version(session, video, files, result.output)
         state.record(
             session.workspace,
@@ -288,8 +246,10 @@ def _render_video(
     on_event: ladder.Events,
     timeline: narration.Timeline | None = None,
     on_request: Callable[[int], None] | None = None,
+    asked: RenderOptions | None = None,
 ) -> StructuredError | None:
     settings = session.settings.render
+    asked = asked or RenderOptions()
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(staging_dir(video))
     partial = partial_path(video, target)
@@ -303,6 +263,7 @@ def _render_video(
                         codec=codec,
                         timeout_ms=int(settings.frame_timeout_s * 1000),
                         concurrency=settings.concurrency or None,
+                        **asked.wire(composition),
                     ),
                     timeout_s=settings.render_timeout_s,
                     idle_s=settings.frame_timeout_s + 15,
@@ -312,14 +273,19 @@ def _render_video(
         except ServiceReplyError as exc:
             if exc.fault.kind == "disk-full":
                 return _disk_full(video, target)
+            if exc.fault.kind == "usage":  # the service refused an argument: the command's mistake, not the video's
+                raise UsageError(exc.fault.message) from None
             return ladder.runtime_failure(Stage.RENDER, video, session, exc.fault)
         except ServiceError as exc:
             return ladder.service_failure(Stage.RENDER, video, exc, session)
         on_event("stage", {"stage": Stage.VERIFY})
         has_music = music.find(video) is not None
-        error = verify(video, partial, composition, codec) or (
-            verify_sound(video, partial, composition, timeline, has_music)
-            if (timeline is not None or has_music) and codec != "gif"
+        # The file is checked against what was asked: a scaled size, a frame range's length. A range's
+        # sound is a cut of the whole video's, so its lines are not checked whole.
+        expected = asked.expected(composition, codec)
+        error = verify(video, partial, expected, codec) or (
+            verify_sound(video, partial, expected, timeline, has_music)
+            if (timeline is not None or has_music) and codec != "gif" and asked.frames is None
             else None
         )
         if error:
