@@ -116,7 +116,7 @@ def test_a_killed_checker_is_replaced_and_the_next_lint_answers(session: Session
     video = make_video("protocol-checker", {"index.tsx": component(body)})
     files = CheckArgs([str(p) for p in video.source_files()])
     first = session.service.lint(files, timeout_s=120)
-    assert [(Path(d["file"]).name, d["line"]) for d in first] == [("index.tsx", 8)]
+    assert [(Path(d.file or "").name, d.line) for d in first] == [("index.tsx", 8)]
     service_pid = session.service.pid
     assert service_pid is not None
     [checker] = _wait_for(lambda: _checkers(service_pid))
