@@ -77,17 +77,25 @@ def key_problem(key: str) -> str:
     return ""
 
 
+def open_guarded(target: Path, kept: str) -> int | None:
+    """A descriptor to read one of the user's vidgen files (keys.json, models.json), never through a link; None when
+    there is none. `kept` says how vidgen keeps it, for the link's error: "keeps keys only in", "reads it only as"."""
+    try:
+        return os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if os.path.islink(target):
+            raise KeyProblem(f"{target} is a symbolic link: vidgen {kept} a real file; remove the link") from None
+        raise KeyProblem(f"cannot read {target} ({exc.strerror}): fix its permissions, or remove it") from None
+
+
 def _load(check_mode: bool) -> dict[str, str]:
     target = path()
     _refuse_workspace(target.parent)
-    try:
-        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
+    fd = open_guarded(target, "keeps keys only in")
+    if fd is None:
         return {}
-    except OSError as exc:
-        if os.path.islink(target):
-            raise KeyProblem(f"{target} is a symbolic link: vidgen keeps keys only in a real file; remove the link") from None
-        raise KeyProblem(f"cannot read {target} ({exc.strerror}): fix its permissions, or remove it") from None
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)

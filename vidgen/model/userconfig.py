@@ -107,14 +107,9 @@ def _read() -> dict[str, Any]:
     """The file's object; {} when there is none. Its URLs say where stored keys go, so it is trusted as keys.json is:
     a real file of this user's that no one else can write."""
     target = path()
-    try:
-        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
+    fd = keys.open_guarded(target, "reads it only as")
+    if fd is None:
         return {}
-    except OSError as exc:
-        if os.path.islink(target):
-            raise KeyProblem(f"{target} is a symbolic link: vidgen reads it only as a real file; remove the link") from None
-        raise KeyProblem(f"cannot read {target} ({exc.strerror}): fix its permissions, or remove it") from None
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
