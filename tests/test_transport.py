@@ -14,7 +14,18 @@ import pytest
 
 from vidgen.engine.channel import Connection, DaemonFiles
 from vidgen.engine.client import RemoteService
-from vidgen.engine.messages import Queued, RenderProgress, StillProgress, decode_event, encode_error, encode_event, raise_error
+from vidgen.engine.messages import (
+    LayoutProblem,
+    MountedSequence,
+    PageElement,
+    Queued,
+    RenderProgress,
+    StillProgress,
+    decode_event,
+    encode_error,
+    encode_event,
+    raise_error,
+)
 from vidgen.errors import Cancelled, ServiceError, ServiceFault, ServiceReplyError, UsageError
 
 Behaviour = Callable[[socket.socket, dict], None]
@@ -157,3 +168,47 @@ def test_events_decode_to_what_they_say_and_back() -> None:
     ]:
         assert decode_event(json.loads(json.dumps(encode_event(event)))) == event
     assert decode_event({"event": "progress", "stage": "still"}) is None  # no frame: nothing to say
+
+
+def test_layout_problems_decode_to_what_the_page_said_and_junk_to_nothing() -> None:
+    reply = {
+        "problems": [
+            {
+                "kind": "occluded",
+                "severity": "error",
+                "frame": 12,
+                "lastFrame": 20,
+                "element": {"tag": "div", "text": "ACME", "components": ["Logo", 5, None], "source": "s:1:2"},
+                "detail": {"elementBox": {"x": 1, "y": 2, "width": 30, "height": 4}, "cover": {"tag": "div", "what": "a box"}},
+            },
+            {"kind": "tiny", "severity": "fatal", "frame": "7", "element": "not an element", "detail": {"px": "6", "min": 9}},
+            {"severity": "error"},  # no kind: none
+            "a string",
+            {"kind": 5},
+        ]
+    }
+    occluded, tiny = LayoutProblem.list_from(reply)
+    assert (occluded.kind, occluded.severity, occluded.frame, occluded.last_frame) == ("occluded", "error", 12, 20)
+    assert occluded.element.components == ("Logo",) and occluded.element.text == "ACME"
+    assert occluded.detail.element_box == (1, 2, 30, 4)
+    assert occluded.detail.cover == PageElement(tag="div", what="a box")
+    # A severity the page cannot give is a warning; a number sent as text is no number.
+    assert (tiny.severity, tiny.frame, tiny.element, tiny.detail.px, tiny.detail.min) == ("warning", None, PageElement(), None, 9)
+    for junk in (None, {}, {"problems": "x"}, {"problems": {"kind": "tiny"}}):
+        assert LayoutProblem.list_from(junk if isinstance(junk, dict) else {}) == []
+
+
+def test_timeline_sequences_decode_and_junk_is_dropped() -> None:
+    found = MountedSequence.list_from(
+        [
+            {"id": 1, "parent": None, "start": 0, "duration": 30, "source": "s", "scene": True, "series": "Series"},
+            {"id": "2", "parent": 1, "start": 10.5, "duration": "long", "name": ["x"], "scene": "yes"},
+            [1, 2],
+            None,
+        ]
+    )
+    assert found == [
+        MountedSequence(1, None, 0.0, 30.0, "s", scene=True, series="Series"),
+        MountedSequence("2", 1, 10.5, None, None, None, None, False, None),
+    ]
+    assert MountedSequence.list_from("sequences") == [] and MountedSequence.list_from({"id": 1}) == []

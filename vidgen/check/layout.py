@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from ..engine.messages import LayoutProblem, PageElement, ProblemDetail
 from ..engine.protocol import LayoutArgs
 from ..engine.session import Session
-from ..errors import Finding, StructuredError, parse_box
+from ..errors import Finding, StructuredError
 from ..settings import QaSettings
 from ..workspace.project import Video
 from . import diagnostics, locations
@@ -65,7 +66,7 @@ def inspect(
         idle_s=timeout + 30,
     )
     sources = Sources(video)
-    found = [_finding(problem, sources) for problem in problems]
+    found = [_finding(problem, sources) for problem in problems if problem.kind in _MESSAGES]
     return sorted(found, key=lambda f: (f.severity != "error", f.frame if f.frame is not None else -1, f.kind))
 
 
@@ -127,37 +128,37 @@ class Sources:
                     return Place(file, number)
         return None
 
-    def component(self, names: list[str]) -> str | None:
+    def component(self, names: tuple[str, ...]) -> str | None:
         """The nearest component in the chain that the video itself defines."""
         return next((name for name in names if name in self.definitions), None)
 
-    def stamped(self, element: dict[str, Any]) -> Place | None:
+    def stamped(self, element: PageElement) -> Place | None:
         """The line of the element's own tag (or its nearest stamped ancestor's), from the bundle's data-vg-src."""
-        place = locations.parse(element.get("source"), self.video)
+        place = locations.parse(element.source, self.video)
         return Place(*place) if place else None
 
-    def locate(self, element: dict[str, Any]) -> Place | None:
+    def locate(self, element: PageElement) -> Place | None:
         """Where an element comes from: its stamp, else its text literal, its image file, or its component."""
         if place := self.stamped(element):
             return place
-        component = self.component(element.get("components") or [])
+        component = self.component(element.components)
         home = self.definitions[component].file if component else None
-        text = str(element.get("fullText") or "")
+        text = element.full_text or ""
         for piece in _pieces(text):
             place = self.find(piece, prefer=home)
             if place:
                 return place
-        for needle in _src_pieces(str(element.get("src") or "")):
+        for needle in _src_pieces(element.src or ""):
             if place := self.find(needle, prefer=home):
                 return place
         return self.definitions[component] if component else None
 
-    def locate_colour(self, element: dict[str, Any]) -> Place | None:
+    def locate_colour(self, element: PageElement) -> Place | None:
         """A covering box is found by its stamp, else its colour literal, else its component."""
         if place := self.stamped(element):
             return place
-        colour = str(element.get("background") or "")
-        component = self.component(element.get("components") or [])
+        colour = element.background or ""
+        component = self.component(element.components)
         home = self.definitions[component].file if component else None
         if colour and colour != "#000000":
             short = f"#{colour[1]}{colour[3]}{colour[5]}" if colour[1::2] == colour[2::2] else None
@@ -197,119 +198,116 @@ def _pieces(text: str) -> list[str]:
 # ---------------------------------------------------------------------------- messages
 
 
-def _what(element: dict[str, Any], sources: Sources, place: Place | None) -> str:
+def _what(element: PageElement, sources: Sources, place: Place | None) -> str:
     """'the text 'ACME' (div in Logo.tsx:12)': what an element is, for the model."""
-    tag = element.get("tag") or "element"
+    tag = element.tag or "element"
     where = f" in {place}" if place else ""
-    if element.get("text"):
-        return f"the text '{element['text']}' ({tag}{where})"
-    if element.get("src"):
-        return f"the image '{element['src']}' ({tag}{where})"
-    component = sources.component(element.get("components") or [])
+    if element.text:
+        return f"the text '{element.text}' ({tag}{where})"
+    if element.src:
+        return f"the image '{element.src}' ({tag}{where})"
+    component = sources.component(element.components)
     inside = f" of <{component}>" if component else ""
     return f"the {tag}{inside} ({place})" if place else f"the {tag}{inside}"
 
 
-def _label(element: dict[str, Any], sources: Sources) -> str:
-    tag = element.get("tag") or "element"
-    component = sources.component(element.get("components") or [])
-    name = f"'{element['text']}'" if element.get("text") else f"'{element['src']}'" if element.get("src") else ""
+def _label(element: PageElement, sources: Sources) -> str:
+    tag = element.tag or "element"
+    component = sources.component(element.components)
+    name = f"'{element.text}'" if element.text else f"'{element.src}'" if element.src else ""
     return " ".join(part for part in (tag, name, f"in <{component}>" if component else "") if part)
 
 
-def _span(problem: dict[str, Any]) -> str:
-    first, last = problem.get("frame"), problem.get("lastFrame")
+def _span(problem: LayoutProblem) -> str:
+    first, last = problem.frame, problem.last_frame
     if first is None:
         return "in every sampled frame"
     return f"at frame {first}" if last in (None, first) else f"from frame {first} to {last}"
 
 
-def _finding(problem: dict[str, Any], sources: Sources) -> Finding:
-    kind = str(problem["kind"])
-    element = problem.get("element") or {}
-    detail = problem.get("detail") or {}
-    place = sources.locate(element)
-    what = _what(element, sources, place)
-    span = _span(problem)
-    message = _MESSAGES[kind](what, detail, span, sources)
+def _finding(problem: LayoutProblem, sources: Sources) -> Finding:
+    place = sources.locate(problem.element)
+    what = _what(problem.element, sources, place)
+    message = _MESSAGES[problem.kind](what, problem.detail, _span(problem), sources)
     return Finding(
-        kind=kind,
-        severity="error" if problem.get("severity") == "error" else "warning",  # the page knows the frame's shape
+        kind=problem.kind,
+        severity=problem.severity,
         message=message,
-        frame=problem.get("frame"),
+        frame=problem.frame,
         file=place.file if place else None,
         line=place.line if place else None,
-        element=_label(element, sources),
-        last_frame=problem.get("lastFrame"),
-        box=parse_box(detail.get("elementBox") or detail.get("rect")),
+        element=_label(problem.element, sources),
+        last_frame=problem.last_frame,
+        box=problem.detail.element_box or problem.detail.rect,
     )
 
 
-def _occluded(what: str, detail: dict[str, Any], span: str, sources: Sources) -> str:
-    cover = detail.get("cover") or {}
+def _occluded(what: str, detail: ProblemDetail, span: str, sources: Sources) -> str:
+    cover = detail.cover or PageElement()
     where = sources.locate_colour(cover)
-    covering = f"{cover.get('what', 'another element')}{f' ({where})' if where else ''}"
+    covering = f"{cover.what or 'another element'}{f' ({where})' if where else ''}"
     return (
         f"{what} is hidden behind {covering} {span}: move that element behind it (earlier in the JSX, or a"
         " lower zIndex) or out of its box, or show it later"
     )
 
 
-def _offscreen(what: str, detail: dict[str, Any], span: str, _sources: Sources) -> str:
-    rect = detail.get("rect") or {}
-    box = f"x {rect.get('x')}..{rect.get('x', 0) + rect.get('width', 0)}, y {rect.get('y')}..{rect.get('y', 0) + rect.get('height', 0)}"
-    if detail.get("never"):
+def _offscreen(what: str, detail: ProblemDetail, span: str, _sources: Sources) -> str:
+    x, y, width, height = detail.rect or detail.element_box or (0, 0, 0, 0)
+    box = f"x {x}..{x + width}, y {y}..{y + height}"
+    if detail.never:
         return f"{what} is never inside the frame (its box is at {box}): position it inside the frame or remove it"
-    edges = " and ".join(detail.get("edges") or ["frame"])
+    edges = " and ".join(detail.edges or ["frame"])
     return f"{what} is cut by the {edges} edge of the frame {span} (its box spans {box}): move it inside the frame or make it smaller"
 
 
-def _clipped(what: str, detail: dict[str, Any], span: str, sources: Sources) -> str:
-    container = detail.get("container") or {}
+def _clipped(what: str, detail: ProblemDetail, span: str, sources: Sources) -> str:
+    container = detail.container or PageElement()
     where = sources.locate_colour(container)
-    box = f"its container ({container.get('tag', 'element')}{f' in {where}' if where else ''})"
-    if detail.get("reason") == "ellipsis":
-        by = "" if detail.get("own") else f" by {box}"
+    box = f"its container ({container.tag or 'element'}{f' in {where}' if where else ''})"
+    if detail.reason == "ellipsis":
+        by = "" if detail.own else f" by {box}"
         return (
-            f"{what} is shortened with an ellipsis{by} {span} ({detail.get('width')}px of text in a"
-            f" {detail.get('box')}px box): widen the box, shorten the text or make the font smaller"
+            f"{what} is shortened with an ellipsis{by} {span} ({_n(detail.width)}px of text in a"
+            f" {_n(detail.box)}px box): widen the box, shorten the text or make the font smaller"
         )
     return (
-        f"{what} is cut off by {box}, which hides its overflow, {span} (the text is {detail.get('width')}x"
-        f"{detail.get('height')}px, the box {detail.get('box')}x{detail.get('boxHeight')}px): make the box larger,"
+        f"{what} is cut off by {box}, which hides its overflow, {span} (the text is {_n(detail.width)}x"
+        f"{_n(detail.height)}px, the box {_n(detail.box)}x{_n(detail.box_height)}px): make the box larger,"
         " the text smaller, or let it wrap"
     )
 
 
-def _safe_area(what: str, detail: dict[str, Any], span: str, _sources: Sources) -> str:
-    edge, margin = detail.get("edge", "edge"), detail.get("margin")
-    reserved = " (apps draw their buttons there in a 9:16 video)" if detail.get("portrait") else ""
+def _safe_area(what: str, detail: ProblemDetail, span: str, _sources: Sources) -> str:
+    edge, margin = detail.edge or "edge", _n(detail.margin)
+    reserved = " (apps draw their buttons there in a 9:16 video)" if detail.portrait else ""
     return (
-        f"{what} is {detail.get('distance')}px from the {edge} edge {span}, inside the {margin}px safe margin{reserved}:"
+        f"{what} is {_n(detail.distance)}px from the {edge} edge {span}, inside the {margin}px safe margin{reserved}:"
         f" move it at least {margin}px from the edge"
     )
 
 
-def _overlap(what: str, detail: dict[str, Any], span: str, sources: Sources) -> str:
-    other = detail.get("other") or {}
+def _overlap(what: str, detail: ProblemDetail, span: str, sources: Sources) -> str:
+    other = detail.other or PageElement()
     where = sources.locate(other)
-    label = f"the text '{other.get('text')}'" if other.get("text") else "another text"
+    label = f"the text '{other.text}'" if other.text else "another text"
     return f"{what} overlaps {label}{f' ({where})' if where else ''} {span}: give each its own space, or show them at different times"
 
 
-def _contrast(what: str, detail: dict[str, Any], span: str, _sources: Sources) -> str:
+def _contrast(what: str, detail: ProblemDetail, span: str, _sources: Sources) -> str:
     return (
-        f"{what} has a contrast of {detail.get('ratio')}:1 ({detail.get('color')} on {detail.get('background')}) {span},"
-        f" below {detail.get('min', 3)}:1: make the text lighter or the background darker (or the reverse)"
+        f"{what} has a contrast of {_n(detail.ratio)}:1 ({detail.color} on {detail.background}) {span},"
+        f" below {_n(detail.min if detail.min is not None else 3)}:1: make the text lighter or the background darker"
+        " (or the reverse)"
     )
 
 
-def _tiny(what: str, detail: dict[str, Any], span: str, _sources: Sources) -> str:
-    return f"{what} is {detail.get('px')}px high {span}, too small to read in the video: make it at least {detail.get('min')}px"
+def _tiny(what: str, detail: ProblemDetail, span: str, _sources: Sources) -> str:
+    return f"{what} is {_n(detail.px)}px high {span}, too small to read in the video: make it at least {_n(detail.min)}px"
 
 
-def _media_failed(what: str, detail: dict[str, Any], span: str, sources: Sources) -> str:
-    url, reason = str(detail.get("url") or ""), str(detail.get("reason") or "")
+def _media_failed(what: str, detail: ProblemDetail, span: str, sources: Sources) -> str:
+    url, reason = detail.url or "", detail.reason or ""
     if "://" in url:
         fix = "the render has no network, so a remote URL never loads: put the file in public/ and load it with staticFile()"
     else:
@@ -317,7 +315,12 @@ def _media_failed(what: str, detail: dict[str, Any], span: str, sources: Sources
     return f"the file '{url}' failed to load {span} ({reason}), so whatever shows it stays empty: {fix}"
 
 
-_MESSAGES: dict[str, Callable[[str, dict[str, Any], str, Sources], str]] = {
+def _n(value: float | None) -> str:
+    """A measure as the page gave it: 12, not 12.0."""
+    return "?" if value is None else f"{value:g}"
+
+
+_MESSAGES: dict[str, Callable[[str, ProblemDetail, str, Sources], str]] = {
     "media-failed": _media_failed,
     "occluded": _occluded,
     "offscreen": _offscreen,

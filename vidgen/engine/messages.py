@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from ..errors import Cancelled, ServiceError, ServiceFault, ServiceReplyError, UsageError
+from ..errors import Cancelled, ServiceError, ServiceFault, ServiceReplyError, UsageError, parse_box
 
 
 @dataclass(frozen=True)
@@ -165,12 +165,168 @@ class Diagnostic:
 
 
 @dataclass(frozen=True)
+class MountedSequence:
+    """One Sequence the video mounts, as timeline.js finds it: its own frames (`duration` None: to the end of
+    its parent), its parent's id, and for a Series' scene the component it shows and the kind of series."""
+
+    id: int | str | None
+    parent: int | str | None = None
+    start: float = 0.0
+    duration: float | None = None
+    source: str | None = None  # the data-vg-src stamp: the video's own file and line
+    name: str | None = None
+    component: str | None = None
+    scene: bool = False
+    series: str | None = None
+
+    @classmethod
+    def list_from(cls, value: object) -> list[MountedSequence]:
+        """The `sequences` of a reply; what is not an object is none."""
+        return [
+            cls(
+                _id(entry.get("id")),
+                _id(entry.get("parent")),
+                _float(entry.get("start")) or 0.0,
+                _float(entry.get("duration")),
+                _str(entry.get("source")),
+                _str(entry.get("name")),
+                _str(entry.get("component")),
+                entry.get("scene") is True,
+                _str(entry.get("series")),
+            )
+            for entry in (value if isinstance(value, list) else [])
+            if isinstance(entry, dict)
+        ]
+
+
+@dataclass(frozen=True)
 class Timeline:
-    """`timeline`: the composition, and every Sequence the video mounts (timeline.js's shape, read by render/timeline.py)."""
+    """`timeline`: the composition, and every Sequence the video mounts (read by render/timeline.py)."""
 
     composition: Composition
-    sequences: list[dict[str, Any]]
+    sequences: list[MountedSequence]
     complete: bool
+
+
+@dataclass(frozen=True)
+class PageElement:
+    """An element of the page as layout-qa.js describes it: what it shows, its stamp, the components around it."""
+
+    tag: str | None = None
+    text: str | None = None  # shortened for a message
+    full_text: str | None = None
+    src: str | None = None  # an image's file name
+    source: str | None = None  # the data-vg-src stamp, its own or its nearest stamped ancestor's
+    components: tuple[str, ...] = ()  # React components around it, innermost first
+    background: str | None = None  # #rrggbb
+    what: str | None = None  # a covering element's description
+
+    @classmethod
+    def from_wire(cls, value: object) -> PageElement:
+        data = value if isinstance(value, dict) else {}
+        components = data.get("components")
+        return cls(
+            _str(data.get("tag")),
+            _str(data.get("text")),
+            _str(data.get("fullText")),
+            _str(data.get("src")),
+            _str(data.get("source")),
+            tuple(c for c in components if isinstance(c, str)) if isinstance(components, list) else (),
+            _str(data.get("background")),
+            _str(data.get("what")),
+        )
+
+
+@dataclass(frozen=True)
+class ProblemDetail:
+    """What layout-qa.js measured for a problem; each kind fills in its own fields (docs/protocol.md), the rest stay None."""
+
+    element_box: tuple[int, int, int, int] | None = None  # the element's box at the problem's first frame
+    rect: tuple[int, int, int, int] | None = None  # offscreen: the box outside the frame
+    never: bool = False  # offscreen: never inside the frame at any sampled frame
+    edges: tuple[str, ...] = ()  # offscreen: the edges that cut it
+    cover: PageElement | None = None  # occluded
+    container: PageElement | None = None  # clipped
+    other: PageElement | None = None  # overlap
+    reason: str | None = None  # clipped: "ellipsis" or "overflow"; media-failed: the browser's reason
+    own: bool = False  # clipped: the ellipsis is the element's own
+    width: float | None = None  # clipped: the text's size and its box's
+    height: float | None = None
+    box: float | None = None
+    box_height: float | None = None
+    edge: str | None = None  # safe-area
+    margin: float | None = None
+    distance: float | None = None
+    portrait: bool = False
+    ratio: float | None = None  # contrast
+    color: str | None = None
+    background: str | None = None
+    min: float | None = None  # contrast's or tiny's threshold
+    px: float | None = None  # tiny
+    url: str | None = None  # media-failed
+
+    @classmethod
+    def from_wire(cls, value: object) -> ProblemDetail:
+        data = value if isinstance(value, dict) else {}
+        edges = data.get("edges")
+
+        def element(key: str) -> PageElement | None:
+            return PageElement.from_wire(data[key]) if isinstance(data.get(key), dict) else None
+
+        return cls(
+            element_box=parse_box(data.get("elementBox")),
+            rect=parse_box(data.get("rect")),
+            never=data.get("never") is True,
+            edges=tuple(e for e in edges if isinstance(e, str)) if isinstance(edges, list) else (),
+            cover=element("cover"),
+            container=element("container"),
+            other=element("other"),
+            reason=_str(data.get("reason")),
+            own=data.get("own") is True,
+            width=_float(data.get("width")),
+            height=_float(data.get("height")),
+            box=_float(data.get("box")),
+            box_height=_float(data.get("boxHeight")),
+            edge=_str(data.get("edge")),
+            margin=_float(data.get("margin")),
+            distance=_float(data.get("distance")),
+            portrait=data.get("portrait") is True,
+            ratio=_float(data.get("ratio")),
+            color=_str(data.get("color")),
+            background=_str(data.get("background")),
+            min=_float(data.get("min")),
+            px=_float(data.get("px")),
+            url=_str(data.get("url")),
+        )
+
+
+@dataclass(frozen=True)
+class LayoutProblem:
+    """One problem layout QA found: its kind, whether it fails the check, the frames it lasts, the element, the measure."""
+
+    kind: str
+    severity: str  # "error" or "warning": the page knows the frame's shape (a portrait's buttons ...)
+    frame: int | None  # None: at every sampled frame
+    last_frame: int | None
+    element: PageElement
+    detail: ProblemDetail
+
+    @classmethod
+    def list_from(cls, reply: dict[str, Any]) -> list[LayoutProblem]:
+        """The `problems` of a `layout` reply; one without a kind is none."""
+        found = reply.get("problems")
+        return [
+            cls(
+                entry["kind"],
+                "error" if entry.get("severity") == "error" else "warning",
+                _int(entry.get("frame")),
+                _int(entry.get("lastFrame")),
+                PageElement.from_wire(entry.get("element")),
+                ProblemDetail.from_wire(entry.get("detail")),
+            )
+            for entry in (found if isinstance(found, list) else [])
+            if isinstance(entry, dict) and isinstance(entry.get("kind"), str)
+        ]
 
 
 # ------------------------------------------------------------------------------ errors
@@ -210,3 +366,11 @@ def _int(value: object) -> int | None:
 
 def _float(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _id(value: object) -> int | str | None:
+    return value if isinstance(value, str) else _int(value)

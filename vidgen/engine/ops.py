@@ -11,7 +11,17 @@ from concurrent.futures import Future
 from typing import Any
 
 from ..media.previews import PreviewJob
-from .messages import Composition, Diagnostic, Event, Queued, Timeline, decode_event, raise_error
+from .messages import (
+    Composition,
+    Diagnostic,
+    Event,
+    LayoutProblem,
+    MountedSequence,
+    Queued,
+    Timeline,
+    decode_event,
+    raise_error,
+)
 from .protocol import CheckArgs, LayoutArgs, MetadataArgs, RenderArgs, StillArgs, StillsArgs, TimelineArgs, wire
 from .transport import END, Requests, Waiting
 
@@ -190,16 +200,15 @@ class ServiceOps:
             "render", timeout_s=timeout_s, idle_s=idle_s, on_progress=on_progress, on_start=on_start, **wire(args)
         )
 
-    def layout(self, args: LayoutArgs, *, timeout_s: float, idle_s: float) -> list[dict[str, Any]]:
-        """Layout QA's problems at the frames (layout-qa.js's shape)."""
-        return list(self.request("layout", timeout_s=timeout_s, idle_s=idle_s, **wire(args)).get("problems", []))
+    def layout(self, args: LayoutArgs, *, timeout_s: float, idle_s: float) -> list[LayoutProblem]:
+        """Layout QA's problems at the frames."""
+        return LayoutProblem.list_from(self.request("layout", timeout_s=timeout_s, idle_s=idle_s, **wire(args)))
 
     def timeline(self, args: TimelineArgs, *, timeout_s: float) -> Timeline:
         """The composition, and the video's Sequences as timeline.js found them."""
         reply = self.request("timeline", timeout_s=timeout_s, **wire(args))
-        sequences = reply.get("sequences")
         return Timeline(
             Composition.from_wire(reply.get("composition")),
-            [s for s in sequences if isinstance(s, dict)] if isinstance(sequences, list) else [],
+            MountedSequence.list_from(reply.get("sequences")),
             reply.get("complete") is True,
         )

@@ -12,11 +12,10 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from ..check import diagnostics, locations
 from ..check.constraints import config_line
-from ..engine.messages import Composition
+from ..engine.messages import Composition, MountedSequence
 from ..engine.protocol import MetadataArgs, TimelineArgs
 from ..engine.session import Session
 from ..errors import Stage, StructuredError
@@ -31,7 +30,7 @@ _TIMED = re.compile(r"\b(?:Sequence|Series|TransitionSeries)\b")
 class Span:
     """A Sequence's frames as they show: its own, within its parents' (end None: to the end)."""
 
-    sequence: dict[str, Any]
+    sequence: MountedSequence
     start: float
     end: float | None
     place: tuple[str, int] | None
@@ -56,7 +55,7 @@ def wanted(video: Video) -> bool:
     return False
 
 
-def read(session: Session, video: Video, timeout: float) -> tuple[Composition, list[dict[str, Any]]]:
+def read(session: Session, video: Video, timeout: float) -> tuple[Composition, list[MountedSequence]]:
     """The composition's metadata, and its Sequences when the video writes any: one request either way.
 
     `timeout` (seconds) is what loading a page and showing one frame may take.
@@ -67,12 +66,12 @@ def read(session: Session, video: Video, timeout: float) -> tuple[Composition, l
     return reply.composition, reply.sequences
 
 
-def spans(video: Video, sequences: list[dict[str, Any]]) -> list[Span]:
+def spans(video: Video, sequences: list[MountedSequence]) -> list[Span]:
     """Each Sequence the video wrote, with the frames it can show: within every parent's."""
-    by_id = {s.get("id"): s for s in sequences}
+    by_id = {s.id: s for s in sequences}
     found = []
     for sequence in sequences:
-        place = locations.parse(sequence.get("source"), video)
+        place = locations.parse(sequence.source, video)
         if place is None:
             continue  # Remotion's own (inside AbsoluteFill, Img, Audio, a Series' wrapper), or another file's
         start, end = _own(sequence)
@@ -84,25 +83,23 @@ def spans(video: Video, sequences: list[dict[str, Any]]) -> list[Span]:
     return found
 
 
-def _own(sequence: dict[str, Any]) -> tuple[float, float | None]:
-    start = float(sequence.get("start") or 0)
-    duration = sequence.get("duration")
-    return start, (start + float(duration)) if isinstance(duration, int | float) else None
+def _own(sequence: MountedSequence) -> tuple[float, float | None]:
+    return sequence.start, (sequence.start + sequence.duration) if sequence.duration is not None else None
 
 
-def problem(video: Video, sequences: list[dict[str, Any]], frames: int) -> StructuredError | None:
+def problem(video: Video, sequences: list[MountedSequence], frames: int) -> StructuredError | None:
     """The first cut-off scene (a Series') or Sequence, as the composition stage's error."""
     every = spans(video, sequences)
     cut = [span for span in every if not span.never_shown and span.cut(frames)]
-    ids = {span.sequence.get("id") for span in cut}
-    by_id = {s.get("id"): s for s in sequences}
+    ids = {span.sequence.id for span in cut}
+    by_id = {s.id: s for s in sequences}
     # A Sequence inside one that is cut is cut with it: name the outer one only.
-    outer = [span for span in cut if not any(p.get("id") in ids for p in _ancestors(span.sequence, by_id))]
+    outer = [span for span in cut if not any(p.id in ids for p in _ancestors(span.sequence, by_id))]
     if not outer:
         return None
     first = min(outer, key=lambda span: span.start)
     config = f"durationInFrames (index.tsx:{config_line(video.entry, 'config durationInFrames')})"
-    if first.sequence.get("scene"):
+    if first.sequence.scene:
         message = _series_message(first, [s for s in outer if _siblings(s, first)], every, frames, config)
     else:
         message = _sequence_message(first, frames, config)
@@ -110,18 +107,18 @@ def problem(video: Video, sequences: list[dict[str, Any]], frames: int) -> Struc
     return diagnostics.make(Stage.COMPOSITION, message, video, file=video.folder / first.place[0], line=first.place[1])
 
 
-def _ancestors(sequence: dict[str, Any], by_id: dict[Any, dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def _ancestors(sequence: MountedSequence, by_id: dict[int | str | None, MountedSequence]) -> Iterator[MountedSequence]:
     """The Sequences around `sequence`, innermost first (at most 100: the page's reply may loop)."""
-    parent = by_id.get(sequence.get("parent"))
+    parent = by_id.get(sequence.parent) if sequence.parent is not None else None
     for _ in range(100):
         if parent is None:
             return
         yield parent
-        parent = by_id.get(parent.get("parent"))
+        parent = by_id.get(parent.parent) if parent.parent is not None else None
 
 
 def _siblings(span: Span, first: Span) -> bool:
-    return bool(span.sequence.get("scene")) and span.sequence.get("parent") == first.sequence.get("parent")
+    return span.sequence.scene and span.sequence.parent == first.sequence.parent
 
 
 def _frame(value: float) -> str:
@@ -143,7 +140,7 @@ def _frames_of(span: Span) -> str:
 
 def _series_message(first: Span, cut: list[Span], every: list[Span], frames: int, config: str) -> str:
     scenes = sorted((s for s in every if _siblings(s, first)), key=lambda s: s.start)
-    kind = first.sequence.get("series") or "Series"
+    kind = first.sequence.series or "Series"
     ends = [s.end for s in scenes if s.end is not None]
     last = max(ends) if ends and len(ends) == len(scenes) else None
     head = (
@@ -161,18 +158,17 @@ def _series_message(first: Span, cut: list[Span], every: list[Span], frames: int
 
 
 def _scene_label(span: Span, scenes: list[Span]) -> str:
-    name = span.sequence.get("name")
-    if isinstance(name, str) and name and not name.startswith("<"):
+    name = span.sequence.name
+    if name and not name.startswith("<"):
         return f"'{name}'"
-    component = span.sequence.get("component")
-    if isinstance(component, str) and component:
-        return f"<{component}>"
+    if span.sequence.component:
+        return f"<{span.sequence.component}>"
     return f"{scenes.index(span) + 1} of {len(scenes)}"
 
 
 def _sequence_message(span: Span, frames: int, config: str) -> str:
-    name = span.sequence.get("name")
-    label = f"the Sequence '{name}'" if isinstance(name, str) and name and not name.startswith("<") else "the Sequence"
+    name = span.sequence.name
+    label = f"the Sequence '{name}'" if name and not name.startswith("<") else "the Sequence"
     if span.start >= frames:
         return (
             f"{label} at {_where(span)} starts at frame {_frame(span.start)} but the composition has {frames} frames"
