@@ -1,16 +1,16 @@
 // The two checks that read a composition's page themselves, on the newest build: layout QA
-// (layout-qa.js in the page, driven frame by frame by layout-frames.mjs) and the timeline
-// (timeline.js). Their pages come from composition-page.mjs.
-import fs from 'node:fs';
+// (layout-qa.js and its parts in the page, driven frame by frame by layout-frames.mjs) and the
+// timeline (timeline.js). Their pages come from composition-page.mjs, their scripts from page-script.mjs.
 import {inspectFrames} from './layout-frames.mjs';
 import {failedLoad, failedLoadProblem} from './failed-load.mjs';
 import {evaluationTimedOut, handleJavascriptException, puppeteerEvaluateWithCatchAndTimeout, seekToFrame} from './remotion-adapter.mjs';
+import {LAYOUT_QA_FILES, pageScript} from './page-script.mjs';
 
-const layoutScript = fs.readFileSync(new URL('./layout-qa.js', import.meta.url), 'utf8');
+const layoutScript = pageScript(LAYOUT_QA_FILES);
 // Every Sequence the video mounts, with its frames, for the composition check: a scene that ends
 // after the composition's last frame is cut off. Exceptions the video throws are left to the stills
 // (the walk returns what it found); a frame that hangs is this request's error.
-const timelineScript = fs.readFileSync(new URL('./timeline.js', import.meta.url), 'utf8');
+const timelineScript = pageScript(['timeline.js']);
 
 // `pages`: composition-page.mjs's; `selectComposition` and `withBundle`: the cached metadata
 // (renders.mjs) and the newest build (builds.mjs); `requests`: cancellation.mjs's.
