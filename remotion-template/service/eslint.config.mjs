@@ -33,6 +33,6 @@ const rules = {
 export default [
   {files: ['**/*.mjs'], languageOptions: {sourceType: 'module', ecmaVersion: 2024, globals: node}, rules},
   {files: ['**/*.cjs'], languageOptions: {sourceType: 'commonjs', ecmaVersion: 2024, globals: {...node, require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly'}}, rules},
-  // layout-qa.js and timeline.js run in the page.
-  {files: ['layout-qa.js', 'timeline.js'], languageOptions: {sourceType: 'script', ecmaVersion: 2024, globals: browser}, rules},
+  // layout-qa.js, its parts (layout-qa-*.js) and timeline.js run in the page.
+  {files: ['layout-qa*.js', 'timeline.js'], languageOptions: {sourceType: 'script', ecmaVersion: 2024, globals: browser}, rules},
 ];

@@ -1,5 +1,5 @@
 // What the pages the service opens carry beyond the DOM, for `tsc --checkJs` (see tsconfig.json):
-// the objects layout-qa.js and timeline.js install there. Remotion's own page hooks (remotion_setFrame,
+// the objects layout-qa.js (with its parts, joined by page-script.mjs) and timeline.js install there. Remotion's own page hooks (remotion_setFrame,
 // remotion_setBundleMode, ...) are declared by Remotion's types. Types only: nothing here runs.
 
 /** A region of the page to screenshot, in CSS pixels, and the device pixels per CSS pixel. */

@@ -1,0 +1,99 @@
+// The two checks that read a composition's page themselves, on the newest build: layout QA
+// (layout-qa.js and its parts in the page, driven frame by frame by layout-frames.mjs) and the
+// timeline (timeline.js). Their pages come from composition-page.mjs, their scripts from page-script.mjs.
+import {inspectFrames} from './layout-frames.mjs';
+import {failedLoad, failedLoadProblem} from './failed-load.mjs';
+import {evaluationTimedOut, handleJavascriptException, puppeteerEvaluateWithCatchAndTimeout, seekToFrame} from './remotion-adapter.mjs';
+import {LAYOUT_QA_FILES, pageScript} from './page-script.mjs';
+
+const layoutScript = pageScript(LAYOUT_QA_FILES);
+// Every Sequence the video mounts, with its frames, for the composition check: a scene that ends
+// after the composition's last frame is cut off. Exceptions the video throws are left to the stills
+// (the walk returns what it found); a frame that hangs is this request's error.
+const timelineScript = pageScript(['timeline.js']);
+
+// `pages`: composition-page.mjs's; `selectComposition` and `withBundle`: the cached metadata
+// (renders.mjs) and the newest build (builds.mjs); `requests`: cancellation.mjs's.
+export const pageChecks = ({pages, selectComposition, withBundle, requests, logLevel}) => {
+  // A page showing `composition`, ready at `frame`, with the QA script installed.
+  const openLayoutPage = async (server, composition, frame, timeoutMs, onBrowserLog) => {
+    const page = await pages.open(server, composition, frame, timeoutMs, onBrowserLog);
+    await seekToFrame({frame, page, composition: composition.id, timeoutInMilliseconds: timeoutMs, logLevel, indent: false, attempt: 0});
+    await page.evaluateHandle(layoutScript);
+    return page;
+  };
+
+  const layout = (args, progress, id) => withBundle((bundleDir) => layoutFrom(bundleDir, args, progress, id));
+  const layoutFrom = async (bundleDir, {name, frames, options, timeoutMs}, progress, id) => {
+    const composition = await selectComposition(bundleDir, name, timeoutMs);
+    const wanted = [...new Set(frames.filter((frame) => frame >= 0 && frame < composition.durationInFrames))];
+    if (!wanted.length) return {problems: [], frames: []};
+    const cancelSignal = requests.signal(id);
+    const server = await pages.server(bundleDir);
+    let page = null;
+    let thrown = null; // an exception the video threw while a frame was shown
+    let stopWatching = () => Promise.resolve();
+    let current = wanted[0];
+    const call = (pageFunction, args) =>
+      puppeteerEvaluateWithCatchAndTimeout({pageFunction, args, frame: current, page, timeoutInMilliseconds: timeoutMs + 5000}).then(({value}) => {
+        if (thrown) throw thrown;
+        return value;
+      });
+    const failed = new Map(); // url -> {reason, frame}: what the video asked for and never got
+    const onBrowserLog = (log) => {
+      const load = failedLoad(log, server.serveUrl);
+      if (load && !failed.has(load.url)) failed.set(load.url, {...load, frame: current});
+    };
+    try {
+      page = await openLayoutPage(server, composition, current, timeoutMs, onBrowserLog);
+      cancelSignal(() => page.close().catch(() => undefined));
+      stopWatching = handleJavascriptException({page, frame: null, onError: (err) => (thrown ??= err)});
+      await call((given) => window.__vidgenLayoutQa.configure(given), [{...options, composition: composition.id, width: composition.width, height: composition.height, timeoutMs}]);
+      await inspectFrames({page, frames: wanted, call, at: (frame) => (current = frame), stopped: () => requests.isCancelled(id), progress});
+      const problems = await call(() => window.__vidgenLayoutQa.report(), []);
+      return {problems: [...[...failed.values()].map(failedLoadProblem), ...problems], frames: wanted};
+    } catch (err) {
+      if (err && typeof err === 'object' && typeof err.frame !== 'number') err.frame = current;
+      if (evaluationTimedOut(err)) {
+        Object.assign(err, {kind: 'timeout', message: `Timeout exceeded: frame ${current} did not finish within ${timeoutMs}ms during layout QA`});
+      }
+      throw err;
+    } finally {
+      await stopWatching();
+      if (page) await page.close().catch(() => undefined);
+    }
+  };
+
+  const timeline = (args, progress, id) => withBundle((bundleDir) => timelineFrom(bundleDir, args, id));
+  const timelineFrom = async (bundleDir, {name, timeoutMs}, id) => {
+    // The page is opened once the metadata is known, not while it is computed: a page loaded before
+    // its composition is set timed out in Remotion's "Waiting for root component to load".
+    const composition = await selectComposition(bundleDir, name, timeoutMs);
+    const cancelSignal = requests.signal(id);
+    const server = await pages.server(bundleDir);
+    let page = null;
+    try {
+      page = await pages.open(server, composition, 0, timeoutMs);
+      cancelSignal(() => page.close().catch(() => undefined));
+      await page.evaluateHandle(timelineScript);
+      const {value} = await puppeteerEvaluateWithCatchAndTimeout({
+        pageFunction: (given) => window.__vidgenTimeline.collect(given),
+        args: [{composition: composition.id, durationInFrames: composition.durationInFrames, timeoutMs}],
+        frame: null,
+        page,
+        timeoutInMilliseconds: timeoutMs * 2 + 5000,
+      });
+      const {id: composed, width, height, fps, durationInFrames} = composition;
+      return {...value, composition: {id: composed, width, height, fps, durationInFrames}};
+    } catch (err) {
+      if (evaluationTimedOut(err)) {
+        Object.assign(err, {kind: 'timeout', message: `Timeout exceeded: the video did not finish rendering within ${timeoutMs}ms while its timeline was read`});
+      }
+      throw err;
+    } finally {
+      if (page) await page.close().catch(() => undefined);
+    }
+  };
+
+  return {layout, timeline};
+};

@@ -1,0 +1,153 @@
+// The ops Remotion's renderer runs itself on the newest build: a video's metadata, its stills, one
+// still, and the render of the video.
+import fs from 'node:fs';
+import path from 'node:path';
+import {renderOptions} from './render-options.mjs';
+
+// `browser`: the warm browser (browser.mjs); `withBundle`: builds.mjs's; `requests`: cancellation.mjs's.
+export const renders = ({renderer, browser, chromiumOptions, logLevel, withBundle, requests}) => {
+  // Metadata per video and build: asking the page costs a few hundred ms.
+  const compositions = new Map();
+  const selectComposition = async (bundleDir, name, timeoutMs) => {
+    const key = `${bundleDir}\n${name}`;
+    if (!compositions.has(key)) {
+      for (const old of compositions.keys()) if (!old.startsWith(`${bundleDir}\n`)) compositions.delete(old);
+      const pending = loadComposition(bundleDir, name, timeoutMs);
+      compositions.set(key, pending);
+      pending.catch(() => compositions.delete(key));
+    }
+    return compositions.get(key);
+  };
+
+  const loadComposition = async (bundleDir, name, timeoutMs) =>
+    renderer.selectComposition({
+      serveUrl: bundleDir,
+      id: name,
+      inputProps: {},
+      puppeteerInstance: await browser.get(),
+      ...browser.noRelaunch,
+      timeoutInMilliseconds: timeoutMs,
+      chromiumOptions,
+      logLevel,
+    });
+
+  const metadata = async ({name, timeoutMs}) =>
+    withBundle(async (bundleDir) => {
+      const {id, width, height, fps, durationInFrames} = await selectComposition(bundleDir, name, timeoutMs);
+      return {id, width, height, fps, durationInFrames};
+    });
+
+  const stills = (args, progress, id) => withBundle((bundleDir) => stillsFrom(bundleDir, args, progress, id));
+  const stillsFrom = async (bundleDir, {name, frames, outputDir, timeoutMs}, progress, id) => {
+    const composition = await selectComposition(bundleDir, name, timeoutMs);
+    const cancelSignal = requests.signal(id);
+    fs.mkdirSync(outputDir, {recursive: true});
+    const wanted = [...new Set(frames.filter((frame) => frame >= 0 && frame < composition.durationInFrames))];
+    const written = [];
+    // One page, one frame at a time in the order asked: the first still exists as soon as
+    // it is reported, and a frame that fails or hangs is the one after the last reported.
+    await renderer.renderFrames({
+      composition,
+      serveUrl: bundleDir,
+      outputDir,
+      frames: wanted,
+      imageFormat: 'jpeg',
+      jpegQuality: 80,
+      imageSequencePattern: 'frame-[frame].[ext]',
+      inputProps: {},
+      puppeteerInstance: await browser.get(),
+      ...browser.noRelaunch,
+      concurrency: 1,
+      timeoutInMilliseconds: timeoutMs,
+      chromiumOptions,
+      cancelSignal,
+      logLevel,
+      onStart: () => progress({stage: 'still', frame: wanted[0], started: true}),
+      onFrameUpdate: (count, frame) => {
+        const file = stillPath(outputDir, frame);
+        written.push({frame, path: file});
+        progress({stage: 'still', frame, path: file, next: wanted[count] ?? null});
+      },
+    });
+    return {stills: written};
+  };
+
+  const still = (args) => withBundle((bundleDir) => stillFrom(bundleDir, args));
+  const stillFrom = async (bundleDir, {name, frame, output, timeoutMs}) => {
+    const composition = await selectComposition(bundleDir, name, timeoutMs);
+    if (frame < 0 || frame >= composition.durationInFrames) {
+      throw Object.assign(new Error(`frame ${frame} is outside the video (0 to ${composition.durationInFrames - 1})`), {kind: 'usage'});
+    }
+    await renderer.renderStill({
+      composition,
+      serveUrl: bundleDir,
+      output,
+      frame,
+      imageFormat: 'png',
+      inputProps: {},
+      puppeteerInstance: await browser.get(),
+      ...browser.noRelaunch,
+      timeoutInMilliseconds: timeoutMs,
+      chromiumOptions,
+      overwrite: true,
+      logLevel,
+    });
+    return {output, width: composition.width, height: composition.height};
+  };
+
+  const render = (args, progress, id) => withBundle((bundleDir) => renderFrom(bundleDir, args, progress, id));
+  const renderFrom = async (bundleDir, {name, output, codec, concurrency, timeoutMs, ...optional}, progress, id) => {
+    const selected = await selectComposition(bundleDir, name, timeoutMs);
+    const {inputProps, scale, frameRange, crf, count} = renderOptions(
+      {inputProps: optional.inputProps, scale: optional.scale, frameRange: optional.frameRange, crf: optional.crf, codec},
+      selected.durationInFrames,
+    );
+    // The component reads the composition's props (defaults merged with input props, as selectComposition
+    // would resolve them): merged here, the cached metadata serves, since a video's config ignores props.
+    const composition = {...selected, props: {...selected.props, ...inputProps}};
+    const cancelSignal = requests.signal(id);
+    let last = 0;
+    await renderer.renderMedia({
+      composition,
+      serveUrl: bundleDir,
+      codec,
+      outputLocation: output,
+      inputProps,
+      scale,
+      frameRange,
+      crf,
+      puppeteerInstance: await browser.get(),
+      ...browser.noRelaunch,
+      concurrency: concurrency ?? null,
+      timeoutInMilliseconds: timeoutMs,
+      chromiumOptions,
+      cancelSignal,
+      overwrite: true,
+      imageFormat: codec === 'prores' ? 'png' : 'jpeg',
+      logLevel,
+      onProgress: ({renderedFrames, encodedFrames, progress: fraction, stitchStage}) => {
+        const now = Date.now();
+        if (now - last < 100 && fraction < 1) return;
+        last = now;
+        progress({stage: 'render', renderedFrames, encodedFrames, frames: count, progress: fraction, stitchStage});
+      },
+    });
+    return {output};
+  };
+
+  return {
+    selectComposition,
+    // A new build may have changed any video's config.
+    forgetCompositions: () => compositions.clear(),
+    metadata,
+    stills,
+    still,
+    render,
+  };
+};
+
+// Remotion pads the frame number in the file name to the width of the longest one.
+const stillPath = (outputDir, frame) => {
+  const name = fs.readdirSync(outputDir).find((entry) => Number(/\d+/.exec(entry)?.[0]) === frame);
+  return name ? path.join(outputDir, name) : null;
+};
