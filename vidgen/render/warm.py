@@ -46,8 +46,11 @@ def warm(workspace: Workspace, settings: Settings) -> str | None:
         service = RenderService(workspace, settings.render, cache=cache_name(settings))
         try:
             _check_and_bundle(service, [workspace.video(name) for name in workspace.video_names()])
+        except KeyboardInterrupt:
+            service.stop()  # Ctrl-C: the user is not kept waiting for the cache
+            raise
         finally:
-            service.stop(grace_s=_STORE_GRACE_S)
+            service.stop(grace_s=_STORE_GRACE_S)  # (a second stop of a stopped service does nothing)
     except (VidgenError, ServiceReplyError, OSError) as exc:
         return str(exc) or type(exc).__name__
     return None
