@@ -57,17 +57,18 @@ def warm(workspace: Workspace, settings: Settings) -> str | None:
 
 
 def _check_and_bundle(service: ServiceOps, videos: list[Video]) -> None:
-    """As the ladder does: lint and typecheck (in the service's checker process) beside webpack's bundle, each
-    only for a video whose imports are allowed; its record keyed by its sources as they were before the checks."""
+    """As the ladder does: lint and typecheck (in the service's checker process) beside webpack's bundle, all asked
+    at once, each only for a video whose imports are allowed; its record keyed by its sources before the checks."""
     safe = [video for video in videos if imports.check(video) is None]
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm") as pool:
-        verdicts = [(video, checked.key(video), pool.submit(_passes, service, video)) for video in safe]
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="warm") as pool:
+        verdicts = []
+        for video in safe:
+            sources = checked.key(video)  # before they run: an edit meanwhile is checked by the first render
+            files = CheckArgs([str(path) for path in video.source_files()])
+            lint = pool.submit(service.lint, files, timeout_s=_TOOL_TIMEOUT_S)
+            typecheck = pool.submit(service.typecheck, files, timeout_s=_TOOL_TIMEOUT_S)
+            verdicts.append((video, sources, lint, typecheck))
         service.bundle(timeout_s=_TOOL_TIMEOUT_S)
-        for video, sources, passes in verdicts:
-            if passes.result():
+        for video, sources, lint, typecheck in verdicts:
+            if not lint.result() and not typecheck.result():  # no diagnostic at all: passed
                 checked.remember(video, sources)
-
-
-def _passes(service: ServiceOps, video: Video) -> bool:
-    files = CheckArgs([str(path) for path in video.source_files()])
-    return not service.lint(files, timeout_s=_TOOL_TIMEOUT_S) and not service.typecheck(files, timeout_s=_TOOL_TIMEOUT_S)
