@@ -16,30 +16,53 @@ import click
 from .. import settings as settings_module
 from ..engine import processes, sandbox
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError, VidgenError
+from ..render import warm
 from ..workspace import project as workspace_module
 from ..workspace import resources, state
 from . import doctor as doctor_module
 from .common import workspace_of
-from .output import install_packages, note, quiet_option
+from .output import install_packages, note, quiet_option, reporter
 from .printing import err, print_json
 
 
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."))
-@click.option("--no-install", is_flag=True, help="Skip `npm ci` (run it yourself later).")
+@click.option("--no-install", is_flag=True, help="Skip `npm ci` (run it yourself later); nothing is warmed either.")
+@click.option("--no-warm", is_flag=True, help="Skip warming the render cache after `npm ci` (the first render does it).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @quiet_option
-def init(path: Path, no_install: bool, as_json: bool) -> None:
+def init(path: Path, no_install: bool, no_warm: bool, as_json: bool) -> None:
     """Make a workspace (a Remotion project) at PATH from the template."""
     ws = workspace_module.create(path, install=False)
+    warmed = False
     if not no_install:
         install_packages(ws)
+        if not no_warm:
+            warmed = warm_render_cache(ws)
     note(f"workspace ready: {ws.root}")
     note(f"next: cd {ws.root} && vidgen render hello")
     if as_json:
-        print_json({"workspace": str(ws.root), "installed": not no_install})
+        print_json({"workspace": str(ws.root), "installed": not no_install, "warmed": warmed})
     else:
         click.echo(str(ws.root))
+
+
+def warm_render_cache(workspace: workspace_module.Workspace) -> bool:
+    """Warm the new workspace's render cache, shown as one progress line; whether it was warmed.
+
+    Its failure never fails init: the workspace stands, a note says why, and the first render warms it."""
+    shown = reporter()
+    shown("stage", {"stage": "warm", "note": "warming the render cache (bundle, lint, typecheck of the example)"})
+    try:
+        problem = warm.warm(workspace, settings_module.load(workspace.root))
+    except Exception as exc:  # anything at all: the workspace is made, and the cache is only a head start
+        problem = str(exc) or type(exc).__name__
+    if problem is not None:
+        shown("failed", {"stage": "warm"})
+    shown.close()
+    if problem is not None:
+        note(f"the render cache was not warmed ({problem}): the first render warms it instead")
+    return problem is None
 
 
 @click.command(name="list")
