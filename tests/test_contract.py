@@ -339,7 +339,7 @@ def test_the_make_targets_the_docs_name_exist() -> None:
     assert {"demo", "test", "test-fast", "bench"} <= named
     assert sorted(named - targets) == []
     ci = (REPO / ".ci" / "run").read_text()
-    assert "make test-fast\nmake test\n" in ci and "make test-fast" in readme() and ".ci/run" in readme()
+    assert ci.endswith("\nmake test\n") and "make test-fast" in readme() and ".ci/run" in readme()
     # What the README says `make test` runs is what the Makefile's lint target runs before pytest.
     assert re.search(r"^test: setup lint$", makefile, re.M)
     for tool in ("ruff check", "ruff format --check", "mypy"):
