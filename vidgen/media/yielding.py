@@ -16,9 +16,8 @@ edit are on its command's critical path too, and one `vidgen render` is a run of
 gaps of milliseconds between them, which `LINGER_S` bridges. Nothing is ever left stopped: a
 process is continued when it leaves the gate, whatever ended it; a request that fails or is
 cancelled ends in `rendering()`'s finally like any other; `released()` (the service's stop)
-continues everything and lets the previews finish. A process killed outright is no exception:
-its ffmpeg's group, in the same session as the killed process, is orphaned by its death, and
-the kernel sends a stopped orphaned group SIGHUP and SIGCONT.
+continues everything and lets the previews finish. A process killed outright takes its ffmpeg
+along (its parent-death signal is SIGKILL, which ends a stopped process too).
 """
 
 from __future__ import annotations
@@ -41,15 +40,24 @@ from .probe import ffmpeg_path
 # milliseconds (a reply read, the next one sent), its verify and its exit within a few tenths.
 LINGER_S = 0.5
 
-# Run in the child, before it becomes ffmpeg: the lowest priority there is, then exec.
+# Run in the child, before it becomes ffmpeg (argv: the parent's pid, then the command): it ends with the
+# thread that started it (a parent killed outright takes it along, stopped or not), at the lowest
+# priority there is.
 _LOWEST = (
     "import os, sys\n"
+    "try:\n"
+    "    import ctypes\n"
+    "    ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL\n"
+    "except (ImportError, OSError, AttributeError):\n"
+    "    pass\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    os._exit(1)  # the parent died before that was set\n"
     "os.nice(19)\n"
     "try:\n"
     "    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\n"
     "except (AttributeError, OSError):\n"
     "    pass\n"
-    "os.execv(sys.argv[1], sys.argv[1:])\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
 )
 
 
@@ -126,14 +134,13 @@ class Gate:
         if program is None:  # as Popen would say it, not as the priority wrapper would
             raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), argv[0])
         self.wait_turn()
-        lowest = [sys.executable, "-I", "-S", "-c", _LOWEST] if sys.executable else []
+        lowest = [sys.executable, "-I", "-S", "-c", _LOWEST, str(os.getpid())] if sys.executable else []
         process = subprocess.Popen(
             [*lowest, program, *argv[1:]],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            # A group of its own in this session: signalled whole, and orphaned (so continued) if we die.
-            process_group=0,
+            process_group=0,  # a group of its own, signalled whole
         )
         with self._changed:
             self._children.add(process)
