@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+import psutil
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from vidgen import settings as settings_module
 from vidgen.engine import client as daemon_client
+from vidgen.engine.protocol import RenderArgs
+from vidgen.engine.service import RenderService
 from vidgen.engine.session import Session
-from vidgen.media import previews, sheet
+from vidgen.errors import Cancelled, ServiceError, ServiceReplyError
+from vidgen.media import poster as poster_module
+from vidgen.media import previews, sheet, yielding
 from vidgen.media import probe as media
 from vidgen.render import video as render
 from vidgen.workspace import outputs as renders
+from vidgen.workspace.staging import staging_dir
 
 from .helpers import MOVING, VIDGEN, component, wait_for_file
 
@@ -259,3 +270,300 @@ def test_the_readme_shows_the_poster_vidgen_makes_of_hello(workspace) -> None:
     assert made.size == shown.size
     difference = ImageStat.Stat(ImageChops.difference(made, shown)).mean
     assert max(difference) < 4, difference  # the same frame (encoders aside), not a mid-slide one
+
+
+# ---------------------------------------------------------------- previews yield to renders (media/yielding.py)
+
+# Slow per frame (a render of it lasts while a test looks at the previews' ffmpeg), and no blank.
+CRAWLING = """
+let budget = 0;
+for (let i = 1; i < 20000000; i++) {
+  budget += Math.sqrt(i) % 1;
+}
+return <AbsoluteFill style={{background: '#123', color: 'white', fontSize: 60, opacity: budget > 0 ? 1 : 0.9}}>{frame}</AbsoluteFill>;
+"""
+RUNNING = (psutil.STATUS_RUNNING, psutil.STATUS_SLEEPING, psutil.STATUS_DISK_SLEEP)
+
+
+@pytest.fixture(scope="module")
+def long_mp4(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[int, Path]]:
+    """A real MP4 whose previews keep ffmpeg busy for seconds (the poster's choice decodes it all), and two stills."""
+    folder = tmp_path_factory.mktemp("long")
+    video = folder / "long.mp4"
+    subprocess.run(
+        [media.ffmpeg_path(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-t", "40"]
+        + ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(video)],
+        check=True,
+        timeout=300,
+    )
+    return video, poster_module.write_frames(video, [300, 900], folder)
+
+
+def _long_job(long_mp4: tuple[Path, dict[int, Path]], folder: Path) -> previews.PreviewJob:
+    """A job of its own (its own state folder, so no other test's previews hold its lock) on a link of the long MP4."""
+    video, stills = long_mp4
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "long.mp4"
+    if not target.exists():
+        os.link(video, target)
+    return previews.prepare(
+        "long",
+        folder / ".vidgen",
+        target,
+        (1280, 720),
+        30.0,
+        1200,
+        [{"frame": frame, "path": str(path)} for frame, path in stills.items()],
+        make=("poster", "preview"),
+    )
+
+
+def _ffmpeg_children() -> list[psutil.Process]:
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "ffmpeg" in child.name() and child.status() != psutil.STATUS_ZOMBIE:
+                found.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+def _running_ffmpeg(jobs: list[Future[str | None]], more: Callable[[], Future[str | None]]) -> psutil.Process:
+    """The previews' ffmpeg, once it runs; a new job is handed over when the earlier ones are all done."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        for child in _ffmpeg_children():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if child.status() in RUNNING:
+                    return child
+        if all(job.done() for job in jobs):
+            jobs.append(more())
+        time.sleep(0.01)
+    raise AssertionError("no ffmpeg of the previews ran")
+
+
+def _status(process: psutil.Process) -> str:
+    try:
+        return process.status()
+    except psutil.NoSuchProcess:
+        return "gone"
+
+
+def _becomes(process: psutil.Process, wanted: Callable[[str], bool], within_s: float = 5.0) -> str:
+    """The process's status once `wanted` holds for it (or the last one seen when it never does)."""
+    deadline = time.monotonic() + within_s
+    status = _status(process)
+    while not wanted(status) and time.monotonic() < deadline:
+        time.sleep(0.01)
+        status = _status(process)
+    return status
+
+
+def test_the_gate_stops_ffmpeg_while_a_request_runs_and_continues_it_after() -> None:
+    gate = yielding.Gate(linger_s=0.3)
+    argv = [
+        media.ffmpeg_path(),
+        "-v",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=30",
+        "-t",
+        "30",
+        "-f",
+        "null",
+        "-",
+    ]
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        done = worker.submit(gate.run, argv)
+        ffmpeg = _running_ffmpeg([done], lambda: pytest.fail("ffmpeg ended before it was looked at"))
+        assert ffmpeg.nice() == 19
+        if hasattr(os, "SCHED_IDLE"):
+            assert os.sched_getscheduler(ffmpeg.pid) == os.SCHED_IDLE
+        with gate.rendering():
+            assert _becomes(ffmpeg, lambda s: s == psutil.STATUS_STOPPED) == psutil.STATUS_STOPPED
+            used = ffmpeg.cpu_times().user
+            time.sleep(0.5)
+            assert ffmpeg.cpu_times().user == used and _status(ffmpeg) == psutil.STATUS_STOPPED
+        time.sleep(0.1)  # within the linger: a command's next request comes this soon
+        assert _status(ffmpeg) == psutil.STATUS_STOPPED
+        assert _becomes(ffmpeg, lambda s: s != psutil.STATUS_STOPPED) in (*RUNNING, "gone")
+        with gate.rendering(), gate.released():  # a stopping service: nothing waits, whatever runs
+            assert _becomes(ffmpeg, lambda s: s != psutil.STATUS_STOPPED) in (*RUNNING, "gone")
+        ffmpeg.kill()  # thirty seconds of test pattern are no use
+        code, _, _ = done.result(timeout=30)
+        assert code != 0
+    assert not _ffmpeg_children()
+
+
+def test_a_paused_ffmpeg_is_not_left_stopped_when_its_process_is_killed_outright() -> None:
+    code = (
+        "import sys, threading, time\n"
+        "from vidgen.media import yielding\n"
+        "gate = yielding.Gate()\n"
+        "threading.Thread(target=gate.run, args=(sys.argv[1:],), daemon=True).start()\n"
+        "time.sleep(0.5)\n"
+        "gate.render_started()\n"
+        "print('paused', flush=True)\n"
+        "time.sleep(300)\n"
+    )
+    argv = [
+        media.ffmpeg_path(),
+        "-v",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=30",
+        "-t",
+        "600",
+        "-f",
+        "null",
+        "-",
+    ]
+    holder = subprocess.Popen([sys.executable, "-c", code, *argv], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "paused"
+        (ffmpeg,) = [child for child in psutil.Process(holder.pid).children() if "ffmpeg" in child.name()]
+        assert _becomes(ffmpeg, lambda s: s == psutil.STATUS_STOPPED) == psutil.STATUS_STOPPED
+        holder.kill()
+        holder.wait(timeout=30)
+        # It ends with the process that started it, rather than wait forever for a SIGCONT.
+        assert _becomes(ffmpeg, lambda s: s in ("gone", psutil.STATUS_ZOMBIE), within_s=30) in ("gone", psutil.STATUS_ZOMBIE)
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+
+
+def test_previews_are_paused_while_a_render_request_runs_and_made_after(
+    session: Session, make_video, workspace, long_mp4, tmp_path
+) -> None:
+    video = make_video("yield-held", {"index.tsx": component(MOVING, frames=30)})
+    assert session.service.bundle(timeout_s=300) == []
+    output = staging_dir(video) / "yield-held.mp4"  # where the jailed service may write
+    output.parent.mkdir(parents=True, exist_ok=True)
+    jobs: list[Future[str | None]] = [session.service.previews(_long_job(long_mp4, tmp_path))]
+    ffmpeg = _running_ffmpeg(jobs, lambda: pytest.fail("the previews ended before a render could start"))
+    assert ffmpeg.nice() == 19
+    rendering, release = threading.Event(), threading.Event()
+
+    def held(_event: object) -> None:
+        rendering.set()
+        release.wait(120)  # the request is under way until the test has looked
+
+    def render_request() -> dict:
+        return session.service.render(
+            RenderArgs(name=video.name, output=str(output), codec="h264", timeout_ms=60000), timeout_s=300, on_progress=held
+        )
+
+    try:
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            rendered = worker.submit(render_request)
+            # Stopped from the request's start, long before its first frame.
+            assert _becomes(ffmpeg, lambda s: s == psutil.STATUS_STOPPED) == psutil.STATUS_STOPPED
+            deadline = time.monotonic() + 180
+            while not rendering.wait(0.1) and not rendered.done() and time.monotonic() < deadline:
+                pass
+            assert rendering.is_set(), rendered.exception(timeout=0) if rendered.done() else "no progress"
+            used = ffmpeg.cpu_times()
+            time.sleep(1.0)
+            assert _status(ffmpeg) == psutil.STATUS_STOPPED and ffmpeg.cpu_times() == used
+            assert not jobs[0].done()
+            release.set()
+            rendered.result(timeout=300)
+            assert output.is_file()
+        assert _becomes(ffmpeg, lambda s: s != psutil.STATUS_STOPPED) in (*RUNNING, "gone")
+        assert [job.result(timeout=300) for job in jobs] == [None] * len(jobs)
+    finally:
+        release.set()
+        output.unlink(missing_ok=True)
+    with Image.open(tmp_path / "long.poster.png") as made:
+        assert made.size == (1280, 720)
+    assert (tmp_path / "long.preview.gif").read_bytes()[:6] == b"GIF89a"
+    assert not _ffmpeg_children()
+
+
+def test_no_ffmpeg_stays_stopped_when_a_render_is_cancelled_fails_or_is_killed_or_the_service_stops(
+    own_session: Session, make_video, workspace, long_mp4, tmp_path
+) -> None:
+    service = own_session.service
+    assert isinstance(service, RenderService)
+    video = make_video("yield-crawling", {"index.tsx": component(CRAWLING, frames=200)})
+    assert service.bundle(timeout_s=300) == []
+    output = staging_dir(video) / "yield-crawling.mp4"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    made = itertools.count()
+    jobs: list[Future[str | None]] = []
+
+    def job() -> Future[str | None]:
+        return service.previews(_long_job(long_mp4, tmp_path / f"job-{next(made)}"))
+
+    jobs.append(job())
+
+    def render_under_way(on_progress: Callable[[object], None]) -> tuple[Future[dict], list[int]]:
+        """A render of the crawling video, started once the previews' ffmpeg runs; stopped that ffmpeg at once."""
+        ffmpeg = _running_ffmpeg(jobs, job)
+        ids: list[int] = []
+        args = RenderArgs(name=video.name, output=str(output), codec="h264", timeout_ms=60000)
+        rendered = worker.submit(service.render, args, timeout_s=300, on_progress=on_progress, on_start=ids.append)
+        assert _becomes(ffmpeg, lambda s: s == psutil.STATUS_STOPPED) == psutil.STATUS_STOPPED
+        return rendered, ids
+
+    def resumed() -> None:
+        for ffmpeg in _ffmpeg_children():
+            assert _becomes(ffmpeg, lambda s: s != psutil.STATUS_STOPPED) in (*RUNNING, "gone")
+
+    release = threading.Event()
+    try:
+        with ThreadPoolExecutor(max_workers=2) as worker:
+            # Cancelled mid-render.
+            progress = threading.Event()
+            rendered, ids = render_under_way(lambda _event: progress.set())
+            assert progress.wait(120)
+            service.cancel(ids[0])
+            with pytest.raises(Cancelled):
+                rendered.result(timeout=120)
+            resumed()
+
+            # A render that fails: no such composition.
+            _running_ffmpeg(jobs, job)
+            with pytest.raises(ServiceReplyError):
+                service.render(
+                    RenderArgs(name="no-such-video", output=str(output), codec="h264", timeout_ms=60000), timeout_s=120
+                )
+            resumed()
+
+            # The service killed under a render (a timeout's restart).
+            progress = threading.Event()
+            rendered, _ = render_under_way(lambda _event: progress.set())
+            assert progress.wait(120)
+            service.kill()
+            with pytest.raises(ServiceError):
+                rendered.result(timeout=120)
+            resumed()
+
+            # The service stops while a request is still counted (its thread not back yet): the previews go
+            # on and finish, and stop() returns once they are made.
+            assert service.bundle(timeout_s=300) == []  # the new Node's build
+            holding = threading.Event()
+
+            def held(_event: object) -> None:
+                holding.set()
+                release.wait(300)
+
+            rendered, _ = render_under_way(held)
+            assert holding.wait(120)
+            stopped = worker.submit(service.stop)
+            resumed()
+            assert stopped.result(timeout=300) is None
+            assert all(job.done() for job in jobs)
+            release.set()
+            with pytest.raises(ServiceError):
+                rendered.result(timeout=120)
+    finally:
+        release.set()
+        output.unlink(missing_ok=True)
+    assert [job.result() for job in jobs] == [None] * len(jobs)
+    assert not _ffmpeg_children()

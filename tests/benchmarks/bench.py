@@ -4,7 +4,8 @@
 
 In order, on one bench workspace made for the purpose (a new one in a temp folder by default):
   bench_init.py    `vidgen init` with and without warming the render cache; the first `vidgen render` after it
-  bench_render.py  the first `vidgen render` of a workspace; later ones after an edit, without and with the daemon
+  bench_render.py  the first `vidgen render` of a workspace; later ones after an edit, without and with the daemon,
+                   and two back to back (the first's previews under way)
   bench_watch.py   `vidgen watch`: save -> MP4 in place, save -> first still
   bench_fps.py     frames per second of vidgen's render op against Remotion's `renderMedia`
   bench_batch.py   `vidgen batch`: model calls overlapping renders, peak memory
@@ -27,9 +28,9 @@ from bench_fps import fps  # noqa: E402
 from bench_init import first_after_init  # noqa: E402
 from bench_jail import jail  # noqa: E402
 from bench_layout import layout_qa  # noqa: E402
-from bench_render import cold, kept, warm  # noqa: E402
+from bench_render import back_to_back, cold, kept, warm  # noqa: E402
 from bench_watch import watch  # noqa: E402
 from benchlib import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main(__doc__ or "", [first_after_init, cold, kept, warm, watch, fps, batch, layout_qa, jail]))
+    sys.exit(main(__doc__ or "", [first_after_init, cold, kept, warm, back_to_back, watch, fps, batch, layout_qa, jail]))

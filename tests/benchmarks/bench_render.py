@@ -13,6 +13,10 @@ kept  `vidgen render` after an edit with no daemon running but the workspace's s
 warm  A later `vidgen render` after an edit of the source, in a new process, the daemon warm,
       against `npx remotion render` of the same edit (its webpack cache warm). Target <= 0.5.
       Skipped when this vidgen has no daemon (`vidgen daemon --help` fails).
+back-to-back  Two `vidgen render`s of two edits, the second started as soon as the first returns (the
+      daemon warm, the first render's poster, GIF and contact sheet still being made), the second
+      timed, against `npx remotion render` of the second edit. Target <= 0.5: the previews of a
+      render never slow the next one. Skipped without a daemon.
 
 The disk cache is warmed for both alike by one untimed run of each. A vidgen run counts until its
 command returns; before the next run, the benchmark waits for the poster, GIF and contact sheet
@@ -130,5 +134,44 @@ def warm(ws: Workspace, runs: int) -> list[Row]:
     return [ratio_row(measure, ours, "npx", npx, 0.5)]
 
 
+def back_to_back(ws: Workspace, runs: int) -> list[Row]:
+    measure = "back-to-back `vidgen render`s after an edit (daemon warm, the first's previews under way)"
+    if not has_daemon(ws.root):
+        return [skipped(measure, "this vidgen has no render daemon (`vidgen daemon --help` fails)")]
+    video = ws.video(NAME)
+    edit(video, 100)
+    run(npx_render(), ws.root)  # untimed: npx's webpack cache warm, as after the steps before (and when run alone)
+    render_with_vidgen(ws)  # untimed: starts the daemon if none runs, and warms it on this video
+    daemon = daemon_pid(ws.root)
+    npx, ours = [], []
+    for number in range(1, runs + 1):
+        second = 100 + 2 * number  # edits neither side has seen
+        edit(video, second)
+        npx.append(run(npx_render(), ws.root))
+        edit(video, second - 1)
+        since = time.time()
+        run(RENDER, ws.root)  # the first: it returns before its previews are made
+        pending = [kind for kind, made in _previews_made(ws, since).items() if not made]
+        edit(video, second)
+        ours.append(render_with_vidgen(ws))  # the second, at once; then every preview is waited for
+        log(
+            "back-to-back",
+            f"run {number}: npx remotion render {npx[-1]:.2f} s, second vidgen render {ours[-1]:.2f} s"
+            f" (the first's previews under way when it started: {', '.join(pending) or 'none'})",
+        )
+    if daemon is None or daemon_pid(ws.root) != daemon:
+        raise BenchError("the render daemon did not serve every run (see `vidgen daemon status` and .vidgen/)")
+    return [ratio_row(measure, Series(ours), "npx", Series(npx), 0.5)]
+
+
+def _previews_made(ws: Workspace, since: float) -> dict[str, bool]:
+    """Which of the reference's previews (poster, GIF, contact sheet) were written since `since` (wall clock)."""
+    made = {}
+    for suffix in ("poster.png", "preview.gif", "sheet.png"):
+        path = ws.out_dir / f"{NAME}.{suffix}"
+        made[suffix.split(".")[0]] = path.exists() and path.stat().st_mtime >= since
+    return made
+
+
 if __name__ == "__main__":
-    sys.exit(main(__doc__ or "", [cold, kept, warm]))
+    sys.exit(main(__doc__ or "", [cold, kept, warm, back_to_back]))

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import ServiceError, UsageError
-from ..media import previews
+from ..media import previews, yielding
 from ..settings import RenderSettings
 from ..workspace import resources
 from ..workspace.project import Workspace
@@ -68,8 +68,11 @@ class RenderService(ServiceOps):
         self._file_sandbox = file_sandbox
         self._process: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()
-        # A render's previews, one at a time in the order of the renders, beside the next render's checks.
+        # A render's previews, one at a time in the order of the renders, beside the next render's checks;
+        # they yield to every request of this service (the daemon's requests are its service's): the gate
+        # pauses their ffmpeg and their Pillow steps while any runs (media/yielding.py).
         self._previews: ThreadPoolExecutor | None = None
+        self.gate = yielding.Gate()
         self._log: TextIO | None = None
         self.sandbox: NetworkSandbox | None = None
         self.jail: FileSandbox | None = None
@@ -189,14 +192,16 @@ class RenderService(ServiceOps):
 
     def stop(self, grace_s: float = 3.0) -> None:
         """Ask the service to close its browser and exit, killing the group if it does not; then let the
-        previews under way finish (they need no service: its browser's memory is free meanwhile)."""
+        previews under way finish (they need no service: its browser's memory is free meanwhile), never
+        paused: a request still counted (its thread not yet back) holds nothing up."""
         try:
             self._stop_process(grace_s)
         finally:
             with self._lock:
                 making, self._previews = self._previews, None
             if making is not None:
-                making.shutdown(wait=True)  # a command never exits with half a GIF
+                with self.gate.released():
+                    making.shutdown(wait=True)  # a command never exits with half a GIF
 
     def _stop_process(self, grace_s: float) -> None:
         with self._lock:
@@ -251,6 +256,11 @@ class RenderService(ServiceOps):
 
     # ------------------------------------------------------------------ requests
 
+    def request(self, op: str, **kwargs: Any) -> dict[str, Any]:
+        """ServiceOps.request, with the previews paused while it runs, whatever its end."""
+        with self.gate.rendering():
+            return super().request(op, **kwargs)
+
     def _frame(self, waiting: Waiting, op: str, args: dict[str, Any], timeout_s: float, idle_s: float | None) -> dict[str, Any]:
         self._check_output(op, args)
         return {"id": waiting.id, "op": op, **args}
@@ -298,7 +308,7 @@ class RenderService(ServiceOps):
         with self._lock:
             if self._previews is None:
                 self._previews = ThreadPoolExecutor(max_workers=1, thread_name_prefix="previews")
-            return self._previews.submit(previews.run, job)
+            return self._previews.submit(previews.run, job, self.gate)
 
 
 # Log lines that are never why a service stopped: the browser asks every page's server for

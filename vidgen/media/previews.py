@@ -8,6 +8,8 @@ video in out/ and beside its kept version in .vidgen/renders/, each only while t
 still this render: an older job never gives its previews to a newer render. Jobs of one
 workspace run one at a time, in the order they take its lock. A failure is one line in
 .vidgen/previews.log and the job's answer; it never touches the video or the other previews.
+Run with the service's gate, a job yields to the service's requests: its ffmpeg is paused and its
+Pillow steps wait while any runs (yielding.py), so the previews never slow the next render.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ..errors import parse_box
 from ..workspace import outputs as renders
 from ..workspace.files import exclusive
 from . import poster, sheet
+from .yielding import Gate
 
 # In the order they are made: the cheapest and most looked at first.
 KINDS = ("sheet", "poster", "preview")
@@ -154,13 +157,14 @@ def clear(target: Path) -> None:
             continue  # a folder in the way: the job will say it cannot put that preview there
 
 
-def run(job: PreviewJob) -> str | None:
-    """Make the job's previews; None when all were made, else the one line that says what failed. Never raises."""
+def run(job: PreviewJob, gate: Gate | None = None) -> str | None:
+    """Make the job's previews, yielding to requests through `gate` when given; None when all were made, else
+    the one line that says what failed. Never raises."""
     started = time.monotonic()
     problems: list[str] = []
     try:
         with turn(Path(job.state_dir)):
-            made = _make_all(job, problems)
+            made = _make_all(job, problems, gate)
     except Exception as exc:  # the lock or the job folder: whatever it is, the video stands
         where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
         problems.append(f"the previews could not start: {_detail(exc)}{where}")
@@ -194,13 +198,13 @@ def _answer(name: str, state_dir: Path, problems: list[str]) -> str:
     )
 
 
-def _make_all(job: PreviewJob, problems: list[str]) -> list[str]:
+def _make_all(job: PreviewJob, problems: list[str], gate: Gate | None) -> list[str]:
     made = []
     for kind in job.make:
         if not _places(job):
             break  # newer renders replaced this one everywhere: nobody would see these previews
         try:
-            path = _MAKERS[kind](job, Path(job.folder) / f"{kind}{SUFFIXES[kind]}")
+            path = _MAKERS[kind](job, Path(job.folder) / f"{kind}{SUFFIXES[kind]}", gate)
         except Exception as exc:  # ffmpeg's and PIL's errors vary; each preview fails alone
             problems.append(f"the {kind} could not be made: {_detail(exc)}")
             continue
@@ -223,23 +227,23 @@ def _places(job: PreviewJob) -> list[Path]:
     return places
 
 
-def _sheet(job: PreviewJob, path: Path) -> Path | None:
+def _sheet(job: PreviewJob, path: Path, gate: Gate | None) -> Path | None:
     stills = [{"frame": frame, "path": still} for frame, still in job.stills]
-    return sheet.write(stills, path, job.width, job.height, job.fps, marks=job.marks, video=Path(job.video))
+    return sheet.write(stills, path, job.width, job.height, job.fps, marks=job.marks, video=Path(job.video), gate=gate)
 
 
-def _poster(job: PreviewJob, path: Path) -> Path:
+def _poster(job: PreviewJob, path: Path, gate: Gate | None) -> Path:
     stills = [(frame, Path(still)) for frame, still in job.stills]
-    frame = poster.poster_frame(Path(job.video), stills, job.frames, (job.width, job.height))
+    frame = poster.poster_frame(Path(job.video), stills, job.frames, (job.width, job.height), gate)
     # A quarter frame early: ffmpeg drops frames stamped before the seek point, and the last
     # frame of the video has no later one to fall back on.
     at_s = max(0.0, (frame - 0.25) / job.fps) if frame is not None else job.frames / job.fps / 2
-    poster.write_poster(Path(job.video), path, at_s)
+    poster.write_poster(Path(job.video), path, at_s, gate)
     return path
 
 
-def _preview(job: PreviewJob, path: Path) -> Path:
-    poster.write_preview_gif(Path(job.video), path)
+def _preview(job: PreviewJob, path: Path, gate: Gate | None) -> Path:
+    poster.write_preview_gif(Path(job.video), path, gate=gate)
     return path
 
 

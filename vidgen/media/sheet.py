@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ..errors import Finding
 from ..workspace.files import atomic_write
 from . import poster
+from .yielding import Gate
 
 TILE_SIDE = 480  # the longer side of a tile: 16 px text in a 1280x720 video stays readable to a vision model
 BAND = 28  # the label band under each tile
@@ -83,18 +84,20 @@ def write(
     fps: float,
     marks: Iterable[Mark] = (),
     video: Path | None = None,
+    gate: Gate | None = None,
 ) -> Path | None:
     """Draw the stills ({frame, path}) as a grid, written atomically; None when there is nothing to draw.
 
     Each mark's first frame gets a tile of its own, taken from `video` when no still shows it, with the
-    element's box drawn; every tile inside a mark's frames is outlined in red, and no other.
+    element's box drawn; every tile inside a mark's frames is outlined in red, and no other. With a `gate`,
+    the work yields to renders between tiles (see yielding.py).
     """
     marks = list(marks)
     shown = {int(s["frame"]): Path(s["path"]) for s in stills if Path(s["path"]).is_file()}
     with tempfile.TemporaryDirectory(prefix=".sheet-", dir=target.parent) as extra:
         missing = sorted({mark.frame for mark in marks} - set(shown))[:MAX_ADDED]
         if missing and video is not None:
-            shown.update(poster.write_frames(video, missing, Path(extra)))
+            shown.update(poster.write_frames(video, missing, Path(extra), gate))
         if not shown:
             return None
         frames = sorted(shown)
@@ -103,6 +106,8 @@ def write(
         draw = ImageDraw.Draw(canvas)
         font = _font(BAND - 10)
         for index, frame in enumerate(frames):
+            if gate is not None:
+                gate.wait_turn()
             x, y = grid.origin(index)
             with Image.open(shown[frame]) as image:
                 canvas.paste(image.convert("RGB").resize(grid.tile, Image.Resampling.LANCZOS), (x, y))
@@ -118,6 +123,8 @@ def write(
             )
             if covering:
                 draw.rectangle((x, y, x + grid.tile[0] - 1, y + grid.tile[1] + BAND - 1), outline=MARKED, width=OUTLINE)
+    if gate is not None:
+        gate.wait_turn()
     data = io.BytesIO()
     canvas.save(data, format="PNG", compress_level=3)  # fast: the sheet is rewritten on every render
     atomic_write(target, data.getvalue())
