@@ -360,22 +360,15 @@ def _becomes(process: psutil.Process, wanted: Callable[[str], bool], within_s: f
     return status
 
 
+def _test_pattern_to_nowhere(seconds: int) -> list[str]:
+    """An ffmpeg that encodes its test pattern for `seconds` into nothing: a busy child to pause."""
+    pattern = ["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-t", str(seconds)]
+    return [media.ffmpeg_path(), "-v", "error", *pattern, "-f", "null", "-"]
+
+
 def test_the_gate_stops_ffmpeg_while_a_request_runs_and_continues_it_after() -> None:
     gate = yielding.Gate(linger_s=0.3)
-    argv = [
-        media.ffmpeg_path(),
-        "-v",
-        "error",
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=640x360:rate=30",
-        "-t",
-        "30",
-        "-f",
-        "null",
-        "-",
-    ]
+    argv = _test_pattern_to_nowhere(seconds=30)
     with ThreadPoolExecutor(max_workers=1) as worker:
         done = worker.submit(gate.run, argv)
         ffmpeg = _running_ffmpeg([done], lambda: pytest.fail("ffmpeg ended before it was looked at"))
@@ -409,20 +402,7 @@ def test_a_paused_ffmpeg_is_not_left_stopped_when_its_process_is_killed_outright
         "print('paused', flush=True)\n"
         "time.sleep(300)\n"
     )
-    argv = [
-        media.ffmpeg_path(),
-        "-v",
-        "error",
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=640x360:rate=30",
-        "-t",
-        "600",
-        "-f",
-        "null",
-        "-",
-    ]
+    argv = _test_pattern_to_nowhere(seconds=600)
     holder = subprocess.Popen([sys.executable, "-c", code, *argv], stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "paused"
