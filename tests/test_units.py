@@ -204,6 +204,7 @@ def test_op_arguments_go_on_the_wire_in_camel_case() -> None:
         "scale": None,
         "frameRange": None,
         "crf": None,
+        "chunks": None,
     }
     stills = protocol.StillsArgs("intro", [0, 5], "/tmp/stills", 8000)
     assert protocol.wire(stills) == {"name": "intro", "frames": [0, 5], "outputDir": "/tmp/stills", "timeoutMs": 8000}

@@ -33,6 +33,15 @@ class RenderSettings:
         "Quality of h264 (1-51) and vp9 (0-63) renders, lower is better and larger; 0 lets Remotion choose (h264 18,"
         " vp9 28). `render --crf` overrides it; prores and gif renders ignore it.",
     )
+    chunks: int = setting(
+        0,
+        "Chunks an h264 render is split into, rendered at once and joined (`render --chunks` overrides it);"
+        " 1 never splits, 0 is automatic: 1 unless the video is at least 20 s long and the machine has 8 cores"
+        " or more, then one chunk per 4 cores, at most 4. One render already keeps half the cores busy"
+        " drawing frames and its one encoder is what chunks add to, so a small machine gains nothing but"
+        " the cost of joining (a `make bench` row measures it).",
+        "VIDGEN_CHUNKS",
+    )
     frame_timeout_s: float = setting(
         30,
         "Seconds one frame may take (delayRender, a stuck component) before the render fails; at least 7.",
@@ -274,6 +283,8 @@ def load(workspace_root: Path | None, origins: dict[str, str] | None = None) -> 
         raise UsageError(
             f"render.frame_timeout_s is {render.frame_timeout_s:g}, below Remotion's minimum of 7: raise it in {CONFIG_NAME}"
         )
+    if render.chunks < 0:
+        raise UsageError(f"render.chunks is {render.chunks}: use 0 (automatic), 1 (never split) or more in {CONFIG_NAME}")
     if not 0 <= render.crf <= 63:
         raise UsageError(f"render.crf is {render.crf}: use 0 (Remotion's choice), h264 1-51 or vp9 0-63 in {CONFIG_NAME}")
     if not math.isfinite(render.daemon_idle_s) or not 1 <= render.daemon_idle_s <= _WEEK_S:

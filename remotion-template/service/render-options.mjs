@@ -8,8 +8,8 @@ const isInt = (value) => Number.isInteger(value) && value >= 0;
 
 // The options for a video of `frames` frames, with Remotion's defaults filled in, and how many
 // frames the render makes (`count`); an error of kind 'usage' for any that is out of range.
-/** @param {{inputProps?: any, scale?: any, frameRange?: any, crf?: any, codec: string}} given @param {number} frames */
-export const renderOptions = ({inputProps, scale, frameRange, crf, codec}, frames) => {
+/** @param {{inputProps?: any, scale?: any, frameRange?: any, crf?: any, chunks?: any, codec: string}} given @param {number} frames */
+export const renderOptions = ({inputProps, scale, frameRange, crf, chunks, codec}, frames) => {
   if (inputProps != null) {
     if (typeof inputProps !== 'object' || Array.isArray(inputProps) || Object.getPrototypeOf(inputProps) !== Object.prototype) {
       throw usage('inputProps must be a JSON object');
@@ -31,6 +31,13 @@ export const renderOptions = ({inputProps, scale, frameRange, crf, codec}, frame
     if (!range) throw usage(`crf applies to ${Object.keys(CRF_RANGES).join(' and ')}, not ${codec}`);
     if (!Number.isInteger(crf) || crf < range[0] || crf > range[1]) throw usage(`crf for ${codec} must be ${range[0]} to ${range[1]}`);
   }
+  // Chunks are joined as h264 (combineChunks joins h264-ts chunks without re-encoding) and are of the
+  // whole video: a frame range is a part already.
+  if (chunks != null && chunks !== 1) {
+    if (!Number.isInteger(chunks) || chunks < 1 || chunks > frames) throw usage(`chunks must be a whole number from 1 to ${frames}`);
+    if (codec !== 'h264') throw usage(`chunks are joined for h264 renders only, not ${codec}`);
+    if (frameRange != null) throw usage('chunks render the whole video, not a frameRange');
+  }
   const count = frameRange == null ? frames : Array.isArray(frameRange) ? frameRange[1] - frameRange[0] + 1 : 1;
-  return {inputProps: inputProps ?? {}, scale: scale ?? 1, frameRange: frameRange ?? null, crf: crf ?? null, count};
+  return {inputProps: inputProps ?? {}, scale: scale ?? 1, frameRange: frameRange ?? null, crf: crf ?? null, chunks: chunks ?? 1, count};
 };

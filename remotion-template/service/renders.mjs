@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {renderOptions} from './render-options.mjs';
+import {renderInChunks} from './chunks.mjs';
 
 // `browser`: the warm browser (browser.mjs); `withBundle`: builds.mjs's; `requests`: cancellation.mjs's.
 export const renders = ({renderer, browser, chromiumOptions, logLevel, withBundle, requests}) => {
@@ -98,16 +99,15 @@ export const renders = ({renderer, browser, chromiumOptions, logLevel, withBundl
   const render = (args, progress, id) => withBundle((bundleDir) => renderFrom(bundleDir, args, progress, id));
   const renderFrom = async (bundleDir, {name, output, codec, concurrency, timeoutMs, ...optional}, progress, id) => {
     const selected = await selectComposition(bundleDir, name, timeoutMs);
-    const {inputProps, scale, frameRange, crf, count} = renderOptions(
-      {inputProps: optional.inputProps, scale: optional.scale, frameRange: optional.frameRange, crf: optional.crf, codec},
+    const {inputProps, scale, frameRange, crf, chunks, count} = renderOptions(
+      {inputProps: optional.inputProps, scale: optional.scale, frameRange: optional.frameRange, crf: optional.crf, chunks: optional.chunks, codec},
       selected.durationInFrames,
     );
     // The component reads the composition's props (defaults merged with input props, as selectComposition
     // would resolve them): merged here, the cached metadata serves, since a video's config ignores props.
     const composition = {...selected, props: {...selected.props, ...inputProps}};
     const cancelSignal = requests.signal(id);
-    let last = 0;
-    await renderer.renderMedia({
+    const options = {
       composition,
       serveUrl: bundleDir,
       codec,
@@ -125,6 +125,14 @@ export const renders = ({renderer, browser, chromiumOptions, logLevel, withBundl
       overwrite: true,
       imageFormat: codec === 'prores' ? 'png' : 'jpeg',
       logLevel,
+    };
+    if (chunks > 1) {
+      await renderInChunks(renderer, options, {chunks, frames: count, progress, cancelSignal});
+      return {output};
+    }
+    let last = 0;
+    await renderer.renderMedia({
+      ...options,
       onProgress: ({renderedFrames, encodedFrames, progress: fraction, stitchStage}) => {
         const now = Date.now();
         if (now - last < 100 && fraction < 1) return;

@@ -47,6 +47,7 @@ def check(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.option("--scale", "scale", metavar="F", help="Render at F times the video's size (0 < F <= 16).")
 @click.option("--frames", "frames", metavar="A-B", help="Render only these frames: A-B (inclusive), A- or N.")
 @click.option("--crf", "crf", type=int, metavar="N", help="Quality: h264 1-51, vp9 0-63; lower is better and larger.")
+@click.option("--chunks", "chunks", type=int, metavar="N", help="Render N frame ranges at once and join them (h264).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--open", "open_output", is_flag=True, help="Open the result with the desktop's viewer.")
 @no_qa_option
@@ -63,11 +64,14 @@ def render(
     scale: str | None,
     frames: str | None,
     crf: int | None,
+    chunks: int | None,
     as_json: bool,
     open_output: bool,
 ) -> None:
     """Check and render a video to out/NAME.mp4, verified, with a poster and a GIF preview."""
-    render_video(ctx, name, out, codec, still, as_json, open_output, props=props, scale=scale, frames=frames, crf=crf)
+    render_video(
+        ctx, name, out, codec, still, as_json, open_output, props=props, scale=scale, frames=frames, crf=crf, chunks=chunks
+    )
 
 
 @click.command()
@@ -99,6 +103,7 @@ def render_video(
     scale: str | None = None,
     frames: str | None = None,
     crf: int | None = None,
+    chunks: int | None = None,
 ) -> None:
     """`render` and `still`: one path from the options to the pipeline, so a still is drawn the same way by both."""
     video = workspace_of(ctx).existing_video(name)
@@ -108,9 +113,9 @@ def render_video(
     chosen = codec or configured.codec
     if chosen not in render_module.CODECS:
         raise UsageError(f"codec {chosen!r} in vidgen.toml is not one of {', '.join(render_module.CODECS)}")
-    if still is not None and (props, scale, frames, crf) != (None, None, None, None):
-        raise UsageError("--still renders one PNG: --props, --scale, --frames and --crf apply to video renders")
-    asked = render_options.from_flags(props, scale, frames, crf, chosen)
+    if still is not None and (props, scale, frames, crf, chunks) != (None, None, None, None, None):
+        raise UsageError("--still renders one PNG: --props, --scale, --frames, --crf and --chunks apply to video renders")
+    asked = render_options.from_flags(props, scale, frames, crf, chosen, chunks)
     own = render_module.default_output(video, chosen)
     if asked.variant and out is not None and out.expanduser().absolute() == own.absolute():
         raise UsageError(f"--out {out} is {name}'s own render: a --frames, --scale or --props render goes beside it")

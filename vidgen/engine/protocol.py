@@ -100,6 +100,7 @@ class RenderArgs:
     scale: float | None = None  # above 0, at most 16
     frame_range: list[int] | None = None  # [first, last], inclusive
     crf: int | None = None  # h264 1-51, vp9 0-63
+    chunks: int | None = None  # h264, whole video: frame ranges rendered at once, joined by combineChunks
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""What a render may be asked beyond the video itself: input props, scale, a frame range, a crf.
+"""What a render may be asked beyond the video itself: input props, scale, a frame range, a crf, chunks.
 
 The options mean what Remotion's CLI means by `--props`, `--scale`, `--frames` and `--crf`. Each is
 checked here, before any work or as soon as the composition is known, and a bad one is a one-line
-UsageError. A render with a frame range, a scale other than 1 or input props is a *variant*: not the
+UsageError. `--chunks N` renders N frame ranges at once and joins them (combineChunks): h264 only (its
+chunks join without re-encoding) and the whole video only (a frame range is already a part; decided so
+that a chunk is never a part of a part). Chunks make the same video, so they make no variant. A render with a frame range, a scale other than 1 or input props is a *variant*: not the
 video its sources define, so it is written beside the video's render, never recorded as it.
 """
 
@@ -36,6 +38,7 @@ class RenderOptions:
     scale: float | None = None
     frames: tuple[int, int | None] | None = None  # first and last, inclusive; last None: to the end
     crf: int | None = None
+    chunks: int | None = None  # None: vidgen.toml's render.chunks (0: automatic)
 
     @property
     def variant(self) -> bool:
@@ -73,7 +76,21 @@ class RenderOptions:
     def wire(self, composition: Composition) -> dict[str, Any]:
         """The render op's optional arguments (RenderArgs' fields)."""
         span = self.frame_range(composition)
-        return {"input_props": self.props, "scale": self.scale, "frame_range": list(span) if span else None, "crf": self.crf}
+        chunks = self.chunks if self.chunks is not None and self.chunks > 1 else None
+        return {
+            "input_props": self.props,
+            "scale": self.scale,
+            "frame_range": list(span) if span else None,
+            "crf": self.crf,
+            "chunks": chunks,
+        }
+
+    def check_chunks(self, composition: Composition) -> None:
+        """No more chunks than frames (a UsageError once the video's length is known)."""
+        if self.chunks is not None and self.chunks > composition.frames:
+            raise UsageError(
+                f"--chunks {self.chunks} is more than the video's {composition.frames} frames: use 1 to {composition.frames}"
+            )
 
 
 def canonical(props: dict[str, Any]) -> str:
@@ -183,15 +200,55 @@ def check_size(composition: Composition, scale: float | None, codec: str, max_wi
         )
 
 
-def from_flags(props: str | None, scale: str | None, frames: str | None, crf: int | None, codec: str) -> RenderOptions:
+def check_chunks(chunks: int | None, codec: str, frames: tuple[int, int | None] | None) -> None:
+    """--chunks: at least 1, of a whole h264 render (the frame count is checked once known)."""
+    if chunks is None or chunks == 1:
+        if chunks is not None and frames is not None:
+            raise UsageError("--chunks renders the whole video: leave out --frames, or --chunks")
+        return
+    if chunks < 1:
+        raise UsageError(f"--chunks {chunks} is not a number of chunks: use 1 (no split) or more, e.g. --chunks 2")
+    if codec != "h264":
+        raise UsageError(f"--chunks joins h264 renders only, not {codec}: leave out --chunks for {codec}")
+    if frames is not None:
+        raise UsageError("--chunks renders the whole video: leave out --frames, or --chunks")
+
+
+def from_flags(
+    props: str | None, scale: str | None, frames: str | None, crf: int | None, codec: str, chunks: int | None = None
+) -> RenderOptions:
     """The options `vidgen render` was given, checked before any work."""
     check_crf(crf, codec)
+    parsed_frames = None if frames is None else parse_frames(frames)
+    check_chunks(chunks, codec, parsed_frames)
     return RenderOptions(
         props=None if props is None else parse_props(props),
         scale=None if scale is None else parse_scale(scale),
-        frames=None if frames is None else parse_frames(frames),
+        frames=parsed_frames,
         crf=crf,
+        chunks=chunks,
     )
+
+
+AUTO_CHUNKS_SECONDS = 20  # see render.chunks in settings.py
+AUTO_CHUNKS_CORES = 8
+
+
+def with_configured_chunks(
+    asked: RenderOptions, configured: int, codec: str, composition: Composition, cores: int | None
+) -> RenderOptions:
+    """vidgen.toml's render.chunks (0: automatic) for a whole h264 render, unless --chunks said."""
+    if asked.chunks is not None or codec != "h264" or asked.frames is not None:
+        return asked
+    chunks = configured or auto_chunks(composition, cores or 1)
+    return replace(asked, chunks=max(1, min(chunks, composition.frames)))
+
+
+def auto_chunks(composition: Composition, cores: int) -> int:
+    """1, unless the video is long and the machine big: one chunk per 4 cores, at most 4."""
+    if cores < AUTO_CHUNKS_CORES or composition.frames < AUTO_CHUNKS_SECONDS * composition.fps:
+        return 1
+    return min(4, cores // 4)
 
 
 def with_configured_crf(asked: RenderOptions, configured: int, codec: str) -> RenderOptions:

@@ -8,6 +8,7 @@ there, and never deletes the last good render.
 from __future__ import annotations
 
 import errno
+import os
 import re
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from ..workspace.files import atomic_write, move_into_place
 from ..workspace.project import GENERATED_FILES, Video, authored
 from ..workspace.staging import partial_path, staging_dir
 from . import faults, ladder
-from .options import RenderOptions, check_size, with_configured_crf
+from .options import RenderOptions, check_size, with_configured_chunks, with_configured_crf
 from .result import RenderResult
 from .verify import verify, verify_sound
 
@@ -122,6 +123,7 @@ def render(
             )
         limits = session.settings.limits
         asked.frame_range(composition)  # raises when past the end
+        asked.check_chunks(composition)
         check_size(composition, asked.scale, codec, limits.max_width, limits.max_height)
 
     files = state.sources_of(video)
@@ -249,7 +251,7 @@ def _render_video(
     asked: RenderOptions | None = None,
 ) -> StructuredError | None:
     settings = session.settings.render
-    asked = asked or RenderOptions()
+    asked = with_configured_chunks(asked or RenderOptions(), settings.chunks, codec, composition, os.cpu_count())
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(staging_dir(video))
     partial = partial_path(video, target)
@@ -298,6 +300,8 @@ def _render_video(
         raise
     finally:
         partial.unlink(missing_ok=True)
+        for chunk in partial.parent.glob(f"{partial.name}.chunk-*"):  # a chunked render's, if its service died
+            chunk.unlink(missing_ok=True)
 
 
 def _render_still(session: Session, video: Video, frame: int, target: Path) -> StructuredError | None:

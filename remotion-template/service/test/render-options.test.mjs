@@ -5,7 +5,7 @@ import {renderOptions} from '../render-options.mjs';
 const usage = (pattern) => (err) => err.kind === 'usage' && pattern.test(err.message);
 
 test("absent options are Remotion's defaults, and the render makes every frame", () => {
-  assert.deepEqual(renderOptions({codec: 'h264'}, 90), {inputProps: {}, scale: 1, frameRange: null, crf: null, count: 90});
+  assert.deepEqual(renderOptions({codec: 'h264'}, 90), {inputProps: {}, scale: 1, frameRange: null, crf: null, chunks: 1, count: 90});
 });
 
 test('a frame range counts its frames; one frame is a range of one', () => {
@@ -26,4 +26,14 @@ test("scale and crf stay within Remotion's ranges, crf only for the codecs that 
   assert.throws(() => renderOptions({crf: 52, codec: 'h264'}, 90), usage(/1 to 51/));
   assert.throws(() => renderOptions({crf: 20, codec: 'prores'}, 90), usage(/not prores/));
   assert.equal(renderOptions({crf: 0, codec: 'vp9'}, 90).crf, 0);
+});
+
+test('chunks are whole numbers up to the frames, of a whole h264 render', () => {
+  assert.equal(renderOptions({chunks: 3, codec: 'h264'}, 90).chunks, 3);
+  assert.equal(renderOptions({chunks: 1, codec: 'vp9'}, 90).chunks, 1);
+  assert.throws(() => renderOptions({chunks: 0, codec: 'h264'}, 90), usage(/1 to 90/));
+  assert.throws(() => renderOptions({chunks: 91, codec: 'h264'}, 90), usage(/1 to 90/));
+  assert.throws(() => renderOptions({chunks: 2.5, codec: 'h264'}, 90), usage(/whole number/));
+  assert.throws(() => renderOptions({chunks: 2, codec: 'gif'}, 90), usage(/h264 renders only, not gif/));
+  assert.throws(() => renderOptions({chunks: 2, frameRange: [0, 9], codec: 'h264'}, 90), usage(/whole video/));
 });
