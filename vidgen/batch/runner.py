@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +88,11 @@ class BatchRun:
         self.announce = announce
         self.stop = threading.Event()
         self.fatal: VidgenError | None = None
+        # Each rendered item's previews, still being made: they yield to renders (media/yielding.py), so in a
+        # batch, whose renders follow each other, most are made at its end, and the report waits for them.
+        self._previews: list[tuple[str, list[str], Future[str | None]]] = []
+        self._previews_recorded: set[str] = set()
+        self._previews_lock = threading.Lock()
 
     def start(self, work: list[tuple[Item, str]]) -> list[Future[Outcome]]:
         for item, name in work:
@@ -170,19 +175,36 @@ class BatchRun:
         except DiskFull as exc:
             self._halt(exc)
         if result is not None and result.previews is not None and outcome.ok:
-            # Made while the next item runs: a failure joins the item's warnings (and so the report).
+            # Made in the gaps between renders: a failure joins the item's warnings (and so the report).
+            self._previews.append((item.key, outcome.warnings, result.previews))
             result.previews.add_done_callback(lambda made: self._previews_made(item.key, outcome.warnings, made))
         self.announce("done", {"name": name, "ok": outcome.ok, "error": error})
         return Outcome(item, name, status, self.manifest.get(item.key) or {})
 
+    def wait_for_previews(self, timeout_s: float) -> int:
+        """Wait until every rendered item's previews are made (or `timeout_s` passed), their failures in the
+        manifest: the report shows each video's poster and GIF. The number still not made."""
+        futures = [made for _, _, made in self._previews]
+        wait(futures, timeout=timeout_s)
+        for key, warnings, made in self._previews:
+            if made.done():
+                self._previews_made(key, warnings, made)  # a done future's callback may not have run yet
+        return sum(not made.done() for made in futures)
+
     def _previews_made(self, key: str, warnings: list[str], made: Future[str | None]) -> None:
-        problem = made.result()
-        if problem is None:
-            return
-        try:
-            self.manifest.update(key, warnings=[*warnings, f"previews: {problem}"])
-        except DiskFull:
-            pass  # the manifest keeps its last state; the previews' log says what failed
+        """Once per item, whoever sees its previews done first (their callback, or the wait at the end): held
+        under the lock until the manifest has it, so the report written after the wait includes it."""
+        with self._previews_lock:
+            if key in self._previews_recorded:
+                return
+            self._previews_recorded.add(key)
+            problem = made.result()
+            if problem is None:
+                return
+            try:
+                self.manifest.update(key, warnings=[*warnings, f"previews: {problem}"])
+            except DiskFull:
+                pass  # the manifest keeps its last state; the previews' log says what failed
 
 
 def _relative(workspace: Workspace, path: Any) -> str | None:

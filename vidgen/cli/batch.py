@@ -181,6 +181,8 @@ def _run(
             run = BatchRun(session, client, manifest, jobs, repairs, announce, critic=critic)
             display.start()
             ended = _wait_for_items(run, run.start(work.run), session, manifest, display)
+            if not ended.interrupted:
+                _wait_for_previews(run, display)
             display.stop()
             run.shutdown()
             ended.fatal = run.fatal
@@ -189,6 +191,9 @@ def _run(
         client.close()
         if critic is not None:
             critic.close()
+
+
+_PREVIEWS_WAIT_S = 600.0  # a preview job's own limit in the daemon (engine/client.py)
 
 
 def _wait_for_items(
@@ -209,6 +214,20 @@ def _wait_for_items(
             run.stop.set()
             display.say("stopping after the items under way (Ctrl-C again to stop now)")
     return ended
+
+
+def _wait_for_previews(run: BatchRun, display: BatchDisplay) -> None:
+    """The report shows each video's poster and GIF; previews yield to renders, so a batch's are made at its end.
+    Ctrl-C here writes the report without the rest."""
+    if run.wait_for_previews(timeout_s=0.1) == 0:
+        return
+    display.say("making the previews for the report (Ctrl-C writes it without them)")
+    try:
+        left = run.wait_for_previews(timeout_s=_PREVIEWS_WAIT_S)
+    except KeyboardInterrupt:
+        return
+    if left:
+        display.say(f"{left} previews not made within {_PREVIEWS_WAIT_S:g}s: the report shows those videos without them")
 
 
 def _stop_now(session: Session, manifest: Manifest) -> None:
