@@ -221,7 +221,7 @@ def _wait_for_previews(run: BatchRun, display: BatchDisplay) -> None:
     Ctrl-C here writes the report without the rest."""
     if run.wait_for_previews(timeout_s=0.1) == 0:
         return
-    display.say("making the previews for the report (Ctrl-C writes it without them)")
+    display.note("making the previews for the report (Ctrl-C writes it without them)")
     try:
         left = run.wait_for_previews(timeout_s=_PREVIEWS_WAIT_S)
     except KeyboardInterrupt:
