@@ -18,12 +18,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_fps import checked_frames  # noqa: E402
-from benchlib import NAME, BenchError, Row, Series, log, main, ratios  # noqa: E402
+from benchlib import NAME, BenchError, Row, Series, log, main, ratios, reference_frames  # noqa: E402
 
 from vidgen import settings  # noqa: E402
 from vidgen.engine.protocol import RenderArgs  # noqa: E402
 from vidgen.engine.session import Session  # noqa: E402
-from vidgen.render import ladder  # noqa: E402
 from vidgen.workspace.project import Workspace  # noqa: E402
 
 CHUNKS = 2
@@ -36,12 +35,7 @@ def chunks(ws: Workspace, runs: int) -> list[Row]:
     single_output, chunked_output = staging / "bench-chunks-single.mp4", staging / "bench-chunks-2.mp4"
     single, chunked = [], []
     with Session.open(ws, loaded) as session:
-        checked = ladder.run(session, ws.video(NAME))  # bundles the video, opens the browser, knows the composition
-        if checked.error is not None or checked.composition is None:
-            raise BenchError(
-                f"the reference video does not check: {checked.error.message if checked.error else 'no composition'}"
-            )
-        frames = checked.composition.frames
+        frames = reference_frames(session, ws)  # bundles the video, opens the browser, knows the composition
         timeout_ms, concurrency = int(loaded.render.frame_timeout_s * 1000), loaded.render.concurrency or None
         whole = RenderArgs(NAME, str(single_output), "h264", timeout_ms, concurrency)
         split = RenderArgs(NAME, str(chunked_output), "h264", timeout_ms, concurrency, chunks=CHUNKS)

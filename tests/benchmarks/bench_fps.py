@@ -20,14 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import NAME, STEP_TIMEOUT_S, BenchError, Row, Series, log, main, ratio_row  # noqa: E402
+from benchlib import NAME, STEP_TIMEOUT_S, BenchError, Row, Series, log, main, ratio_row, reference_frames  # noqa: E402
 
 from vidgen import settings
 from vidgen.engine.browser import find_browser  # noqa: E402
 from vidgen.engine.protocol import RenderArgs  # noqa: E402
 from vidgen.engine.session import Session  # noqa: E402
 from vidgen.media import probe as media
-from vidgen.render import ladder  # noqa: E402
 from vidgen.workspace.project import Workspace  # noqa: E402
 
 SCRIPT = Path(__file__).resolve().with_name("render_media.mjs")
@@ -68,12 +67,7 @@ def fps(ws: Workspace, runs: int) -> list[Row]:
     ours_output, theirs_output = ws.out_dir / "bench-fps-vidgen.mp4", ws.out_dir / "bench-fps-remotion.mp4"
     ours, theirs = [], []
     with Session.open(ws, loaded) as session:
-        checked = ladder.run(session, ws.video(NAME))  # bundles the video, opens the browser, knows the composition
-        if checked.error is not None or checked.composition is None:
-            raise BenchError(
-                f"the reference video does not check: {checked.error.message if checked.error else 'no composition'}"
-            )
-        frames = checked.composition.frames
+        frames = reference_frames(session, ws)  # bundles the video, opens the browser, knows the composition
         bundle = newest_bundle(ws, session.service.pid)
         args = RenderArgs(
             NAME, str(ours_output), "h264", int(loaded.render.frame_timeout_s * 1000), loaded.render.concurrency or None

@@ -21,7 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from vidgen.engine.session import Session  # noqa: E402
 from vidgen.errors import VidgenError  # noqa: E402
+from vidgen.render import ladder  # noqa: E402
 from vidgen.workspace import project as workspace  # noqa: E402
 
 NAME = "bench-reference"
@@ -256,6 +258,14 @@ def add_video(ws: workspace.Workspace, name: str = NAME, source: str = REFERENCE
     video.folder.mkdir(parents=True, exist_ok=True)
     video.entry.write_text(source)
     return video
+
+
+def reference_frames(session: Session, ws: workspace.Workspace) -> int:
+    """Check the reference video on `session` (bundled, the browser open, the composition known); its frame count."""
+    checked = ladder.run(session, ws.video(NAME))
+    if checked.error is not None or checked.composition is None:
+        raise BenchError(f"the reference video does not check: {checked.error.message if checked.error else 'no composition'}")
+    return checked.composition.frames
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 300) -> float:
