@@ -144,9 +144,10 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> workspace_module.Work
 
 @pytest.fixture(scope="session")
 def session(workspace: workspace_module.Workspace) -> Iterator[Session]:
-    # Its webpack cache is its own: the other services a test starts in this workspace store theirs in the
-    # background and delete the packs they replaced, which this one may still read (a crash on ENOENT).
-    with Session.open(workspace, settings_module.load(workspace.root), cache="shared") as shared:
+    # Its webpack cache is in memory only: on disk, the other services a test starts in this workspace, and its
+    # own background store, delete packs it may still read (a crash on ENOENT, seen in CI); the workspace is new
+    # each run, so a disk cache would only be written.
+    with Session.open(workspace, settings_module.load(workspace.root), cache="memory") as shared:
         yield shared
 
 

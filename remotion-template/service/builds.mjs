@@ -54,8 +54,13 @@ export const builds = ({root, settings, webpack, trace, onBuilt}) => {
   // another compiler of the same workspace may still read them (the daemon's, and a command's own with
   // --no-daemon, or a test's): each kind of service keeps a cache of its own, so none loses a pack it reads.
   // (Remotion sets the cache after the override: it is renamed in the config it returns.)
-  const ownCache = (config) =>
-    settings.cacheName && config.cache && typeof config.cache === 'object' ? {...config, cache: {...config.cache, name: `${config.cache.name}-${settings.cacheName}`}} : config;
+  // `memory`: none on disk, for a long-lived service that never restarts cold (the test suite's shared one,
+  // whose workspace is new each run: a disk cache would only be written, and its background store was the
+  // one thing left that could delete a pack under this service's own next build).
+  const ownCache = (config) => {
+    if (settings.cacheName === 'memory') return {...config, cache: {type: 'memory'}};
+    return settings.cacheName && config.cache && typeof config.cache === 'object' ? {...config, cache: {...config.cache, name: `${config.cache.name}-${settings.cacheName}`}} : config;
+  };
 
   const makeCompiler = async () => {
     const [, config] = await webpackConfig({
