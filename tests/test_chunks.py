@@ -59,7 +59,7 @@ def test_chunks_are_checked_before_any_work() -> None:
         with pytest.raises(UsageError, match=fragment):
             options.check_chunks(chunks, codec, frames)
     with pytest.raises(UsageError, match="more than the video's 40 frames"):
-        options.RenderOptions(chunks=41).check_chunks(Composition(640, 360, 30, 40))
+        options.RenderOptions(chunks=41).check_chunk_count(Composition(640, 360, 30, 40))
     assert not options.RenderOptions(chunks=3).variant  # the same video, so recorded as it
     assert options.RenderOptions(chunks=1).wire(Composition(640, 360, 30, 40))["chunks"] is None
 

@@ -22,6 +22,7 @@ from ..batch import report
 from ..batch.file import Item
 from ..batch.manifest import Manifest, path_for
 from ..batch.runner import BatchPlan, BatchRun, Outcome, describe_scorecard, plan, scorecard, totals
+from ..engine.client import PREVIEWS_TIMEOUT_S
 from ..engine.session import Session
 from ..errors import EXIT_FAILED, EXIT_OK, ModelError, UsageError
 from ..model.client import ModelClient, client_for
@@ -193,9 +194,6 @@ def _run(
             critic.close()
 
 
-_PREVIEWS_WAIT_S = 600.0  # a preview job's own limit in the daemon (engine/client.py)
-
-
 def _wait_for_items(
     run: BatchRun, futures: list[Future[Outcome]], session: Session, manifest: Manifest, display: BatchDisplay
 ) -> _Ended:
@@ -223,11 +221,11 @@ def _wait_for_previews(run: BatchRun, display: BatchDisplay) -> None:
         return
     display.note("making the previews for the report (Ctrl-C writes it without them)")
     try:
-        left = run.wait_for_previews(timeout_s=_PREVIEWS_WAIT_S)
+        left = run.wait_for_previews(timeout_s=PREVIEWS_TIMEOUT_S)
     except KeyboardInterrupt:
         return
     if left:
-        display.say(f"{left} previews not made within {_PREVIEWS_WAIT_S:g}s: the report shows those videos without them")
+        display.say(f"{left} previews not made within {PREVIEWS_TIMEOUT_S:g}s: the report shows those videos without them")
 
 
 def _stop_now(session: Session, manifest: Manifest) -> None:

@@ -46,7 +46,7 @@ from .transport import Waiting
 # ones cannot share that daemon. (Timeouts and the like travel with each request.)
 _STARTUP_SETTINGS = ("browser", "gl", "browser_flags", "allow_network", "allow_unsandboxed")
 _START_TIMEOUT_S = 30
-_PREVIEWS_TIMEOUT_S = 600
+PREVIEWS_TIMEOUT_S = 600
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
@@ -123,7 +123,7 @@ class RemoteService(ServiceOps):
         made: Future[str | None] = Future()
         waiting = self.requests.open()
         try:
-            self._send("previews", self._frame(waiting, "previews", {"job": job.to_json()}, _PREVIEWS_TIMEOUT_S, None))
+            self._send("previews", self._frame(waiting, "previews", {"job": job.to_json()}, PREVIEWS_TIMEOUT_S, None))
         except VidgenError as exc:
             self.requests.close(waiting)
             made.set_result(f"the previews were not made: {exc}")
@@ -131,7 +131,7 @@ class RemoteService(ServiceOps):
 
         def wait() -> None:
             try:
-                answer = self.wait("previews", waiting, timeout_s=_PREVIEWS_TIMEOUT_S)
+                answer = self.wait("previews", waiting, timeout_s=PREVIEWS_TIMEOUT_S)
             except VidgenError as exc:
                 if not self._closed:
                     made.set_result(f"the previews were not made: {exc}")

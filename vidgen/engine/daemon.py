@@ -37,7 +37,7 @@ from .channel import Connection, DaemonFiles, peer, socket_address
 from .messages import Event, Queued, encode_error, encode_event
 from .processes import tree_memory_mb
 from .protocol import PROTOCOL_VERSION
-from .service import RenderService
+from .service import DAEMON_CACHE, RenderService
 
 # The ops a command may ask for (docs/protocol.md); `shutdown` and `cancel` are the daemon's to send.
 OPS = frozenset({"browser", "bundle", "lint", "typecheck", "metadata", "stills", "still", "render", "layout", "timeline"})
@@ -65,7 +65,7 @@ class Request:
 class Daemon:
     def __init__(self, workspace: Workspace, settings: RenderSettings, identity: str, idle_s: float):
         self.files = DaemonFiles(workspace.state_dir)
-        self.service = RenderService(workspace, settings, cache="daemon")
+        self.service = RenderService(workspace, settings, cache=DAEMON_CACHE)
         self.identity = identity
         self.idle_s = idle_s
         self.started = time.time()

@@ -53,11 +53,16 @@ _STARTUP_TIMEOUT_S = 60
 _OUTPUTS = {"render": "output", "still": "output", "stills": "outputDir"}
 
 
+# Whose webpack cache a service keeps (builds.mjs names the folder after it): the daemon's, a command's own.
+DAEMON_CACHE = "daemon"
+COMMAND_CACHE = "command"
+
+
 class RenderService(ServiceOps):
     """One warm Node process per workspace; thread-safe, restarted on demand."""
 
     def __init__(
-        self, workspace: Workspace, settings: RenderSettings, file_sandbox: FileSandbox | None = None, cache: str = "command"
+        self, workspace: Workspace, settings: RenderSettings, file_sandbox: FileSandbox | None = None, cache: str = COMMAND_CACHE
     ):
         """`file_sandbox`: the jail to start in, this machine's by default (a benchmark's control passes an
         inactive one, with `allow_unsandboxed`); `cache`: whose webpack cache it keeps (the daemon's is its own)."""

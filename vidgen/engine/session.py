@@ -15,7 +15,7 @@ from ..settings import Settings
 from ..workspace.project import Workspace
 from .client import connect
 from .ops import ServiceOps
-from .service import RenderService
+from .service import COMMAND_CACHE, RenderService
 
 
 @dataclass
@@ -35,7 +35,7 @@ class Session:
         *,
         daemon: bool = False,
         on_note: Callable[[str], None] | None = None,
-        cache: str = "command",
+        cache: str = COMMAND_CACHE,
     ) -> Session:
         """A session on the workspace's render daemon (started if need be) when `daemon` and the settings allow,
         else on a render service of this process's own (as the tests' shared session is), keeping the webpack

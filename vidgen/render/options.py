@@ -85,7 +85,7 @@ class RenderOptions:
             "chunks": chunks,
         }
 
-    def check_chunks(self, composition: Composition) -> None:
+    def check_chunk_count(self, composition: Composition) -> None:
         """No more chunks than frames (a UsageError once the video's length is known)."""
         if self.chunks is not None and self.chunks > composition.frames:
             raise UsageError(

@@ -123,7 +123,7 @@ def render(
             )
         limits = session.settings.limits
         asked.frame_range(composition)  # raises when past the end
-        asked.check_chunks(composition)
+        asked.check_chunk_count(composition)
         check_size(composition, asked.scale, codec, limits.max_width, limits.max_height)
 
     files = state.sources_of(video)

@@ -16,13 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from ..check import checked, imports
 from ..engine.ops import ServiceOps
 from ..engine.protocol import CheckArgs
-from ..engine.service import RenderService
+from ..engine.service import COMMAND_CACHE, DAEMON_CACHE, RenderService
 from ..errors import ServiceReplyError, VidgenError
 from ..settings import Settings
 from ..workspace.project import Video, Workspace
 
-DAEMON_CACHE = "daemon"  # the name the daemon's service keeps its webpack cache under (engine/daemon.py)
-COMMAND_CACHE = "command"  # and a command's own service (`--no-daemon`, `render.daemon = false`)
 _TOOL_TIMEOUT_S = 180  # the ladder's for the same ops
 # webpack stores its cache when the service shuts down (about 150 MB for the template): a command's usual
 # 3 s grace would often kill it first on a busy machine, and the cache is this work's whole point.
