@@ -69,7 +69,7 @@ set_on_retry_hooks([_report])
 def with_retries(call: Callable[[], T], *, tries: int, base_s: float, max_s: float, throttle: Throttle, on_status: Status) -> T:
     """`call()`, tried up to `tries` times while it raises Retryable; the last Retryable is raised."""
 
-    def backoff(exc: Exception) -> bool | float:
+    def backoff(exc: BaseException) -> bool | float:
         if not isinstance(exc, Retryable):
             return False  # what the user must fix is not retried
         # The provider's Retry-After replaces the backoff, but a provider asking for an hour (or a date
