@@ -26,10 +26,11 @@ def spare(workspace, tmp_path: Path) -> workspace_module.Workspace:
     return ws
 
 
-def drawn_stills(ws: workspace_module.Workspace) -> list[Path]:
-    """The stills a render drew (a render service may have made the empty folder when it started: its jail
-    writes there)."""
-    return [p for p in (ws.state_dir / "stills").rglob("*") if p.is_file()]
+def ladder_output(ws: workspace_module.Workspace) -> list[Path]:
+    """What a run of the ladder leaves: a build, stills, a render (a render service may have made the empty
+    folders when it started: its jail writes there)."""
+    folders = (ws.state_dir / "bundle", ws.state_dir / "stills", ws.out_dir)
+    return [p for folder in folders for p in folder.rglob("*") if p.is_file()]
 
 
 def assert_refused(done, file_name: str) -> None:
@@ -61,7 +62,7 @@ def test_a_damaged_state_json_stops_render_before_the_ladder(spare) -> None:
     (spare.state_dir / "state.json").write_bytes(STATE_DAMAGE["a-list"])
     done = vidgen("render", "hello", cwd=spare.root, timeout=60)
     assert_refused(done, "state.json")
-    assert not drawn_stills(spare) and not list(spare.out_dir.iterdir())
+    assert not ladder_output(spare) and not list(spare.out_dir.iterdir())
 
 
 # ------------------------------------------------------------------------- history meta.json
@@ -131,7 +132,7 @@ def test_a_damaged_pointer_stops_history_undo_redo_and_render(spare, damage: str
         assert_refused(done, "current.json")
         assert "delete it" in done.stderr
     assert video.entry.read_bytes() == before
-    assert not drawn_stills(spare) and not list(spare.out_dir.iterdir())
+    assert not ladder_output(spare) and not list(spare.out_dir.iterdir())
 
 
 def _two_versions(ws: workspace_module.Workspace) -> workspace_module.Video:
@@ -152,7 +153,7 @@ def test_a_renders_folder_that_is_a_link_is_never_followed(spare, tmp_path: Path
     for command in ("render", "undo", "history"):
         assert_refused(vidgen(command, "hello", cwd=spare.root, timeout=120), "is not a folder")
     assert video.entry.read_bytes() == before and list(elsewhere.iterdir()) == []
-    assert not drawn_stills(spare)
+    assert not ladder_output(spare)
 
 
 def test_a_kept_video_that_is_a_folder_is_refused_before_any_change(spare) -> None:
@@ -164,7 +165,7 @@ def test_a_kept_video_that_is_a_folder_is_refused_before_any_change(spare) -> No
     for command in ("undo", "render"):
         assert_refused(vidgen(command, "hello", cwd=spare.root, timeout=120), "v1.mp4 is not a video file")
     assert video.entry.read_bytes() == before and (kept / "mine.txt").read_text() == "keep me"
-    assert not drawn_stills(spare)
+    assert not ladder_output(spare)
 
 
 # ------------------------------------------------------------------------------- manifests

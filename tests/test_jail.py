@@ -82,7 +82,7 @@ def test_subpath_traversal_to_a_host_file(session: Session, make_video, workspac
     assert_refused(error, video)
     assert "climbs out of the package 'world-atlas'" in error.message
     assert_not_leaked(workspace, error)
-    stage = ladder.run(session, video, stills=False).error
+    stage = ladder.run(session, video, stills=ladder.Stills.NONE).error
     assert stage is not None and stage.stage == "imports" and "climbs out" in stage.message
     assert_not_leaked(workspace, stage)
 

@@ -6,6 +6,7 @@ import pytest
 
 from vidgen.engine.session import Session
 from vidgen.render import ladder
+from vidgen.render import video as render
 
 from .helpers import MOVING, component, group_members
 
@@ -111,6 +112,24 @@ def test_stills_catch_a_throw_late_in_the_video(session: Session, make_video) ->
     assert "the route has no points" in error.message
     assert (error.file, error.line) == ("index.tsx", 9)
     assert "\n    at " not in error.message
+
+
+def test_a_render_is_its_own_pass_over_the_frames_and_a_long_one_fails_fast(session: Session, make_video) -> None:
+    # Short: no stills before the render; the throw at frame 19 fails the render there, as precisely.
+    body = "if (frame >= 19) {\n  throw new Error('the route has no points');\n}\n" + MOVING
+    result = render.render(session, make_video("ladder-throw-render", {"index.tsx": component(body)}), previews=False)
+    error = result.error
+    assert error is not None and (error.stage, error.code, error.frame) == ("render", "runtime", 19), error
+    assert (error.file, error.line) == ("index.tsx", 9) and "the route has no points" in error.message
+    assert "stills" not in result.timings and result.stills == []
+    # 10 s and more with layout QA off: its first, middle and last frames first, and no render after a throw there.
+    body = "if (frame === 99) {\n  throw new Error('the last frame has no title');\n}\n" + MOVING
+    result = render.render(
+        session, make_video("ladder-throw-long", {"index.tsx": component(body, frames=100, fps=10)}), previews=False
+    )
+    error = result.error
+    assert error is not None and (error.stage, error.code, error.frame) == ("stills", "runtime", 99), error
+    assert "render" not in result.timings and {still["frame"] for still in result.stills} <= {0, 50}
 
 
 def test_endless_loop_times_out_restarts_the_service_and_names_the_frame(own_session: Session, make_video) -> None:

@@ -68,7 +68,7 @@ DISABLED_RULES = video(
     ],
 )
 def test_lint_catches_it_on_its_line(session: Session, make_video, name: str, source: str, line: int, message: str) -> None:
-    checked = ladder.run(session, make_video(name, {"index.tsx": source}), stills=False)
+    checked = ladder.run(session, make_video(name, {"index.tsx": source}), stills=ladder.Stills.NONE)
     assert checked.error is not None, "lint should have failed"
     assert (checked.error.stage, checked.error.file, checked.error.line) == ("lint", "index.tsx", line)
     assert checked.error.message.startswith(message)
@@ -77,7 +77,7 @@ def test_lint_catches_it_on_its_line(session: Session, make_video, name: str, so
 
 @pytest.mark.parametrize(("name", "source"), [("lint-disable", DISABLED_RULES), ("lint-font-wait", WAITS_FOR_A_FONT)])
 def test_lint_accepts_what_is_fine(session: Session, make_video, name: str, source: str) -> None:
-    checked = ladder.run(session, make_video(name, {"index.tsx": source}), stills=False)
+    checked = ladder.run(session, make_video(name, {"index.tsx": source}), stills=ladder.Stills.NONE)
     assert checked.error is None, checked.error
 
 
@@ -85,7 +85,7 @@ def test_a_hallucinated_export_gets_the_one_meant(session: Session, make_video) 
     source = video("  return <AbsoluteFill>{frame}</AbsoluteFill>;").replace(
         "useCurrentFrame, useDelayRender} from 'remotion';", "useCurrentFrame, useFrame} from 'remotion';"
     )
-    checked = ladder.run(session, make_video("lint-export", {"index.tsx": source}), stills=False)
+    checked = ladder.run(session, make_video("lint-export", {"index.tsx": source}), stills=ladder.Stills.NONE)
     assert (checked.error.stage, checked.error.file, checked.error.line) == ("typecheck", "index.tsx", 2)
     assert (
         checked.error.message == "TS2305: Module '\"remotion\"' has no exported member 'useFrame'. Did you mean useCurrentFrame?"

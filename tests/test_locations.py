@@ -155,7 +155,7 @@ def test_a_runtime_error_keeps_its_line(session: Session, make_video) -> None:
 def test_the_stamps_change_no_pixel(session: Session, workspace: Workspace, make_video) -> None:
     """A still from the service (stamped) equals Remotion's own `npx remotion still` (no stamps) pixel for pixel."""
     video = make_video("loc-pixels", {"index.tsx": ENGINEER, "Step.tsx": STEP})
-    assert ladder.run(session, video, stills=False).error is None  # bundled with the stamps
+    assert ladder.run(session, video, stills=ladder.Stills.NONE).error is None  # bundled with the stamps
     ours = workspace.state_dir / "stills" / "loc-pixels.png"  # where the jailed service may write
     ours.parent.mkdir(parents=True, exist_ok=True)
     session.service.still(StillArgs(video.name, 0, str(ours), 8000), timeout_s=120)

@@ -145,7 +145,7 @@ def test_renders_hello_with_progress_and_checks_a_broken_video(workspace, make_v
 
     run(main)
     # (typecheck may be skipped: hello passed it unchanged in an earlier test)
-    assert "stage bundle" in progress and "stage stills" in progress
+    assert "stage bundle" in progress and "stage render" in progress
     frames = [m for m in progress if m.startswith("render: ")]
     assert frames and "frames rendered" in frames[-1]
     # A render's progress is a share of 100 that only grows, and reaches most of it by the last frame.

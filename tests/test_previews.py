@@ -106,17 +106,19 @@ def test_a_preview_that_cannot_be_written_leaves_the_mp4_and_the_others_and_says
     finally:
         blocker.rmdir()
 
-    # No ffmpeg once the MP4 is in place: poster and GIF fail, the sheet (drawn without ffmpeg) is made.
+    # No ffmpeg once the MP4 is in place: the sheet's frames, the poster and the GIF fail, each alone.
     with previews.turn(workspace.state_dir):
         again = render.render(session, video)
         assert again.error is None, again.error
         monkeypatch.setenv("VIDGEN_FFMPEG", str(workspace.root / "no-such-ffmpeg"))
     assert again.previews is not None
     problem = again.previews.result(timeout=120)
-    assert problem is not None and "the poster could not be made" in problem and "(and 1 more)" in problem
+    assert problem is not None and "its frames could not be taken from the video" in problem and "(and 2 more)" in problem
+    log = (workspace.state_dir / "previews.log").read_text()
+    assert "previews-blocked: the poster could not be made" in log and "previews-blocked: the preview could not be made" in log
     assert media.probe(again.output, workspace).frames == 20
-    assert (workspace.out_dir / "previews-blocked.sheet.png").is_file()
-    assert not (workspace.out_dir / "previews-blocked.poster.png").exists()  # none, rather than the last render's
+    for kind in ("sheet", "poster"):  # none, rather than the last render's
+        assert not (workspace.out_dir / f"previews-blocked.{kind}.png").exists()
 
 
 def test_a_job_travels_as_json_and_runs_in_another_process(session: Session, make_video, workspace, tmp_path) -> None:
@@ -124,12 +126,23 @@ def test_a_job_travels_as_json_and_runs_in_another_process(session: Session, mak
     result = render.render(session, video, output=tmp_path / "json.mp4", previews=False)
     assert result.error is None and result.output is not None and result.composition is not None
     c = result.composition
+    checked = render.check(session, video)  # a render draws no stills: the job takes the sample's others from the MP4
+    given = checked.stills[:2]
+    shown = {int(still["frame"]) for still in given} | {0, 4, 10, 19} | {3, 5}  # the stills, the sample, the marks
     marks = [sheet.Mark(3, 9, (10, 20, 30, 40), "offscreen"), sheet.Mark(5, 5)]
     job = previews.prepare(
-        video.name, workspace.state_dir, result.output, (c.width, c.height), c.fps, c.frames, result.stills, marks=marks
+        video.name,
+        workspace.state_dir,
+        result.output,
+        (c.width, c.height),
+        c.fps,
+        c.frames,
+        checked.stills[:2],
+        sample=[0, 4, 10, 19],
+        marks=marks,
     )
     assert previews.PreviewJob.from_json(json.loads(json.dumps(job.to_json()))) == job
-    for still in result.stills:
+    for still in checked.stills:
         Path(still["path"]).unlink()  # the next ladder's stills replace these: the job has its own
     code = "import json, sys; from vidgen.media import previews; print(previews.run(previews.PreviewJob.from_json(json.load(sys.stdin))))"
     done = subprocess.run(
@@ -138,6 +151,9 @@ def test_a_job_travels_as_json_and_runs_in_another_process(session: Session, mak
     assert (done.returncode, done.stdout.strip()) == (0, "None"), done.stderr
     assert (tmp_path / "json.preview.gif").read_bytes()[:6] == b"GIF89a"
     assert (tmp_path / "json.sheet.png").is_file() and (tmp_path / "json.poster.png").is_file()
+    # One tile for each: the sample's frames that no still shows were taken from the MP4.
+    with Image.open(tmp_path / "json.sheet.png") as drawn:
+        assert drawn.size == sheet.layout(len(shown), c.width, c.height).size
     assert not Path(job.folder).exists()
 
 
@@ -170,7 +186,15 @@ def test_a_job_given_to_the_daemon_is_made_even_when_the_command_closes_at_once(
     for attempt in range(5):
         sheet.unlink(missing_ok=True)
         job = previews.prepare(
-            video.name, workspace.state_dir, result.output, (c.width, c.height), c.fps, c.frames, result.stills, make=("sheet",)
+            video.name,
+            workspace.state_dir,
+            result.output,
+            (c.width, c.height),
+            c.fps,
+            c.frames,
+            [],
+            sample=[0, 10],
+            make=("sheet",),
         )
         remote = daemon_client.connect(workspace, session.settings.render)
         remote.previews(job)

@@ -155,5 +155,5 @@ def test_a_killed_checker_is_replaced_and_the_next_lint_answers(session: Session
     assert error.message == "the lint and typecheck process stopped (killed, or out of memory); check again"
 
     good = make_video("protocol-after-checker", {"index.tsx": component(MOVING)})
-    result = ladder.run(session, good, stills=False)
+    result = ladder.run(session, good, stills=ladder.Stills.NONE)
     assert result.error is None, result.error

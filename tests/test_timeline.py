@@ -142,7 +142,7 @@ def test_a_series_longer_than_the_composition_fails_with_the_scene_its_frames_an
 
 
 def test_every_cut_scene_is_named_and_the_first_is_the_line(session: Session, videos) -> None:
-    error = ladder.run(session, videos["tl-two"], stills=False).error
+    error = ladder.run(session, videos["tl-two"], stills=ladder.Stills.NONE).error
     source = SOURCES["tl-two"]["index.tsx"]
     step, outro = line_of(source, "<Step />") - 1, line_of(source, 'name="outro"')
     assert error is not None and error.stage == "composition", error
@@ -158,13 +158,13 @@ def test_every_cut_scene_is_named_and_the_first_is_the_line(session: Session, vi
 @pytest.mark.parametrize("name", ["tl-fit", "tl-open", "hello"])
 def test_scenes_that_fit_or_never_end_pass(session: Session, videos, workspace: Workspace, name: str) -> None:
     video = videos.get(name) or workspace.video(name)
-    result = ladder.run(session, video, stills=False)
+    result = ladder.run(session, video, stills=ladder.Stills.NONE)
     assert result.error is None, result.error
     assert result.composition is not None
 
 
 def test_a_sequence_nested_in_a_later_scene_that_starts_after_the_end_is_found(session: Session, videos) -> None:
-    error = ladder.run(session, videos["tl-nested"], stills=False).error
+    error = ladder.run(session, videos["tl-nested"], stills=ladder.Stills.NONE).error
     assert error is not None and error.stage == "composition", error
     badge = line_of(BADGE, "<Sequence")
     assert (error.file, error.line) == ("Badge.tsx", badge)

@@ -52,7 +52,7 @@ def test_init_warms_the_cache_the_first_render_reads(new_workspace: workspace_mo
     # The first render's checks, on a service with the daemon's cache: lint and typecheck are skipped, and
     # webpack serves the bundle from the stored cache, so it has nothing new to store when the service stops.
     with Session.open(ws, settings, cache="daemon") as first:
-        result = ladder.run(first, ws.video("hello"), stills=False)
+        result = ladder.run(first, ws.video("hello"), stills=ladder.Stills.NONE)
     assert result.error is None and result.composition is not None, result.error
     assert result.skipped == ["lint", "typecheck"]
     assert _packs(ws.root, "daemon") == stored

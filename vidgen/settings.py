@@ -50,7 +50,7 @@ class RenderSettings:
     render_timeout_s: float = setting(
         600, "Seconds a whole render request may take before the render service is restarted.", "VIDGEN_RENDER_TIMEOUT"
     )
-    sample_stills: int = setting(6, "Frames spread over the video that are rendered as stills before every full render.")
+    sample_stills: int = setting(6, "Frames spread over the video that `check` draws as stills and the contact sheet shows.")
     gl: str = setting("", "Chromium's GL backend for Remotion (angle, swangle, ...); empty is Remotion's default.", "VIDGEN_GL")
     browser_flags: str = setting(
         "--disable-frame-rate-limit --disable-gpu-vsync",

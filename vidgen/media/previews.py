@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,9 @@ class PreviewJob:
     fps: float
     frames: int
     stills: tuple[tuple[int, str], ...]  # (frame, path in the job's folder)
+    # The frames the sheet and the poster look at: those no still shows are taken from the video first
+    # (a render draws no stills before it: its own frames are the pass over the video).
+    sample: tuple[int, ...] = ()
     marks: tuple[sheet.Mark, ...] = ()  # the findings: their frames are shown and outlined on the sheet
     make: tuple[str, ...] = KINDS
     kept: str | None = None  # .vidgen/renders/<name>/v<N>.mp4 when the render is kept as a version
@@ -79,6 +82,7 @@ class PreviewJob:
                 "target_stamp": tuple(int(n) for n in data["target_stamp"]),
                 "kept_stamp": tuple(int(n) for n in data.get("kept_stamp", ())),
                 "stills": tuple((int(frame), str(path)) for frame, path in data["stills"]),
+                "sample": tuple(int(frame) for frame in data.get("sample", ())),
                 "marks": tuple(_mark(mark) for mark in data.get("marks", ())),
                 "make": tuple(str(kind) for kind in data.get("make", KINDS)),
             }
@@ -107,6 +111,7 @@ def prepare(
     frames: int,
     stills: list[dict[str, Any]],
     *,
+    sample: list[int] | None = None,
     marks: list[sheet.Mark] | None = None,
     make: tuple[str, ...] = KINDS,
     kept: Path | None = None,
@@ -140,9 +145,12 @@ def prepare(
         fps=fps,
         frames=frames,
         stills=tuple(own_stills),
+        sample=tuple(sample or ()),
         marks=tuple(marks or ()),
-        # A GIF render is its own preview; a sheet needs stills.
-        make=tuple(kind for kind in make if (kind, target.suffix) != ("preview", ".gif") and (kind != "sheet" or own_stills)),
+        # A GIF render is its own preview; a sheet needs frames to show.
+        make=tuple(
+            kind for kind in make if (kind, target.suffix) != ("preview", ".gif") and (kind != "sheet" or own_stills or sample)
+        ),
         kept=str(kept) if kept else None,
         kept_stamp=stamp(kept) if kept else (),
     )
@@ -164,7 +172,7 @@ def run(job: PreviewJob, gate: Gate | None = None) -> str | None:
     problems: list[str] = []
     try:
         with turn(Path(job.state_dir)):
-            made = _make_all(job, problems, gate)
+            made = _make_all(_with_sample(job, problems, gate), problems, gate) if _places(job) else []
     except Exception as exc:  # the lock or the job folder: whatever it is, the video stands
         where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
         problems.append(f"the previews could not start: {_detail(exc)}{where}")
@@ -196,6 +204,23 @@ def _answer(name: str, state_dir: Path, problems: list[str]) -> str:
         f"{name}: {problems[0]}{more}; the video is in place, and the log is"
         f" {state_dir / LOG}: fix that and render again for its previews"
     )
+
+
+def _with_sample(job: PreviewJob, problems: list[str], gate: Gate | None) -> PreviewJob:
+    """The job with its sample frames that no still shows taken from its video, in one decode, as stills."""
+    shown = {frame for frame, _path in job.stills}
+    missing = [frame for frame in job.sample if frame not in shown]
+    if not missing:
+        return job
+    folder = Path(job.folder) / "sample"
+    try:
+        folder.mkdir(exist_ok=True)
+        taken = poster.write_frames(Path(job.video), missing, folder, gate)
+    except Exception as exc:  # ffmpeg's errors vary: the sheet shows what else it has, the poster falls back
+        problems.append(f"its frames could not be taken from the video: {_detail(exc)}")
+        return job
+    stills = sorted([*job.stills, *((frame, str(path)) for frame, path in taken.items())])
+    return replace(job, stills=tuple(stills))
 
 
 def _make_all(job: PreviewJob, problems: list[str], gate: Gate | None) -> list[str]:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from ..check import checked, diagnostics, imports, layout
@@ -34,6 +35,21 @@ Events = Callable[[str, dict[str, Any]], None]
 
 def quiet(_kind: str, _data: dict[str, Any]) -> None:
     return None
+
+
+class Stills(StrEnum):
+    """Which frames the stills stage draws before the video is rendered whole (or not at all)."""
+
+    SAMPLE = "sample"  # `check`: the evenly spread sample, or the frames asked for
+    # A render's: its own frames are the pass over the video (the stills for the sheet are taken from the
+    # file), so frames are drawn before it only to fail fast, where the render is long and layout QA,
+    # whose pages show the video's frames first, is off: the first, middle and last frame.
+    FAIL_FAST = "fail-fast"
+    NONE = "none"  # up to the composition: no frame drawn, no layout QA
+
+
+# Below this length a render reaches any frame within seconds: drawing some first saves nothing.
+FAIL_FAST_FROM_S = 10.0
 
 
 @dataclass
@@ -60,7 +76,7 @@ class Context:
     result: CheckResult
     on_event: Events
     expect: Constraints | None
-    stills: bool
+    stills: Stills
     on_composition: Callable[[Composition], None] | None = None  # may raise to stop before any frame
     frames: list[int] | None = None  # the stills wanted, instead of the evenly spread sample
 
@@ -103,7 +119,7 @@ def run(
     session: Session,
     video: Video,
     on_event: Events = quiet,
-    stills: bool = True,
+    stills: Stills = Stills.SAMPLE,
     expect: Constraints | None = None,
     on_composition: Callable[[Composition], None] | None = None,
     frames: list[int] | None = None,
@@ -115,13 +131,15 @@ def run(
     `frames` are the stills to render instead of the evenly spread sample (`vidgen mcp`'s `stills`).
     """
     context = Context(session, video, CheckResult(), on_event, expect, stills, on_composition, frames)
-    stages = [stage for stage in LADDER if stage.applies(context)]
+    stages = list(LADDER)
     pool = ThreadPoolExecutor(max_workers=max(1, sum(s.ahead for s in stages)), thread_name_prefix="ladder")
     ahead: dict[Stage, Future[StructuredError | None]] = {}
     sources: str | None = None  # checked.key() of the sources, taken once, before the first skippable stage runs
     passed: set[Stage] = set()
     try:
         for index, stage in enumerate(stages):
+            if not stage.applies(context):  # asked when its turn comes: some depend on the composition
+                continue
             if stage.skippable and sources is None:
                 sources = checked.key(video)
                 if checked.is_current(video, sources):
@@ -264,10 +282,25 @@ def sample_frames(frames: int, count: int) -> list[int]:
     return sorted({round(i * (frames - 1) / (count - 1)) for i in range(count)})
 
 
+def _fail_fast_frames(context: Context) -> list[int]:
+    """The frames a render draws before it (none when it is short or layout QA shows frames first)."""
+    composition = context.result.composition
+    assert composition is not None
+    if context.session.settings.qa.enabled or composition.duration_s < FAIL_FAST_FROM_S:
+        return []
+    return sample_frames(composition.frames, 3)
+
+
+def _draws_stills(context: Context) -> bool:
+    return context.stills is Stills.SAMPLE or (context.stills is Stills.FAIL_FAST and bool(_fail_fast_frames(context)))
+
+
 def _stills(context: Context) -> StructuredError | None:
     session, video, result, on_event = context.session, context.video, context.result, context.on_event
     assert result.composition is not None
     settings = session.settings.render
+    if context.stills is Stills.FAIL_FAST:
+        context.frames = _fail_fast_frames(context)
     last, wanted = result.composition.frames - 1, context.frames
     if wanted and max(wanted) > last:
         beyond = [str(f) for f in sorted(set(wanted)) if f > last]
@@ -331,8 +364,10 @@ LADDER: tuple[LadderStage, ...] = (
     LadderStage(Stage.TYPECHECK, _typecheck, on_reply=_checker_reply, ahead=True, skippable=True),
     LadderStage(Stage.BUNDLE, _bundle, on_reply=_checker_reply, ahead=True),
     LadderStage(Stage.COMPOSITION, _composition),
-    LadderStage(Stage.STILLS, _stills, applies=lambda context: context.stills),
-    LadderStage(Stage.LAYOUT, _layout, applies=lambda context: context.stills and context.session.settings.qa.enabled),
+    LadderStage(Stage.STILLS, _stills, applies=_draws_stills),
+    LadderStage(
+        Stage.LAYOUT, _layout, applies=lambda context: context.stills is not Stills.NONE and context.session.settings.qa.enabled
+    ),
 )
 STAGES = tuple(stage.stage for stage in LADDER)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,9 +22,9 @@ from ..engine.processes import process_alive
 from ..engine.protocol import RenderArgs, StillArgs
 from ..engine.session import Session
 from ..errors import Code, ServiceError, ServiceReplyError, Stage, StructuredError, UsageError
+from ..media import poster, sheet
 from ..media import previews as preview_jobs  # `previews` is render()'s flag
 from ..media import probe as media
-from ..media import sheet
 from ..sound import music, narration
 from ..workspace import history, state
 from ..workspace import outputs as renders
@@ -132,7 +133,7 @@ def render(
         renders.check(video)
 
     def attempt() -> RenderResult:  # the ladder and the render, run again whole after a fault not the video's
-        checked = ladder.run(session, video, on_event, expect=expect, on_composition=check_still)
+        checked = ladder.run(session, video, on_event, ladder.Stills.FAIL_FAST, expect=expect, on_composition=check_still)
         result = _checked_result(video, checked, "failed")  # "rendered" once the MP4 is in place
         if checked.error is None:
             assert checked.composition is not None
@@ -161,6 +162,7 @@ def render(
                     atomic_write(result.captions, narration.srt(checked.narration))
                 if still_frame is None and previews and sheet_now and not variant:
                     try:
+                        _sample_stills(session, video, target, checked.composition, result)
                         result.sheet = write_sheet(target, checked.composition, result)
                     except OSError:
                         result.sheet = None  # the previews' job draws it again, and says what failed
@@ -218,6 +220,7 @@ def _queue_previews(
             composition.fps,
             composition.frames,
             result.stills,
+            sample=_sample(session, composition),
             marks=sheet.marks_of(result.findings),
             make=tuple(kind for kind in preview_jobs.KINDS if kind != "sheet" or result.sheet is None),
             kept=kept,
@@ -229,6 +232,23 @@ def _queue_previews(
     result.poster, result.preview = paths.get("poster"), paths.get("preview")
     result.sheet = result.sheet or paths.get("sheet")
     result.previews = session.after_render(job)
+
+
+def _sample(session: Session, composition: ladder.Composition) -> list[int]:
+    """The frames the contact sheet shows, spread over the video."""
+    return ladder.sample_frames(composition.frames, session.settings.render.sample_stills)
+
+
+def _sample_stills(session: Session, video: Video, target: Path, composition: ladder.Composition, result: RenderResult) -> None:
+    """The sample's frames as stills, taken from the rendered file in one decode (a render draws none before it)."""
+    folder = session.workspace.state_dir / "stills" / video.name
+    if not result.stills:  # the stills there are an earlier check's
+        shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    shown = {int(still["frame"]) for still in result.stills}
+    taken = poster.write_frames(target, [frame for frame in _sample(session, composition) if frame not in shown], folder)
+    result.stills += [{"frame": frame, "path": str(path)} for frame, path in taken.items()]
+    result.stills.sort(key=lambda still: int(still["frame"]))
 
 
 def remove_stale_partials(folder: Path) -> None:
