@@ -356,9 +356,9 @@ def _check_lambda(settings: LambdaSettings) -> LambdaSettings:
         problems["concurrency"] = "and frames_per_lambda are both set: Remotion takes one of them, set the other to 0"
     for key, problem in problems.items():
         if problem:
-            value = getattr(settings, key)
-            shown = json.dumps(value)[:40] if isinstance(value, str) else str(value)
-            raise UsageError(f"lambda.{key} = {shown} {problem}: fix it in {CONFIG_NAME}")
+            value = getattr(settings, key)  # a text is not quoted back: the file's words stay in the file
+            shown = "" if isinstance(value, str) else f" = {value}"
+            raise UsageError(f"lambda.{key}{shown} {problem}: fix it in {CONFIG_NAME}")
     return settings
 
 

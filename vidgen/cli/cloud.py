@@ -7,7 +7,6 @@ import click
 from .. import settings as settings_module
 from ..cloud import deployment
 from .common import workspace_of
-from .output import note
 from .printing import print_json
 
 
@@ -23,14 +22,14 @@ def deploy(ctx: click.Context, as_json: bool) -> None:
     """Deploy the function and upload the site for the workspace's Remotion version, as [lambda] in vidgen.toml says."""
     workspace = workspace_of(ctx)
     settings = settings_module.load(workspace.root).lambda_
-    note(
-        f"deploying to {settings.region}: {settings.memory_mb} MB memory, {settings.disk_mb} MB disk, {settings.timeout_s}s timeout"
-    )
     made = deployment.deploy(workspace, settings)
     if as_json:
         print_json(made.to_json())
         return
-    click.echo(f"function {made.function_name} (Remotion {made.version}) in {made.region}")
+    click.echo(
+        f"function {made.function_name} (Remotion {made.version}) in {made.region}: {settings.memory_mb} MB memory,"
+        f" {settings.disk_mb} MB disk, {settings.timeout_s}s timeout"
+    )
     click.echo(f"site {made.site_name}: {made.serve_url}")
 
 

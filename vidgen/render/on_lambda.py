@@ -61,9 +61,11 @@ def render(
     on_event: ladder.Events,
     timeline: narration.Timeline | None,
     asked: RenderOptions,
+    aws: Any = None,
 ) -> tuple[StructuredError | None, dict[str, Any] | None]:
     """Upload the site, render on Lambda, download and verify; the render's error (the video's) and its cost.
-    What the user must fix (credentials, rate limit, timeout, versions) is raised as a CloudError."""
+    What the user must fix (credentials, rate limit, timeout, versions) is raised as a CloudError. `aws` is the
+    boto3 session to use (default: a new one on the AWS SDK's credential chain)."""
     from ..cloud import lambda_render
 
     settings = session.settings
@@ -84,6 +86,7 @@ def render(
                 deployments.Deployment(**{**deployment.to_json(), "serve_url": url}),
                 partial,
                 lambda event: on_event("progress", event),
+                session=aws,
                 on_note=lambda line: on_event("note", {"message": line}),
             )
             if outcome.error is not None:
