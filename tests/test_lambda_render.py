@@ -75,9 +75,10 @@ def clients_own_request(session: Any, **changes: Any) -> str:
     return str(client.construct_render_request(RenderMediaParams(**values), render_type="video-or-audio"))
 
 
-def expect_start(stub: Stubber, session: Any, body: dict[str, Any] | None = None) -> None:
+def expect_start(stub: Stubber, session: Any, body: dict[str, Any] | None = None, **request: Any) -> None:
+    """Lambda answers the start of a render sent as the client's own request of these values (`request`: changes)."""
     started = body or {"type": "success", "renderId": "r1", "bucketName": BUCKET}
-    stub.add_response("invoke", answer(started), {"FunctionName": FUNCTION, "Payload": clients_own_request(session)})
+    stub.add_response("invoke", answer(started), {"FunctionName": FUNCTION, "Payload": clients_own_request(session, **request)})
 
 
 def expect_progress(stub: Stubber, session: Any, **body: Any) -> None:

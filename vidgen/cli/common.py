@@ -145,6 +145,8 @@ def print_result(result: render_module.RenderResult, as_json: bool) -> None:
         click.echo(str(result.output.resolve()))
         timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items() if v >= 0.05)
         note(f"rendered {result.name}: {summary}; {timings}")
+        if result.cost is not None:
+            note(f"Remotion Lambda cost {result.cost['display']} {result.cost['currency']} (Lambda's estimate)")
         print_previews(result)
     else:
         click.echo(f"{result.name}: ok ({summary})")

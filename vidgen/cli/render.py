@@ -152,6 +152,8 @@ def render_video(
             request = on_lambda.dry_run(loaded, video, chosen, asked)
             click.echo(json.dumps({"status": "ok", "request": json.loads(request), "exit_code": EXIT_OK}) if as_json else request)
             return
+        if still is None:
+            on_lambda.preflight(loaded, video.workspace)  # deployed, of this version: before the ladder runs
     own = render_module.default_output(video, chosen)
     if asked.variant and out is not None and out.expanduser().absolute() == own.absolute():
         raise UsageError(f"--out {out} is {name}'s own render: a --frames, --scale or --props render goes beside it")
