@@ -22,14 +22,6 @@ LAMBDA = ["npx", "--no-install", "remotion", "lambda"]
 TOML = '[lambda]\nregion = "eu-central-1"\nmemory_mb = 3008\ndisk_mb = 4096\ntimeout_s = 240\nsite_name = "my-site"\n'
 
 
-@pytest.fixture
-def npx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeNpx:
-    fake = FakeNpx(tmp_path / "npx")
-    for key, value in fake.env().items():
-        monkeypatch.setenv(key, value)
-    return fake
-
-
 def test_deploy_runs_remotions_cli_with_the_lambda_table(tmp_path: Path, npx: FakeNpx) -> None:
     workspace = lambda_workspace(tmp_path / "ws", TOML)
     done = vidgen("lambda", "deploy", "--json", cwd=workspace.root)

@@ -11,10 +11,7 @@ import pytest
 from botocore.stub import Stubber
 
 from tests.helpers import assert_one_line_error, vidgen
-from tests.lambda_fakes import FakeNpx, lambda_workspace
-from tests.test_lambda_render import BUCKET, REGION, expect_progress, expect_start, make_mp4
-from tests.test_lambda_render import aws as aws  # noqa: F401  (the fixture)
-from tests.test_lambda_render import stub as stub  # noqa: F401
+from tests.lambda_fakes import BUCKET, REGION, FakeNpx, expect_progress, expect_start, lambda_workspace, make_mp4
 from vidgen import settings as settings_module
 from vidgen.batch.runner import describe_scorecard, lambda_cost
 from vidgen.cloud import deployment, lambda_render
@@ -27,14 +24,6 @@ from vidgen.render.options import RenderOptions
 from vidgen.workspace.project import Workspace
 
 TOML = '[lambda]\nframes_per_lambda = 20\n[render]\non = "lambda"\n'
-
-
-@pytest.fixture
-def npx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeNpx:
-    fake = FakeNpx(tmp_path / "npx")
-    for key, value in fake.env().items():
-        monkeypatch.setenv(key, value)
-    return fake
 
 
 @pytest.fixture
@@ -68,15 +57,15 @@ def render_on_lambda(workspace: Workspace, aws: Any, stub: Stubber, mp4: bytes) 
     return found, events
 
 
-def test_a_render_on_lambda_uploads_the_site_and_verifies_the_file(
-    ffprobe: None,
-    deployed: Workspace,
-    npx: FakeNpx,
-    aws: lambda_render.ClientSession,  # noqa: F811
-    stub: Stubber,  # noqa: F811
-    tmp_path: Path,
-) -> None:
-    (error, cost), events = render_on_lambda(deployed, aws, stub, make_mp4(tmp_path / "made.mp4"))
+@pytest.fixture
+def rig(ffprobe: None, deployed: Workspace, aws: lambda_render.ClientSession, stub: Stubber) -> tuple[Workspace, Any, Stubber]:
+    """A deployed workspace, Lambda on the Stubber, S3 on moto, and Remotion's ffprobe for the verification."""
+    return deployed, aws, stub
+
+
+def test_a_render_on_lambda_uploads_the_site_and_verifies_the_file(rig: tuple, npx: FakeNpx, tmp_path: Path) -> None:
+    deployed = rig[0]
+    (error, cost), events = render_on_lambda(*rig, make_mp4(tmp_path / "made.mp4"))
     assert error is None and cost["usd"] == pytest.approx(0.00123)
     assert (deployed.out_dir / "hello.mp4").read_bytes() == (tmp_path / "made.mp4").read_bytes()
     assert npx.calls()[-1][3:6] == ["sites", "create", "src/index.ts"]  # the code as it is now, under the same name
@@ -84,14 +73,9 @@ def test_a_render_on_lambda_uploads_the_site_and_verifies_the_file(
     assert [data["renderedFrames"] for kind, data in events if kind == "progress"] == [30]
 
 
-def test_a_file_lambda_rendered_wrong_fails_verification_and_is_not_kept(
-    ffprobe: None,
-    deployed: Workspace,
-    aws: lambda_render.ClientSession,  # noqa: F811
-    stub: Stubber,  # noqa: F811
-    tmp_path: Path,
-) -> None:
-    (error, _cost), _events = render_on_lambda(deployed, aws, stub, make_mp4(tmp_path / "small.mp4", 320, 180))
+def test_a_file_lambda_rendered_wrong_fails_verification_and_is_not_kept(rig: tuple, tmp_path: Path) -> None:
+    deployed = rig[0]
+    (error, _cost), _events = render_on_lambda(*rig, make_mp4(tmp_path / "small.mp4", 320, 180))
     assert error is not None and error.stage == "verify" and "320" in error.message
     assert not (deployed.out_dir / "hello.mp4").exists()
     assert not list((deployed.state_dir).rglob("*.partial-*"))

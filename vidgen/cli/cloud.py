@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
 from .. import settings as settings_module
 from ..cloud import deployment
+from ..settings import LambdaSettings
+from ..workspace.project import Workspace
 from .common import workspace_of
 from .printing import print_json
 
@@ -15,13 +19,25 @@ def lambda_group() -> None:
     """Remotion Lambda: deploy the function and site, see what is deployed, remove it (`render --on lambda` uses it)."""
 
 
-@lambda_group.command("deploy")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.pass_context
-def deploy(ctx: click.Context, as_json: bool) -> None:
+def _subcommand(name: str) -> Callable[[Callable[..., None]], click.Command]:
+    """`vidgen lambda NAME [--json]`, given the workspace and its [lambda] settings."""
+
+    def wrap(function: Callable[[Workspace, LambdaSettings, bool], None]) -> click.Command:
+        @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+        @click.pass_context
+        def command(ctx: click.Context, as_json: bool) -> None:
+            workspace = workspace_of(ctx)
+            function(workspace, settings_module.load(workspace.root).lambda_, as_json)
+
+        command.__doc__ = function.__doc__
+        return lambda_group.command(name)(command)
+
+    return wrap
+
+
+@_subcommand("deploy")
+def deploy(workspace: Workspace, settings: LambdaSettings, as_json: bool) -> None:
     """Deploy the function and upload the site for the workspace's Remotion version, as [lambda] in vidgen.toml says."""
-    workspace = workspace_of(ctx)
-    settings = settings_module.load(workspace.root).lambda_
     made = deployment.deploy(workspace, settings)
     if as_json:
         print_json(made.to_json())
@@ -33,13 +49,10 @@ def deploy(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"site {made.site_name}: {made.serve_url}")
 
 
-@lambda_group.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.pass_context
-def status(ctx: click.Context, as_json: bool) -> None:
+@_subcommand("status")
+def status(workspace: Workspace, settings: LambdaSettings, as_json: bool) -> None:
     """What is deployed in the region and whether its Remotion version is the workspace's."""
-    workspace = workspace_of(ctx)
-    found = deployment.status(workspace, settings_module.load(workspace.root).lambda_)
+    found = deployment.status(workspace, settings)
     if as_json:
         print_json(found)
         return
@@ -56,13 +69,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"this workspace renders with {deployed['function_name']} and site {deployed['site_name']}: {state}")
 
 
-@lambda_group.command("remove")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.pass_context
-def remove(ctx: click.Context, as_json: bool) -> None:
+@_subcommand("remove")
+def remove(workspace: Workspace, settings: LambdaSettings, as_json: bool) -> None:
     """Remove the function and site this workspace deployed (its renders in S3 stay)."""
-    workspace = workspace_of(ctx)
-    removed = deployment.remove(workspace, settings_module.load(workspace.root).lambda_)
+    removed = deployment.remove(workspace, settings)
     if as_json:
         print_json({"removed": removed.to_json()})
         return
