@@ -23,8 +23,9 @@ from tests.lambda_fakes import (
 )
 from vidgen.cloud import lambda_render
 from vidgen.cloud.deployment import Deployment
-from vidgen.errors import CloudError
+from vidgen.errors import CloudError, UsageError
 from vidgen.settings import LambdaSettings
+from vidgen.workspace.project import validate_name
 
 DEPLOYED = Deployment(REGION, FUNCTION, "vidgen", SERVE_URL, VERSION)
 SETTINGS = LambdaSettings(frames_per_lambda=20)
@@ -50,6 +51,10 @@ def test_a_hostile_prop_stays_data_inside_the_request(aws: lambda_render.ClientS
     plain = json.loads(lambda_render.request_json(lambda_render.Job("hello", "h264", 30, 30000), SETTINGS, DEPLOYED, aws))
     assert set(request) == set(plain) and request["serveUrl"] == SERVE_URL
     assert json.loads(request["inputProps"]["payload"]) == {"title": hostile, "--yes": "$(rm -rf ~)"}
+    # A batch file's `name` is the composition: a name that could pass for an option or JSON never gets that far.
+    for name in ("--site-name=evil", 'x", "serveUrl": "y', "a b"):
+        with pytest.raises(UsageError):
+            validate_name(name)
 
 
 def test_a_render_reports_progress_downloads_the_file_and_its_cost(
