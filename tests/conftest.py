@@ -196,3 +196,33 @@ def fresh(workspace: workspace_module.Workspace) -> Iterator:
     yield make
     for name in names:
         remove_video(workspace, name)
+
+
+# ---------------------------------------------------------------- Remotion Lambda without AWS (tests/lambda_fakes.py)
+
+
+@pytest.fixture
+def npx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A real `npx` on PATH that records its argv and answers as Remotion's Lambda CLI."""
+    from tests.lambda_fakes import FakeNpx
+
+    fake = FakeNpx(tmp_path / "npx")
+    for key, value in fake.env().items():
+        monkeypatch.setenv(key, value)
+    return fake
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch):
+    """A boto3 session on the default credential chain (test values), S3 on moto."""
+    from tests.lambda_fakes import aws_session
+
+    yield from aws_session(monkeypatch)
+
+
+@pytest.fixture
+def stub(aws):
+    """botocore's Stubber on the session's Lambda client: each test queues Lambda's answers."""
+    from tests.lambda_fakes import stubbed_lambda
+
+    yield from stubbed_lambda(aws)

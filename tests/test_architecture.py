@@ -20,6 +20,7 @@ LAYERS = [
     ["mcp", "batch"],
     ["agent"],
     ["render"],
+    ["cloud"],
     ["sound"],
     ["check"],
     ["engine"],

@@ -306,3 +306,10 @@ class ReplyError(Exception):
 
 class VerdictError(ValueError):
     """The vision model's answer is not a verdict of the expected shape."""
+
+
+class CloudError(VidgenError):
+    """Remotion Lambda or AWS refused or failed (credentials, a rate limit, a timeout, a version): exit 3, one line."""
+
+    exit_code = EXIT_MODEL
+    code = "lambda"

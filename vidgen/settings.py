@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import textwrap
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -77,6 +78,12 @@ class RenderSettings:
         "VIDGEN_DAEMON",
     )
     daemon_idle_s: float = setting(600, "Seconds the daemon waits without a command before it exits.", "VIDGEN_DAEMON_IDLE_S")
+    on: str = setting(
+        "local",
+        "Where videos are rendered: local (this machine) or lambda (Remotion Lambda, after `vidgen lambda deploy`;"
+        " the checks still run here first). `render --on` and `batch --on` override it.",
+        "VIDGEN_RENDER_ON",
+    )
 
 
 @dataclass(frozen=True)
@@ -183,6 +190,23 @@ class VoiceSettings:
 
 
 @dataclass(frozen=True)
+class LambdaSettings:
+    """Remotion Lambda (`vidgen lambda deploy`, `render --on lambda`); credentials come from the AWS SDK's own chain."""
+
+    region: str = setting("us-east-1", "The AWS region of the function, the site and the renders.", "VIDGEN_LAMBDA_REGION")
+    memory_mb: int = setting(2048, "Memory of the function in MB (512 to 10240); the cost grows with it.")
+    disk_mb: int = setting(2048, "Disk of the function in MB (512 to 10240).")
+    timeout_s: int = setting(120, "Seconds one function may run (15 to 900); a longer video wants more functions, not more time.")
+    site_name: str = setting(
+        "vidgen", "The name of the site (the workspace's bundle on S3); deploying and rendering upload the code under it."
+    )
+    frames_per_lambda: int = setting(0, "Frames each function renders; 0 lets Remotion choose. Exclusive with concurrency.")
+    concurrency: int = setting(
+        0, "Functions one render uses at most; 0 lets Remotion choose. New AWS accounts may run only 10 at once."
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     render: RenderSettings = field(default_factory=RenderSettings)
     limits: Limits = field(default_factory=Limits)
@@ -190,11 +214,17 @@ class Settings:
     qa: QaSettings = field(default_factory=QaSettings)
     critique: CritiqueSettings = field(default_factory=CritiqueSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
+    lambda_: LambdaSettings = field(default_factory=LambdaSettings)  # `lambda` is Python's word: [lambda] in the file
+
+
+def section_name(attribute: str) -> str:
+    """The table's name in vidgen.toml of a Settings attribute: `lambda_` is [lambda]."""
+    return attribute.rstrip("_")
 
 
 def sections() -> dict[str, type]:
     """Each section's name and its dataclass, in the order vidgen.toml lists them."""
-    return {f.name: f.default_factory for f in fields(Settings)}  # type: ignore[misc]
+    return {section_name(f.name): f.default_factory for f in fields(Settings)}  # type: ignore[misc]
 
 
 _ENV = {(section, f.name): f.metadata["env"] for section, cls in sections().items() for f in fields(cls) if f.metadata.get("env")}
@@ -276,7 +306,7 @@ def load(workspace_root: Path | None, origins: dict[str, str] | None = None) -> 
     if workspace_root is not None:
         path = workspace_root / CONFIG_NAME
         if path.exists():
-            shape = {section: dict for section in ("render", "limits", "model")}
+            shape = {section: dict for section in ("render", "limits", "model", "lambda")}
             data = loader.read_toml(path, shape, "fix it, or delete it for the defaults")
     render = _section(RenderSettings, "render", data.get("render", {}), origins)
     if render.frame_timeout_s < 7:
@@ -287,6 +317,8 @@ def load(workspace_root: Path | None, origins: dict[str, str] | None = None) -> 
         raise UsageError(f"render.chunks is {render.chunks}: use 0 (automatic), 1 (never split) or more in {CONFIG_NAME}")
     if not 0 <= render.crf <= 63:
         raise UsageError(f"render.crf is {render.crf}: use 0 (Remotion's choice), h264 1-51 or vp9 0-63 in {CONFIG_NAME}")
+    if render.on not in RENDER_PLACES:
+        raise UsageError(f"render.on is {render.on!r}: use one of {', '.join(RENDER_PLACES)} in {CONFIG_NAME}")
     if not math.isfinite(render.daemon_idle_s) or not 1 <= render.daemon_idle_s <= _WEEK_S:
         raise UsageError(
             f"render.daemon_idle_s is {render.daemon_idle_s:g}: use seconds from 1 to {_WEEK_S} in {CONFIG_NAME} "
@@ -299,7 +331,35 @@ def load(workspace_root: Path | None, origins: dict[str, str] | None = None) -> 
         qa=_section(QaSettings, "qa", data.get("qa", {}), origins),
         critique=_section(CritiqueSettings, "critique", data.get("critique", {}), origins),
         voice=_section(VoiceSettings, "voice", data.get("voice", {}), origins),
+        lambda_=_check_lambda(_section(LambdaSettings, "lambda", data.get("lambda", {}), origins)),
     )
+
+
+RENDER_PLACES = ("local", "lambda")
+# AWS's region names; a site name as Remotion allows it, less what a shell or an option would read otherwise.
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+_SITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+def _check_lambda(settings: LambdaSettings) -> LambdaSettings:
+    """[lambda]'s values within what AWS and Remotion take: one line naming the key, before any command runs."""
+    problems = {
+        "region": None if _REGION.fullmatch(settings.region) else "is not an AWS region such as us-east-1 or eu-central-1",
+        "memory_mb": None if 512 <= settings.memory_mb <= 10240 else "is outside 512 to 10240",
+        "disk_mb": None if 512 <= settings.disk_mb <= 10240 else "is outside 512 to 10240",
+        "timeout_s": None if 15 <= settings.timeout_s <= 900 else "is outside 15 to 900",
+        "site_name": None if _SITE_NAME.fullmatch(settings.site_name) else "may hold only letters, digits, '.', '_' and '-'",
+        "frames_per_lambda": None if settings.frames_per_lambda >= 0 else "is below 0",
+        "concurrency": None if 0 <= settings.concurrency <= 200 else "is outside 0 to 200",
+    }
+    if settings.frames_per_lambda and settings.concurrency:
+        problems["concurrency"] = "and frames_per_lambda are both set: Remotion takes one of them, set the other to 0"
+    for key, problem in problems.items():
+        if problem:
+            value = getattr(settings, key)  # a text is not quoted back: the file's words stay in the file
+            shown = "" if isinstance(value, str) else f" = {value}"
+            raise UsageError(f"lambda.{key}{shown} {problem}: fix it in {CONFIG_NAME}")
+    return settings
 
 
 def with_model(settings: Settings, **changes: Any) -> Settings:
@@ -310,6 +370,11 @@ def with_model(settings: Settings, **changes: Any) -> Settings:
 def with_render(settings: Settings, **changes: Any) -> Settings:
     """Apply command-line flags (the highest precedence) to the render settings."""
     return _with(settings, "render", changes)
+
+
+def with_lambda(settings: Settings, **changes: Any) -> Settings:
+    """Apply command-line flags to the [lambda] settings."""
+    return _with(settings, "lambda_", changes)
 
 
 def with_qa(settings: Settings, **changes: Any) -> Settings:

@@ -32,6 +32,7 @@ ITEM = {
     "poster": (str, None),
     "preview": (str, None),
     "usage": loader.USAGE,
+    "cost": (dict, None),  # what Remotion Lambda reported the render cost (render.on = "lambda")
     "model": str,
     "timings": loader.Each(float),
 }

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..agent import critique, loop
 from ..engine.session import Session
-from ..errors import Code, DiskFull, ModelError, VidgenError
+from ..errors import CloudError, Code, DiskFull, ModelError, VidgenError
 from ..media import assets
 from ..model.client import ModelClient, Usage
 from ..workspace.project import Workspace, name_from_idea
@@ -136,7 +136,7 @@ class BatchRun:
         try:
             assets.add(video, list(item.assets))
             outcome = loop.run(self.session, self.client, request, critic=self.critic)
-        except ModelError as exc:  # the user must fix it: every item would fail the same way
+        except (ModelError, CloudError) as exc:  # the user must fix it: every item would fail the same way
             self._halt(exc)
             self.manifest.update(item.key, status="pending", error={"stage": "model", "message": str(exc)})
             return Outcome(item, name, "pending", self.manifest.get(item.key) or {})
@@ -162,6 +162,7 @@ class BatchRun:
             "warnings": outcome.warnings,
             "polish": outcome.polish.to_dict() if outcome.polish else None,
             "usage": outcome.usage.to_dict(),
+            "cost": result.cost if result else None,
             "model": outcome.model,
             "timings": {
                 "model_s": round(outcome.model_s, 2),
@@ -248,7 +249,15 @@ def scorecard(entries: list[dict[str, Any]]) -> dict[str, Any]:
         "infra": sum(int(a.get("infra") or 0) for e in run for a in e["attempts"]),
         "infra_repeated": sum(1 for e in run for a in e["attempts"] if (a.get("error") or {}).get("infra")),
         "tokens": totals(entries).to_dict(),
+        "lambda_cost_usd": lambda_cost(entries),
     }
+
+
+def lambda_cost(entries: list[dict[str, Any]]) -> float | None:
+    """What Remotion Lambda reported the items' renders cost, summed (None when none rendered there)."""
+    found = [cost.get("usd") for cost in (entry.get("cost") for entry in entries) if isinstance(cost, dict)]
+    costs = [float(usd) for usd in found if isinstance(usd, int | float) and not isinstance(usd, bool)]
+    return round(sum(costs), 6) if costs else None
 
 
 def describe_scorecard(card: dict[str, Any]) -> str:
@@ -261,6 +270,8 @@ def describe_scorecard(card: dict[str, Any]) -> str:
         infra = f"; faults not the model's, retried by vidgen: {card.get('infra', 0)}"
         if card.get("infra_repeated"):
             infra += f" ({card['infra_repeated']} repeated and went to the model)"
+    if card.get("lambda_cost_usd") is not None:
+        infra += f"; Remotion Lambda cost ${card['lambda_cost_usd']:.4f} (as Lambda estimates it)"
     return (
         f"first try {card['first_try']}/{card['items']} ({card['first_try_rate']:.0%}), "
         f"{card['mean_turns']:.1f} model turns on average; failed turns by stage: {repairs}{infra}"

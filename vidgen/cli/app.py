@@ -70,6 +70,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "init": ("project", "init", "Make a workspace (a Remotion project) at PATH from the template."),
     "keys": ("keys", "keys", "Store API keys outside any workspace (used when neither a flag nor the environment gives one)."),
+    "lambda": (
+        "cloud",
+        "lambda_group",
+        "Remotion Lambda: deploy the function and site, see what is deployed, remove it (`render --on lambda` uses it).",
+    ),
     "list": ("project", "list_videos", "The videos in the workspace and their state."),
     "mcp": ("mcp", "mcp", "Serve this workspace to a coding agent as an MCP server on stdio (stdout is the protocol)."),
     "logs": (

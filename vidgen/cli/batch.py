@@ -24,12 +24,13 @@ from ..batch.manifest import Manifest, path_for
 from ..batch.runner import BatchPlan, BatchRun, Outcome, describe_scorecard, plan, scorecard, totals
 from ..engine.client import PREVIEWS_TIMEOUT_S
 from ..engine.session import Session
-from ..errors import EXIT_FAILED, EXIT_OK, ModelError, UsageError
+from ..errors import EXIT_FAILED, EXIT_OK, CloudError, ModelError, UsageError
 from ..model.client import ModelClient, client_for
+from ..render import on_lambda
 from ..workspace import project as workspace_module
 from ..workspace import state
 from .batch_progress import BatchDisplay
-from .common import no_daemon_option, no_qa_option, polish_option, qa_flag, session_for, workspace_of
+from .common import no_daemon_option, no_qa_option, on_flag, on_option, polish_option, qa_flag, session_for, workspace_of
 from .flags import ModelFlags, model_options
 from .output import is_quiet, note, quiet_option
 from .printing import EXIT_INTERRUPTED, err, print_json
@@ -51,6 +52,7 @@ from .render import check_output
     help="Where to write the HTML report (default out/).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@on_option
 @model_options
 @polish_option
 @no_qa_option
@@ -73,13 +75,15 @@ def batch(
     """Make one video per item of FILE (.txt, .jsonl, .yaml or .csv), resumable, with an HTML report."""
     ws = workspace_of(ctx)
     ws.require_node_modules()
-    settings = model_flags.apply(qa_flag(settings_module.load(ws.root)))
+    settings = model_flags.apply(on_flag(qa_flag(settings_module.load(ws.root))))
     if no_polish:
         settings = dataclasses.replace(settings, model=dataclasses.replace(settings.model, polish=False))
     if report_path is not None:
         check_output(ws, report_path, ".html", "--report")
         if report_path.is_file() and not report.is_report(report_path):
             raise UsageError(f"--report {report_path} exists and is not a vidgen report: choose another path")
+    if settings.render.on == "lambda":
+        on_lambda.preflight(settings, ws)  # deployed, of the workspace's version: before any model is asked
     # Reads only: a bad file, or one that ran here before, is a usage error whatever the key.
     items = _read_items(file, settings, strict)
     manifest = _open_manifest(ws, file, resume=resume, retry_failed=retry_failed)
@@ -269,7 +273,7 @@ def _print_summary(
 def _ending(file: Path, ended: _Ended, *, all_rendered: bool) -> tuple[int, str, dict[str, str] | None]:
     """The exit code, the closing line on stderr and the --json error of how the run ended."""
     if ended.fatal is not None:
-        code = ended.fatal.exit_code if isinstance(ended.fatal, ModelError) else EXIT_FAILED
+        code = ended.fatal.exit_code if isinstance(ended.fatal, ModelError | CloudError) else EXIT_FAILED
         message = f"the batch stopped: {ended.fatal}; fix it, then `vidgen batch {file} --resume`"
         return code, f"error: {message}", {"message": message, **_code_of(ended.fatal)}
     if ended.interrupted:

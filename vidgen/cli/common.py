@@ -40,7 +40,7 @@ def video_name_argument(command: Callable[..., Any]) -> Callable[..., Any]:
 def open_session(ctx: click.Context) -> Session:
     workspace = workspace_of(ctx)
     state.read(workspace)  # a damaged state file is reported before the work, not after it
-    return session_for(ctx, workspace, qa_flag(settings_module.load(workspace.root)))
+    return session_for(ctx, workspace, on_flag(qa_flag(settings_module.load(workspace.root))))
 
 
 def session_for(ctx: click.Context, workspace: workspace_module.Workspace, settings: settings_module.Settings) -> Session:
@@ -79,6 +79,31 @@ def no_qa_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 # `--no-polish`: no turn for a passing video's warnings (`new`, `edit`, `batch`; [model] polish in vidgen.toml).
 polish_option = click.option("--no-polish", is_flag=True, help="No extra model turn to fix the warnings of a video that passed.")
+
+
+def on_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--on local|lambda`: where the video is rendered (read back by `on_flag`); [render] on in vidgen.toml."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        if value:
+            ctx.ensure_object(dict)["on"] = value
+
+    option = click.option(
+        "--on",
+        type=click.Choice(settings_module.RENDER_PLACES),
+        expose_value=False,
+        callback=remember,
+        help="Render here (local) or on Remotion Lambda (lambda: after `vidgen lambda deploy`).",
+    )
+    return option(command)
+
+
+def on_flag(settings: settings_module.Settings) -> settings_module.Settings:
+    """The settings with `--on` applied, when the running command was given it."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and isinstance(ctx.obj, dict) and ctx.obj.get("on"):
+        return settings_module.with_render(settings, on=ctx.obj["on"])
+    return settings
 
 
 def qa_flag(settings: settings_module.Settings) -> settings_module.Settings:
@@ -120,6 +145,8 @@ def print_result(result: render_module.RenderResult, as_json: bool) -> None:
         click.echo(str(result.output.resolve()))
         timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items() if v >= 0.05)
         note(f"rendered {result.name}: {summary}; {timings}")
+        if result.cost is not None:
+            note(f"Remotion Lambda cost {result.cost['display']} {result.cost['currency']} (Lambda's estimate)")
         print_previews(result)
     else:
         click.echo(f"{result.name}: ok ({summary})")

@@ -74,7 +74,8 @@ def _flatten(settings: settings_module.Settings) -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = []
     for section in fields(settings):
         values = getattr(settings, section.name)
-        found.extend((f"{section.name}.{f.name}", getattr(values, f.name)) for f in fields(values))
+        name = settings_module.section_name(section.name)
+        found.extend((f"{name}.{f.name}", getattr(values, f.name)) for f in fields(values))
     return found
 
 

@@ -137,7 +137,7 @@ class Reporter:
 
     Kinds: `stage` (a stage begins; the one before it ends), `previews` (the poster and GIF
     begin, a step that a newer save in `watch` does not cancel), `progress` (render frames),
-    `still`, `skipped` (a stage not run: its sources passed it unchanged), `failed`, `model`, `model-status`,
+    `still`, `skipped` (a stage not run: its sources passed it unchanged), `failed`, `model`, `model-status`, `note` (a line to show),
     `attempt`; other kinds are ignored.
     `close()` ends the last stage; the reporter can be used again after it.
     """
@@ -187,6 +187,8 @@ class Reporter:
                     self._line(f"  retrying in {data['delay_s']}s: {data['reason']}", style="yellow")
                 else:
                     self._stage.status, self._stage.chunks = data["status"], data.get("chunks", 0)
+            elif kind == "note":
+                self._line(f"  {data['message']}", style="yellow")
             elif kind == "named":
                 self._line(f"  the model named the video {data['name']} (src/videos/{data['name']}/)", style="dim")
             elif kind == "infra-retry":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -13,12 +14,23 @@ from ..errors import EXIT_OK, UsageError, VidgenError
 from ..media import probe as media
 from ..media import viewer
 from ..model.client import ModelClient, client_for
+from ..render import on_lambda
 from ..render import options as render_options
 from ..render import video as render_module
 from ..workspace import outputs as renders
 from ..workspace import project as workspace_module
 from ..workspace import state
-from .common import no_daemon_option, no_qa_option, qa_flag, run_pipeline, session_for, video_name_argument, workspace_of
+from .common import (
+    no_daemon_option,
+    no_qa_option,
+    on_flag,
+    on_option,
+    qa_flag,
+    run_pipeline,
+    session_for,
+    video_name_argument,
+    workspace_of,
+)
 from .flags import ModelFlags, model_options
 from .output import quiet_option, reporter
 from .printing import err, print_json
@@ -48,6 +60,8 @@ def check(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.option("--frames", "frames", metavar="A-B", help="Render only these frames: A-B (inclusive), A- or N.")
 @click.option("--crf", "crf", type=int, metavar="N", help="Quality: h264 1-51, vp9 0-63; lower is better and larger.")
 @click.option("--chunks", "chunks", type=int, metavar="N", help="Render N frame ranges at once and join them (h264).")
+@on_option
+@click.option("--dry-run", is_flag=True, help="With --on lambda: print the request that would be sent, and stop.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--open", "open_output", is_flag=True, help="Open the result with the desktop's viewer.")
 @no_qa_option
@@ -65,12 +79,25 @@ def render(
     frames: str | None,
     crf: int | None,
     chunks: int | None,
+    dry_run: bool,
     as_json: bool,
     open_output: bool,
 ) -> None:
     """Check and render a video to out/NAME.mp4, verified, with a poster and a GIF preview."""
     render_video(
-        ctx, name, out, codec, still, as_json, open_output, props=props, scale=scale, frames=frames, crf=crf, chunks=chunks
+        ctx,
+        name,
+        out,
+        codec,
+        still,
+        as_json,
+        open_output,
+        props=props,
+        scale=scale,
+        frames=frames,
+        crf=crf,
+        chunks=chunks,
+        dry_run=dry_run,
     )
 
 
@@ -104,18 +131,29 @@ def render_video(
     frames: str | None = None,
     crf: int | None = None,
     chunks: int | None = None,
+    dry_run: bool = False,
 ) -> None:
     """`render` and `still`: one path from the options to the pipeline, so a still is drawn the same way by both."""
     video = workspace_of(ctx).existing_video(name)
     if out is not None and out.exists() and out.is_dir():
         raise UsageError(f"--out {out} is a folder: give a file path such as {out / (name + '.mp4')}")
-    configured = settings_module.load(video.workspace.root).render
+    loaded = on_flag(settings_module.load(video.workspace.root))
+    configured = loaded.render
     chosen = codec or configured.codec
     if chosen not in render_module.CODECS:
         raise UsageError(f"codec {chosen!r} in vidgen.toml is not one of {', '.join(render_module.CODECS)}")
     if still is not None and (props, scale, frames, crf, chunks) != (None, None, None, None, None):
         raise UsageError("--still renders one PNG: --props, --scale, --frames, --crf and --chunks apply to video renders")
     asked = render_options.from_flags(props, scale, frames, crf, chosen, chunks)
+    if configured.on == "lambda" or dry_run:
+        explicit = isinstance(ctx.obj, dict) and ctx.obj.get("on") == "lambda"
+        _check_lambda_flags(still if explicit or dry_run else None, chunks, dry_run, configured.on)
+        if dry_run:
+            request = on_lambda.dry_run(loaded, video, chosen, asked)
+            click.echo(json.dumps({"status": "ok", "request": json.loads(request), "exit_code": EXIT_OK}) if as_json else request)
+            return
+        if still is None:
+            on_lambda.preflight(loaded, video.workspace)  # deployed, of this version: before the ladder runs
     own = render_module.default_output(video, chosen)
     if asked.variant and out is not None and out.expanduser().absolute() == own.absolute():
         raise UsageError(f"--out {out} is {name}'s own render: a --frames, --scale or --props render goes beside it")
@@ -137,6 +175,16 @@ def render_video(
         return result
 
     run_pipeline(ctx, as_json, work)
+
+
+def _check_lambda_flags(still: int | None, chunks: int | None, dry_run: bool, on: str) -> None:
+    """What a render on Lambda cannot take, refused before any work."""
+    if dry_run and on != "lambda":
+        raise UsageError("--dry-run shows the request of a render on Lambda: add --on lambda")
+    if still is not None:
+        raise UsageError('--still draws one frame here: leave out --on lambda (or render.on = "lambda") for it')
+    if chunks is not None and on == "lambda":
+        raise UsageError("--chunks splits a render on this machine: on Lambda, [lambda] frames_per_lambda or concurrency do")
 
 
 @click.command(name="open")

@@ -31,6 +31,7 @@ class RenderResult:
     captions: Path | None = None  # out/<name>.srt, for a narrated video
     version: int | None = None  # the history version whose sources were rendered (MP4 renders)
     retried: list[StructuredError] = field(default_factory=list)  # faults not the video's, retried on a fresh service
+    cost: dict[str, Any] | None = None  # what Remotion Lambda reported a render on it cost: {usd, display, currency, ...}
 
     def to_json(self) -> dict[str, Any]:
         c = self.composition
@@ -49,6 +50,7 @@ class RenderResult:
             "retried": [error.to_dict() for error in self.retried],
             "captions": str(self.captions.resolve()) if self.captions else None,
             "previews": self.previews_status(),
+            **({"cost": self.cost} if self.cost is not None else {}),
             **{kind: str(path.resolve()) if path else None for kind, path in self.preview_paths().items()},
         }
 

@@ -16,7 +16,7 @@ from ..check import diagnostics
 from ..errors import StructuredError
 from ..media import probe as media
 from ..media.probe import ffmpeg_path
-from ..sound import narration
+from ..sound import music, narration
 from ..workspace.project import Video
 from . import ladder
 
@@ -250,3 +250,16 @@ def verify_sound(
     """A video with narration or music has it: a stream of the video's length, not silent, no line cut short."""
     problem = narration.sound_problem(timeline, media.sound(path, video.workspace), composition.duration_s, has_music)
     return diagnostics.make("verify", problem, video, file=video.entry) if problem else None
+
+
+def verify_render(
+    video: Video, path: Path, expected: ladder.Composition, codec: str, timeline: narration.Timeline | None, whole: bool
+) -> StructuredError | None:
+    """A rendered file, wherever it was rendered, checked against what was asked; its sound when the video has any.
+    A frame range's sound is a cut of the whole video's (`whole` false), so its lines are not checked whole."""
+    has_music = music.find(video) is not None
+    return verify(video, path, expected, codec) or (
+        verify_sound(video, path, expected, timeline, has_music)
+        if (timeline is not None or has_music) and codec != "gif" and whole
+        else None
+    )

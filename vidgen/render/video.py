@@ -25,16 +25,16 @@ from ..errors import Code, ServiceError, ServiceReplyError, Stage, StructuredErr
 from ..media import poster, sheet
 from ..media import previews as preview_jobs  # `previews` is render()'s flag
 from ..media import probe as media
-from ..sound import music, narration
+from ..sound import narration
 from ..workspace import history, state
 from ..workspace import outputs as renders
 from ..workspace.files import atomic_write, move_into_place
 from ..workspace.project import GENERATED_FILES, Video, authored
 from ..workspace.staging import partial_path, staging_dir
-from . import faults, ladder
+from . import faults, ladder, on_lambda
 from .options import RenderOptions, check_size, with_configured_chunks, with_configured_crf
 from .result import RenderResult
-from .verify import verify, verify_sound
+from .verify import verify_render
 
 CODECS = tuple(media.EXTENSIONS)
 
@@ -146,9 +146,14 @@ def render(
                 target = output or default_output(video, codec)
                 if variant and output is None:
                     target = asked.variant_output(target, checked.composition)
-                result.error = _render_video(
-                    session, video, checked.composition, codec, target, on_event, checked.narration, on_request, asked
-                )
+                if session.settings.render.on == "lambda":
+                    result.error, result.cost = on_lambda.render(
+                        session, video, checked.composition, codec, target, on_event, checked.narration, asked
+                    )
+                else:
+                    result.error = _render_video(
+                        session, video, checked.composition, codec, target, on_event, checked.narration, on_request, asked
+                    )
             result.timings["render"] = round(time.monotonic() - started, 3)
             if result.error is None:
                 result.status, result.output = "rendered", target
@@ -301,15 +306,8 @@ def _render_video(
         except ServiceError as exc:
             return ladder.service_failure(Stage.RENDER, video, exc, session)
         on_event("stage", {"stage": Stage.VERIFY})
-        has_music = music.find(video) is not None
-        # The file is checked against what was asked: a scaled size, a frame range's length. A range's
-        # sound is a cut of the whole video's, so its lines are not checked whole.
-        expected = asked.expected(composition, codec)
-        error = verify(video, partial, expected, codec) or (
-            verify_sound(video, partial, expected, timeline, has_music)
-            if (timeline is not None or has_music) and codec != "gif" and asked.frames is None
-            else None
-        )
+        # The file is checked against what was asked: a scaled size, a frame range's length.
+        error = verify_render(video, partial, asked.expected(composition, codec), codec, timeline, asked.frames is None)
         if error:
             return error
         move_into_place(partial, target)
