@@ -183,6 +183,16 @@ class VoiceSettings:
 
 
 @dataclass(frozen=True)
+class StoryboardSettings:
+    """Longer videos: a storyboard first, then each scene from its own model call (`new --storyboard`)."""
+
+    min_seconds: float = setting(
+        20, "`new --seconds` above this plans a storyboard first, as `--storyboard` does; 0 never does it unasked."
+    )
+    jobs: int = setting(3, "Scenes whose model calls run at once (`new --jobs` overrides it).")
+
+
+@dataclass(frozen=True)
 class Settings:
     render: RenderSettings = field(default_factory=RenderSettings)
     limits: Limits = field(default_factory=Limits)
@@ -190,6 +200,7 @@ class Settings:
     qa: QaSettings = field(default_factory=QaSettings)
     critique: CritiqueSettings = field(default_factory=CritiqueSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
+    storyboard: StoryboardSettings = field(default_factory=StoryboardSettings)
 
 
 def sections() -> dict[str, type]:
@@ -299,6 +310,7 @@ def load(workspace_root: Path | None, origins: dict[str, str] | None = None) -> 
         qa=_section(QaSettings, "qa", data.get("qa", {}), origins),
         critique=_section(CritiqueSettings, "critique", data.get("critique", {}), origins),
         voice=_section(VoiceSettings, "voice", data.get("voice", {}), origins),
+        storyboard=_section(StoryboardSettings, "storyboard", data.get("storyboard", {}), origins),
     )
 
 

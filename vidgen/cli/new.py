@@ -186,6 +186,13 @@ def _show_loop(outcome: loop_module.LoopResult) -> None:
 @click.command()
 @click.argument("idea")
 @click.option("--name", default=None, help="Video name (default: from the idea).")
+@click.option(
+    "--storyboard",
+    is_flag=True,
+    help="Plan a storyboard first, then build each scene alone (automatic over [storyboard] min_seconds).",
+)
+@click.option("--yes", is_flag=True, help="With a storyboard: build it without asking.")
+@click.option("--jobs", type=click.IntRange(1, 16), default=None, help="With a storyboard: scenes asked at once (default 3).")
 @_content_options
 @_loop_options
 @click.pass_context
@@ -212,6 +219,10 @@ def new(
         # The model names it in its reply, unless assets already went in under this name (the prompt lists their paths).
         flags["name_it"] = not asset_paths and music_path is None
     _add_content(video, asset_paths, music_path)
+    from . import story  # loaded only when `new` runs
+
+    if story.wanted(flags, settings_module.load(workspace.root).storyboard.min_seconds):
+        _print_loop(ctx, story.new_storyboarded(ctx, video, idea.strip(), flags, model_flags), flags["as_json"])
     _loop_command(ctx, "new", video, idea.strip(), flags, model_flags)
 
 
