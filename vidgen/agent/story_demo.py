@@ -31,7 +31,9 @@ const Scene: React.FC = () => {{
   const x = interpolate(frame, [0, 30], [0, 200], {{extrapolateLeft: 'clamp', extrapolateRight: 'clamp'}});
   return (
     <AbsoluteFill style={{{{backgroundColor: design.palette.background, justifyContent: 'center', alignItems: 'center'}}}}>
-      <div style={{{{color: design.palette.text, fontFamily: 'sans-serif', fontSize: design.typeScale.heading}}}}>{{spoken.join(' ')}}</div>
+      <div style={{{{color: design.palette.text, fontFamily: 'sans-serif', fontSize: design.typeScale.body, textAlign: 'center', padding: '0 12%'}}}}>
+        {{spoken.join(' ')}}
+      </div>
       <div style={{{{position: 'absolute', left: 60 + x, bottom: 60, width: 80, height: 14, backgroundColor: design.palette.accent}}}} />
     </AbsoluteFill>
   );
@@ -90,10 +92,13 @@ class StoryScript:
 
 
 DEMO_LINES = {
-    "plan": "First the model writes a storyboard: a title, a design, and four scenes.",
-    "voice": "Then every line is spoken, and each scene lasts as long as its line.",
-    "scenes": "Each scene is written by its own model call, all at once.",
-    "repair": "A broken scene goes back alone, and the rest of the video waits for nothing.",
+    "plan": "First the model writes a storyboard: a title, one design for every scene, and four scenes, each with"
+    " its purpose, its spoken line and what the picture shows.",
+    "voice": "Then every line is spoken before any picture is drawn, and each scene lasts exactly as long as its line,"
+    " plus a short pause.",
+    "scenes": "Each scene is written by its own model call, all of them at once, with the storyboard and the design in view.",
+    "repair": "This scene arrived with a type error. Only this scene went back to the model, and the other three were"
+    " never sent again.",
 }
 
 
