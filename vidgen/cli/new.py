@@ -267,6 +267,8 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
         else:
             ws = workspace_module.create(target, install=False)
             install_packages(ws)
+    from . import story  # the demo's last, storyboarded video
+
     note("vidgen demo: using a SCRIPTED model on 127.0.0.1 (no network, no key); its first answer has a deliberate bug")
     video = ws.video(workspace_module.unique_name(ws, "demo-title-card"))
     # The scripted model answers a fixed script: no polish turn it has no answer for.
@@ -288,6 +290,9 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
             if edited.ok:
                 _show_loop(edited)
                 edited = _narrated_demo(ws, session, wanted, flags)
+            if edited.ok:
+                _show_loop(edited)
+                edited = story.storyboarded_demo(ws, session)
         client.close()
     _print_loop(ctx, edited, False)
 
