@@ -24,11 +24,11 @@ BOARD = json.dumps(story_demo.board(LINES), indent=2)
 TINY = Frame(640, 360, 30)
 
 
-def _scripts(middle_breaks: bool = True) -> story_demo.StoryScript:
+def _scripts(middle_breaks: bool = True, delay_s: float = 0.0) -> story_demo.StoryScript:
     sources = {scene_id: [story_demo.scene_source(scene_id)] for scene_id in LINES}
     if middle_breaks:
         sources["middle"].insert(0, story_demo.scene_source("middle", bug=True))
-    return story_demo.StoryScript([BOARD], sources)
+    return story_demo.StoryScript([BOARD], sources, delay_s=delay_s)
 
 
 def _workspace(tmp_path: Path) -> Workspace:
@@ -87,7 +87,7 @@ def test_the_root_plays_each_scene_for_its_narration_and_errors_find_their_scene
 
 def test_scenes_are_built_at_once_and_a_broken_one_is_repaired_alone(session: Session, fresh) -> None:
     video = fresh("story-tiny")
-    script = _scripts()
+    script = _scripts(delay_s=1.0)  # each scene reply takes a second: three at once take about one
     outcome = story.StoryResult(video.name)
     with ScriptedModel(script) as server:
         client = model(server)
@@ -119,6 +119,9 @@ def test_scenes_are_built_at_once_and_a_broken_one_is_repaired_alone(session: Se
     summary = outcome.to_json()["storyboard"]
     assert summary["scenes"]["middle"] == {**summary["scenes"]["middle"], "turns": 2, "repairs": 1, "first_try": False}
     assert summary["scenes"]["intro"]["first_try"] is True
+    assert summary["drift_frames"] == 0
+    assert summary["scenes_model_s"] >= 4.0 and summary["scenes_wall_s"] < 2.5  # 4 scene turns; the first 3 at once
+    assert outcome.model_turns() == 5
 
 
 def test_new_plans_a_storyboard_over_min_seconds_and_storyboard_prints_it(workspace: Workspace, fresh) -> None:

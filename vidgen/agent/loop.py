@@ -92,6 +92,10 @@ class LoopResult:
     def error(self) -> StructuredError | None:
         return self.attempts[-1].error if self.attempts else None
 
+    def model_turns(self) -> int:
+        """The model turns the outcome took (a polish turn not counted)."""
+        return len(self.attempts)
+
     def to_json(self) -> dict[str, Any]:
         base = self.result.to_json() if self.result else render.RenderResult(self.name, "failed", error=self.error).to_json()
         if base["error"] is None and self.error is not None:

@@ -55,6 +55,10 @@ class StoryResult(loop.LoopResult):
     scenes: dict[str, SceneTurns] = field(default_factory=dict)
     scenes_wall_s: float = 0.0  # the scenes' first replies, asked at once
     storyboard_turns: int = 0
+    drift_frames: int | None = None  # the composition's length less the narration's (0: the picture is the voice's)
+
+    def model_turns(self) -> int:
+        return self.storyboard_turns + sum(t.turns for t in self.scenes.values())
 
     def to_json(self) -> dict[str, Any]:
         model_s = sum(t.spent.model_s for t in self.scenes.values())
@@ -65,6 +69,7 @@ class StoryResult(loop.LoopResult):
                 "scenes": {scene_id: turns.to_dict() for scene_id, turns in self.scenes.items()},
                 "scenes_model_s": round(model_s, 2),  # one call after another would have taken this long
                 "scenes_wall_s": round(self.scenes_wall_s, 2),  # what it took, at once
+                "drift_frames": self.drift_frames,
             },
         }
 
@@ -241,7 +246,9 @@ def _check_and_repair(
     version = history.record(video, "new", request.prompt, status="written")
     while True:
         outcome.result = loop.timed_check(session, request, outcome, on_event, sheet_now=False)
-        error = outcome.result.error
+        error, composition = outcome.result.error, outcome.result.composition
+        if composition is not None:
+            outcome.drift_frames = composition.frames - timeline.total_frames
         history.update(version, status="ok" if error is None else f"failed at {error.stage}")
         outcome.attempts.append(loop.Attempt(error.stage if error else None, error, len(outcome.result.retried)))
         scene = scene_of(board, timeline, error) if error is not None else None

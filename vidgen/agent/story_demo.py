@@ -68,8 +68,8 @@ def fenced(text: str, path: str, language: str = "tsx") -> str:
 class StoryScript:
     """A script for ScriptedModel: the storyboard replies in order, then each scene's replies in order."""
 
-    def __init__(self, storyboards: list[str], scenes: dict[str, list[str]]):
-        self.storyboards = list(storyboards)
+    def __init__(self, storyboards: list[str], scenes: dict[str, list[str]], delay_s: float = 0.0):
+        self.storyboards, self.delay_s = list(storyboards), delay_s  # delay_s: a scene reply's thinking time
         self.scenes = {scene_id: list(sources) for scene_id, sources in scenes.items()}
         self.asked: list[str] = []  # which conversation each request belonged to: "storyboard" or a scene id
         self._lock = threading.Lock()
@@ -88,7 +88,7 @@ class StoryScript:
                 reply = fenced(queue.pop(0), f"scenes/{found[1]}.tsx") if queue else ""
         if not reply:
             return Scripted(status=500, error_message="the script has no reply left for this request")
-        return Scripted(content=reply)
+        return Scripted(content=reply, delay_s=0.0 if found is None else self.delay_s)
 
 
 DEMO_LINES = {

@@ -163,7 +163,7 @@ def _show_loop(outcome: loop_module.LoopResult) -> None:
     """The outcome for people: the render's result, or the last error and where the files are."""
     for warning in outcome.warnings:
         note(f"warning: {warning}")
-    tries = len(outcome.attempts)
+    tries = outcome.model_turns()
     usage = outcome.usage
     tokens = tokens_line(usage.prompt_tokens, usage.cached_tokens, usage.completion_tokens)
     if outcome.ok and outcome.result is not None:
