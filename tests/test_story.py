@@ -85,6 +85,18 @@ def test_the_root_plays_each_scene_for_its_narration_and_errors_find_their_scene
     assert story.scene_of(board, timeline, elsewhere) is None
 
 
+def test_colours_outside_the_palette_are_flagged_by_line(tmp_path: Path) -> None:
+    board = parse(BOARD)
+    video = _workspace(tmp_path).video("talk")
+    story_files.write(video, board, TINY)
+    (video.folder / "scenes" / "intro.tsx").write_text("const a = '#F7B733';\nconst b = '#fff';\nconst c = '#ff0000';\n")
+    (video.folder / "scenes" / "middle.tsx").write_text(story_demo.scene_source("middle"))
+    warnings = story_files.off_palette(video, board)
+    assert warnings == [
+        "scenes/intro.tsx line 3: a colour outside the storyboard's palette; use design.palette from ../design"
+    ]  # #fff is the palette's #ffffff; the placeholder outro and the demo scene use only the design
+
+
 def test_scenes_are_built_at_once_and_a_broken_one_is_repaired_alone(session: Session, fresh) -> None:
     video = fresh("story-tiny")
     script = _scripts(delay_s=1.0)  # each scene reply takes a second: three at once take about one

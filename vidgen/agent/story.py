@@ -253,6 +253,10 @@ def _check_and_repair(
         outcome.attempts.append(loop.Attempt(error.stage if error else None, error, len(outcome.result.retried)))
         scene = scene_of(board, timeline, error) if error is not None else None
         turns = outcome.scenes[scene.id] if scene is not None else None
+        if error is None:
+            for warning in story_files.off_palette(video, board):
+                outcome.warnings.append(warning)
+                on_event("warning", {"message": warning})
         if error is None or turns is None or turns.turns > max_repairs:
             return
         on_event("attempt", {"attempt": len(outcome.attempts), "error": error, "last": False})

@@ -10,6 +10,7 @@ video shorter than its narration. Here each scene starts on the frame its line d
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from ..workspace.files import atomic_write
@@ -109,6 +110,34 @@ def write(video: Video, board: Storyboard, frame: Frame) -> None:
         path = video.folder / scene.file
         if not path.exists():
             atomic_write(path, _PLACEHOLDER)
+
+
+_HEX = re.compile(r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})\b")
+
+
+def off_palette(video: Video, board: Storyboard) -> list[str]:
+    """A warning for each scene file with colour literals outside the design's palette (their lines, not them)."""
+    palette = {colour.lower() for colour in board.design.palette.values()}
+    found = []
+    for scene in board.scenes:
+        path = video.folder / scene.file
+        if path.is_symlink() or not path.is_file():
+            continue
+        text = path.read_text(errors="replace")
+        lines = sorted({text.count("\n", 0, m.start()) + 1 for m in _HEX.finditer(text) if _full(m[0]) not in palette})
+        if lines:
+            shown = ", ".join(str(n) for n in lines[:5]) + (", ..." if len(lines) > 5 else "")
+            found.append(
+                f"{scene.file} line{'s' if len(lines) > 1 else ''} {shown}: a colour outside the storyboard's palette;"
+                " use design.palette from ../design"
+            )
+    return found
+
+
+def _full(colour: str) -> str:
+    """#abc as #aabbcc, lowercase."""
+    colour = colour.lower()
+    return "#" + "".join(c * 2 for c in colour[1:]) if len(colour) == 4 else colour
 
 
 _PLACEHOLDER = """// Written by vidgen until the model's scene arrives.
