@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from vidgen.agent import demo, prompts
+from vidgen.agent import demo, prompts, story_demo
 from vidgen.media import probe as media
 from vidgen.workspace import history, resources, transcript
 from vidgen.workspace.project import Workspace
@@ -58,7 +58,7 @@ def test_the_demo_works_with_reworded_prompt_templates(workspace, tmp_path: Path
     done = subprocess.run([*VIDGEN, "demo", "-q"], cwd=workspace.root, capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
-    output, narrated = (Path(line) for line in done.stdout.strip().splitlines()[-2:])
+    output, narrated, storied = (Path(line) for line in done.stdout.strip().splitlines()[-3:])
     name = output.stem
     video = workspace.video(name)
     try:
@@ -77,6 +77,13 @@ def test_the_demo_works_with_reworded_prompt_templates(workspace, tmp_path: Path
         assert row["outdated"] is False and row["state"].startswith("rendered at"), row
         assert "narration.ts" not in vidgen("diff", narrated.stem, cwd=workspace.root).stdout
         assert "hand-edit" not in [v.meta["kind"] for v in history.versions(workspace.video(narrated.stem))]
+        # It ends with a storyboarded video: four narrated scenes over 30 s, the broken one repaired alone.
+        boarded = workspace.video(storied.stem)
+        assert media.probe(storied, workspace).duration_s >= 30
+        asked = [entry["kind"] for entry in transcript.read(boarded)]
+        assert sorted(asked) == sorted(["storyboard", *(f"scene {s}" for s in story_demo.DEMO_LINES), "scene scenes repair"])
+        assert [v.meta["kind"] for v in history.versions(boarded)] == ["new", "repair"]
     finally:
         remove_video(workspace, name)
         remove_video(workspace, narrated.stem)
+        remove_video(workspace, storied.stem)

@@ -33,6 +33,7 @@ from .errors import (
     ServiceError,
     ServiceReplyError,
     Stage,
+    StoryboardError,
     StructuredError,
     UsageError,
     VerdictError,
@@ -99,6 +100,7 @@ __all__ = [
     "VoiceError",
     "DiskFull",
     "ReplyError",
+    "StoryboardError",
     "VerdictError",
 ]
 

@@ -304,6 +304,15 @@ class ReplyError(Exception):
         self.file = file
 
 
+class StoryboardError(ValueError):
+    """storyboard.json (a model's reply or a hand edit) is not a storyboard: one line naming where and what."""
+
+    def __init__(self, message: str, line: int | None = None, field: str = ""):
+        self.line, self.field, self.problem = line, field, message
+        at = f"storyboard.json{f' line {line}' if line else ''}{f', {field}' if field else ''}"
+        super().__init__(f"{at}: {message}")
+
+
 class VerdictError(ValueError):
     """The vision model's answer is not a verdict of the expected shape."""
 

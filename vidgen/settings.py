@@ -207,6 +207,16 @@ class LambdaSettings:
 
 
 @dataclass(frozen=True)
+class StoryboardSettings:
+    """Longer videos: a storyboard first, then each scene from its own model call (`new --storyboard`)."""
+
+    min_seconds: float = setting(
+        20, "`new --seconds` above this plans a storyboard first, as `--storyboard` does; 0 never does it unasked."
+    )
+    jobs: int = setting(3, "Scenes whose model calls run at once (`new --jobs` overrides it).")
+
+
+@dataclass(frozen=True)
 class Settings:
     render: RenderSettings = field(default_factory=RenderSettings)
     limits: Limits = field(default_factory=Limits)
@@ -215,6 +225,7 @@ class Settings:
     critique: CritiqueSettings = field(default_factory=CritiqueSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     lambda_: LambdaSettings = field(default_factory=LambdaSettings)  # `lambda` is Python's word: [lambda] in the file
+    storyboard: StoryboardSettings = field(default_factory=StoryboardSettings)
 
 
 def section_name(attribute: str) -> str:
@@ -332,6 +343,7 @@ def load(workspace_root: Path | None, origins: dict[str, str] | None = None) -> 
         critique=_section(CritiqueSettings, "critique", data.get("critique", {}), origins),
         voice=_section(VoiceSettings, "voice", data.get("voice", {}), origins),
         lambda_=_check_lambda(_section(LambdaSettings, "lambda", data.get("lambda", {}), origins)),
+        storyboard=_section(StoryboardSettings, "storyboard", data.get("storyboard", {}), origins),
     )
 
 

@@ -92,6 +92,10 @@ class LoopResult:
     def error(self) -> StructuredError | None:
         return self.attempts[-1].error if self.attempts else None
 
+    def model_turns(self) -> int:
+        """The model turns the outcome took (a polish turn not counted)."""
+        return len(self.attempts)
+
     def to_json(self) -> dict[str, Any]:
         base = self.result.to_json() if self.result else render.RenderResult(self.name, "failed", error=self.error).to_json()
         if base["error"] is None and self.error is not None:
@@ -124,16 +128,16 @@ def run(
     for attempt in range(request.max_repairs + 1):
         kind = request.kind if attempt == 0 else "repair"
         on_event("model", {"attempt": attempt + 1, "kind": kind})
-        completion = _ask(client, messages, outcome, on_event)
+        completion = ask(client, messages, outcome, on_event)
         if attempt == 0 and request.name_it:
             request = _named(request, completion, on_event)
             video, outcome.name = request.video, request.video.name
         # Kept before anything can fail: a paid reply is never lost, whatever parsing or writing does.
-        entry = _keep_reply(video, kind, client.options.model, messages[-2] if attempt else messages[1], completion)
+        entry = keep_reply(video, kind, client.options.model, messages[-2] if attempt else messages[1], completion)
         error, format_problem, version = _apply(request, completion, kind)
         retried = 0
         if error is None:
-            outcome.result = _timed_check(session, request, outcome, on_event, sheet_now=critic is not None)
+            outcome.result = timed_check(session, request, outcome, on_event, sheet_now=critic is not None)
             error, retried = outcome.result.error, len(outcome.result.retried)
             if error is None and critic is not None:
                 error = _critique(critic, request, outcome, attempt < request.max_repairs, on_event)
@@ -217,15 +221,15 @@ def _polish(
     messages.append(prompts.polish(warnings))
     on_event("model", {"attempt": len(outcome.attempts) + 1, "kind": "polish"})
     try:
-        completion = _ask(client, messages, outcome, on_event)
+        completion = ask(client, messages, outcome, on_event)
     except ModelError as exc:  # the video passed already: a failed extra turn must not lose it
         outcome.warnings.append(f"the polish turn got no reply ({exc}): kept the version that passed")
         return
-    entry = _keep_reply(video, "polish", client.options.model, messages[-2], completion)
+    entry = keep_reply(video, "polish", client.options.model, messages[-2], completion)
     error, _format_problem, version = _apply(request, completion, "polish")
     result = None
     if error is None:
-        result = _timed_check(session, request, outcome, on_event, sheet_now=False)
+        result = timed_check(session, request, outcome, on_event, sheet_now=False)
         error = result.error
         outcome.attempts[-1].infra += len(result.retried)
     if version is not None:
@@ -244,7 +248,7 @@ def _polish(
     on_event("warning", {"message": note})
 
 
-def _keep_reply(video: Video, kind: str, model: str, asked: dict[str, Any], completion: Completion) -> str:
+def keep_reply(video: Video, kind: str, model: str, asked: dict[str, Any], completion: Completion) -> str:
     """The turn's request and reply in the transcript (its error is settled once known); the entry's id."""
     return transcript.append(
         video,
@@ -260,7 +264,7 @@ def _keep_reply(video: Video, kind: str, model: str, asked: dict[str, Any], comp
     )
 
 
-def _timed_check(
+def timed_check(
     session: Session, request: Request, outcome: LoopResult, on_event: Events, *, sheet_now: bool
 ) -> render.RenderResult:
     """The turn's check or render, its time added to the outcome (less any wait for the render slot)."""
@@ -271,7 +275,7 @@ def _timed_check(
     return result
 
 
-def _ask(client: ModelClient, messages: list[Any], outcome: LoopResult, on_event: Events) -> Completion:
+def ask(client: ModelClient, messages: list[Any], outcome: LoopResult, on_event: Events) -> Completion:
     """One model turn, its time and usage added to the outcome, its reply appended to the conversation."""
     asked = time.monotonic()
     completion = client.complete(messages, on_status=lambda k, d: on_event("model-status", {"status": k, **d}))

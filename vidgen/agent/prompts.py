@@ -6,6 +6,7 @@ within a workspace, so providers with context caching (z.ai) serve it from cache
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -16,6 +17,7 @@ import jinja2
 from ..errors import Finding, StructuredError
 from ..workspace import resources
 from ..workspace.project import Workspace
+from . import storyboard as board
 from .replies import FORMAT_REMINDER
 
 Message = dict[str, str]
@@ -112,3 +114,27 @@ def critique(kind: str, idea: str, width: int, height: int, fps: float, frames: 
         seconds=seconds,
         shown=listed,
     )
+
+
+def storyboard_request(idea: str, seconds: float | None, width: int, height: int) -> Message:
+    """The request for a storyboard (prompts/storyboard.j2): the plan before any code."""
+    return {
+        "role": "user",
+        "content": _render(
+            "storyboard.j2",
+            idea=idea,
+            seconds=f"{seconds:g}" if seconds else "",
+            width=width,
+            height=height,
+            fonts=" and ".join(f'"{font}"' for font in board.FONTS),
+            motions=", ".join(f'"{m}"' for m in board.MOTIONS),
+            min_scenes=board.MIN_SCENES,
+            max_scenes=board.MAX_SCENES,
+            example=json.dumps(board.EXAMPLE, indent=2),
+        ),
+    }
+
+
+def scene_request(values: dict[str, object]) -> Message:
+    """The request for one scene of a storyboarded video (prompts/scene.j2); `values` are the template's."""
+    return {"role": "user", "content": _render("scene.j2", **values)}

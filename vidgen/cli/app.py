@@ -102,6 +102,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "still",
         "Check a video and draw one frame as a PNG (as `render --still`), like `npx remotion still`.",
     ),
+    "storyboard": ("story", "storyboard", "Show a storyboarded video's plan: its title, design and scenes (storyboard.json)."),
     "studio": ("project", "studio", "Start Remotion Studio on 127.0.0.1 to see every video."),
     "undo": (
         "history",

@@ -163,7 +163,7 @@ def _show_loop(outcome: loop_module.LoopResult) -> None:
     """The outcome for people: the render's result, or the last error and where the files are."""
     for warning in outcome.warnings:
         note(f"warning: {warning}")
-    tries = len(outcome.attempts)
+    tries = outcome.model_turns()
     usage = outcome.usage
     tokens = tokens_line(usage.prompt_tokens, usage.cached_tokens, usage.completion_tokens)
     if outcome.ok and outcome.result is not None:
@@ -186,6 +186,13 @@ def _show_loop(outcome: loop_module.LoopResult) -> None:
 @click.command()
 @click.argument("idea")
 @click.option("--name", default=None, help="Video name (default: from the idea).")
+@click.option(
+    "--storyboard",
+    is_flag=True,
+    help="Plan a storyboard first, then build each scene alone (automatic over [storyboard] min_seconds).",
+)
+@click.option("--yes", is_flag=True, help="With a storyboard: build it without asking.")
+@click.option("--jobs", type=click.IntRange(1, 16), default=None, help="With a storyboard: scenes asked at once (default 3).")
 @_content_options
 @_loop_options
 @click.pass_context
@@ -212,6 +219,10 @@ def new(
         # The model names it in its reply, unless assets already went in under this name (the prompt lists their paths).
         flags["name_it"] = not asset_paths and music_path is None
     _add_content(video, asset_paths, music_path)
+    from . import story  # loaded only when `new` runs
+
+    if story.wanted(flags, settings_module.load(workspace.root).storyboard.min_seconds):
+        _print_loop(ctx, story.new_storyboarded(ctx, video, idea.strip(), flags, model_flags), flags["as_json"])
     _loop_command(ctx, "new", video, idea.strip(), flags, model_flags)
 
 
@@ -256,6 +267,8 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
         else:
             ws = workspace_module.create(target, install=False)
             install_packages(ws)
+    from . import story  # the demo's last, storyboarded video
+
     note("vidgen demo: using a SCRIPTED model on 127.0.0.1 (no network, no key); its first answer has a deliberate bug")
     video = ws.video(workspace_module.unique_name(ws, "demo-title-card"))
     # The scripted model answers a fixed script: no polish turn it has no answer for.
@@ -277,6 +290,9 @@ def demo(ctx: click.Context, workspace_path: Path | None) -> None:
             if edited.ok:
                 _show_loop(edited)
                 edited = _narrated_demo(ws, session, wanted, flags)
+            if edited.ok:
+                _show_loop(edited)
+                edited = story.storyboarded_demo(ws, session)
         client.close()
     _print_loop(ctx, edited, False)
 

@@ -48,6 +48,7 @@ class Scene:
     frames: int  # the scene's Sequence: the line, then the gap
     speech_frames: int  # until the last sound of the line
     phrases: tuple[Phrase, ...]
+    words: tuple[tuple[str, int], ...] = ()  # each word and its first frame, from the start of its scene
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,9 @@ def prepare(video: Video, settings: VoiceSettings, cache: Path) -> Timeline | St
         frames = math.ceil((speech.duration_s + settings.gap_s) * fps)
         speech_frames = min(frames, math.ceil(speech.voiced_s * fps))
         phrases = tuple(_phrases(text, speech.voiced_s))
-        scenes.append(Scene(scene_id, text, f"{video.name}/narration/{audio_name}", start, frames, speech_frames, phrases))
+        words = tuple(words_at(text, speech.voiced_s, fps))
+        audio = f"{video.name}/narration/{audio_name}"
+        scenes.append(Scene(scene_id, text, audio, start, frames, speech_frames, phrases, words))
         start += frames
     for stale in target.glob("*.wav") if target.is_dir() else ():
         if stale.name not in keep:
@@ -151,6 +154,8 @@ def typescript(timeline: Timeline) -> str:
             f"timestampMs: null, confidence: null}}"
             for p in s.phrases
         )
+        + "],\n    words: ["
+        + ", ".join(f"{{text: {json.dumps(word)}, frame: {frame}}}" for word, frame in s.words)
         + "]}"
         for s in timeline.scenes
     )
@@ -166,7 +171,12 @@ export type NarrationScene = {{
   durationInFrames: number; // the line, then a short pause: size the scene's Sequence with it
   speechInFrames: number;
   captions: Caption[]; // phrase by phrase, in ms from the start of the scene
+  words: {{text: string; frame: number}}[]; // each word's first frame, from the start of the scene
 }};
+
+// How the word frames were found: "proportional" splits the measured line by its characters (no voice here
+// reports word events yet), so a word may come a few frames early or late; the line's length is measured.
+export const WORD_TIMING = "proportional";
 
 export const NARRATION_FPS = {timeline.fps:g};
 export const scenes: NarrationScene[] = [
@@ -213,6 +223,17 @@ def _phrases(text: str, voiced_s: float) -> list[Phrase]:
         phrases.append(Phrase(piece, round(at, 3), round(at + length, 3)))
         at += length
     return phrases
+
+
+def words_at(text: str, voiced_s: float, fps: float) -> list[tuple[str, int]]:
+    """Each word of a line and the frame it starts on: the measured line split in proportion to characters."""
+    words = text.split()
+    total = sum(len(w) + 1 for w in words) or 1
+    found, at = [], 0
+    for word in words:
+        found.append((word, math.floor(voiced_s * at / total * fps)))
+        at += len(word) + 1
+    return found
 
 
 def _line_of_scene(text: str, index: int) -> int | None:

@@ -1,0 +1,269 @@
+"""A longer video by storyboard: the model plans it (storyboard.json), the voice times it, and each scene is
+its own file from its own model call, repaired alone.
+
+`plan` asks for the storyboard and checks it like any reply; `build` writes what vidgen derives from it
+(narration.json, design.ts, the root), speaks the lines, asks for every scene at once (at most `jobs`
+calls in flight), then runs the ladder on the whole video: an error in a scene's file (or at a frame
+inside its time) goes back to that scene's own conversation, which holds the storyboard and that scene
+only, never the others' code.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..check import diagnostics
+from ..check.constraints import Constraints
+from ..engine.session import Session
+from ..errors import ModelError, ReplyError, StoryboardError, StructuredError
+from ..model.client import ModelClient
+from ..sound import narration
+from ..workspace import history, transcript
+from ..workspace.project import Video
+from . import loop, prompts, replies, story_files, writer
+from .story_files import Frame
+from .storyboard import Scene, Storyboard
+from .storyboard import parse as parse_storyboard
+
+
+@dataclass
+class SceneTurns:
+    """One scene's conversation and what it cost."""
+
+    scene: Scene
+    messages: list[dict[str, str]]
+    spent: loop.LoopResult  # its own usage and model time: the scenes run on threads
+    turns: int = 0  # model turns, the first included
+    repairs: int = 0  # ladder errors sent back to it
+    error: StructuredError | None = None  # its last reply could not be written
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "turns": self.turns,
+            "repairs": self.repairs,
+            "first_try": self.turns == 1,
+            "model_s": round(self.spent.model_s, 2),
+        }
+
+
+@dataclass
+class StoryResult(loop.LoopResult):
+    scenes: dict[str, SceneTurns] = field(default_factory=dict)
+    scenes_wall_s: float = 0.0  # the scenes' first replies, asked at once
+    storyboard_turns: int = 0
+    drift_frames: int | None = None  # the composition's length less the narration's (0: the picture is the voice's)
+
+    def model_turns(self) -> int:
+        return self.storyboard_turns + sum(t.turns for t in self.scenes.values())
+
+    def to_json(self) -> dict[str, Any]:
+        model_s = sum(t.spent.model_s for t in self.scenes.values())
+        return {
+            **super().to_json(),
+            "storyboard": {
+                "turns": self.storyboard_turns,
+                "scenes": {scene_id: turns.to_dict() for scene_id, turns in self.scenes.items()},
+                "scenes_model_s": round(model_s, 2),  # one call after another would have taken this long
+                "scenes_wall_s": round(self.scenes_wall_s, 2),  # what it took, at once
+                "drift_frames": self.drift_frames,
+            },
+        }
+
+
+def plan(
+    client: ModelClient,
+    video: Video,
+    idea: str,
+    frame: Frame,
+    seconds: float | None,
+    max_repairs: int,
+    outcome: StoryResult,
+    on_event: loop.Events = loop._quiet,
+) -> Storyboard | None:
+    """The model's storyboard, checked; a refused one goes back with its one-line error, within the budget.
+
+    None when every turn was refused (the last error is the outcome's).
+    """
+    messages = [prompts.storyboard_request(idea, seconds, frame.width, frame.height)]
+    for attempt in range(max_repairs + 1):
+        on_event("model", {"attempt": attempt + 1, "kind": "storyboard"})
+        completion = loop.ask(client, messages, outcome, on_event)
+        outcome.storyboard_turns += 1
+        entry = loop.keep_reply(video, "storyboard", client.options.model, messages[-2], completion)
+        try:
+            return parse_storyboard(_json_of(completion.content, video.name))
+        except StoryboardError as exc:
+            error = diagnostics.make("parse", str(exc), video, line=exc.line)
+            transcript.settle(video, entry, error=error.to_dict())
+            outcome.attempts.append(loop.Attempt(error.stage, error))
+            on_event("attempt", {"attempt": attempt + 1, "error": error, "last": attempt == max_repairs})
+            messages.append(
+                {"role": "user", "content": f"{exc}\n\nSend the whole corrected storyboard.json in one fenced block."}
+            )
+    return None
+
+
+def _json_of(reply: str, name: str) -> str:
+    """The storyboard's text: its fenced block (```json storyboard.json), else the whole reply."""
+    try:
+        blocks = replies.parse(reply, name, require_index=False)
+    except ReplyError:
+        return reply.strip()
+    named = [b for b in blocks if b.path == "storyboard.json"] or [b for b in blocks if b.language == "json"] or blocks
+    return named[0].text
+
+
+def build(
+    session: Session,
+    client: ModelClient,
+    video: Video,
+    board: Storyboard,
+    frame: Frame,
+    outcome: StoryResult,
+    *,
+    jobs: int = 3,
+    max_repairs: int = 3,
+    render: bool = True,
+    idea: str = "",
+    on_event: loop.Events = loop._quiet,
+) -> StoryResult:
+    """Write, speak, generate every scene at once, then check and repair scene by scene."""
+    story_files.write(video, board, frame)
+    timeline = narration.prepare(video, session.settings.voice, session.workspace.state_dir / "voice")
+    if isinstance(timeline, StructuredError):
+        outcome.attempts.append(loop.Attempt(timeline.stage, timeline))
+        return outcome
+    lock = threading.Lock()
+
+    def shown(kind: str, data: dict[str, Any]) -> None:
+        with lock:
+            on_event(kind, data)
+
+    for index, scene in enumerate(board.scenes):
+        opening = prompts.scene_request(_scene_values(video, board, scene, index, timeline, frame))
+        messages = [prompts.system(session.workspace), opening]
+        outcome.scenes[scene.id] = SceneTurns(scene, messages, loop.LoopResult(video.name))
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="scene") as pool:
+        written = list(pool.map(lambda t: _reply(client, video, t, max_repairs, shown), outcome.scenes.values()))
+    outcome.scenes_wall_s = time.monotonic() - started
+    request = loop.Request("new", video, idea, Constraints(fps=frame.fps, width=frame.width, height=frame.height), render=render)
+    try:
+        if all(written):
+            _check_and_repair(session, client, request, board, timeline, outcome, max_repairs, shown)
+        else:
+            failed = next(t.error for t in outcome.scenes.values() if t.error is not None)
+            outcome.attempts.append(loop.Attempt(failed.stage if failed else None, failed))
+    finally:
+        for turns in outcome.scenes.values():
+            outcome.usage.add(turns.spent.usage)
+            outcome.model_s += turns.spent.model_s
+            outcome.model = turns.spent.model or outcome.model
+    return outcome
+
+
+def _scene_values(
+    video: Video, board: Storyboard, scene: Scene, index: int, timeline: narration.Timeline, frame: Frame
+) -> dict[str, object]:
+    spoken = timeline.scenes[index]
+    words = ", ".join(f"{word} {at}" for word, at in spoken.words)
+    return {
+        "name": video.name,
+        "file": scene.file,
+        "storyboard": board.to_json().strip(),
+        "scene": scene,
+        "scene_id_json": f'"{scene.id}"',
+        "number": index + 1,
+        "count": len(board.scenes),
+        "frames": spoken.frames,
+        "speech_frames": spoken.speech_frames,
+        "fps": frame.fps,
+        "seconds": f"{spoken.frames / frame.fps:.2f}",
+        "width": frame.width,
+        "height": frame.height,
+        "words": words,
+        "design": story_files.design_ts(board.design).strip(),
+    }
+
+
+def _reply(client: ModelClient, video: Video, turns: SceneTurns, max_repairs: int, on_event: loop.Events) -> bool:
+    """Ask until the scene's reply can be written (its file and only its file), within its budget."""
+    scene = turns.scene
+    while turns.turns <= max_repairs:
+        kind = f"scene {scene.id}" + (" repair" if turns.turns else "")
+        on_event("model", {"attempt": turns.turns + 1, "kind": kind})
+        turns.turns += 1
+        try:
+            completion = loop.ask(client, turns.messages, turns.spent, on_event)
+        except ModelError as exc:
+            turns.error = diagnostics.make("parse", f"{scene.file}: the model gave no reply ({exc})", video)
+            return False
+        entry = loop.keep_reply(video, kind, client.options.model, turns.messages[-2], completion)
+        try:
+            blocks = replies.parse(completion.content, video.name, require_index=False)
+            if [b.path for b in blocks] != [scene.file]:
+                raise ReplyError(
+                    "refused", f"send exactly one file, {scene.file}: vidgen writes the root, design.ts and narration"
+                )
+            writer.write(video, blocks)
+            turns.error = None
+            return True
+        except ReplyError as exc:
+            turns.error = diagnostics.make("parse", str(exc), video)
+            transcript.settle(video, entry, error=turns.error.to_dict())
+            turns.messages.append(prompts.repair(turns.error, format_problem=exc.kind != "refused"))
+    return False
+
+
+def scene_of(board: Storyboard, timeline: narration.Timeline, error: StructuredError) -> Scene | None:
+    """The scene an error belongs to: its file, else the scene on screen at its frame; None when neither says."""
+    for scene in board.scenes:
+        if error.file == scene.file:
+            return scene
+    if error.file is None and error.frame is not None:
+        for scene, spoken in zip(board.scenes, timeline.scenes, strict=True):
+            if spoken.from_frame <= error.frame < spoken.from_frame + spoken.frames:
+                return scene
+    return None
+
+
+def _check_and_repair(
+    session: Session,
+    client: ModelClient,
+    request: loop.Request,
+    board: Storyboard,
+    timeline: narration.Timeline,
+    outcome: StoryResult,
+    max_repairs: int,
+    on_event: loop.Events,
+) -> None:
+    """The ladder on the whole video; each error goes to its scene alone, until it passes or a budget runs out."""
+    video = request.video
+    version = history.record(video, "new", request.prompt, status="written")
+    while True:
+        outcome.result = loop.timed_check(session, request, outcome, on_event, sheet_now=False)
+        error, composition = outcome.result.error, outcome.result.composition
+        if composition is not None:
+            outcome.drift_frames = composition.frames - timeline.total_frames
+        history.update(version, status="ok" if error is None else f"failed at {error.stage}")
+        outcome.attempts.append(loop.Attempt(error.stage if error else None, error, len(outcome.result.retried)))
+        scene = scene_of(board, timeline, error) if error is not None else None
+        turns = outcome.scenes[scene.id] if scene is not None else None
+        if error is None:
+            for warning in story_files.off_palette(video, board):
+                outcome.warnings.append(warning)
+                on_event("warning", {"message": warning})
+        if error is None or turns is None or turns.turns > max_repairs:
+            return
+        on_event("attempt", {"attempt": len(outcome.attempts), "error": error, "last": False})
+        turns.repairs += 1
+        turns.messages.append(prompts.repair(error, format_problem=False))
+        if not _reply(client, video, turns, max_repairs, on_event):
+            if turns.error is not None:
+                outcome.attempts.append(loop.Attempt(turns.error.stage, turns.error))
+            return
+        version = history.record(video, "repair", "repair", status="written")

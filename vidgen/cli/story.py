@@ -1,0 +1,128 @@
+"""`vidgen storyboard NAME`, and `new --storyboard`: plan, show, then build scene by scene."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from ..agent import story as story_module
+from ..agent import story_demo
+from ..agent import storyboard as storyboard_module
+from ..agent.story_files import Frame
+from ..engine.session import Session
+from ..errors import EXIT_OK, StoryboardError, UsageError
+from ..model.client import ModelClient, client_for
+from ..model.scripted import ScriptedModel
+from ..workspace import project as workspace_module
+from .common import session_for, video_name_argument, workspace_of
+from .flags import ModelFlags
+from .output import note, reporter
+from .printing import print_json
+from .progress import Reporter
+
+
+@click.command()
+@video_name_argument
+@click.option("--json", "as_json", is_flag=True, help="Print storyboard.json itself.")
+@click.pass_context
+def storyboard(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Show a storyboarded video's plan: its title, design and scenes (storyboard.json)."""
+    video = workspace_of(ctx).existing_video(name)
+    try:
+        board = storyboard_module.read(video.folder)
+    except StoryboardError as exc:
+        raise UsageError(f"{name}: {exc}") from None
+    if as_json:
+        print_json(board.to_dict(), EXIT_OK)
+    else:
+        click.echo(storyboard_module.describe(board))
+
+
+def wanted(flags: dict[str, Any], min_seconds: float) -> bool:
+    """Whether `new` plans a storyboard: asked for, or a length over `[storyboard] min_seconds`."""
+    seconds = flags.get("seconds")
+    return bool(flags.get("storyboard")) or (min_seconds > 0 and seconds is not None and seconds > min_seconds)
+
+
+def new_storyboarded(
+    ctx: click.Context, video: workspace_module.Video, idea: str, flags: dict[str, Any], model_flags: ModelFlags
+) -> story_module.StoryResult:
+    """Plan the storyboard, show it (and ask, in a terminal, unless --yes), then build the scenes."""
+    from .new import _model_settings  # the same settings and shape as every `new`
+
+    settings, shape = _model_settings(video.workspace, flags, model_flags)
+    frame = Frame(shape.width or 1280, shape.height or 720, shape.fps or 30)
+    max_repairs = flags["max_repairs"] if flags["max_repairs"] is not None else settings.model.max_repairs
+    jobs = flags.get("jobs") or settings.storyboard.jobs
+    client = client_for(settings.model)
+    outcome = story_module.StoryResult(video.name, model=client.options.model)
+    shown = reporter()
+    try:
+        board = _planned(client, video, idea, frame, shape.seconds, max_repairs, outcome, shown)
+        if board is None:
+            return outcome
+        if not flags.get("yes") and sys.stdin.isatty() and not click.confirm("Build this storyboard?", default=True, err=True):
+            raise UsageError(f"stopped before any scene was written: the storyboard is in `vidgen show {video.name}`")
+        shown = reporter()
+        with session_for(ctx, video.workspace, settings) as session:
+            story_module.build(
+                session,
+                client,
+                video,
+                board,
+                frame,
+                outcome,
+                jobs=jobs,
+                max_repairs=max_repairs,
+                render=not flags["no_render"],
+                idea=idea,
+                on_event=shown,
+            )
+        return outcome
+    finally:
+        shown.close()
+        client.close()
+
+
+def _planned(
+    client: ModelClient,
+    video: workspace_module.Video,
+    idea: str,
+    frame: Frame,
+    seconds: float | None,
+    max_repairs: int,
+    outcome: story_module.StoryResult,
+    shown: Reporter,
+) -> storyboard_module.Storyboard | None:
+    """The model's storyboard, shown (on stderr) before anything is built."""
+    board = story_module.plan(client, video, idea, frame, seconds, max_repairs, outcome, shown)
+    shown.close()
+    if board is not None:
+        note(f"\n{storyboard_module.describe(board)}\n")
+    return board
+
+
+def storyboarded_demo(ws: workspace_module.Workspace, session: Session) -> story_module.StoryResult:
+    """`vidgen demo`'s last video: four narrated scenes (over 30 s), one of which arrives broken and is repaired alone."""
+    video = ws.video(workspace_module.unique_name(ws, "demo-storyboard"))
+    note(f"\n[scripted model] vidgen new {story_demo.IDEA!r} --storyboard --yes")
+    frame = Frame(640, 360, 30)
+    with ScriptedModel(story_demo.demo_script()) as scripted:
+        flags = ModelFlags(provider="ollama", model="scripted-demo", base_url=scripted.base_url)
+        client = client_for(flags.apply(session.settings).model)
+        outcome = story_module.StoryResult(video.name, model=client.options.model)
+        shown = reporter("scripted model")
+        try:
+            board = _planned(client, video, story_demo.IDEA, frame, None, 2, outcome, shown)
+            if board is not None:
+                shown = reporter("scripted model")
+                jobs = session.settings.storyboard.jobs
+                story_module.build(
+                    session, client, video, board, frame, outcome, jobs=jobs, max_repairs=2, idea=story_demo.IDEA, on_event=shown
+                )
+        finally:
+            shown.close()
+            client.close()
+    return outcome
