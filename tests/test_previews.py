@@ -121,6 +121,14 @@ def test_a_preview_that_cannot_be_written_leaves_the_mp4_and_the_others_and_says
         assert not (workspace.out_dir / f"previews-blocked.{kind}.png").exists()
 
 
+def job_of(result, workspace, stills: list, **options) -> previews.PreviewJob:
+    """The previews job of a render's result, with the stills given."""
+    c = result.composition
+    return previews.prepare(
+        result.name, workspace.state_dir, result.output, (c.width, c.height), c.fps, c.frames, stills, **options
+    )
+
+
 def test_a_job_travels_as_json_and_runs_in_another_process(session: Session, make_video, workspace, tmp_path) -> None:
     video = make_video("previews-json", {"index.tsx": component(MOVING, frames=20)})
     result = render.render(session, video, output=tmp_path / "json.mp4", previews=False)
@@ -130,17 +138,7 @@ def test_a_job_travels_as_json_and_runs_in_another_process(session: Session, mak
     given = checked.stills[:2]
     shown = {int(still["frame"]) for still in given} | {0, 4, 10, 19} | {3, 5}  # the stills, the sample, the marks
     marks = [sheet.Mark(3, 9, (10, 20, 30, 40), "offscreen"), sheet.Mark(5, 5)]
-    job = previews.prepare(
-        video.name,
-        workspace.state_dir,
-        result.output,
-        (c.width, c.height),
-        c.fps,
-        c.frames,
-        checked.stills[:2],
-        sample=[0, 4, 10, 19],
-        marks=marks,
-    )
+    job = job_of(result, workspace, given, sample=[0, 4, 10, 19], marks=marks)
     assert previews.PreviewJob.from_json(json.loads(json.dumps(job.to_json()))) == job
     for still in checked.stills:
         Path(still["path"]).unlink()  # the next ladder's stills replace these: the job has its own
@@ -181,21 +179,10 @@ def test_a_job_given_to_the_daemon_is_made_even_when_the_command_closes_at_once(
     video = make_video("previews-handed", {"index.tsx": component(MOVING, frames=20)})
     result = render.render(session, video, previews=False)
     assert result.error is None and result.output is not None and result.composition is not None, result.error
-    c = result.composition
     sheet = result.output.with_name("previews-handed.sheet.png")
     for attempt in range(5):
         sheet.unlink(missing_ok=True)
-        job = previews.prepare(
-            video.name,
-            workspace.state_dir,
-            result.output,
-            (c.width, c.height),
-            c.fps,
-            c.frames,
-            [],
-            sample=[0, 10],
-            make=("sheet",),
-        )
+        job = job_of(result, workspace, [], sample=[0, 10], make=("sheet",))
         remote = daemon_client.connect(workspace, session.settings.render)
         remote.previews(job)
         remote.stop()  # as a command does right after its render: nothing more is sent
