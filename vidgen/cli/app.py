@@ -98,6 +98,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Check a video and draw one frame as a PNG (as `render --still`), like `npx remotion still`.",
     ),
     "studio": ("project", "studio", "Start Remotion Studio on 127.0.0.1 to see every video."),
+    "ui": ("ui", "ui", "A page on 127.0.0.1: the videos in Remotion's player, a chat with the model, what the checks saw."),
     "undo": (
         "history",
         "undo",
