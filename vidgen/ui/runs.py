@@ -106,14 +106,16 @@ class Runs:
             assert self._client is not None
             outcome = loop.run(self.session, self._client, request, lambda kind, data: self._event(run, kind, data))
         except Cancelled as exc:
-            self._add(run, "end", {"status": "cancelled", "message": str(exc)}, done=True)
+            self._add(run, "end", {"status": "cancelled", "ok": False, "message": str(exc)}, done=True)
         except VidgenError as exc:
-            self._add(run, "end", {"status": "error", "message": str(exc)}, done=True)
+            self._add(run, "end", {"status": "error", "ok": False, "message": str(exc)}, done=True)
         except Exception as exc:  # the boundary: one line, as the CLI's
-            self._add(run, "end", {"status": "error", "message": f"internal error: {type(exc).__name__}: {exc}"}, done=True)
+            self._add(
+                run, "end", {"status": "error", "ok": False, "message": f"internal error: {type(exc).__name__}: {exc}"}, done=True
+            )
         else:
             run.video = outcome.name  # the model may have named a new video
-            self._add(run, "end", {"status": "ok" if outcome.ok else "failed", **outcome.to_json()}, done=True)
+            self._add(run, "end", {**outcome.to_json(), "ok": outcome.ok}, done=True)
 
     def cancel(self) -> bool:
         """Stop the current run; False when none is under way."""

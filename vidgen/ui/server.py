@@ -101,7 +101,14 @@ class Page:
     async def build(self, request: Request) -> Response:
         build = self.player.build
         player = f"/{self.guard.player_token}/player/index.html"
-        return JSONResponse({"build": build.number, "errors": build.errors, "failed": build.failed, "player": player})
+        payload = {
+            "build": build.number,
+            "errors": build.errors,
+            "failed": build.failed,
+            "player": player,
+            "runs": len(self.runs.runs),
+        }
+        return JSONResponse(payload)
 
     async def file(self, request: Request) -> Response:
         """A render's poster or MP4: the current one, or a kept version's."""

@@ -124,15 +124,20 @@ function showEvent(event) {
   const log = $('log');
   if (kind === 'attempt' && data.error) log.append(errorItem(`turn ${data.attempt} failed: `, data.error));
   else if (kind === 'end') {
-    const summary = data.status === 'ok' ? `done: ${data.name} v${data.version ?? ''} in ${data.attempts.length} turn(s)` : `${data.status}: ${data.message || ''}`;
-    log.append(el('li', {className: data.status === 'ok' ? '' : 'error'}, summary));
+    const turns = data.attempts ? ` in ${data.attempts.length} turn(s)` : '';
+    const summary = data.ok ? `done: ${data.name} v${data.version ?? ''} ${data.status}${turns}` : `${data.status}${turns}: ${data.message || ''}`;
+    log.append(el('li', {className: data.ok ? '' : 'error'}, summary));
     if (data.error) log.append(errorItem('', data.error));
   } else {
     const line = describe(kind, data);
     if (!line) return;
     const last = log.lastElementChild;
     if (kind === 'progress' && last && last.dataset.kind === 'progress') last.textContent = line;
-    else log.append(Object.assign(el('li', {}, line), {dataset: {kind}}));
+    else {
+      const item = el('li', {}, line);
+      item.dataset.kind = kind;
+      log.append(item);
+    }
   }
 }
 
