@@ -18,6 +18,7 @@ from tests.helpers import component
 from vidgen import settings as settings_module
 from vidgen.engine.service import RenderService
 from vidgen.engine.session import Session
+from vidgen.errors import Finding
 from vidgen.model.client import client_for
 from vidgen.ui import server
 from vidgen.ui.guard import Guard
@@ -85,8 +86,8 @@ def test_the_page_lists_videos_with_status_and_version(page) -> None:
     guard, workspace = page
     videos = httpx.get(guard.url + "api/videos").json()["videos"]
     assert [(v["name"], v["status"], v["version"], v["poster"]) for v in videos] == [
-        ("hello", "never rendered", None, False),
-        ("tiny", "never rendered", None, False),
+        ("hello", "never rendered", None, None),
+        ("tiny", "never rendered", None, None),
     ]
     tiny = workspace.video("tiny")
     state.record(
@@ -95,6 +96,10 @@ def test_the_page_lists_videos_with_status_and_version(page) -> None:
     assert [v["status"] for v in httpx.get(guard.url + "api/videos").json()["videos"]] == ["never rendered", "failed"]
     (tiny.folder / "index.tsx").write_text(component("return <AbsoluteFill style={{backgroundColor: 'red'}} />;"))
     assert [v["status"] for v in httpx.get(guard.url + "api/videos").json()["videos"]] == ["never rendered", "outdated"]
+    covered = Finding("occluded", "warning", "the title is covered", frame=12, file="index.tsx", line=9, box=(10, 20, 300, 80))
+    state.note_warnings(workspace, "tiny", [covered], state.fingerprint(state.sources_of(tiny)))
+    (finding,) = httpx.get(guard.url + "api/videos").json()["videos"][1]["findings"]
+    assert (finding["frame"], finding["box"], finding["line"], finding["message"]) == (12, [10, 20, 300, 80], 9, covered.message)
     assert httpx.get(guard.url + "file/tiny/mp4").status_code == 404
     assert httpx.get(guard.url + "file/../etc/mp4").status_code == 404
 

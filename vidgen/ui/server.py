@@ -37,13 +37,13 @@ STATIC = Path(str(importlib_resources.files("vidgen.ui") / "static"))
 def video_row(video: Video, entry: dict[str, Any] | None) -> dict[str, Any]:
     """One video as the page lists it: its status, its current version, its versions, its findings."""
     current = history.current(video)
-    newest = outputs.newest(video)
+    poster = _kept_file(video, None, SUFFIXES["poster"])
     return {
         "name": video.name,
         "status": state.status(entry, video),
         "detail": state.describe(entry, video),
         "version": current.number if current else None,
-        "poster": bool(newest and newest.with_name(newest.stem + SUFFIXES["poster"]).is_file()),
+        "poster": poster.stat().st_mtime_ns if poster else None,  # in the poster's URL: a new one is fetched anew
         "versions": outputs.version_rows(video),
         "findings": [finding.to_dict() for finding in state.open_warnings(video)],
     }

@@ -25,7 +25,7 @@ async function refreshVideos() {
   const list = $('videos');
   list.replaceChildren(
     ...videos.map((v) => {
-      const poster = v.poster ? el('img', {src: `${base}file/${v.name}/poster?v=${v.version}`, alt: ''}) : el('span');
+      const poster = v.poster ? el('img', {src: `${base}file/${v.name}/poster?at=${v.poster}`, alt: ''}) : el('span');
       const item = el('li', {className: v.name === selected ? 'selected' : '', title: v.detail}, poster, el('b', {}, v.name), ' ',
         el('span', {className: `status ${v.status.replace(' ', '-')}`}, v.status), v.version ? ` v${v.version}` : '');
       item.dataset.video = v.name;
@@ -125,14 +125,14 @@ function showEvent(event) {
   if (kind === 'attempt' && data.error) log.append(errorItem(`turn ${data.attempt} failed: `, data.error));
   else if (kind === 'end') {
     const turns = data.attempts ? ` in ${data.attempts.length} turn(s)` : '';
-    const summary = data.ok ? `done: ${data.name} v${data.version ?? ''} ${data.status}${turns}` : `${data.status}${turns}: ${data.message || ''}`;
+    const summary = data.ok ? `done: ${data.name} ${data.status}${turns}` : `${data.status}${turns}: ${data.message || ''}`;
     log.append(el('li', {className: data.ok ? '' : 'error'}, summary));
     if (data.error) log.append(errorItem('', data.error));
   } else {
     const line = describe(kind, data);
     if (!line) return;
     const last = log.lastElementChild;
-    if (kind === 'progress' && last && last.dataset.kind === 'progress') last.textContent = line;
+    if ((kind === 'progress' || kind === 'still') && last && last.dataset.kind === kind) last.textContent = line;
     else {
       const item = el('li', {}, line);
       item.dataset.kind = kind;
