@@ -33,7 +33,9 @@ const Overlay = ({findings, frame, width, height}) => (
       .map((f, i) => (
         <g key={i} data-finding={f.kind}>
           <rect x={f.box[0]} y={f.box[1]} width={f.box[2]} height={f.box[3]} fill="none" stroke="#ff3b30" strokeWidth={Math.max(2, width / 320)} />
-          <text x={f.box[0]} y={Math.max(f.box[1] - 6, 18)} fill="#ff3b30" fontSize={Math.max(14, width / 50)} fontFamily="sans-serif">{f.message}</text>
+          <text x={f.box[0]} y={f.box[1] > width / 40 ? f.box[1] - 6 : f.box[1] + f.box[3] + width / 40} fill="#ff3b30" fontSize={Math.max(14, width / 50)} fontFamily="sans-serif">
+            {f.message.length > 60 ? f.message.slice(0, 59) + '…' : f.message}
+          </text>
         </g>
       ))}
   </svg>

@@ -34,7 +34,7 @@ def ui(ctx: click.Context, port: int, no_open: bool, model_flags: ModelFlags) ->
     guard = Guard(sock.getsockname()[1])
     player = Player(workspace, settings.render)
     session = Session.open(workspace, settings)
-    runs = Runs(session, lambda: client_for(settings.model))
+    runs = Runs(session, lambda: client_for(settings.model), lambda: model_flags.critic(settings))
 
     def ready() -> None:
         err(f"vidgen ui on {guard.url} (Ctrl-C to stop)")

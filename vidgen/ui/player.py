@@ -7,7 +7,6 @@ number and reloads the player when it grows, so hand edits in an editor show as 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -16,7 +15,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..engine.processes import end_group, process_alive, spawn_from_a_lasting_thread
+from ..engine.processes import end_group, json_messages, process_alive, spawn_from_a_lasting_thread
 from ..engine.sandbox import require_file_sandbox, require_network_sandbox, service_environment, service_jail
 from ..errors import UsageError
 from ..settings import RenderSettings
@@ -83,11 +82,7 @@ class Player:
 
     def _read(self, process: subprocess.Popen[str]) -> None:
         assert process.stdout is not None
-        for line in process.stdout:
-            try:
-                message = json.loads(line)
-            except json.JSONDecodeError:
-                continue
+        for message in json_messages(process.stdout):
             with self._changed:
                 if message.get("event") == "built":
                     self.build = Build(int(message.get("build", 0)), list(message.get("errors") or []))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..agent import loop
+from ..agent import critique, loop
 from ..check import constraints
 from ..engine.session import Session
 from ..errors import Cancelled, UsageError, VidgenError
@@ -40,11 +40,19 @@ class Run:
 class Runs:
     """The runs of one page; `changed` is notified on every event, so streams wait instead of polling."""
 
-    def __init__(self, session: Session, make_client: Callable[[], ModelClient]):
-        """`make_client`: the model's client, made at the first run (a missing key is that run's error, not the page's)."""
+    def __init__(
+        self,
+        session: Session,
+        make_client: Callable[[], ModelClient],
+        make_critic: Callable[[], critique.Critic | None] = lambda: None,
+    ):
+        """`make_client`, `make_critic`: the model's client and the vision critique (None: none), made at the first run
+        (a missing key is that run's error, not the page's)."""
         self.session = session
         self._make_client = make_client
+        self._make_critic = make_critic
         self._client: ModelClient | None = None
+        self._critic: critique.Critic | None = None
         self.runs: list[Run] = []
         self.changed = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -74,6 +82,7 @@ class Runs:
                 raise UsageError(f"unknown kind of run: {kind!r}")
             if self._client is None:
                 self._client = self._make_client()
+                self._critic = self._make_critic()
             run = Run(len(self.runs) + 1, video.name, kind, prompt)
             self.runs.append(run)
         self._thread = threading.Thread(target=self._work, args=(run, video), name=f"ui-run-{run.number}", daemon=True)
@@ -104,7 +113,7 @@ class Runs:
         )
         try:
             assert self._client is not None
-            outcome = loop.run(self.session, self._client, request, lambda kind, data: self._event(run, kind, data))
+            outcome = loop.run(self.session, self._client, request, lambda kind, data: self._event(run, kind, data), self._critic)
         except Cancelled as exc:
             self._add(run, "end", {"status": "cancelled", "ok": False, "message": str(exc)}, done=True)
         except VidgenError as exc:
@@ -140,3 +149,5 @@ class Runs:
             self._thread.join(timeout_s)
         if self._client is not None:
             self._client.close()
+        if self._critic is not None:
+            self._critic.close()
