@@ -185,9 +185,12 @@ def test_an_instruction_makes_a_new_version_and_undo_restores_the_last(workspace
         assert page.locator("#versions li", has_text="v2").locator("a", has_text="MP4").count() == 1
         assert "c02020" in (made["ui-tiny"].folder / "index.tsx").read_text()
 
+        built = httpx.get(ui.url + "api/build").json()["build"]
         page.click("#undo")
         page.wait_for_function("document.querySelector('#videos li[data-video=ui-tiny]').textContent.includes('v1')")
         assert "2040c0" in (made["ui-tiny"].folder / "index.tsx").read_text()
+        # The player follows the files: the undone files are bundled again, and the page loads that build.
+        page.wait_for_function(f"Number(new URL(document.getElementById('player').src).searchParams.get('build')) > {built}")
         page.click("#redo")
         page.wait_for_function("document.querySelector('#videos li[data-video=ui-tiny]').textContent.includes('v2')")
         assert "c02020" in (made["ui-tiny"].folder / "index.tsx").read_text()
