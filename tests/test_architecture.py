@@ -17,7 +17,7 @@ SERVICE = PACKAGE.parent / "remotion-template" / "service"
 # Top to bottom; the packages on one line do not import each other.
 LAYERS = [
     ["cli"],
-    ["mcp", "batch"],
+    ["mcp", "batch", "ui"],
     ["agent"],
     ["render"],
     ["cloud"],

@@ -137,7 +137,7 @@ def commands() -> dict[str, click.Command]:
 
 
 def test_dash_h_is_help_everywhere(bare) -> None:
-    assert len(commands()) == 27
+    assert len(commands()) == 28
     for name in ["", *sorted(commands())]:
         done = vidgen(*([name] if name else []), "-h", cwd=bare.root)
         assert done.returncode == 0 and done.stdout.startswith(f"Usage: vidgen {name}".rstrip()), (name, done.stderr)

@@ -311,7 +311,14 @@ def test_tooling_packages_are_not_importable() -> None:
     from vidgen.workspace import resources
 
     package = json.loads((resources.template_dir() / "package.json").read_text())
-    for tool in ("@remotion/bundler", "@remotion/cli", "@remotion/renderer", "@remotion/eslint-plugin", "react-dom"):
+    for tool in (
+        "@remotion/bundler",
+        "@remotion/cli",
+        "@remotion/renderer",
+        "@remotion/eslint-plugin",
+        "@remotion/player",
+        "react-dom",
+    ):
         assert tool in package["devDependencies"] and tool not in package["dependencies"]
     assert all(version[0].isdigit() for version in {**package["dependencies"], **package["devDependencies"]}.values())
 

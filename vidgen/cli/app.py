@@ -104,6 +104,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "storyboard": ("story", "storyboard", "Show a storyboarded video's plan: its title, design and scenes (storyboard.json)."),
     "studio": ("project", "studio", "Start Remotion Studio on 127.0.0.1 to see every video."),
+    "ui": ("ui", "ui", "A page on 127.0.0.1: the videos in Remotion's player, a chat with the model, what the checks saw."),
     "undo": (
         "history",
         "undo",

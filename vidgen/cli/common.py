@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import signal
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -179,3 +181,24 @@ def run_pipeline(ctx: click.Context, as_json: bool, work: Callable[[Session, Rep
             shown.close()
     print_result(result, as_json)
     ctx.exit(EXIT_OK if result.error is None else EXIT_FAILED)
+
+
+class Terminated(Exception):
+    def __init__(self, number: int):
+        super().__init__(f"signal {number}")
+        self.signal = number
+
+
+@contextlib.contextmanager
+def signals_as_interrupts() -> Iterator[None]:
+    """SIGTERM and SIGHUP end the wait like Ctrl-C does (their default would leave a child process behind)."""
+
+    def raise_terminated(number: int, _frame: object) -> None:
+        raise Terminated(number)
+
+    previous = {number: signal.signal(number, raise_terminated) for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

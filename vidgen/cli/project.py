@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
-import signal
 import subprocess
-from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -20,7 +17,7 @@ from ..render import warm
 from ..workspace import project as workspace_module
 from ..workspace import resources, state
 from . import doctor as doctor_module
-from .common import workspace_of
+from .common import Terminated, signals_as_interrupts, workspace_of
 from .output import install_packages, note, quiet_option, reporter
 from .printing import err, print_json
 
@@ -107,36 +104,15 @@ def studio(ctx: click.Context, port: int) -> None:
     )
     code = EXIT_OK
     try:
-        with _signals_as_interrupts():
+        with signals_as_interrupts():
             code = process.wait()
     except KeyboardInterrupt:
         pass  # Ctrl-C is how Studio is stopped
-    except _Terminated as ended:
+    except Terminated as ended:
         code = 128 + ended.signal
     finally:
         processes.end_group(process)
     ctx.exit(code)
-
-
-class _Terminated(Exception):
-    def __init__(self, number: int):
-        super().__init__(f"signal {number}")
-        self.signal = number
-
-
-@contextlib.contextmanager
-def _signals_as_interrupts() -> Iterator[None]:
-    """SIGTERM and SIGHUP end the wait like Ctrl-C does (their default would leave Studio behind)."""
-
-    def raise_terminated(number: int, _frame: object) -> None:
-        raise _Terminated(number)
-
-    previous = {number: signal.signal(number, raise_terminated) for number in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 @click.command()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -21,6 +23,17 @@ _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidgen-spawner"
 
 def spawn_from_a_lasting_thread(command: list[str], **options: Any) -> subprocess.Popen[str]:
     return _SPAWNER.submit(lambda: subprocess.Popen(command, **options)).result()
+
+
+def json_messages(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The JSON objects among a child's lines of output (its protocol); any other line is skipped."""
+    for line in lines:
+        try:
+            message = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(message, dict):
+            yield message
 
 
 def process_alive(pid: int) -> bool:

@@ -30,7 +30,7 @@ from ..workspace.project import Workspace
 from .browser import find_browser, launcher
 from .messages import Event, stuck_frame
 from .ops import ServiceOps
-from .processes import process_alive, spawn_from_a_lasting_thread, wait_for_group_exit
+from .processes import json_messages, process_alive, spawn_from_a_lasting_thread, wait_for_group_exit
 from .protocol import (
     PROTOCOL_VERSION,
     installed_remotion,
@@ -181,13 +181,7 @@ class RenderService(ServiceOps):
 
     def _read(self, process: subprocess.Popen[str], ready: queue.Queue[dict[str, Any] | None]) -> None:
         assert process.stdout is not None
-        for line in process.stdout:
-            try:
-                message = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if not isinstance(message, dict):
-                continue
+        for message in json_messages(process.stdout):
             if message.get("event") == "ready":
                 ready.put(message)
             else:

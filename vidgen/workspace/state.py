@@ -142,9 +142,20 @@ def sources_of(video: Video) -> dict[str, bytes]:
     return tree.read(video.folder).files
 
 
+def status(entry: dict[str, Any] | None, video: Video) -> str:
+    """An entry in one word: "never rendered", "rendered", "failed", or "outdated" when the sources changed since."""
+    if entry is None or entry.get("status") == "checked":  # checked, with warnings, but never rendered
+        return "never rendered"
+    recorded = entry.get("sources")
+    if recorded is not None and recorded != fingerprint(sources_of(video)):
+        return "outdated"
+    return "rendered" if entry.get("status") == "rendered" else "failed"
+
+
 def describe(entry: dict[str, Any] | None, video: Video) -> str:
     """`list`'s words for an entry: never rendered, rendered, failed, or outdated when the sources changed since."""
-    if entry is None or entry.get("status") == "checked":  # checked, with warnings, but never rendered
+    word = status(entry, video)
+    if entry is None or word == "never rendered":
         return "never rendered"
     rendered = entry.get("status") == "rendered"
     what = (
@@ -152,7 +163,6 @@ def describe(entry: dict[str, Any] | None, video: Video) -> str:
         if rendered
         else f"failed at {entry.get('stage')} ({entry['at']}): {entry.get('message', '')}"
     )
-    recorded = entry.get("sources")
-    if recorded is not None and recorded != fingerprint(sources_of(video)):
+    if word == "outdated":
         return f"outdated: the sources changed since it {what.replace('rendered at', 'was rendered at')}"
     return what

@@ -1,0 +1,114 @@
+"""`vidgen ui`'s server without a browser: the guard (token, Host, Origin) and the page's data, over real HTTP.
+
+The app is served by uvicorn on 127.0.0.1 in a thread, as `vidgen ui` serves it; the player's bundler is not
+started (tests/test_ui_browser.py runs the whole command in a real workspace)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from tests.helpers import component
+from vidgen import settings as settings_module
+from vidgen.engine.service import RenderService
+from vidgen.engine.session import Session
+from vidgen.errors import Finding
+from vidgen.model.client import client_for
+from vidgen.ui import server
+from vidgen.ui.guard import Guard
+from vidgen.ui.player import Player
+from vidgen.ui.runs import Runs
+from vidgen.workspace import project, state
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[tuple[Guard, project.Workspace]]:
+    workspace = project.create(tmp_path / "ws", install=False)
+    (workspace.root / "src" / "videos" / "tiny").mkdir(parents=True)
+    (workspace.root / "src" / "videos" / "tiny" / "index.tsx").write_text(component("return <AbsoluteFill />;"))
+    settings = settings_module.load(workspace.root)
+    session = Session(workspace, settings, RenderService(workspace, settings.render))  # never started here
+    sock = server.listening_socket(0)
+    guard = Guard(sock.getsockname()[1])
+    app = server.application(
+        workspace, Player(workspace, settings.render), Runs(session, lambda: client_for(settings.model)), guard
+    )
+    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not uv.started:
+        time.sleep(0.02)
+    yield guard, workspace
+    uv.should_exit = True
+    thread.join(10)
+    sock.close()
+
+
+def test_the_page_needs_its_token(page) -> None:
+    guard, _ = page
+    origin = f"http://127.0.0.1:{guard.port}"
+    assert httpx.get(guard.url).status_code == 200
+    assert "vidgen" in httpx.get(guard.url).text
+    for path in ("/", "/api/videos", f"/{guard.token[:-1]}/api/videos", f"/{guard.token}x/api/videos", "/favicon.ico"):
+        refused = httpx.get(origin + path)
+        assert refused.status_code == 403, path
+        assert "token" in refused.text and guard.token not in refused.text
+
+
+def test_other_hosts_and_origins_are_refused(page) -> None:
+    guard, _ = page
+    api = guard.url + "api/videos"
+    # DNS rebinding: a name of the attacker's, resolved to 127.0.0.1
+    assert httpx.get(api, headers={"host": f"evil.example:{guard.port}"}).status_code == 403
+    assert httpx.get(api, headers={"host": "127.0.0.1:1"}).status_code == 403
+    assert httpx.get(api, headers={"host": f"localhost:{guard.port}"}).status_code == 200
+    for origin in ("http://evil.example", "null", f"http://127.0.0.1:{guard.port + 1}"):
+        assert httpx.post(guard.url + "api/cancel", headers={"origin": origin}).status_code == 403, origin
+    same = httpx.post(guard.url + "api/cancel", headers={"origin": f"http://127.0.0.1:{guard.port}"})
+    assert same.status_code == 200 and same.json() == {"cancelled": False}
+
+
+def test_the_player_token_reaches_the_player_only(page) -> None:
+    guard, _ = page
+    player = f"http://127.0.0.1:{guard.port}/{guard.player_token}"
+    for path in ("/api/videos", "/", "/file/tiny/mp4"):
+        assert httpx.get(player + path, headers={"origin": "null"}).status_code == 404, path
+    assert httpx.get(player + "/player/index.html", headers={"origin": "http://evil.example"}).status_code == 403
+
+
+def test_the_page_lists_videos_with_status_and_version(page) -> None:
+    guard, workspace = page
+    videos = httpx.get(guard.url + "api/videos").json()["videos"]
+    assert [(v["name"], v["status"], v["version"], v["poster"]) for v in videos] == [
+        ("hello", "never rendered", None, None),
+        ("tiny", "never rendered", None, None),
+    ]
+    tiny = workspace.video("tiny")
+    state.record(
+        workspace, "tiny", status="failed", stage="typecheck", message="x", sources=state.fingerprint(state.sources_of(tiny))
+    )
+    assert [v["status"] for v in httpx.get(guard.url + "api/videos").json()["videos"]] == ["never rendered", "failed"]
+    (tiny.folder / "index.tsx").write_text(component("return <AbsoluteFill style={{backgroundColor: 'red'}} />;"))
+    assert [v["status"] for v in httpx.get(guard.url + "api/videos").json()["videos"]] == ["never rendered", "outdated"]
+    covered = Finding("occluded", "warning", "the title is covered", frame=12, file="index.tsx", line=9, box=(10, 20, 300, 80))
+    state.note_warnings(workspace, "tiny", [covered], state.fingerprint(state.sources_of(tiny)))
+    (finding,) = httpx.get(guard.url + "api/videos").json()["videos"][1]["findings"]
+    assert (finding["frame"], finding["box"], finding["line"], finding["message"]) == (12, [10, 20, 300, 80], 9, covered.message)
+    assert httpx.get(guard.url + "file/tiny/mp4").status_code == 404
+    assert httpx.get(guard.url + "file/../etc/mp4").status_code == 404
+
+
+def test_a_run_without_a_prompt_or_video_is_refused(page) -> None:
+    guard, _ = page
+    origin = {"origin": f"http://127.0.0.1:{guard.port}"}
+    empty = httpx.post(guard.url + "api/run", json={"video": "tiny", "prompt": " ", "kind": "edit"}, headers=origin)
+    assert empty.status_code == 400 and "say what" in empty.json()["error"]
+    missing = httpx.post(guard.url + "api/run", json={"video": "nope", "prompt": "red", "kind": "edit"}, headers=origin)
+    assert missing.status_code == 400 and "no video 'nope'" in missing.json()["error"]
+    assert httpx.post(guard.url + "api/undo", json={"video": "tiny"}, headers=origin).status_code == 400
