@@ -70,6 +70,7 @@ HUGE = "x" * 100_000
         (scene(1, id="Intro"), None, "scenes[1].id", "must match"),
         (scene(1, id=7), None, "scenes[1].id", "must be a string, not a number"),
         (scene(2, id="intro"), None, "scenes[2].id", "the id intro is used twice"),
+        (scene(2, id="intro-"), None, "scenes[2].id", "names the same component (SceneIntro) as another"),
         (scene(0, narration=None), None, "scenes[0].narration", "not null"),
         (scene(0, narration="x" * 401), None, "scenes[0].narration", "1 to 400 characters"),
         (scene(0, on_screen="   "), None, "scenes[0].on_screen", "1 to 600 characters"),

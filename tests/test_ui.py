@@ -23,12 +23,12 @@ from vidgen.model.client import client_for
 from vidgen.ui import server
 from vidgen.ui.guard import Guard
 from vidgen.ui.player import Player
-from vidgen.ui.runs import Runs
+from vidgen.ui.runs import Run, Runs
 from vidgen.workspace import project, state
 
 
 @pytest.fixture
-def page(tmp_path: Path) -> Iterator[tuple[Guard, project.Workspace]]:
+def page(tmp_path: Path) -> Iterator[tuple[Guard, project.Workspace, Runs]]:
     workspace = project.create(tmp_path / "ws", install=False)
     (workspace.root / "src" / "videos" / "tiny").mkdir(parents=True)
     (workspace.root / "src" / "videos" / "tiny" / "index.tsx").write_text(component("return <AbsoluteFill />;"))
@@ -36,22 +36,21 @@ def page(tmp_path: Path) -> Iterator[tuple[Guard, project.Workspace]]:
     session = Session(workspace, settings, RenderService(workspace, settings.render))  # never started here
     sock = server.listening_socket(0)
     guard = Guard(sock.getsockname()[1])
-    app = server.application(
-        workspace, Player(workspace, settings.render), Runs(session, lambda: client_for(settings.model)), guard
-    )
+    runs = Runs(session, lambda: client_for(settings.model))
+    app = server.application(workspace, Player(workspace, settings.render), runs, guard)
     uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not uv.started:
         time.sleep(0.02)
-    yield guard, workspace
+    yield guard, workspace, runs
     uv.should_exit = True
     thread.join(10)
     sock.close()
 
 
 def test_the_page_needs_its_token(page) -> None:
-    guard, _ = page
+    guard, *_ = page
     origin = f"http://127.0.0.1:{guard.port}"
     assert httpx.get(guard.url).status_code == 200
     assert "vidgen" in httpx.get(guard.url).text
@@ -62,7 +61,7 @@ def test_the_page_needs_its_token(page) -> None:
 
 
 def test_other_hosts_and_origins_are_refused(page) -> None:
-    guard, _ = page
+    guard, *_ = page
     api = guard.url + "api/videos"
     # DNS rebinding: a name of the attacker's, resolved to 127.0.0.1
     assert httpx.get(api, headers={"host": f"evil.example:{guard.port}"}).status_code == 403
@@ -75,7 +74,7 @@ def test_other_hosts_and_origins_are_refused(page) -> None:
 
 
 def test_the_player_token_reaches_the_player_only(page) -> None:
-    guard, _ = page
+    guard, *_ = page
     player = f"http://127.0.0.1:{guard.port}/{guard.player_token}"
     for path in ("/api/videos", "/", "/file/tiny/mp4"):
         assert httpx.get(player + path, headers={"origin": "null"}).status_code == 404, path
@@ -83,7 +82,7 @@ def test_the_player_token_reaches_the_player_only(page) -> None:
 
 
 def test_the_page_lists_videos_with_status_and_version(page) -> None:
-    guard, workspace = page
+    guard, workspace, _ = page
     videos = httpx.get(guard.url + "api/videos").json()["videos"]
     assert [(v["name"], v["status"], v["version"], v["poster"]) for v in videos] == [
         ("hello", "never rendered", None, None),
@@ -105,10 +104,48 @@ def test_the_page_lists_videos_with_status_and_version(page) -> None:
 
 
 def test_a_run_without_a_prompt_or_video_is_refused(page) -> None:
-    guard, _ = page
+    guard, *_ = page
     origin = {"origin": f"http://127.0.0.1:{guard.port}"}
     empty = httpx.post(guard.url + "api/run", json={"video": "tiny", "prompt": " ", "kind": "edit"}, headers=origin)
     assert empty.status_code == 400 and "say what" in empty.json()["error"]
     missing = httpx.post(guard.url + "api/run", json={"video": "nope", "prompt": "red", "kind": "edit"}, headers=origin)
     assert missing.status_code == 400 and "no video 'nope'" in missing.json()["error"]
     assert httpx.post(guard.url + "api/undo", json={"video": "tiny"}, headers=origin).status_code == 400
+
+
+def test_the_url_without_its_slash_is_sent_to_the_page(page) -> None:
+    guard, *_ = page
+    bare = httpx.get(guard.url.rstrip("/"))
+    assert (bare.status_code, bare.headers["location"]) == (308, f"/{guard.token}/")
+
+
+def test_undo_waits_for_no_run_and_events_take_a_number(page) -> None:
+    guard, _, runs = page
+    origin = {"origin": f"http://127.0.0.1:{guard.port}"}
+    runs.runs.append(Run(1, "tiny", "edit", "make it red"))  # a run under way, as the worker thread holds it
+    refused = httpx.post(guard.url + "api/undo", json={"video": "tiny"}, headers=origin)
+    assert refused.status_code == 400 and "under way" in refused.json()["error"]  # undo would change its files
+    assert httpx.get(guard.url + "api/events?after=x").status_code == 400
+    runs.runs[-1].done = True
+    assert "under way" not in httpx.post(guard.url + "api/undo", json={"video": "tiny"}, headers=origin).text
+
+
+def test_a_state_file_naming_a_file_elsewhere_serves_nothing(page, tmp_path: Path) -> None:
+    guard, workspace, _ = page
+    elsewhere = tmp_path / "secret.mp4"
+    elsewhere.write_bytes(b"not the workspace's")
+    tiny = workspace.video("tiny")
+    sources = state.fingerprint(state.sources_of(tiny))
+    state.record(workspace, "tiny", status="rendered", output=str(elsewhere), sources=sources, version=1)
+    assert httpx.get(guard.url + "file/tiny/mp4").status_code == 404
+
+
+def test_the_browser_is_given_a_private_file_not_the_token(tmp_path: Path) -> None:
+    from vidgen.cli.ui import redirect_page
+
+    folder = tmp_path / "opener"
+    folder.mkdir(mode=0o700)
+    url = "http://127.0.0.1:5000/s3cr3t-token/"
+    page = redirect_page(url, folder)
+    assert "s3cr3t" not in page.as_uri()  # what a browser's command line shows
+    assert page.stat().st_mode & 0o777 == 0o600 and url in page.read_text()

@@ -72,8 +72,12 @@ class Scene:
 
     @property
     def component(self) -> str:
-        """The scene's component name in the generated root: `intro-card` -> `IntroCard`."""
-        return "Scene" + "".join(part.capitalize() for part in self.id.split("-"))
+        return component_name(self.id)
+
+
+def component_name(scene_id: str) -> str:
+    """A scene's component name in the generated root: `intro-card` -> `SceneIntroCard`."""
+    return "Scene" + "".join(part.capitalize() for part in scene_id.split("-"))
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,16 @@ class _Reader:
         scene_id = self.string(value["id"], f"{field}.id", 32, "id", index, _ID)
         if scene_id in seen:
             raise self.fail(f"the id {scene_id} is used twice: give each scene its own id", f"{field}.id", "id", index)
-        seen.add(scene_id)
+        component = component_name(scene_id)  # `x1` and `x-1` would both import SceneX1 in the root
+        if component in seen:
+            raise self.fail(
+                f"the id {scene_id} names the same component ({component}) as another scene's: make the ids differ in"
+                " more than dashes",
+                f"{field}.id",
+                "id",
+                index,
+            )
+        seen.update((scene_id, component))  # ids are lower case, components not: the two never meet
         return Scene(
             scene_id,
             self.string(value["purpose"], f"{field}.purpose", 200, "id", index),

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import html
+import os
+import shutil
+import tempfile
 import webbrowser
+from pathlib import Path
 
 import click
 
@@ -36,10 +41,12 @@ def ui(ctx: click.Context, port: int, no_open: bool, model_flags: ModelFlags) ->
     session = Session.open(workspace, settings)
     runs = Runs(session, lambda: client_for(settings.model), lambda: model_flags.critic(settings))
 
+    opener = Path(tempfile.mkdtemp(prefix="vidgen-ui-"))  # 0700: ours alone
+
     def ready() -> None:
         err(f"vidgen ui on {guard.url} (Ctrl-C to stop)")
         if not no_open:
-            webbrowser.open(guard.url)
+            webbrowser.open(redirect_page(guard.url, opener).as_uri())
 
     try:
         # uvicorn stops serving on Ctrl-C and SIGTERM, then raises the signal again: here an exception, so what
@@ -54,3 +61,16 @@ def ui(ctx: click.Context, port: int, no_open: bool, model_flags: ModelFlags) ->
         player.stop()
         session.close()
         sock.close()
+        shutil.rmtree(opener, ignore_errors=True)
+
+
+def redirect_page(url: str, folder: Path) -> Path:
+    """A page in `folder`, readable by this user alone, that sends the browser on to `url`: a browser is
+    started with its address on the command line, where another user's `ps` would read the token."""
+    page = folder / "open.html"
+    fd = os.open(page, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(
+            f'<!doctype html><meta http-equiv="refresh" content="0;url={html.escape(url)}"><a href="{html.escape(url)}">vidgen ui</a>\n'
+        )
+    return page

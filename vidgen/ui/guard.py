@@ -73,6 +73,12 @@ def guarded(guard: Guard, page: App, player: App) -> App:
             await send(start)
             await send({"type": "http.response.body", "body": body})
             return
+        if which == PAGE and scope["path"].rstrip("/") == f"/{guard.token}" and not scope["path"].endswith("/"):
+            # The page's links are relative to its folder: without the slash they would lose the token.
+            start = {"type": "http.response.start", "status": 308, "headers": [(b"location", f"/{guard.token}/".encode())]}
+            await send(start)
+            await send({"type": "http.response.body", "body": b""})
+            return
         inner = {**scope, "path": rest, "raw_path": rest.encode()}
         await (page if which == PAGE else player)(inner, receive, send)
 

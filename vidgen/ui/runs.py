@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,8 +69,7 @@ class Runs:
             raise UsageError("say what to make or change")
         workspace = self.session.workspace
         with self.changed:
-            if self.current is not None and not self.current.done:
-                raise UsageError(f"a run on {self.current.video} is under way: wait for it or cancel it")
+            self._refuse_while_running()
             if kind == "edit":
                 video = workspace.existing_video(video_name)
             elif kind == "new":
@@ -125,6 +125,18 @@ class Runs:
         else:
             run.video = outcome.name  # the model may have named a new video
             self._add(run, "end", {**outcome.to_json(), "ok": outcome.ok}, done=True)
+
+    def _refuse_while_running(self) -> None:
+        if self.current is not None and not self.current.done:
+            raise UsageError(f"a run on {self.current.video} is under way: wait for it or cancel it")
+
+    @contextmanager
+    def between_runs(self) -> Iterator[None]:
+        """Held while no run is under way, which none may start meanwhile: undo and redo change the files a run
+        edits, so they are refused during one."""
+        with self.changed:
+            self._refuse_while_running()
+            yield
 
     def cancel(self) -> bool:
         """Stop the current run; False when none is under way."""

@@ -56,7 +56,13 @@ def _kept_file(video: Video, number: int | None, suffix: str) -> Path | None:
         path = newest.with_name(newest.stem + suffix) if newest else None
     else:
         path = outputs.folder(video) / f"v{number}{suffix}"
-    return path if path is not None and path.is_file() and not path.is_symlink() else None
+    if path is None or not path.is_file() or path.is_symlink():
+        return None
+    # Only files of the workspace's out/ or kept renders: state.json names the newest render, and a state
+    # file damaged on purpose could name any file of the machine.
+    real = path.resolve()
+    within = (video.workspace.out_dir.resolve(), outputs.folder(video).resolve())
+    return path if any(real.is_relative_to(folder) for folder in within) else None
 
 
 class Page:
@@ -142,7 +148,12 @@ class Page:
         body = await _json(request)
         try:
             video = self.workspace.existing_video(str(body.get("video") or ""))
-            version, restored = await anyio.to_thread.run_sync(outputs.step, video, move)
+
+            def step() -> tuple[history.Version, Path | None]:
+                with self.runs.between_runs():
+                    return outputs.step(video, move)
+
+            version, restored = await anyio.to_thread.run_sync(step)
         except VidgenError as exc:
             return JSONResponse({"error": str(exc)}, 400)
         return JSONResponse({"version": version.number, "video": restored is not None})
@@ -150,7 +161,10 @@ class Page:
     async def events(self, request: Request) -> Response:
         """The current run's events as Server-Sent Events, from `?after=N` on, until its end."""
         run = self.runs.current
-        after = int(request.query_params.get("after", "0") or 0)
+        try:
+            after = max(0, int(request.query_params.get("after", "0") or 0))
+        except ValueError:
+            return Response("after must be a whole number of events\n", 400)
         if run is None:
             return Response("no run\n", 404)
 
