@@ -19,7 +19,8 @@ from vidgen.engine.messages import Composition
 from vidgen.engine.session import Session
 from vidgen.errors import UsageError
 from vidgen.media.probe import ffprobe_path
-from vidgen.render import on_lambda
+from vidgen.render import ladder, on_lambda
+from vidgen.render import video as render_video
 from vidgen.render.options import RenderOptions
 from vidgen.workspace.project import Workspace
 
@@ -137,3 +138,9 @@ def test_region_of_the_deploy_must_be_the_renders(deployed: Workspace) -> None:
     moved = settings_module.with_lambda(settings, region="eu-west-1")
     with pytest.raises(UsageError, match="deployed in us-east-1, but \\[lambda\\] region is eu-west-1"):
         deployment.for_render(deployed, moved.lambda_)
+
+
+def test_a_render_on_lambda_draws_its_stills_here_first() -> None:
+    # A local render is its own pass over the frames; Lambda's is paid for, so a broken frame is found here.
+    assert render_video.stills_before("lambda") is ladder.Stills.SAMPLE
+    assert render_video.stills_before("local") is ladder.Stills.FAIL_FAST

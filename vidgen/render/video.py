@@ -133,7 +133,8 @@ def render(
         renders.check(video)
 
     def attempt() -> RenderResult:  # the ladder and the render, run again whole after a fault not the video's
-        checked = ladder.run(session, video, on_event, ladder.Stills.FAIL_FAST, expect=expect, on_composition=check_still)
+        stills = stills_before(session.settings.render.on)
+        checked = ladder.run(session, video, on_event, stills, expect=expect, on_composition=check_still)
         result = _checked_result(video, checked, "failed")  # "rendered" once the MP4 is in place
         if checked.error is None:
             assert checked.composition is not None
@@ -194,6 +195,12 @@ def render(
             on_event("previews", {})  # not a "stage": a newer save in `watch` does not cancel them
             _queue_previews(session, video, result.composition, result, kept)
     return result
+
+
+def stills_before(on: str) -> ladder.Stills:
+    """The stills a render draws first: here the render is its own pass over the frames; one on Lambda is paid
+    for, so a broken frame is found here first, as `check` finds it."""
+    return ladder.Stills.SAMPLE if on == "lambda" else ladder.Stills.FAIL_FAST
 
 
 def _keep_version(session: Session, video: Video, files: dict[str, bytes], output: Path) -> tuple[int | None, Path | None]:
