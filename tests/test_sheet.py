@@ -12,6 +12,7 @@ from vidgen.batch import report
 from vidgen.engine.session import Session
 from vidgen.media import probe as media
 from vidgen.media import sheet
+from vidgen.render import ladder
 from vidgen.render import video as render
 
 from .helpers import MOVING, component
@@ -47,7 +48,8 @@ def test_every_render_writes_a_contact_sheet(session: Session, make_video, works
     assert result.error is None, result.error
     assert result.sheet == workspace.out_dir / "sheet-render.sheet.png"
     assert result.previews is not None and result.previews.result(timeout=120) is None  # drawn after the MP4
-    frames = [s["frame"] for s in result.stills]
+    assert result.stills == []  # a render draws none: the sheet's frames are taken from the MP4
+    frames = ladder.sample_frames(45, session.settings.render.sample_stills)
     assert len(frames) == session.settings.render.sample_stills
     grid = sheet.layout(len(frames), 640, 360)
     assert (grid.columns, grid.rows) == (2, 2)

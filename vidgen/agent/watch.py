@@ -26,6 +26,7 @@ from ..errors import Cancelled, StructuredError, VidgenError
 from ..media import viewer
 from ..model.client import ModelClient
 from ..render import video as render
+from ..render.ladder import Stills
 from ..workspace import history
 from ..workspace.project import Video
 from . import critique, loop
@@ -181,7 +182,7 @@ class Watcher:
             if self.options.stills_only:
                 result = render.check(self.session, self.video, on_event)
             else:
-                result = render.render(self.session, self.video, on_event=on_event)
+                result = render.render(self.session, self.video, on_event=on_event, stills=Stills.FIRST)
         except Cancelled:
             self.show(f"· {time.strftime('%H:%M:%S')} cancelled: a newer save arrived")
             return

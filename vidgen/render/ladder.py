@@ -41,15 +41,14 @@ class Stills(StrEnum):
     """Which frames the stills stage draws before the video is rendered whole (or not at all)."""
 
     SAMPLE = "sample"  # `check`: the evenly spread sample, or the frames asked for
-    # A render's: its own frames are the pass over the video (the stills for the sheet are taken from the
-    # file), so frames are drawn before it only to fail fast, where the render is long and layout QA,
-    # whose pages show the video's frames first, is off: the first, middle and last frame.
+    # A render's: its own frames are the pass (the sheet's are taken from the file), so only a long one with
+    # layout QA off (whose pages show frames first) draws its first, middle and last frame, to fail fast.
     FAIL_FAST = "fail-fast"
+    FIRST = "first"  # `watch`'s render: frame 0 first, a look at the save within a second, then the render
     NONE = "none"  # up to the composition: no frame drawn, no layout QA
 
 
-# Below this length a render reaches any frame within seconds: drawing some first saves nothing.
-FAIL_FAST_FROM_S = 10.0
+FAIL_FAST_FROM_S = 10.0  # below it a render reaches any frame within seconds: drawing some first saves nothing
 
 
 @dataclass
@@ -282,25 +281,27 @@ def sample_frames(frames: int, count: int) -> list[int]:
     return sorted({round(i * (frames - 1) / (count - 1)) for i in range(count)})
 
 
-def _fail_fast_frames(context: Context) -> list[int]:
-    """The frames a render draws before it (none when it is short or layout QA shows frames first)."""
+def _render_frames(context: Context) -> list[int] | None:
+    """The stills a render draws before it (FAIL_FAST: none when it is short or layout QA shows frames first)."""
     composition = context.result.composition
     assert composition is not None
+    if context.stills is Stills.FIRST:
+        return [0]
     if context.session.settings.qa.enabled or composition.duration_s < FAIL_FAST_FROM_S:
         return []
     return sample_frames(composition.frames, 3)
 
 
 def _draws_stills(context: Context) -> bool:
-    return context.stills is Stills.SAMPLE or (context.stills is Stills.FAIL_FAST and bool(_fail_fast_frames(context)))
+    return context.stills is Stills.SAMPLE or (context.stills is not Stills.NONE and bool(_render_frames(context)))
 
 
 def _stills(context: Context) -> StructuredError | None:
     session, video, result, on_event = context.session, context.video, context.result, context.on_event
     assert result.composition is not None
     settings = session.settings.render
-    if context.stills is Stills.FAIL_FAST:
-        context.frames = _fail_fast_frames(context)
+    if context.stills is not Stills.SAMPLE:
+        context.frames = _render_frames(context)
     last, wanted = result.composition.frames - 1, context.frames
     if wanted and max(wanted) > last:
         beyond = [str(f) for f in sorted(set(wanted)) if f > last]

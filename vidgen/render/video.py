@@ -98,6 +98,7 @@ def render(
     on_request: Callable[[int], None] | None = None,
     still_flag: str = "--still",
     options: RenderOptions | None = None,
+    stills: ladder.Stills | None = None,
 ) -> RenderResult:
     """Check, render, verify and move into place; the result says where it stopped if it failed.
 
@@ -111,7 +112,8 @@ def render(
     Only an MP4 (or other video) render changes what `list` says: a still is no render. Each video
     render is kept as the video of the history version its sources are (see workspace/outputs.py).
     A variant (`options`: a frame range, a scale, input props) is written beside the video and kept
-    as nothing: `list`, history and the previews stay those of the whole video.
+    as nothing: `list`, history and the previews stay those of the whole video. `stills`: those drawn
+    before the render (default: `stills_before`; `watch` asks for its first).
     """
     asked = with_configured_crf(options or RenderOptions(), session.settings.render.crf, codec)
     variant = still_frame is None and asked.variant
@@ -133,8 +135,8 @@ def render(
         renders.check(video)
 
     def attempt() -> RenderResult:  # the ladder and the render, run again whole after a fault not the video's
-        stills = stills_before(session.settings.render.on)
-        checked = ladder.run(session, video, on_event, stills, expect=expect, on_composition=check_still)
+        drawn = stills or stills_before(session.settings.render.on)
+        checked = ladder.run(session, video, on_event, drawn, expect=expect, on_composition=check_still)
         result = _checked_result(video, checked, "failed")  # "rendered" once the MP4 is in place
         if checked.error is None:
             assert checked.composition is not None
