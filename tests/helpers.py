@@ -10,7 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -38,12 +38,17 @@ def ctrl_c_reaches_it() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def wait_until(condition: Callable[[], bool], within_s: float = 60.0) -> bool:
+    """Whether `condition()` holds within `within_s` (work a daemon does after a command ends, on a loaded machine)."""
+    deadline = time.monotonic() + within_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
 def wait_for_file(path: Path, within_s: float = 60.0) -> bool:
     """Whether `path` exists within `within_s` (a command on the daemon may end before its previews are made)."""
-    deadline = time.monotonic() + within_s
-    while not path.is_file() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return path.is_file()
+    return wait_until(path.is_file, within_s)
 
 
 def model_flags(server) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -32,7 +33,7 @@ from vidgen.render import video as render
 from vidgen.workspace import outputs as renders
 from vidgen.workspace.staging import staging_dir
 
-from .helpers import MOVING, VIDGEN, component, wait_for_file
+from .helpers import MOVING, VIDGEN, component, wait_for_file, wait_until
 
 
 def test_the_mp4_is_in_place_and_returned_before_its_previews_exist(session: Session, make_video, workspace) -> None:
@@ -187,7 +188,9 @@ def test_a_job_given_to_the_daemon_is_made_even_when_the_command_closes_at_once(
         remote.previews(job)
         remote.stop()  # as a command does right after its render: nothing more is sent
         assert wait_for_file(sheet), f"attempt {attempt}: the daemon never made the job's sheet"
-        assert not Path(job.folder).exists()
+        # The job's folder goes once the job is done, a moment after its last file.
+        gone = functools.partial(lambda folder: not folder.exists(), Path(job.folder))
+        assert wait_until(gone, 30), f"attempt {attempt}: the job's folder was left"
 
 
 def test_the_command_waits_for_its_previews_before_it_exits(make_video, workspace) -> None:
