@@ -182,6 +182,12 @@ def test_history_keeps_hand_edits_and_undoes(tmp_path: Path) -> None:
     video.entry.write_text("v3 from v1 edited\n")
     history.record(video, "edit", "third")
     assert history.undo(video).number == 2 and history.redo(video).number == 4
+    # A version's own diff is against the version it was made from (2, not 3), the first one's against nothing.
+    made = history.version_diff(video, 4)
+    assert "--- version 2/index.tsx" in made and "-v1 edited by hand" in made and "+v3 from v1 edited" in made
+    assert "+++ version 1/index.tsx" in history.version_diff(video, 1) and "+v1" in history.version_diff(video, 1)
+    with pytest.raises(UsageError, match="no version 9: it has versions 1 to 4"):
+        history.version_diff(video, 9)
     # `undo --to N` goes straight to any version, keeping a hand edit first.
     assert history.go_to(video, 1).number == 1 and video.entry.read_text() == "v1\n"
     video.entry.write_text("v1 changed again\n")
