@@ -233,6 +233,11 @@ def test_diff_and_undo_without_history_say_what_to_do(tmp_path: Path) -> None:
     for command in ("undo", "diff"):
         done = vidgen(command, "hello", cwd=ws.root)
         assert done.returncode == 2 and "vidgen edit hello" in done.stderr and "vidgen history" not in done.stderr
+    # undo kept the files found on disk as version 1 before refusing: its diff adds them all.
+    first = vidgen("diff", "hello", "--version", "1", cwd=ws.root)
+    assert first.returncode == 0 and "--- nothing/index.tsx\n+++ version 1/index.tsx\n@@ -0,0 +1," in first.stdout
+    done = vidgen("diff", "hello", "--version", "2", cwd=ws.root)
+    assert done.returncode == 2 and "hello has no version 2: it has versions 1 to 1" in done.stderr
 
 
 # ------------------------------------------------------------------ exit codes that need the real workspace

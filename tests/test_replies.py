@@ -182,6 +182,12 @@ def test_history_keeps_hand_edits_and_undoes(tmp_path: Path) -> None:
     video.entry.write_text("v3 from v1 edited\n")
     history.record(video, "edit", "third")
     assert history.undo(video).number == 2 and history.redo(video).number == 4
+    # A version's own diff is against the version it was made from (2, not 3), the first one's against nothing.
+    made = history.version_diff(video, 4)
+    assert "--- version 2/index.tsx" in made and "-v1 edited by hand" in made and "+v3 from v1 edited" in made
+    assert "+++ version 1/index.tsx" in history.version_diff(video, 1) and "+v1" in history.version_diff(video, 1)
+    with pytest.raises(UsageError, match="no version 9: it has versions 1 to 4"):
+        history.version_diff(video, 9)
     # `undo --to N` goes straight to any version, keeping a hand edit first.
     assert history.go_to(video, 1).number == 1 and video.entry.read_text() == "v1\n"
     video.entry.write_text("v1 changed again\n")
@@ -354,3 +360,22 @@ def test_a_huge_file_is_not_sent_but_history_keeps_it(tmp_path: Path) -> None:
     files, skipped = history.sendable_files(video)
     assert sorted(files) == ["index.tsx"] and skipped == ["data.json"]
     assert sorted(history.record(video, "new", "x").files()) == ["data.json", "index.tsx"]
+
+
+def test_a_reply_is_summarised_by_its_files_and_its_own_words() -> None:
+    before = {"index.tsx": "a\nb\nc\n", "scenes/Intro.ts": "export const b = 2;\n"}
+    reply = (
+        "name: city-tour\nMade the title **bigger**\nand slower.\n\n```tsx index.tsx\na\nB\nc\nd\n```\n"
+        "```ts scenes/Intro.ts\nexport const b = 2;\n```\n```ts scenes/Outro.ts\nx\ny\n```\nTrailing words.\n"
+    )
+    summary = replies.summary(reply, "demo", before)
+    assert summary["note"] == "Made the title **bigger** and slower."  # the prose before the files, the name line left out
+    assert summary["problem"] is None
+    assert summary["files"] == [
+        {"path": "index.tsx", "lines": 4, "change": "changed", "added": 2, "removed": 1},
+        {"path": "scenes/Intro.ts", "lines": 1, "change": "same", "added": 0, "removed": 0},
+        {"path": "scenes/Outro.ts", "lines": 2, "change": "new", "added": 2, "removed": 0},
+    ]
+    prose = replies.summary("word " * 200, "demo", before)
+    assert prose["files"] == [] and "no code blocks" in prose["problem"]
+    assert len(prose["note"]) == replies.NOTE_CHARS and prose["note"].endswith("…")

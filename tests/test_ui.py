@@ -5,6 +5,8 @@ started (tests/test_ui_browser.py runs the whole command in a real workspace).""
 
 from __future__ import annotations
 
+import json
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +26,7 @@ from vidgen.ui import server
 from vidgen.ui.guard import Guard
 from vidgen.ui.player import Player
 from vidgen.ui.runs import Run, Runs
-from vidgen.workspace import project, state
+from vidgen.workspace import history, outputs, project, state
 
 
 @pytest.fixture
@@ -149,3 +151,111 @@ def test_the_browser_is_given_a_private_file_not_the_token(tmp_path: Path) -> No
     page = redirect_page(url, folder)
     assert "s3cr3t" not in page.as_uri()  # what a browser's command line shows
     assert page.stat().st_mode & 0o777 == 0o600 and url in page.read_text()
+
+
+def _versions(workspace: project.Workspace) -> project.Video:
+    """tiny with two kept versions: 1 the original, 2 an edit; version 1's render (a poster and an MP4) kept."""
+    tiny = workspace.video("tiny")
+    history.record(tiny, "new", "a black frame")
+    (tiny.folder / "index.tsx").write_text(component("return <AbsoluteFill style={{color: 'red'}}>a < b & c</AbsoluteFill>;"))
+    history.record(tiny, "edit", "red text")
+    kept = outputs.folder(tiny)
+    kept.mkdir(parents=True)
+    (kept / "v1.mp4").write_bytes(b"version one's video")
+    (kept / "v1.poster.png").write_bytes(b"version one's poster")
+    return tiny
+
+
+def _one_line_400(response: httpx.Response, *fragments: str) -> None:
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert "\n" not in error and "Traceback" not in error
+    for fragment in fragments:
+        assert fragment in error, error
+
+
+HOSTILE_VERSIONS = ["x", "", "0", "-1", "1.5", "1e3", "../1", "1/../2", "%2e%2e", "٣", "9" * 40, str(10**9)]
+
+
+def test_a_versions_diff_and_poster(page) -> None:
+    guard, workspace, _ = page
+    _versions(workspace)
+    rows = httpx.get(guard.url + "api/videos").json()["videos"][1]["versions"]
+    assert [(r["number"], r["video"], r["poster"] is not None, r["current"]) for r in rows] == [
+        (1, True, True, False),
+        (2, False, False, True),
+    ]
+    assert httpx.get(guard.url + f"file/tiny/poster/1?at={rows[0]['poster']}").content == b"version one's poster"
+    answer = httpx.get(guard.url + "api/diff", params={"video": "tiny", "version": "2"})
+    assert answer.headers["content-type"] == "application/json"  # text for the page to show as text, never markup
+    diff = answer.json()["diff"]
+    assert diff.startswith("--- version 1/index.tsx\n+++ version 2/index.tsx\n")
+    assert "+  return <AbsoluteFill style={{color: 'red'}}>a < b & c</AbsoluteFill>;" in diff
+    assert "-  return <AbsoluteFill />;" in diff
+    first = httpx.get(guard.url + "api/diff", params={"video": "tiny", "version": 1}).json()["diff"]
+    assert "--- nothing/index.tsx" in first and "+export default Video;" in first
+
+
+def test_a_diff_asked_for_badly_is_a_400(page, tmp_path: Path) -> None:
+    guard, workspace, _ = page
+    tiny = _versions(workspace)
+    diff = guard.url + "api/diff"
+    for version in HOSTILE_VERSIONS:
+        _one_line_400(httpx.get(diff, params={"video": "tiny", "version": version}), "version must be")
+    _one_line_400(httpx.get(diff, params={"video": "tiny"}), "version must be")
+    _one_line_400(httpx.get(diff, params={"video": "tiny", "version": "3"}), "no version 3: it has versions 1 to 2")
+    for name in ("../tiny", "nope", "/etc/passwd", "tiny/../hello"):
+        assert httpx.get(diff, params={"video": name, "version": "1"}).status_code == 400, name
+    # A version folder that is a link to files elsewhere is not read.
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(history.versions(tiny)[1].folder, elsewhere)
+    (elsewhere / "files" / "index.tsx").write_text("a secret of the machine\n")
+    shutil.rmtree(history.versions(tiny)[1].folder)
+    (history.versions(tiny)[0].folder.parent / "0002").symlink_to(elsewhere)
+    refused = httpx.get(diff, params={"video": "tiny", "version": "2"})
+    _one_line_400(refused, "is a link")
+    assert "secret" not in refused.text
+    origin = f"http://127.0.0.1:{guard.port}"
+    assert httpx.get(origin + "/api/diff?video=tiny&version=1").status_code == 403
+
+
+def test_render_this_version_is_guarded_and_checks_its_input(page) -> None:
+    guard, workspace, runs = page
+    _versions(workspace)
+    render = guard.url + "api/render"
+    origin = {"origin": f"http://127.0.0.1:{guard.port}"}
+    body = {"video": "tiny", "version": 1}
+    assert httpx.post(f"http://127.0.0.1:{guard.port}/api/render", json=body).status_code == 403  # no token
+    for foreign in ("http://evil.example", "null"):
+        assert httpx.post(render, json=body, headers={"origin": foreign}).status_code == 403, foreign
+    assert runs.runs == []
+    for version in [*HOSTILE_VERSIONS, None, True, 1.0, [1], {"n": 1}, 10**30, -3]:
+        _one_line_400(httpx.post(render, json={"video": "tiny", "version": version}, headers=origin), "version must be")
+    _one_line_400(httpx.post(render, json={"video": "tiny", "version": 7}, headers=origin), "no version 7")
+    _one_line_400(httpx.post(render, json={"video": "../tiny", "version": 1}, headers=origin))
+    _one_line_400(httpx.post(render, content=b"\xff not json", headers=origin))
+    assert runs.runs == []
+    runs.runs.append(Run(1, "hello", "edit", "make it red"))  # a run under way
+    _one_line_400(httpx.post(render, json=body, headers=origin), "under way")
+
+
+def test_render_this_version_puts_back_its_kept_video_without_a_render(page) -> None:
+    guard, workspace, runs = page
+    tiny = _versions(workspace)
+    answer = httpx.post(
+        guard.url + "api/render", json={"video": "tiny", "version": "1"}, headers={"origin": f"http://127.0.0.1:{guard.port}"}
+    )
+    assert answer.status_code == 200 and answer.json()["video"] == "tiny"
+    with httpx.stream("GET", guard.url + "api/events?after=0") as stream:
+        events = [json.loads(line[len("data: ") :]) for line in stream.iter_lines() if line.startswith("data: ")]
+    assert [e["kind"] for e in events] == ["restored", "end"]
+    assert events[-1]["data"] | {"output": None} == {
+        "name": "tiny",
+        "status": "rendered",
+        "ok": True,
+        "version": 1,
+        "output": None,
+    }
+    assert "red" not in (tiny.folder / "index.tsx").read_text()  # version 1's files
+    assert (workspace.out_dir / "tiny.mp4").read_bytes() == b"version one's video"
+    assert history.current(tiny).number == 1 and runs.current.done

@@ -195,3 +195,57 @@ def test_an_instruction_makes_a_new_version_and_undo_restores_the_last(workspace
         page.wait_for_function("document.querySelector('#videos li[data-video=ui-tiny]').textContent.includes('v2')")
         assert "c02020" in (made["ui-tiny"].folder / "index.tsx").read_text()
         page.close()
+
+
+def test_a_failed_turns_error_the_reply_a_versions_diff_and_rendering_a_version(
+    workspace, ui: Ui, browser, tmp_path: Path
+) -> None:
+    green = component(MOVING.replace("#f7b733", "#20c040"))
+    broken = component("return <AbsoluteFill style={{backgroundColor: COLOUR}} />;")
+    red = component(MOVING.replace("#f7b733", "#c02020"))
+    with videos_written(workspace, {"ui-fix": {"index.tsx": green}}) as made:
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(ui.url + "?video=ui-fix")
+        page.locator("#videos li[data-video=ui-fix]").wait_for()
+        ui.replies.extend([Scripted("Made the square <b>red</b>.\n\n" + reply(broken).split("\n\n", 1)[1]), Scripted(reply(red))])
+        page.fill("#prompt", "make it red")
+        page.click("#edit")
+        page.locator("#log li", has_text="done: ui-fix rendered in 2 turn(s)").wait_for(timeout=240_000)
+
+        # The failed turn's error in its own panel, its fields as the repair turn sent them.
+        error = page.locator("#errors li")
+        assert error.count() == 1
+        fields = {name: error.locator(f"dd[data-field={name}]").text_content() for name in ("stage", "file", "line")}
+        assert fields == {"stage": "typecheck", "file": "index.tsx", "line": "8"}
+        assert "Cannot find name 'COLOUR'" in error.locator(".message").text_content()
+        assert "COLOUR" in error.locator("pre").text_content()
+        # Each reply in short: its file, and its own words (as text: the <b> is not markup).
+        replies = page.locator("#log li.reply")
+        assert replies.nth(0).text_content().startswith("reply: index.tsx changed (+1 −6, 11 lines)")
+        assert replies.nth(0).locator("q").text_content() == "Made the square <b>red</b>."
+        assert replies.nth(1).text_content() == "reply: index.tsx changed (+6 −1, 16 lines)Here is the video."
+
+        # v1 the files as found, v2 the broken edit, v3 the repair: v3's diff is against v2, shown as text.
+        page.wait_for_function("document.querySelectorAll('#versions li').length === 3")
+        page.locator("#versions li[data-version='3'] button.diff").click()
+        diff = page.locator("#diff pre")
+        diff.wait_for()
+        text = diff.text_content()
+        assert text.startswith("--- version 2/index.tsx\n+++ version 3/index.tsx\n@@ ")
+        assert any(line.startswith("+") and "<div" in line and "#c02020" in line for line in text.splitlines())
+        assert "-  return <AbsoluteFill style={{backgroundColor: COLOUR}} />;" in text
+        assert page.locator("#diff pre *:not(span)").count() == 0  # its <AbsoluteFill> lines stayed text
+        assert page.locator("#diff pre span.add").count() >= 4
+        page.screenshot(path=str(tmp_path / "page.png"))  # the page docs/ui.png shows
+
+        # Render v1, which has no video yet: its files come back, rendered, and it gets its MP4 and poster.
+        page.locator("#versions li[data-version='1'] button.render").click()
+        page.locator("#log li", has_text="render ui-fix v1").wait_for()  # the chat's log begins anew
+        page.locator("#log li", has_text="v1 restored: rendering it").wait_for()
+        page.locator("#log li", has_text="done: ui-fix rendered").wait_for(timeout=240_000)
+        assert page.locator("#log li", has_text="turn(s)").count() == 0
+        assert "20c040" in (made["ui-fix"].folder / "index.tsx").read_text()
+        v1 = page.locator("#versions li[data-version='1']")
+        v1.locator("a", has_text="MP4").wait_for(timeout=10_000)
+        v1.locator("img").wait_for(timeout=30_000)  # the poster, made once the render is in place
+        page.close()

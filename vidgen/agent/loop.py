@@ -134,6 +134,7 @@ def run(
             video, outcome.name = request.video, request.video.name
         # Kept before anything can fail: a paid reply is never lost, whatever parsing or writing does.
         entry = keep_reply(video, kind, client.options.model, messages[-2] if attempt else messages[1], completion)
+        _summarise(video, completion, on_event)
         error, format_problem, version = _apply(request, completion, kind)
         retried = 0
         if error is None:
@@ -226,6 +227,7 @@ def _polish(
         outcome.warnings.append(f"the polish turn got no reply ({exc}): kept the version that passed")
         return
     entry = keep_reply(video, "polish", client.options.model, messages[-2], completion)
+    _summarise(video, completion, on_event)
     error, _format_problem, version = _apply(request, completion, "polish")
     result = None
     if error is None:
@@ -262,6 +264,12 @@ def keep_reply(video: Video, kind: str, model: str, asked: dict[str, Any], compl
             "error": None,
         },
     )
+
+
+def _summarise(video: Video, completion: Completion, on_event: Events) -> None:
+    """The reply in short (replies.summary), against the files it is about to replace."""
+    summary = replies.summary(completion.content, video.name, history.current_files(video))
+    on_event("reply", {**summary, "truncated": completion.finish_reason == "length"})
 
 
 def timed_check(

@@ -11,9 +11,12 @@ Anything else is a classified ReplyError that goes back to the model like any ot
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Any
 
 from ..errors import ReplyError
 
@@ -119,3 +122,39 @@ def normalise_path(path: str, video_name: str) -> str:
         if path.startswith(prefix):
             path = path[len(prefix) :]
     return str(PurePosixPath(path)) if path else path
+
+
+NOTE_CHARS = 280
+
+
+def summary(reply: str, video_name: str, before: Mapping[str, str]) -> dict[str, Any]:
+    """A reply in short, for the page's chat: its files, each `new`, `changed` or `same` against `before`
+    (the files on disk before it is written) with its lines and the lines it adds and removes; its own
+    explanation (the prose before its first file, which the system prompt allows, at most NOTE_CHARS
+    characters); and `problem` when it cannot be read as files (the turn's error says the rest)."""
+    prose = []
+    for line in reply.splitlines():
+        if _OPEN.match(line):
+            break
+        if line.strip() and not _NAME_LINE.match(line.strip()):
+            prose.append(line.strip())
+    note = " ".join(prose)
+    note = note if len(note) <= NOTE_CHARS else note[: NOTE_CHARS - 1] + "…"
+    try:
+        blocks = parse(reply, video_name, require_index=False)
+    except ReplyError as exc:
+        return {"files": [], "note": note, "problem": str(exc)}
+    files = []
+    for block in blocks:
+        old = before.get(block.path)
+        diff = list(difflib.ndiff((old or "").splitlines(), block.text.splitlines())) if old is not None else []
+        files.append(
+            {
+                "path": block.path,
+                "lines": len(block.text.splitlines()),
+                "change": "new" if old is None else ("same" if old == block.text else "changed"),
+                "added": sum(1 for line in diff if line.startswith("+ ")) if old is not None else len(block.text.splitlines()),
+                "removed": sum(1 for line in diff if line.startswith("- ")),
+            }
+        )
+    return {"files": files, "note": note, "problem": None}

@@ -93,16 +93,25 @@ def redo(ctx: click.Context, name: str, as_json: bool) -> None:
 
 @click.command()
 @video_name_argument
+@click.option(
+    "--version",
+    "number",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="What version N changed from the one it was made from, instead of the files now.",
+)
 @JSON_OPTION
 @click.pass_context
-def diff(ctx: click.Context, name: str, as_json: bool) -> None:
-    """What changed since the previous version."""
+def diff(ctx: click.Context, name: str, number: int | None, as_json: bool) -> None:
+    """What changed since the previous version (or what version N changed)."""
     video = workspace_of(ctx).existing_video(name)
-    text = history_module.diff(video)
+    text = history_module.diff(video) if number is None else history_module.version_diff(video, number)
     if as_json:
         print_json({"name": name, "diff": text})
         return
-    click.echo(text if text else f"{name}: no changes since the previous version")
+    since = "since the previous version" if number is None else f"in version {number}"
+    click.echo(text if text else f"{name}: no changes {since}")
 
 
 @click.command()

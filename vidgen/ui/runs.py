@@ -1,4 +1,5 @@
-"""The chat's runs: an instruction becomes `edit`, an idea becomes `new`, one at a time, on a worker thread.
+"""The chat's runs: an instruction becomes `edit`, an idea becomes `new`, "render this version" a render;
+one at a time, on a worker thread.
 
 The loop reports through `on_event(kind, data)`; each event is kept, numbered, as JSON, and the page reads
 them as Server-Sent Events from any number on. Cancel sets a flag the next event raises `Cancelled` on,
@@ -19,7 +20,8 @@ from ..check import constraints
 from ..engine.session import Session
 from ..errors import Cancelled, UsageError, VidgenError
 from ..model.client import ModelClient
-from ..workspace import project
+from ..render import video as render_module
+from ..workspace import history, outputs, project
 
 
 def as_json(value: Any) -> Any:
@@ -31,8 +33,9 @@ def as_json(value: Any) -> Any:
 class Run:
     number: int
     video: str
-    kind: str  # "new" | "edit"
+    kind: str  # "new" | "edit" | "render"
     prompt: str
+    version: int | None = None  # the version a render run renders
     events: list[dict[str, Any]] = field(default_factory=list)
     done: bool = False
     cancelled: threading.Event = field(default_factory=threading.Event)
@@ -85,6 +88,20 @@ class Runs:
                 self._critic = self._make_critic()
             run = Run(len(self.runs) + 1, video.name, kind, prompt)
             self.runs.append(run)
+        return self._begin(run, video)
+
+    def render(self, video_name: str, number: int) -> Run:
+        """Render version `number`: its files are put back (`vidgen undo --to N`, hand edits kept as a version
+        first), then rendered (`vidgen render`); a version whose video is kept gets it back without a render."""
+        with self.changed:
+            self._refuse_while_running()
+            video = self.session.workspace.existing_video(video_name)
+            history.numbered(video, history.versions(video), number)  # refused here, not in the run, when not kept
+            run = Run(len(self.runs) + 1, video.name, "render", f"render version {number}", version=number)
+            self.runs.append(run)
+        return self._begin(run, video)
+
+    def _begin(self, run: Run, video: project.Video) -> Run:
         self._thread = threading.Thread(target=self._work, args=(run, video), name=f"ui-run-{run.number}", daemon=True)
         self._thread.start()
         return run
@@ -101,6 +118,20 @@ class Runs:
             self.changed.notify_all()
 
     def _work(self, run: Run, video: project.Video) -> None:
+        try:
+            end = self._render(run, video) if run.kind == "render" else self._loop(run, video)
+        except Cancelled as exc:
+            self._add(run, "end", {"status": "cancelled", "ok": False, "message": str(exc)}, done=True)
+        except VidgenError as exc:
+            self._add(run, "end", {"status": "error", "ok": False, "message": str(exc)}, done=True)
+        except Exception as exc:  # the boundary: one line, as the CLI's
+            self._add(
+                run, "end", {"status": "error", "ok": False, "message": f"internal error: {type(exc).__name__}: {exc}"}, done=True
+            )
+        else:
+            self._add(run, "end", end, done=True)
+
+    def _loop(self, run: Run, video: project.Video) -> dict[str, Any]:
         settings = self.session.settings
         request = loop.Request(
             run.kind,
@@ -111,20 +142,20 @@ class Runs:
             polish=settings.model.polish,
             name_it=run.kind == "new",
         )
-        try:
-            assert self._client is not None
-            outcome = loop.run(self.session, self._client, request, lambda kind, data: self._event(run, kind, data), self._critic)
-        except Cancelled as exc:
-            self._add(run, "end", {"status": "cancelled", "ok": False, "message": str(exc)}, done=True)
-        except VidgenError as exc:
-            self._add(run, "end", {"status": "error", "ok": False, "message": str(exc)}, done=True)
-        except Exception as exc:  # the boundary: one line, as the CLI's
-            self._add(
-                run, "end", {"status": "error", "ok": False, "message": f"internal error: {type(exc).__name__}: {exc}"}, done=True
-            )
-        else:
-            run.video = outcome.name  # the model may have named a new video
-            self._add(run, "end", {**outcome.to_json(), "ok": outcome.ok}, done=True)
+        assert self._client is not None
+        outcome = loop.run(self.session, self._client, request, lambda kind, data: self._event(run, kind, data), self._critic)
+        run.video = outcome.name  # the model may have named a new video
+        return {**outcome.to_json(), "ok": outcome.ok}
+
+    def _render(self, run: Run, video: project.Video) -> dict[str, Any]:
+        assert run.version is not None
+        number = run.version
+        version, restored = outputs.step(video, lambda v: history.go_to(v, number))
+        self._event(run, "restored", {"version": version.number, "video": restored is not None})
+        if restored is not None:
+            return {"name": video.name, "status": "rendered", "ok": True, "version": number, "output": str(restored)}
+        result = render_module.render(self.session, video, on_event=lambda kind, data: self._event(run, kind, data))
+        return {**result.to_json(), "ok": result.error is None, "version": result.version}
 
     def _refuse_while_running(self) -> None:
         if self.current is not None and not self.current.done:

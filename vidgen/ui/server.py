@@ -43,10 +43,17 @@ def video_row(video: Video, entry: dict[str, Any] | None) -> dict[str, Any]:
         "status": state.status(entry, video),
         "detail": state.describe(entry, video),
         "version": current.number if current else None,
-        "poster": poster.stat().st_mtime_ns if poster else None,  # in the poster's URL: a new one is fetched anew
-        "versions": outputs.version_rows(video),
+        "poster": _stamp(poster),
+        "versions": [
+            {**row, "poster": _stamp(_kept_file(video, row["number"], SUFFIXES["poster"]))} for row in outputs.version_rows(video)
+        ],
         "findings": [finding.to_dict() for finding in state.open_warnings(video)],
     }
+
+
+def _stamp(path: Path | None) -> int | None:
+    """A file's modification time, put in its URL so that a new file is fetched anew; None for no file."""
+    return path.stat().st_mtime_ns if path else None
 
 
 def _kept_file(video: Video, number: int | None, suffix: str) -> Path | None:
@@ -83,6 +90,8 @@ class Page:
             Route("/api/run", self.run, methods=["POST"]),
             Route("/api/cancel", self.cancel, methods=["POST"]),
             Route("/api/events", self.events),
+            Route("/api/diff", self.diff),
+            Route("/api/render", self.render, methods=["POST"]),
             Route("/api/{move:str}", self.move, methods=["POST"]),
             Route("/file/{name}/{kind}", self.file),
             Route("/file/{name}/{kind}/{number:int}", self.file),
@@ -136,6 +145,28 @@ class Page:
             return JSONResponse({"error": str(exc)}, 400)
         return JSONResponse({"run": run.number, "video": run.video})
 
+    async def render(self, request: Request) -> Response:
+        """Render a kept version (Runs.render): a run, streamed as the chat's are."""
+        body = await _json(request)
+        try:
+            number = version_number(body.get("version"))
+            run = self.runs.render(str(body.get("video") or ""), number)
+        except VidgenError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse({"run": run.number, "video": run.video})
+
+    async def diff(self, request: Request) -> Response:
+        """What a kept version changed from the one it was made from (history.version_diff, as `vidgen diff --version`).
+        The text goes into the page as text, never as markup."""
+        query = request.query_params
+        try:
+            number = version_number(query.get("version"))
+            video = self.workspace.existing_video(query.get("video", ""))
+            text = await anyio.to_thread.run_sync(history.version_diff, video, number)
+        except VidgenError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse({"video": video.name, "version": number, "diff": text})
+
     async def cancel(self, request: Request) -> Response:
         return JSONResponse({"cancelled": self.runs.cancel()})
 
@@ -181,6 +212,17 @@ class Page:
                     return
 
         return StreamingResponse(stream(), media_type="text/event-stream", headers={"cache-control": "no-store"})
+
+
+MAX_VERSION = 10**9
+
+
+def version_number(value: Any) -> int:
+    """A version number from the page (a whole number, or its digits as text); a UsageError for anything else."""
+    text = str(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    if not text.isascii() or not text.isdigit() or len(text) > 9 or not 1 <= int(text) < MAX_VERSION:
+        raise UsageError("version must be a version's number: 1, 2, ... (the history lists them)")
+    return int(text)
 
 
 async def _json(request: Request) -> dict[str, Any]:

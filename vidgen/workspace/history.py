@@ -196,13 +196,27 @@ def undo(video: Video) -> Version:
 def go_to(video: Video, number: int) -> Version:
     """Put back version `number`, whichever it is (`undo --to N`); files on disk that are no version are kept first."""
     keep_hand_edits(video)
-    existing = versions(video)
+    target = numbered(video, versions(video), number)
+    _restore(video, target)
+    return target
+
+
+def numbered(video: Video, existing: list[Version], number: int) -> Version:
+    """Version `number` of `existing`; a UsageError saying which there are when it is not kept."""
     target = next((v for v in existing if v.number == number), None)
     if target is None:
         have = f"it has versions {existing[0].number} to {existing[-1].number}" if existing else "it has none yet"
         raise UsageError(f"{video.name} has no version {number}: {have} (`vidgen history {video.name}` lists them)")
-    _restore(video, target)
-    return target
+    return _inside(video, target)
+
+
+def _inside(video: Video, version: Version) -> Version:
+    """The version, if its folder is one of the history's own (not a link to files elsewhere)."""
+    if version.folder.is_symlink() or not version.folder.resolve().is_relative_to(_root(video).resolve()):
+        raise UsageError(
+            f"{version.folder} is a link: move it aside (vidgen reads {video.name}'s versions from {_root(video)} only)"
+        )
+    return version
 
 
 def redo(video: Video) -> Version:
@@ -235,7 +249,7 @@ def _restore(video: Video, target: Version) -> None:
 
 
 def diff(video: Video) -> str:
-    """What changed from the previous version to the files on disk now."""
+    """What changed from the previous version to the files on disk now (`vidgen diff`)."""
     existing = versions(video)
     now = authored(current_files(video))
     base = current(video, existing)
@@ -246,16 +260,28 @@ def diff(video: Video) -> str:
             f"{video.name} has no earlier version to compare with: vidgen keeps one each time it writes or renders the video"
             f" (`vidgen edit {video.name} INSTRUCTION`, or `vidgen render {video.name}` after a hand edit)"
         )
-    before = authored(base.files())
-    label = f"version {base.number}"
+    return unified(authored(base.files()), now, f"version {base.number}", "now")
+
+
+def version_diff(video: Video, number: int) -> str:
+    """What version `number` changed from the version it was made from (all of it added for the first one)."""
+    existing = versions(video)
+    target = numbered(video, existing, number)
+    base = parent_of(target, existing)
+    before = authored(_inside(video, base).files()) if base is not None else {}
+    return unified(before, authored(target.files()), f"version {base.number}" if base else "nothing", f"version {number}")
+
+
+def unified(before: dict[str, str], after: dict[str, str], before_label: str, after_label: str) -> str:
+    """The unified diff of two sets of files, file by file in name order."""
     out: list[str] = []
-    for name in sorted(set(before) | set(now)):
+    for name in sorted(set(before) | set(after)):
         out.extend(
             difflib.unified_diff(
                 before.get(name, "").splitlines(keepends=True),
-                now.get(name, "").splitlines(keepends=True),
-                fromfile=f"{label}/{name}",
-                tofile=f"now/{name}",
+                after.get(name, "").splitlines(keepends=True),
+                fromfile=f"{before_label}/{name}",
+                tofile=f"{after_label}/{name}",
             )
         )
     return "".join(out)

@@ -63,8 +63,12 @@ function showVideo() {
   );
   $('versions').replaceChildren(
     ...v.versions.map((r) => {
-      const item = el('li', {}, `${r.current ? '▶ ' : ''}v${r.number} ${r.kind || ''} ${r.prompt ? '“' + r.prompt + '”' : ''} `);
-      if (r.video) item.append(el('a', {href: `${base}file/${v.name}/mp4/${r.number}`, target: '_blank'}, 'MP4'));
+      const poster = r.poster ? el('img', {src: `${base}file/${v.name}/poster/${r.number}?at=${r.poster}`, alt: `v${r.number}`}) : '';
+      const item = el('li', {}, poster, `${r.current ? '▶ ' : ''}v${r.number} ${r.kind || ''} ${r.prompt ? '“' + r.prompt + '”' : ''} `);
+      item.dataset.version = r.number;
+      if (r.video) item.append(el('a', {href: `${base}file/${v.name}/mp4/${r.number}`, target: '_blank'}, 'MP4'), ' ');
+      item.append(el('button', {className: 'diff', onclick: () => showDiff(v.name, r.number)}, 'diff'));
+      if (!r.video) item.append(' ', el('button', {className: 'render', onclick: () => renderVersion(v.name, r.number)}, 'render'));
       return item;
     }),
   );
@@ -98,6 +102,33 @@ async function pollBuild() {
   }
 }
 
+// ------------------------------------------------------------------ history: a version's diff, rendering a version
+
+async function showDiff(name, number) {
+  const answer = await getJson(`api/diff?video=${encodeURIComponent(name)}&version=${number}`);
+  const text = answer.error || answer.diff || `v${number} changed nothing`;
+  // One element per line, its text set as text: the diff (JSX, full of <tags>) is never read as markup.
+  const lines = text.split('\n').map((line) => {
+    const kind = line.startsWith('+++') || line.startsWith('---') ? 'file' : {'+': 'add', '-': 'del', '@': 'hunk'}[line[0]] || '';
+    return el('span', {className: kind}, line + '\n');
+  });
+  $('diff').replaceChildren(
+    el('h3', {}, `Diff of ${name} v${number} `, el('button', {onclick: () => $('diff').replaceChildren()}, 'close')),
+    el('pre', {}, ...lines),
+  );
+}
+
+async function renderVersion(name, number) {
+  const answer = await post('api/render', {video: name, version: number});
+  if (answer.error) {
+    $('log').append(el('li', {className: 'error'}, answer.error));
+    return;
+  }
+  $('log').replaceChildren(el('li', {}, `render ${name} v${number}`));
+  $('errors').replaceChildren();
+  follow();
+}
+
 // ------------------------------------------------------------------ the chat
 
 function describe(kind, data) {
@@ -109,25 +140,59 @@ function describe(kind, data) {
   if (kind === 'progress' && data.stage === 'render') return `render: ${data.renderedFrames || 0}/${data.frames || '?'} frames`;
   if (kind === 'model-status' && data.status === 'retry') return `model: retrying in ${data.delay_s}s`;
   if (kind === 'attempt') return data.error ? null : `turn ${data.attempt} passed`;
+  if (kind === 'restored') return `v${data.version} restored${data.video ? ', with its kept video' : ': rendering it'}`;
   return null;
 }
 
+const has = (x) => x !== null && x !== undefined;
+
 function errorItem(prefix, error) {
-  const where = [error.file, error.line].filter((x) => x !== null && x !== undefined).join(':');
+  const where = [error.file, error.line].filter(has).join(':');
   const item = el('li', {className: 'error'}, `${prefix}[${error.stage || '?'}] ${where ? where + ' ' : ''}${error.message}`);
   if (error.excerpt) item.append(el('pre', {}, error.excerpt));
+  return item;
+}
+
+// The errors panel: each failed turn's error with its fields apart, as the repair turn sent them to the model.
+function showError(title, error) {
+  const fields = [['stage', error.stage], ['file', error.file], ['line', error.line], ['column', error.column], ['frame', error.frame]];
+  const item = el('li', {}, el('b', {}, title),
+    el('dl', {}, ...fields.filter(([, value]) => has(value)).flatMap(([name, value]) => {
+      const dd = el('dd', {}, String(value));
+      dd.dataset.field = name;
+      return [el('dt', {}, name), dd];
+    })),
+    el('p', {className: 'message'}, error.message));
+  if (error.excerpt) item.append(el('pre', {}, error.excerpt));
+  $('errors').append(item);
+}
+
+// The model's reply in short (replies.summary): the files it wrote, and its own words before them.
+function replyItem(data) {
+  const files = data.files.map((f) => {
+    if (f.change === 'new') return `${f.path} new (${f.lines} lines)`;
+    if (f.change === 'changed') return `${f.path} changed (+${f.added} −${f.removed}, ${f.lines} lines)`;
+    return `${f.path} unchanged`;
+  });
+  const line = files.length ? `reply: ${files.join(', ')}` : `reply without files: ${data.problem || ''}`;
+  const item = el('li', {className: 'reply'}, line + (data.truncated ? ' (cut off at the token limit)' : ''));
+  if (data.note) item.append(el('q', {}, data.note));
   return item;
 }
 
 function showEvent(event) {
   const {kind, data} = event;
   const log = $('log');
-  if (kind === 'attempt' && data.error) log.append(errorItem(`turn ${data.attempt} failed: `, data.error));
+  if (kind === 'attempt' && data.error) {
+    log.append(errorItem(`turn ${data.attempt} failed: `, data.error));
+    showError(`turn ${data.attempt}`, data.error);
+  } else if (kind === 'reply') log.append(replyItem(data));
   else if (kind === 'end') {
     const turns = data.attempts ? ` in ${data.attempts.length} turn(s)` : '';
     const summary = data.ok ? `done: ${data.name} ${data.status}${turns}` : `${data.status}${turns}: ${data.message || ''}`;
     log.append(el('li', {className: data.ok ? '' : 'error'}, summary));
     if (data.error) log.append(errorItem('', data.error));
+    if (data.error && !data.attempts) showError('render', data.error);  // a loop's errors came with its turns
   } else {
     const line = describe(kind, data);
     if (!line) return;
@@ -167,6 +232,7 @@ async function start(kind) {
     return;
   }
   $('log').replaceChildren(el('li', {}, `${kind}: ${prompt}`));
+  $('errors').replaceChildren();
   $('prompt').value = '';
   follow();
 }
