@@ -14,14 +14,16 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..check import diagnostics
 from ..check.constraints import Constraints
 from ..engine.session import Session
 from ..errors import ModelError, ReplyError, StoryboardError, StructuredError
+from ..media import probe
 from ..model.client import ModelClient
-from ..sound import narration
+from ..sound import narration, voice
 from ..workspace import history, transcript
 from ..workspace.project import Video
 from . import loop, prompts, replies, story_files, writer
@@ -40,12 +42,18 @@ class SceneTurns:
     turns: int = 0  # model turns, the first included
     repairs: int = 0  # ladder errors sent back to it
     error: StructuredError | None = None  # its last reply could not be written
+    first_s: float = 0.0  # model time until its first reply could be written (the part asked at once)
+
+    @property
+    def first_try(self) -> bool:
+        """Its first reply was written and no error of the ladder came back to it."""
+        return self.turns == 1 and self.error is None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "turns": self.turns,
-            "repairs": self.repairs,
-            "first_try": self.turns == 1,
+            "repairs": self.repairs,  # ladder errors sent back; turns - 1 counts replies that could not be written too
+            "first_try": self.first_try,
             "model_s": round(self.spent.model_s, 2),
         }
 
@@ -56,22 +64,48 @@ class StoryResult(loop.LoopResult):
     scenes_wall_s: float = 0.0  # the scenes' first replies, asked at once
     storyboard_turns: int = 0
     drift_frames: int | None = None  # the composition's length less the narration's (0: the picture is the voice's)
+    scene_drift_frames: float | None = None  # the largest gap between a scene's start and its line, heard in the render
+    storyboard_s: float = 0.0  # model time of the storyboard's turns
 
     def model_turns(self) -> int:
         return self.storyboard_turns + sum(t.turns for t in self.scenes.values())
 
-    def to_json(self) -> dict[str, Any]:
+    def scorecard(self) -> dict[str, Any]:
+        """The storyboard's part of a scorecard, for `new --storyboard --json`, the demo and each batch item."""
         model_s = sum(t.spent.model_s for t in self.scenes.values())
+        later_s = sum(t.spent.model_s - t.first_s for t in self.scenes.values())  # repairs: one scene at a time
         return {
-            **super().to_json(),
-            "storyboard": {
-                "turns": self.storyboard_turns,
-                "scenes": {scene_id: turns.to_dict() for scene_id, turns in self.scenes.items()},
-                "scenes_model_s": round(model_s, 2),  # one call after another would have taken this long
-                "scenes_wall_s": round(self.scenes_wall_s, 2),  # what it took, at once
-                "drift_frames": self.drift_frames,
-            },
+            "turns": self.storyboard_turns,
+            "scenes": {scene_id: turns.to_dict() for scene_id, turns in self.scenes.items()},
+            "scene_count": len(self.scenes),
+            "scenes_first_try": sum(t.first_try for t in self.scenes.values()),
+            "repair_turns": {scene_id: max(0, t.turns - 1) for scene_id, t in self.scenes.items()},
+            "scenes_model_s": round(model_s, 2),  # one call after another would have taken this long
+            "scenes_wall_s": round(self.scenes_wall_s, 2),  # what it took, at once
+            "model_s_at_once": round(self.storyboard_s + self.scenes_wall_s + later_s, 2),
+            "model_s_one_by_one": round(self.storyboard_s + model_s, 2),
+            "drift_frames": self.drift_frames,
+            "scene_drift_frames": self.scene_drift_frames,
         }
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "storyboard": self.scorecard()}
+
+
+def describe(card: dict[str, Any]) -> str:
+    """A storyboard scorecard in one line for people."""
+    repaired = ", ".join(f"{scene_id} {n}" for scene_id, n in card["repair_turns"].items() if n) or "none"
+    drift = card["scene_drift_frames"]
+    heard = f"; voice vs picture at most {drift:g} frames" if drift is not None else ""
+    return (
+        f"storyboard: {card['scenes_first_try']}/{card['scene_count']} scenes first try; repair turns: {repaired}{heard};"
+        f" model {card['model_s_at_once']:.1f} s at once ({card['model_s_one_by_one']:.1f} s one after another)"
+    )
+
+
+def wanted(asked: bool, seconds: float | None, min_seconds: float) -> bool:
+    """Whether a video is planned by storyboard: asked for, or a length over `[storyboard] min_seconds`."""
+    return asked or (min_seconds > 0 and seconds is not None and seconds > min_seconds)
 
 
 def plan(
@@ -91,7 +125,9 @@ def plan(
     messages = [prompts.storyboard_request(idea, seconds, frame.width, frame.height)]
     for attempt in range(max_repairs + 1):
         on_event("model", {"attempt": attempt + 1, "kind": "storyboard"})
+        asked = outcome.model_s
         completion = loop.ask(client, messages, outcome, on_event)
+        outcome.storyboard_s += outcome.model_s - asked
         outcome.storyboard_turns += 1
         entry = loop.keep_reply(video, "storyboard", client.options.model, messages[-2], completion)
         try:
@@ -151,10 +187,14 @@ def build(
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="scene") as pool:
         written = list(pool.map(lambda t: _reply(client, video, t, max_repairs, shown), outcome.scenes.values()))
     outcome.scenes_wall_s = time.monotonic() - started
+    for turns in outcome.scenes.values():
+        turns.first_s = turns.spent.model_s
     request = loop.Request("new", video, idea, Constraints(fps=frame.fps, width=frame.width, height=frame.height), render=render)
     try:
         if all(written):
             _check_and_repair(session, client, request, board, timeline, outcome, max_repairs, shown)
+            if outcome.ok and outcome.result is not None and outcome.result.output is not None:
+                outcome.scene_drift_frames = _heard_drift(video, timeline, outcome.result.output)
         else:
             failed = next(t.error for t in outcome.scenes.values() if t.error is not None)
             outcome.attempts.append(loop.Attempt(failed.stage if failed else None, failed))
@@ -164,6 +204,16 @@ def build(
             outcome.model_s += turns.spent.model_s
             outcome.model = turns.spent.model or outcome.model
     return outcome
+
+
+def _heard_drift(video: Video, timeline: narration.Timeline, output: Path) -> float | None:
+    """How far the rendered voice is from the scenes' starts (narration.picture_drift); None without sound."""
+    try:
+        heard = probe.sound(output, video.workspace)
+        leads = [voice.measure(video.workspace.root / "public" / scene.audio).lead_s for scene in timeline.scenes]
+    except Exception:  # ffprobe's own errors included: the scorecard goes on without this number
+        return None
+    return narration.picture_drift(timeline, heard, leads)
 
 
 def _scene_values(

@@ -42,8 +42,7 @@ def storyboard(ctx: click.Context, name: str, as_json: bool) -> None:
 
 def wanted(flags: dict[str, Any], min_seconds: float) -> bool:
     """Whether `new` plans a storyboard: asked for, or a length over `[storyboard] min_seconds`."""
-    seconds = flags.get("seconds")
-    return bool(flags.get("storyboard")) or (min_seconds > 0 and seconds is not None and seconds > min_seconds)
+    return story_module.wanted(bool(flags.get("storyboard")), flags.get("seconds"), min_seconds)
 
 
 def new_storyboarded(
@@ -80,6 +79,8 @@ def new_storyboarded(
                 idea=idea,
                 on_event=shown,
             )
+        shown.close()
+        note(story_module.describe(outcome.scorecard()))
         return outcome
     finally:
         shown.close()
@@ -122,6 +123,8 @@ def storyboarded_demo(ws: workspace_module.Workspace, session: Session) -> story
                 story_module.build(
                     session, client, video, board, frame, outcome, jobs=jobs, max_repairs=2, idea=story_demo.IDEA, on_event=shown
                 )
+                shown.close()
+                note(story_module.describe(outcome.scorecard()))
         finally:
             shown.close()
             client.close()

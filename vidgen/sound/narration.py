@@ -290,3 +290,18 @@ def sound_problem(timeline: Timeline | None, heard: media.Sound, video_s: float,
 
 
 SILENT_DB = -50.0
+
+
+def picture_drift(timeline: Timeline, heard: media.Sound, leads: list[float]) -> float:
+    """The largest gap, in frames, between where a scene starts in the picture and where its line is heard
+    in the rendered sound (less the silence its clip starts with, `leads`): 0 when the voice is on cue.
+
+    A line is heard at the end of the silence around its scene's first frame; a scene whose start no
+    silence reaches (the line before it runs on) is measured as on cue, which verify's cut check covers.
+    """
+    worst = 0.0
+    for scene, lead in zip(timeline.scenes, leads, strict=True):
+        start = scene.from_frame / timeline.fps
+        onset = next((end for begin, end in heard.silences if begin <= start + 0.02 and end > start), start + lead)
+        worst = max(worst, abs(onset - start - lead) * timeline.fps)
+    return round(worst, 2)

@@ -39,6 +39,7 @@ class Speech:
     path: Path
     duration_s: float  # the whole file
     voiced_s: float  # until the last sound, without the trailing silence
+    lead_s: float = 0.0  # until the first sound
 
 
 class Voice(Protocol):
@@ -238,7 +239,7 @@ def speak(voice: Voice, text: str, cache: Path) -> Speech:
 
 
 def measure(path: Path) -> Speech:
-    """Length, and where the sound ends (the last sample above 1% of full scale)."""
+    """Length, and where the sound starts and ends (the first and last samples above 1% of full scale)."""
     with wave.open(str(path), "rb") as audio:
         rate, width, channels, count = audio.getframerate(), audio.getsampwidth(), audio.getnchannels(), audio.getnframes()
         frames = audio.readframes(count)
@@ -250,7 +251,8 @@ def measure(path: Path) -> Speech:
     samples = array("h", frames[: len(frames) - len(frames) % 2])
     threshold = 328
     last = next((i for i in range(len(samples) - 1, -1, -1) if abs(samples[i]) > threshold), 0)
-    return Speech(path, duration, (last // channels + 1) / rate)
+    first = next((i for i in range(len(samples)) if abs(samples[i]) > threshold), 0)
+    return Speech(path, duration, (last // channels + 1) / rate, first // channels / rate)
 
 
 def _to_wav(source: Path, target: Path) -> None:
