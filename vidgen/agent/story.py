@@ -166,8 +166,11 @@ def build(
     render: bool = True,
     idea: str = "",
     on_event: loop.Events = loop._quiet,
+    only: frozenset[str] | None = None,
+    kind: str = "new",
 ) -> StoryResult:
-    """Write, speak, generate every scene at once, then check and repair scene by scene."""
+    """Write, speak, generate every scene at once (or only the scenes `only` names: the others keep their
+    files, and get a conversation only if an error comes back to them), then check and repair scene by scene."""
     story_files.write(video, board, frame)
     timeline = narration.prepare(video, session.settings.voice, session.workspace.state_dir / "voice")
     if isinstance(timeline, StructuredError):
@@ -179,10 +182,15 @@ def build(
         with lock:
             on_event(kind, data)
 
+    kept: dict[str, SceneTurns] = {}
     for index, scene in enumerate(board.scenes):
         opening = prompts.scene_request(_scene_values(video, board, scene, index, timeline, frame))
         messages = [prompts.system(session.workspace), opening]
-        outcome.scenes[scene.id] = SceneTurns(scene, messages, loop.LoopResult(video.name))
+        if only is None or scene.id in only:
+            outcome.scenes[scene.id] = SceneTurns(scene, messages, loop.LoopResult(video.name))
+        else:  # its reply is the file it has: a repair continues from there
+            messages.append({"role": "assistant", "content": story_files.fenced_scene(video, scene)})
+            kept[scene.id] = SceneTurns(scene, messages, loop.LoopResult(video.name))
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="scene") as pool:
         written = list(pool.map(lambda t: _reply(client, video, t, max_repairs, shown), outcome.scenes.values()))
@@ -192,7 +200,8 @@ def build(
     request = loop.Request("new", video, idea, Constraints(fps=frame.fps, width=frame.width, height=frame.height), render=render)
     try:
         if all(written):
-            _check_and_repair(session, client, request, board, timeline, outcome, max_repairs, shown)
+            story_files.keep_built(video, board, frame)
+            _check_and_repair(session, client, request, board, timeline, outcome, max_repairs, shown, kept, kind)
             if outcome.ok and outcome.result is not None and outcome.result.output is not None:
                 outcome.scene_drift_frames = _heard_drift(video, timeline, outcome.result.output)
         else:
@@ -290,10 +299,12 @@ def _check_and_repair(
     outcome: StoryResult,
     max_repairs: int,
     on_event: loop.Events,
+    kept: dict[str, SceneTurns],
+    kind: str,
 ) -> None:
     """The ladder on the whole video; each error goes to its scene alone, until it passes or a budget runs out."""
     video = request.video
-    version = history.record(video, "new", request.prompt, status="written")
+    version = history.record(video, kind, request.prompt, status="written")
     while True:
         outcome.result = loop.timed_check(session, request, outcome, on_event, sheet_now=False)
         error, composition = outcome.result.error, outcome.result.composition
@@ -302,6 +313,8 @@ def _check_and_repair(
         history.update(version, status="ok" if error is None else f"failed at {error.stage}")
         outcome.attempts.append(loop.Attempt(error.stage if error else None, error, len(outcome.result.retried)))
         scene = scene_of(board, timeline, error) if error is not None else None
+        if scene is not None and scene.id in kept:  # a scene kept from the last build: its conversation starts now
+            outcome.scenes[scene.id] = kept.pop(scene.id)
         turns = outcome.scenes[scene.id] if scene is not None else None
         if error is None:
             for warning in story_files.off_palette(video, board):

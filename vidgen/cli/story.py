@@ -7,8 +7,9 @@ from typing import Any
 
 import click
 
+from .. import settings as settings_module
 from ..agent import story as story_module
-from ..agent import story_demo
+from ..agent import story_demo, story_rebuild
 from ..agent import storyboard as storyboard_module
 from ..agent.story_files import Frame
 from ..engine.session import Session
@@ -16,28 +17,87 @@ from ..errors import EXIT_OK, StoryboardError, UsageError
 from ..model.client import ModelClient, client_for
 from ..model.scripted import ScriptedModel
 from ..workspace import project as workspace_module
-from .common import session_for, video_name_argument, workspace_of
-from .flags import ModelFlags
-from .output import note, reporter
+from .common import no_daemon_option, qa_flag, session_for, video_name_argument, workspace_of
+from .flags import ModelFlags, model_options
+from .output import note, quiet_option, reporter
 from .printing import print_json
 from .progress import Reporter
 
 
 @click.command()
 @video_name_argument
-@click.option("--json", "as_json", is_flag=True, help="Print storyboard.json itself.")
+@click.option("--json", "as_json", is_flag=True, help="Print storyboard.json itself (with --rebuild: the outcome).")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="After editing storyboard.json by hand: ask again only for the scenes whose entries changed, and re-speak them.",
+)
+@click.option("--jobs", type=click.IntRange(1, 16), default=None, help="With --rebuild: scenes asked at once (default 3).")
+@click.option("--max-repairs", type=click.IntRange(min=0, max=20), default=None, help="With --rebuild: repair turns per scene.")
+@click.option("--no-render", is_flag=True, help="With --rebuild: write and check the code, but render no MP4.")
+@model_options
+@quiet_option
+@no_daemon_option
 @click.pass_context
-def storyboard(ctx: click.Context, name: str, as_json: bool) -> None:
-    """Show a storyboarded video's plan: its title, design and scenes (storyboard.json)."""
+def storyboard(ctx: click.Context, name: str, as_json: bool, rebuild: bool, model_flags: ModelFlags, **flags: Any) -> None:
+    """Show a storyboarded video's plan (storyboard.json); --rebuild after editing it by hand."""
     video = workspace_of(ctx).existing_video(name)
     try:
         board = storyboard_module.read(video.folder)
+        found = story_rebuild.changes(video) if rebuild else None
     except StoryboardError as exc:
-        raise UsageError(f"{name}: {exc}") from None
-    if as_json:
-        print_json(board.to_dict(), EXIT_OK)
-    else:
-        click.echo(storyboard_module.describe(board))
+        fix = "; fix it and run again (nothing was changed)" if rebuild else ""
+        raise UsageError(f"{name}: {exc}{fix}") from None
+    if found is None:
+        if as_json:
+            print_json(board.to_dict(), EXIT_OK)
+        else:
+            click.echo(storyboard_module.describe(board))
+        return
+    if found.nothing:
+        note(f"{name}: every scene is as it was built; nothing to ask the model for")
+        if as_json:
+            print_json({"name": name, "status": "ok", "touched": [], "removed": []}, EXIT_OK)
+        return
+    what = ", ".join(found.touched) or "none"
+    gone = f"; removed: {', '.join(found.removed)}" if found.removed else ""
+    note(f"{name}: scenes to build again: {what}{gone}" + ("" if found.compared else " (no last build to compare with)"))
+    from .new import _print_loop
+
+    _print_loop(ctx, _rebuilt(ctx, video, found, flags, model_flags), as_json)
+
+
+def _rebuilt(
+    ctx: click.Context,
+    video: workspace_module.Video,
+    found: story_rebuild.Changes,
+    flags: dict[str, Any],
+    model_flags: ModelFlags,
+) -> story_module.StoryResult:
+    settings = model_flags.apply(qa_flag(settings_module.load(video.workspace.root)))
+    max_repairs = flags["max_repairs"] if flags["max_repairs"] is not None else settings.model.max_repairs
+    client = client_for(settings.model)
+    outcome = story_module.StoryResult(video.name, model=client.options.model)
+    shown = reporter()
+    try:
+        with session_for(ctx, video.workspace, settings) as session:
+            story_rebuild.rebuild(
+                session,
+                client,
+                video,
+                found,
+                outcome,
+                jobs=flags.get("jobs") or settings.storyboard.jobs,
+                max_repairs=max_repairs,
+                render=not flags["no_render"],
+                on_event=shown,
+            )
+        shown.close()
+        note(story_module.describe(outcome.scorecard()))
+        return outcome
+    finally:
+        shown.close()
+        client.close()
 
 
 def wanted(flags: dict[str, Any], min_seconds: float) -> bool:

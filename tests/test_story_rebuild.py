@@ -1,0 +1,123 @@
+"""`vidgen storyboard NAME --rebuild`: a storyboard edited by hand is read as hostile input, and only the
+scenes whose entries changed are asked for again and re-spoken; the user's files are kept as a version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vidgen.agent import story, story_demo, story_files, story_rebuild
+from vidgen.agent.story_files import Frame
+from vidgen.agent.storyboard import parse
+from vidgen.engine.session import Session
+from vidgen.model.scripted import ScriptedModel
+from vidgen.sound import narration
+from vidgen.workspace import history
+from vidgen.workspace.project import Video, Workspace
+
+from .helpers import assert_one_line_error, model, vidgen
+
+LINES = {"intro": "One.", "middle": "Two.", "outro": "Three."}
+TINY = Frame(640, 360, 30)
+
+
+def _built(video: Video) -> dict:
+    """A video as a build leaves it: storyboard, derived files, each scene's file, and the last built storyboard."""
+    board = parse(json.dumps(story_demo.board(LINES)))
+    story_files.write(video, board, TINY)
+    for scene in board.scenes:
+        (video.folder / scene.file).write_text(story_demo.scene_source(scene.id))
+    story_files.keep_built(video, board, TINY)
+    return json.loads((video.folder / "storyboard.json").read_text())
+
+
+def _edit(video: Video, data: dict) -> None:
+    (video.folder / "storyboard.json").write_text(json.dumps(data, indent=2))
+
+
+def test_only_new_changed_or_unwritten_scenes_are_touched(tmp_path: Path) -> None:
+    (tmp_path / "src" / "videos").mkdir(parents=True)
+    video = Workspace(tmp_path).video("talk")
+    data = _built(video)
+    assert story_rebuild.changes(video).nothing
+    data["design"]["palette"]["accent"] = "#00aa00"  # design.ts changes; no scene is asked for
+    data["title"] = "Another title"
+    _edit(video, data)
+    assert story_rebuild.changes(video).nothing
+    intro, middle, outro = data["scenes"]
+    middle = {**middle, "narration": "Two and a bit."}
+    extra = {**intro, "id": "extra", "narration": "A new scene."}
+    _edit(video, {**data, "scenes": [middle, intro, extra]})  # reordered, one changed, one new, one removed
+    found = story_rebuild.changes(video)
+    assert (found.touched, found.removed, found.compared, found.frame) == (("middle", "extra"), ("outro",), True, TINY)
+    (video.folder / "scenes" / "intro.tsx").unlink()  # a scene whose file is gone is built again
+    assert story_rebuild.changes(video).touched == ("middle", "intro", "extra")
+    for damaged in ("{", json.dumps({"frame": {"width": True, "height": 1, "fps": 1}, "storyboard": {}}), "[" * 50_000):
+        (video.folder / story_files.BUILT).write_text(damaged)  # nothing to trust: every scene, the root's frame
+        found = story_rebuild.changes(video)
+        assert (found.touched, found.compared, found.frame) == (("middle", "intro", "extra"), False, TINY)
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (lambda text: text.replace('"id": "middle"', '"id": "../../etc/passwd"'), "scenes[1].id: must match"),
+        (lambda text: text.replace('"title": ', '"title": "x", "title": '), "a key twice"),
+        (lambda text: text.replace('"One."', json.dumps("x" * 500)), "scenes[0].narration: must be 1 to 400 characters"),
+        (lambda text: text[: len(text) // 2], "is not valid JSON"),
+        (lambda text: text + " " * 70_000, "over 64 KiB"),
+    ],
+)
+def test_a_bad_hand_edit_is_one_line_and_changes_nothing(workspace: Workspace, fresh, change, fragment: str) -> None:
+    video = fresh("story-hand-edit")
+    _built(video)
+    text = change((video.folder / "storyboard.json").read_text())
+    (video.folder / "storyboard.json").write_text(text)
+    before = {p.name: p.read_bytes() for p in video.folder.rglob("*") if p.is_file()}
+    done = vidgen("storyboard", video.name, "--rebuild", "--provider", "ollama", cwd=workspace.root)
+    assert_one_line_error(done, 2, "storyboard.json", fragment, "fix it and run again (nothing was changed)")
+    assert "passwd" not in done.stderr and "x" * 50 not in done.stderr  # nothing of the file is quoted back
+    assert {p.name: p.read_bytes() for p in video.folder.rglob("*") if p.is_file()} == before
+
+
+def test_a_storyboard_that_is_a_link_is_refused(workspace: Workspace, fresh, tmp_path: Path) -> None:
+    video = fresh("story-hand-link")
+    _built(video)
+    secret = tmp_path / "secret.json"
+    secret.write_text((video.folder / "storyboard.json").read_text())
+    (video.folder / "storyboard.json").unlink()
+    (video.folder / "storyboard.json").symlink_to(secret)
+    done = vidgen("storyboard", video.name, "--rebuild", cwd=workspace.root)
+    assert_one_line_error(done, 2, "storyboard.json: is missing or not a plain file", "nothing was changed")
+
+
+def test_a_rebuild_asks_only_for_the_changed_scenes_and_re_speaks_only_their_lines(session: Session, fresh) -> None:
+    video = fresh("story-rebuild")
+    data = _built(video)
+    first = narration.prepare(video, session.settings.voice, session.workspace.state_dir / "voice")
+    assert isinstance(first, narration.Timeline)
+    intro, middle, _outro = data["scenes"]
+    extra = {**intro, "id": "extra", "narration": "A new scene at the end."}
+    _edit(video, {**data, "scenes": [intro, {**middle, "narration": "Two, said again."}, extra]})
+    kept_intro = (video.folder / "scenes" / "intro.tsx").read_bytes()
+    script = story_demo.StoryScript(
+        [], {"middle": [story_demo.scene_source("middle")], "extra": [story_demo.scene_source("extra")]}
+    )
+    outcome = story.StoryResult(video.name)
+    with ScriptedModel(script) as server:
+        found = story_rebuild.changes(video)
+        story_rebuild.rebuild(session, model(server), video, found, outcome, jobs=2, max_repairs=1, render=False)
+    assert outcome.ok, outcome.error
+    assert sorted(script.asked) == ["extra", "middle"]  # intro was never sent again
+    assert (video.folder / "scenes" / "intro.tsx").read_bytes() == kept_intro
+    assert not (video.folder / "scenes" / "outro.tsx").exists()  # removed; kept in the history
+    assert any("scenes/outro.tsx" in v.files() for v in history.versions(video))  # `vidgen undo` gives it back
+    again = narration.prepare(video, session.settings.voice, session.workspace.state_dir / "voice")
+    assert isinstance(again, narration.Timeline)
+    assert again.scenes[0].audio == first.scenes[0].audio  # the same line: the same clip
+    assert again.scenes[1].audio != first.scenes[1].audio  # a new line: spoken again
+    assert [s.id for s in again.scenes] == ["intro", "middle", "extra"]
+    assert story_rebuild.changes(video).nothing  # what was built is now the last build
+    assert outcome.scorecard()["scene_count"] == 2
