@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vidgen.agent import story, story_demo, story_files, story_rebuild
+from vidgen.agent import story, story_demo, story_edit, story_files, story_rebuild
 from vidgen.agent.story_files import Frame
 from vidgen.agent.storyboard import parse
 from vidgen.engine.session import Session
@@ -121,3 +121,48 @@ def test_a_rebuild_asks_only_for_the_changed_scenes_and_re_speaks_only_their_lin
     assert [s.id for s in again.scenes] == ["intro", "middle", "extra"]
     assert story_rebuild.changes(video).nothing  # what was built is now the last build
     assert outcome.scorecard()["scene_count"] == 2
+
+
+def test_edit_changes_the_storyboard_first_then_builds_only_the_scenes_it_touched(session: Session, fresh) -> None:
+    video = fresh("story-edit")
+    data = _built(video)
+    intro, middle, outro = data["scenes"]
+    extra = {**intro, "id": "recap", "narration": "So: one, two, three.", "purpose": "recap"}
+    changed = {**data, "scenes": [intro, outro, middle, extra]}  # reordered, and a scene added at the end
+    kept = {s: (video.folder / "scenes" / f"{s}.tsx").read_bytes() for s in LINES}
+    script = story_demo.StoryScript(
+        ["not json", json.dumps(changed), json.dumps(changed, indent=1)], {"recap": [story_demo.scene_source("recap")]}
+    )
+    outcome = story.StoryResult(video.name)
+    with ScriptedModel(script) as server:
+        done = story_edit.edit(
+            session, model(server), video, "add a recap at the end", outcome, jobs=2, max_repairs=1, render=False
+        )
+        assert done is outcome and outcome.ok, outcome.error
+        assert script.asked == ["storyboard", "storyboard", "recap"]  # a refused reply went back; then only the new scene
+        request = server.requests[0]["body"]["messages"][0]["content"]
+        assert "add a recap at the end" in request and '"narration": "Two."' in request
+        assert server.requests[1]["body"]["messages"][-1]["content"].startswith("storyboard.json")  # its one-line error
+        assert {s: (video.folder / "scenes" / f"{s}.tsx").read_bytes() for s in LINES} == kept
+        root = (video.folder / "index.tsx").read_text()
+        assert root.index("SceneOutro,") < root.index("SceneMiddle,") < root.index("SceneRecap]")  # the new order
+        spoken = json.loads((video.folder / "narration.json").read_text())
+        assert [line["id"] for line in spoken] == ["intro", "outro", "middle", "recap"]
+        # The model sends the storyboard back as it is: nothing is built; the instruction is for the code.
+        again = story.StoryResult(video.name)
+        before = {p.name: p.read_bytes() for p in video.folder.rglob("*") if p.is_file()}
+        brighter = "make it brighter"
+        assert story_edit.edit(session, model(server), video, brighter, again, jobs=2, max_repairs=1, render=False) is None
+        assert {p.name: p.read_bytes() for p in video.folder.rglob("*") if p.is_file()} == before
+        assert script.asked[-1] == "storyboard" and again.scenes == {}
+
+
+def test_edit_on_a_storyboarded_video_whose_storyboard_is_damaged_stops_before_the_model(workspace: Workspace, fresh) -> None:
+    video = fresh("story-edit-damaged")
+    _built(video)
+    (video.folder / "storyboard.json").write_text('{"title": "secret-ish", "title": 2}')
+    done = vidgen(
+        "edit", video.name, "add a scene", "--provider", "ollama", "--base-url", "http://127.0.0.1:9", cwd=workspace.root
+    )
+    assert_one_line_error(done, 2, "storyboard.json", "a key twice", f"or `vidgen undo {video.name}`")
+    assert "secret-ish" not in done.stderr

@@ -135,6 +135,21 @@ def storyboard_request(idea: str, seconds: float | None, width: int, height: int
     }
 
 
+def storyboard_edit_request(instruction: str, storyboard_json: str) -> Message:
+    """The request to change a storyboarded video's plan (prompts/storyboard_edit.j2), before any scene."""
+    return {
+        "role": "user",
+        "content": _render(
+            "storyboard_edit.j2",
+            instruction=instruction,
+            storyboard=storyboard_json.strip(),
+            fonts=" and ".join(f'"{font}"' for font in board.FONTS),
+            min_scenes=board.MIN_SCENES,
+            max_scenes=board.MAX_SCENES,
+        ),
+    }
+
+
 def scene_request(values: dict[str, object]) -> Message:
     """The request for one scene of a storyboarded video (prompts/scene.j2); `values` are the template's."""
     return {"role": "user", "content": _render("scene.j2", **values)}

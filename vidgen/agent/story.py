@@ -123,6 +123,18 @@ def plan(
     None when every turn was refused (the last error is the outcome's).
     """
     messages = [prompts.storyboard_request(idea, seconds, frame.width, frame.height)]
+    return ask_storyboard(client, video, messages, max_repairs, outcome, on_event)
+
+
+def ask_storyboard(
+    client: ModelClient,
+    video: Video,
+    messages: list[dict[str, str]],
+    max_repairs: int,
+    outcome: StoryResult,
+    on_event: loop.Events = loop._quiet,
+) -> Storyboard | None:
+    """A storyboard from the conversation `messages` opens, each refused reply sent back with its error."""
     for attempt in range(max_repairs + 1):
         on_event("model", {"attempt": attempt + 1, "kind": "storyboard"})
         asked = outcome.model_s

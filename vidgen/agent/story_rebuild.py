@@ -58,9 +58,11 @@ def rebuild(
     max_repairs: int,
     render: bool = True,
     on_event: loop.Events = loop._quiet,
+    keep: bool = True,
 ) -> story.StoryResult:
-    """Keep the files as they are, then build again asking only for the touched scenes."""
-    history.keep_hand_edits(video)
+    """Keep the files as they are (unless the caller did), then build again asking only for the touched scenes."""
+    if keep:
+        history.keep_hand_edits(video)
     for scene_id in found.removed:
         path = video.folder / "scenes" / f"{scene_id}.tsx"
         if path.is_file() and not path.is_symlink():

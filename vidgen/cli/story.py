@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
 
 from .. import settings as settings_module
 from ..agent import story as story_module
-from ..agent import story_demo, story_rebuild
+from ..agent import story_demo, story_edit, story_rebuild
 from ..agent import storyboard as storyboard_module
 from ..agent.story_files import Frame
 from ..engine.session import Session
@@ -74,6 +75,50 @@ def _rebuilt(
     flags: dict[str, Any],
     model_flags: ModelFlags,
 ) -> story_module.StoryResult:
+    def run(
+        session: Session, client: ModelClient, outcome: story_module.StoryResult, jobs: int, repairs: int, shown: Reporter
+    ) -> bool:
+        render = not flags["no_render"]
+        story_rebuild.rebuild(
+            session, client, video, found, outcome, jobs=jobs, max_repairs=repairs, render=render, on_event=shown
+        )
+        return True
+
+    outcome = _storyboarded(ctx, video, flags, model_flags, run)
+    assert outcome is not None
+    return outcome
+
+
+def edit_storyboarded(
+    ctx: click.Context, video: workspace_module.Video, instruction: str, flags: dict[str, Any], model_flags: ModelFlags
+) -> story_module.StoryResult | None:
+    """`edit` on a storyboarded video: the storyboard first, then only the scenes it changed; None when the
+    model left the storyboard as it was (the caller edits the code as for any video)."""
+    try:
+        storyboard_module.read(video.folder)
+    except StoryboardError as exc:
+        raise UsageError(f"{video.name}: {exc}; fix it by hand, or `vidgen undo {video.name}`") from None
+
+    def run(
+        session: Session, client: ModelClient, outcome: story_module.StoryResult, jobs: int, repairs: int, shown: Reporter
+    ) -> bool:
+        render = not flags["no_render"]
+        done = story_edit.edit(
+            session, client, video, instruction, outcome, jobs=jobs, max_repairs=repairs, render=render, on_event=shown
+        )
+        return done is not None
+
+    return _storyboarded(ctx, video, flags, model_flags, run)
+
+
+def _storyboarded(
+    ctx: click.Context,
+    video: workspace_module.Video,
+    flags: dict[str, Any],
+    model_flags: ModelFlags,
+    run: Callable[[Session, ModelClient, story_module.StoryResult, int, int, Reporter], bool],
+) -> story_module.StoryResult | None:
+    """One storyboard command's settings, client, session and scorecard line around `run`; None if it did nothing."""
     settings = model_flags.apply(qa_flag(settings_module.load(video.workspace.root)))
     max_repairs = flags["max_repairs"] if flags["max_repairs"] is not None else settings.model.max_repairs
     client = client_for(settings.model)
@@ -81,17 +126,9 @@ def _rebuilt(
     shown = reporter()
     try:
         with session_for(ctx, video.workspace, settings) as session:
-            story_rebuild.rebuild(
-                session,
-                client,
-                video,
-                found,
-                outcome,
-                jobs=flags.get("jobs") or settings.storyboard.jobs,
-                max_repairs=max_repairs,
-                render=not flags["no_render"],
-                on_event=shown,
-            )
+            jobs = flags.get("jobs") or settings.storyboard.jobs
+            if not run(session, client, outcome, jobs, max_repairs, shown):
+                return None
         shown.close()
         note(story_module.describe(outcome.scorecard()))
         return outcome
