@@ -101,17 +101,22 @@ def test_a_rebuild_asks_only_for_the_changed_scenes_and_re_speaks_only_their_lin
     intro, middle, _outro = data["scenes"]
     extra = {**intro, "id": "extra", "narration": "A new scene at the end."}
     _edit(video, {**data, "scenes": [intro, {**middle, "narration": "Two, said again."}, extra]})
-    kept_intro = (video.folder / "scenes" / "intro.tsx").read_bytes()
-    script = story_demo.StoryScript(
-        [], {"middle": [story_demo.scene_source("middle")], "extra": [story_demo.scene_source("extra")]}
-    )
+    # The user also broke the intro's code by hand: it is not asked for, until the checks find its error.
+    (video.folder / "scenes" / "intro.tsx").write_text(story_demo.scene_source("intro", bug=True))
+    sources = {s: [story_demo.scene_source(s)] for s in ("middle", "extra", "intro")}
+    script = story_demo.StoryScript([], sources)
     outcome = story.StoryResult(video.name)
     with ScriptedModel(script) as server:
         found = story_rebuild.changes(video)
         story_rebuild.rebuild(session, model(server), video, found, outcome, jobs=2, max_repairs=1, render=False)
     assert outcome.ok, outcome.error
-    assert sorted(script.asked) == ["extra", "middle"]  # intro was never sent again
-    assert (video.folder / "scenes" / "intro.tsx").read_bytes() == kept_intro
+    assert sorted(script.asked[:2]) == ["extra", "middle"] and script.asked[2:] == ["intro"]  # intro only for its error
+    repair = server.requests[2]["body"]["messages"]
+    assert [m["role"] for m in repair] == ["system", "user", "assistant", "user"]
+    assert "const late: number = 'a string';" in repair[2]["content"]  # its own file, as it was on disk
+    assert "scenes/intro.tsx" in repair[3]["content"] and "sceneById('middle')" not in str(repair)
+    card = outcome.scorecard()
+    assert (card["scene_count"], card["scenes_first_try"], card["repair_turns"]) == (3, 2, {"middle": 0, "extra": 0, "intro": 1})
     assert not (video.folder / "scenes" / "outro.tsx").exists()  # removed; kept in the history
     assert any("scenes/outro.tsx" in v.files() for v in history.versions(video))  # `vidgen undo` gives it back
     again = narration.prepare(video, session.settings.voice, session.workspace.state_dir / "voice")
@@ -120,7 +125,6 @@ def test_a_rebuild_asks_only_for_the_changed_scenes_and_re_speaks_only_their_lin
     assert again.scenes[1].audio != first.scenes[1].audio  # a new line: spoken again
     assert [s.id for s in again.scenes] == ["intro", "middle", "extra"]
     assert story_rebuild.changes(video).nothing  # what was built is now the last build
-    assert outcome.scorecard()["scene_count"] == 2
 
 
 def test_edit_changes_the_storyboard_first_then_builds_only_the_scenes_it_touched(session: Session, fresh) -> None:

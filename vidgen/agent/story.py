@@ -43,11 +43,17 @@ class SceneTurns:
     repairs: int = 0  # ladder errors sent back to it
     error: StructuredError | None = None  # its last reply could not be written
     first_s: float = 0.0  # model time until its first reply could be written (the part asked at once)
+    asked: bool = True  # False: kept from the last build, its conversation started only for a repair
 
     @property
     def first_try(self) -> bool:
         """Its first reply was written and no error of the ladder came back to it."""
-        return self.turns == 1 and self.error is None
+        return self.asked and self.turns == 1 and self.repairs == 0 and self.error is None
+
+    @property
+    def repair_turns(self) -> int:
+        """Its turns after the first request: replies that could not be written, and the ladder's errors."""
+        return max(0, self.turns - 1) if self.asked else self.turns
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,7 +85,7 @@ class StoryResult(loop.LoopResult):
             "scenes": {scene_id: turns.to_dict() for scene_id, turns in self.scenes.items()},
             "scene_count": len(self.scenes),
             "scenes_first_try": sum(t.first_try for t in self.scenes.values()),
-            "repair_turns": {scene_id: max(0, t.turns - 1) for scene_id, t in self.scenes.items()},
+            "repair_turns": {scene_id: t.repair_turns for scene_id, t in self.scenes.items()},
             "scenes_model_s": round(model_s, 2),  # one call after another would have taken this long
             "scenes_wall_s": round(self.scenes_wall_s, 2),  # what it took, at once
             "model_s_at_once": round(self.storyboard_s + self.scenes_wall_s + later_s, 2),
@@ -179,7 +185,7 @@ def build(
     idea: str = "",
     on_event: loop.Events = loop._quiet,
     only: frozenset[str] | None = None,
-    kind: str = "new",
+    recorded_as: str = "new",
 ) -> StoryResult:
     """Write, speak, generate every scene at once (or only the scenes `only` names: the others keep their
     files, and get a conversation only if an error comes back to them), then check and repair scene by scene."""
@@ -202,7 +208,7 @@ def build(
             outcome.scenes[scene.id] = SceneTurns(scene, messages, loop.LoopResult(video.name))
         else:  # its reply is the file it has: a repair continues from there
             messages.append({"role": "assistant", "content": story_files.fenced_scene(video, scene)})
-            kept[scene.id] = SceneTurns(scene, messages, loop.LoopResult(video.name))
+            kept[scene.id] = SceneTurns(scene, messages, loop.LoopResult(video.name), asked=False)
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="scene") as pool:
         written = list(pool.map(lambda t: _reply(client, video, t, max_repairs, shown), outcome.scenes.values()))
@@ -213,7 +219,7 @@ def build(
     try:
         if all(written):
             story_files.keep_built(video, board, frame)
-            _check_and_repair(session, client, request, board, timeline, outcome, max_repairs, shown, kept, kind)
+            _check_and_repair(session, client, request, board, timeline, outcome, max_repairs, shown, kept, recorded_as)
             if outcome.ok and outcome.result is not None and outcome.result.output is not None:
                 outcome.scene_drift_frames = _heard_drift(video, timeline, outcome.result.output)
         else:
@@ -265,7 +271,7 @@ def _reply(client: ModelClient, video: Video, turns: SceneTurns, max_repairs: in
     """Ask until the scene's reply can be written (its file and only its file), within its budget."""
     scene = turns.scene
     while turns.turns <= max_repairs:
-        kind = f"scene {scene.id}" + (" repair" if turns.turns else "")
+        kind = f"scene {scene.id}" + (" repair" if turns.turns or not turns.asked else "")
         on_event("model", {"attempt": turns.turns + 1, "kind": kind})
         turns.turns += 1
         try:
@@ -312,11 +318,11 @@ def _check_and_repair(
     max_repairs: int,
     on_event: loop.Events,
     kept: dict[str, SceneTurns],
-    kind: str,
+    recorded_as: str,
 ) -> None:
     """The ladder on the whole video; each error goes to its scene alone, until it passes or a budget runs out."""
     video = request.video
-    version = history.record(video, kind, request.prompt, status="written")
+    version = history.record(video, recorded_as, request.prompt, status="written")
     while True:
         outcome.result = loop.timed_check(session, request, outcome, on_event, sheet_now=False)
         error, composition = outcome.result.error, outcome.result.composition

@@ -80,7 +80,7 @@ def rebuild(
         idea="the storyboard, edited by hand",
         on_event=on_event,
         only=frozenset(found.touched),
-        kind="storyboard",
+        recorded_as="storyboard",
     )
 
 
