@@ -116,13 +116,14 @@ def critique(kind: str, idea: str, width: int, height: int, fps: float, frames: 
     )
 
 
-def storyboard_request(idea: str, seconds: float | None, width: int, height: int) -> Message:
-    """The request for a storyboard (prompts/storyboard.j2): the plan before any code."""
+def storyboard_request(idea: str, seconds: float | None, width: int, height: int, brand: str = "") -> Message:
+    """The request for a storyboard (prompts/storyboard.j2): the plan before any code; `brand` the kit's rule."""
     return {
         "role": "user",
         "content": _render(
             "storyboard.j2",
             idea=idea,
+            brand=brand,
             seconds=f"{seconds:g}" if seconds else "",
             width=width,
             height=height,

@@ -26,7 +26,7 @@ from ..model.client import ModelClient
 from ..sound import narration, voice
 from ..workspace import history, transcript
 from ..workspace.project import Video
-from . import loop, prompts, replies, story_files, writer
+from . import brand, loop, prompts, replies, story_files, writer
 from .story_files import Frame
 from .storyboard import Scene, Storyboard
 from .storyboard import parse as parse_storyboard
@@ -128,8 +128,10 @@ def plan(
 
     None when every turn was refused (the last error is the outcome's).
     """
-    messages = [prompts.storyboard_request(idea, seconds, frame.width, frame.height)]
-    return ask_storyboard(client, video, messages, max_repairs, outcome, on_event)
+    kit = brand.read(video.workspace.root)  # before any model call: a bad brand.json is the user's to fix
+    messages = [prompts.storyboard_request(idea, seconds, frame.width, frame.height, kit.describe() if kit else "")]
+    board = ask_storyboard(client, video, messages, max_repairs, outcome, on_event)
+    return kit.applied(board) if kit is not None and board is not None else board
 
 
 def ask_storyboard(
@@ -189,6 +191,7 @@ def build(
 ) -> StoryResult:
     """Write, speak, generate every scene at once (or only the scenes `only` names: the others keep their
     files, and get a conversation only if an error comes back to them), then check and repair scene by scene."""
+    kit = brand.read(video.workspace.root)
     story_files.write(video, board, frame)
     timeline = narration.prepare(video, session.settings.voice, session.workspace.state_dir / "voice")
     if isinstance(timeline, StructuredError):
@@ -202,7 +205,8 @@ def build(
 
     kept: dict[str, SceneTurns] = {}
     for index, scene in enumerate(board.scenes):
-        opening = prompts.scene_request(_scene_values(video, board, scene, index, timeline, frame))
+        values = _scene_values(video, board, scene, index, timeline, frame)
+        opening = prompts.scene_request({**values, "logo": kit.logo if kit is not None else None})
         messages = [prompts.system(session.workspace), opening]
         if only is None or scene.id in only:
             outcome.scenes[scene.id] = SceneTurns(scene, messages, loop.LoopResult(video.name))
