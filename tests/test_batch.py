@@ -45,7 +45,10 @@ def test_jsonl_reports_malformed_lines_by_number(tmp_path: Path) -> None:
         (2, "not valid JSON (Expecting property name enclosed in double quotes)"),
         (3, "'prompt' is missing or empty"),
         (4, "fps 0 must be between 1 and 60"),
-        (5, "unknown field 'colour': use aspect, assets, captions, fps, max_repairs, name, narrate, prompt, seconds, size"),
+        (
+            5,
+            "unknown field 'colour': use aspect, assets, captions, fps, max_repairs, name, narrate, prompt, seconds, size, storyboard",
+        ),
     ]
 
 

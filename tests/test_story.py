@@ -134,6 +134,13 @@ def test_scenes_are_built_at_once_and_a_broken_one_is_repaired_alone(session: Se
     assert summary["drift_frames"] == 0
     assert summary["scenes_model_s"] >= 4.0 and summary["scenes_wall_s"] < 2.5  # 4 scene turns; the first 3 at once
     assert outcome.model_turns() == 5
+    # The scorecard: scenes first try, repair turns per scene, the voice heard on each scene's first frame
+    # (to within a frame, measured in the rendered sound), and the model time at once and one after another.
+    assert (summary["scenes_first_try"], summary["scene_count"]) == (2, 3)
+    assert summary["repair_turns"] == {"intro": 0, "middle": 1, "outro": 0}
+    assert summary["scene_drift_frames"] is not None and summary["scene_drift_frames"] < 1.5  # the AAC priming's 43 ms
+    assert summary["model_s_one_by_one"] - summary["model_s_at_once"] > 1.5  # two of the three first replies overlapped
+    assert story.describe(summary).startswith("storyboard: 2/3 scenes first try; repair turns: middle 1; voice vs picture")
 
 
 def test_new_plans_a_storyboard_over_min_seconds_and_storyboard_prints_it(workspace: Workspace, fresh) -> None:

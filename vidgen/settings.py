@@ -211,7 +211,7 @@ class StoryboardSettings:
     """Longer videos: a storyboard first, then each scene from its own model call (`new --storyboard`)."""
 
     min_seconds: float = setting(
-        20, "`new --seconds` above this plans a storyboard first, as `--storyboard` does; 0 never does it unasked."
+        20, "`new --seconds` or a batch item's `seconds` above this plans a storyboard first; 0 never does it unasked."
     )
     jobs: int = setting(3, "Scenes whose model calls run at once (`new --jobs` overrides it).")
 

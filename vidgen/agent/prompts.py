@@ -116,13 +116,14 @@ def critique(kind: str, idea: str, width: int, height: int, fps: float, frames: 
     )
 
 
-def storyboard_request(idea: str, seconds: float | None, width: int, height: int) -> Message:
-    """The request for a storyboard (prompts/storyboard.j2): the plan before any code."""
+def storyboard_request(idea: str, seconds: float | None, width: int, height: int, brand: str = "") -> Message:
+    """The request for a storyboard (prompts/storyboard.j2): the plan before any code; `brand` the kit's rule."""
     return {
         "role": "user",
         "content": _render(
             "storyboard.j2",
             idea=idea,
+            brand=brand,
             seconds=f"{seconds:g}" if seconds else "",
             width=width,
             height=height,
@@ -131,6 +132,21 @@ def storyboard_request(idea: str, seconds: float | None, width: int, height: int
             min_scenes=board.MIN_SCENES,
             max_scenes=board.MAX_SCENES,
             example=json.dumps(board.EXAMPLE, indent=2),
+        ),
+    }
+
+
+def storyboard_edit_request(instruction: str, storyboard_json: str) -> Message:
+    """The request to change a storyboarded video's plan (prompts/storyboard_edit.j2), before any scene."""
+    return {
+        "role": "user",
+        "content": _render(
+            "storyboard_edit.j2",
+            instruction=instruction,
+            storyboard=storyboard_json.strip(),
+            fonts=" and ".join(f'"{font}"' for font in board.FONTS),
+            min_scenes=board.MIN_SCENES,
+            max_scenes=board.MAX_SCENES,
         ),
     }
 

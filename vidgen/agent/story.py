@@ -14,17 +14,19 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..check import diagnostics
 from ..check.constraints import Constraints
 from ..engine.session import Session
 from ..errors import ModelError, ReplyError, StoryboardError, StructuredError
+from ..media import probe
 from ..model.client import ModelClient
-from ..sound import narration
+from ..sound import narration, voice
 from ..workspace import history, transcript
 from ..workspace.project import Video
-from . import loop, prompts, replies, story_files, writer
+from . import brand, loop, prompts, replies, story_files, writer
 from .story_files import Frame
 from .storyboard import Scene, Storyboard
 from .storyboard import parse as parse_storyboard
@@ -40,12 +42,24 @@ class SceneTurns:
     turns: int = 0  # model turns, the first included
     repairs: int = 0  # ladder errors sent back to it
     error: StructuredError | None = None  # its last reply could not be written
+    first_s: float = 0.0  # model time until its first reply could be written (the part asked at once)
+    asked: bool = True  # False: kept from the last build, its conversation started only for a repair
+
+    @property
+    def first_try(self) -> bool:
+        """Its first reply was written and no error of the ladder came back to it."""
+        return self.asked and self.turns == 1 and self.repairs == 0 and self.error is None
+
+    @property
+    def repair_turns(self) -> int:
+        """Its turns after the first request: replies that could not be written, and the ladder's errors."""
+        return max(0, self.turns - 1) if self.asked else self.turns
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "turns": self.turns,
-            "repairs": self.repairs,
-            "first_try": self.turns == 1,
+            "repairs": self.repairs,  # ladder errors sent back; turns - 1 counts replies that could not be written too
+            "first_try": self.first_try,
             "model_s": round(self.spent.model_s, 2),
         }
 
@@ -56,22 +70,48 @@ class StoryResult(loop.LoopResult):
     scenes_wall_s: float = 0.0  # the scenes' first replies, asked at once
     storyboard_turns: int = 0
     drift_frames: int | None = None  # the composition's length less the narration's (0: the picture is the voice's)
+    scene_drift_frames: float | None = None  # the largest gap between a scene's start and its line, heard in the render
+    storyboard_s: float = 0.0  # model time of the storyboard's turns
 
     def model_turns(self) -> int:
         return self.storyboard_turns + sum(t.turns for t in self.scenes.values())
 
-    def to_json(self) -> dict[str, Any]:
+    def scorecard(self) -> dict[str, Any]:
+        """The storyboard's part of a scorecard, for `new --storyboard --json`, the demo and each batch item."""
         model_s = sum(t.spent.model_s for t in self.scenes.values())
+        later_s = sum(t.spent.model_s - t.first_s for t in self.scenes.values())  # repairs: one scene at a time
         return {
-            **super().to_json(),
-            "storyboard": {
-                "turns": self.storyboard_turns,
-                "scenes": {scene_id: turns.to_dict() for scene_id, turns in self.scenes.items()},
-                "scenes_model_s": round(model_s, 2),  # one call after another would have taken this long
-                "scenes_wall_s": round(self.scenes_wall_s, 2),  # what it took, at once
-                "drift_frames": self.drift_frames,
-            },
+            "turns": self.storyboard_turns,
+            "scenes": {scene_id: turns.to_dict() for scene_id, turns in self.scenes.items()},
+            "scene_count": len(self.scenes),
+            "scenes_first_try": sum(t.first_try for t in self.scenes.values()),
+            "repair_turns": {scene_id: t.repair_turns for scene_id, t in self.scenes.items()},
+            "scenes_model_s": round(model_s, 2),  # one call after another would have taken this long
+            "scenes_wall_s": round(self.scenes_wall_s, 2),  # what it took, at once
+            "model_s_at_once": round(self.storyboard_s + self.scenes_wall_s + later_s, 2),
+            "model_s_one_by_one": round(self.storyboard_s + model_s, 2),
+            "drift_frames": self.drift_frames,
+            "scene_drift_frames": self.scene_drift_frames,
         }
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "storyboard": self.scorecard()}
+
+
+def describe(card: dict[str, Any]) -> str:
+    """A storyboard scorecard in one line for people."""
+    repaired = ", ".join(f"{scene_id} {n}" for scene_id, n in card["repair_turns"].items() if n) or "none"
+    drift = card["scene_drift_frames"]
+    heard = f"; voice vs picture at most {drift:g} frames" if drift is not None else ""
+    return (
+        f"storyboard: {card['scenes_first_try']}/{card['scene_count']} scenes first try; repair turns: {repaired}{heard};"
+        f" model {card['model_s_at_once']:.1f} s at once ({card['model_s_one_by_one']:.1f} s one after another)"
+    )
+
+
+def wanted(asked: bool, seconds: float | None, min_seconds: float) -> bool:
+    """Whether a video is planned by storyboard: asked for, or a length over `[storyboard] min_seconds`."""
+    return asked or (min_seconds > 0 and seconds is not None and seconds > min_seconds)
 
 
 def plan(
@@ -88,10 +128,26 @@ def plan(
 
     None when every turn was refused (the last error is the outcome's).
     """
-    messages = [prompts.storyboard_request(idea, seconds, frame.width, frame.height)]
+    kit = brand.read(video.workspace.root)  # before any model call: a bad brand.json is the user's to fix
+    messages = [prompts.storyboard_request(idea, seconds, frame.width, frame.height, kit.describe() if kit else "")]
+    board = ask_storyboard(client, video, messages, max_repairs, outcome, on_event)
+    return kit.applied(board) if kit is not None and board is not None else board
+
+
+def ask_storyboard(
+    client: ModelClient,
+    video: Video,
+    messages: list[dict[str, str]],
+    max_repairs: int,
+    outcome: StoryResult,
+    on_event: loop.Events = loop._quiet,
+) -> Storyboard | None:
+    """A storyboard from the conversation `messages` opens, each refused reply sent back with its error."""
     for attempt in range(max_repairs + 1):
         on_event("model", {"attempt": attempt + 1, "kind": "storyboard"})
+        asked = outcome.model_s
         completion = loop.ask(client, messages, outcome, on_event)
+        outcome.storyboard_s += outcome.model_s - asked
         outcome.storyboard_turns += 1
         entry = loop.keep_reply(video, "storyboard", client.options.model, messages[-2], completion)
         try:
@@ -130,8 +186,12 @@ def build(
     render: bool = True,
     idea: str = "",
     on_event: loop.Events = loop._quiet,
+    only: frozenset[str] | None = None,
+    recorded_as: str = "new",
 ) -> StoryResult:
-    """Write, speak, generate every scene at once, then check and repair scene by scene."""
+    """Write, speak, generate every scene at once (or only the scenes `only` names: the others keep their
+    files, and get a conversation only if an error comes back to them), then check and repair scene by scene."""
+    kit = brand.read(video.workspace.root)
     story_files.write(video, board, frame)
     timeline = narration.prepare(video, session.settings.voice, session.workspace.state_dir / "voice")
     if isinstance(timeline, StructuredError):
@@ -143,18 +203,29 @@ def build(
         with lock:
             on_event(kind, data)
 
+    kept: dict[str, SceneTurns] = {}
     for index, scene in enumerate(board.scenes):
-        opening = prompts.scene_request(_scene_values(video, board, scene, index, timeline, frame))
+        values = _scene_values(video, board, scene, index, timeline, frame)
+        opening = prompts.scene_request({**values, "logo": kit.logo if kit is not None else None})
         messages = [prompts.system(session.workspace), opening]
-        outcome.scenes[scene.id] = SceneTurns(scene, messages, loop.LoopResult(video.name))
+        if only is None or scene.id in only:
+            outcome.scenes[scene.id] = SceneTurns(scene, messages, loop.LoopResult(video.name))
+        else:  # its reply is the file it has: a repair continues from there
+            messages.append({"role": "assistant", "content": story_files.fenced_scene(video, scene)})
+            kept[scene.id] = SceneTurns(scene, messages, loop.LoopResult(video.name), asked=False)
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="scene") as pool:
         written = list(pool.map(lambda t: _reply(client, video, t, max_repairs, shown), outcome.scenes.values()))
     outcome.scenes_wall_s = time.monotonic() - started
+    for turns in outcome.scenes.values():
+        turns.first_s = turns.spent.model_s
     request = loop.Request("new", video, idea, Constraints(fps=frame.fps, width=frame.width, height=frame.height), render=render)
     try:
         if all(written):
-            _check_and_repair(session, client, request, board, timeline, outcome, max_repairs, shown)
+            story_files.keep_built(video, board, frame)
+            _check_and_repair(session, client, request, board, timeline, outcome, max_repairs, shown, kept, recorded_as)
+            if outcome.ok and outcome.result is not None and outcome.result.output is not None:
+                outcome.scene_drift_frames = _heard_drift(video, timeline, outcome.result.output)
         else:
             failed = next(t.error for t in outcome.scenes.values() if t.error is not None)
             outcome.attempts.append(loop.Attempt(failed.stage if failed else None, failed))
@@ -164,6 +235,16 @@ def build(
             outcome.model_s += turns.spent.model_s
             outcome.model = turns.spent.model or outcome.model
     return outcome
+
+
+def _heard_drift(video: Video, timeline: narration.Timeline, output: Path) -> float | None:
+    """How far the rendered voice is from the scenes' starts (narration.picture_drift); None without sound."""
+    try:
+        heard = probe.sound(output, video.workspace)
+        leads = [voice.measure(video.workspace.root / "public" / scene.audio).lead_s for scene in timeline.scenes]
+    except Exception:  # ffprobe's own errors included: the scorecard goes on without this number
+        return None
+    return narration.picture_drift(timeline, heard, leads)
 
 
 def _scene_values(
@@ -194,7 +275,7 @@ def _reply(client: ModelClient, video: Video, turns: SceneTurns, max_repairs: in
     """Ask until the scene's reply can be written (its file and only its file), within its budget."""
     scene = turns.scene
     while turns.turns <= max_repairs:
-        kind = f"scene {scene.id}" + (" repair" if turns.turns else "")
+        kind = f"scene {scene.id}" + (" repair" if turns.turns or not turns.asked else "")
         on_event("model", {"attempt": turns.turns + 1, "kind": kind})
         turns.turns += 1
         try:
@@ -240,10 +321,12 @@ def _check_and_repair(
     outcome: StoryResult,
     max_repairs: int,
     on_event: loop.Events,
+    kept: dict[str, SceneTurns],
+    recorded_as: str,
 ) -> None:
     """The ladder on the whole video; each error goes to its scene alone, until it passes or a budget runs out."""
     video = request.video
-    version = history.record(video, "new", request.prompt, status="written")
+    version = history.record(video, recorded_as, request.prompt, status="written")
     while True:
         outcome.result = loop.timed_check(session, request, outcome, on_event, sheet_now=False)
         error, composition = outcome.result.error, outcome.result.composition
@@ -252,6 +335,8 @@ def _check_and_repair(
         history.update(version, status="ok" if error is None else f"failed at {error.stage}")
         outcome.attempts.append(loop.Attempt(error.stage if error else None, error, len(outcome.result.retried)))
         scene = scene_of(board, timeline, error) if error is not None else None
+        if scene is not None and scene.id in kept:  # a scene kept from the last build: its conversation starts now
+            outcome.scenes[scene.id] = kept.pop(scene.id)
         turns = outcome.scenes[scene.id] if scene is not None else None
         if error is None:
             for warning in story_files.off_palette(video, board):

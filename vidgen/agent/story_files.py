@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 from ..workspace.files import atomic_write
 from ..workspace.project import Video
-from .storyboard import Design, Storyboard
+from .storyboard import Design, Scene, Storyboard
 
 ROOT = "index.tsx"
 DESIGN = "design.ts"
 NARRATION = "narration.json"
-OWNED = frozenset({ROOT, DESIGN, NARRATION, "storyboard.json"})  # a scene's reply may not write these
+BUILT = "storyboard.built.json"  # the storyboard the scene files were last built from: what a rebuild compares with
+OWNED = frozenset({ROOT, DESIGN, NARRATION, "storyboard.json", BUILT})  # a scene's reply may not write these
 FADE_FRAMES = 6
 
 
@@ -110,6 +111,20 @@ def write(video: Video, board: Storyboard, frame: Frame) -> None:
         path = video.folder / scene.file
         if not path.exists():
             atomic_write(path, _PLACEHOLDER)
+
+
+def keep_built(video: Video, board: Storyboard, frame: Frame) -> None:
+    """Remember what the scene files were built from, and the frame: `vidgen storyboard NAME --rebuild` compares."""
+    kept = {"frame": {"width": frame.width, "height": frame.height, "fps": frame.fps}, "storyboard": board.to_dict()}
+    atomic_write(video.folder / BUILT, json.dumps(kept, indent=2) + "\n")
+
+
+def fenced_scene(video: Video, scene: Scene) -> str:
+    """A scene's file as a reply that wrote it, for a conversation that starts from the file it has."""
+    path = video.folder / scene.file
+    plain = path.is_file() and not path.is_symlink() and path.stat().st_size <= 256 * 1024
+    text = path.read_text(errors="replace") if plain else _PLACEHOLDER
+    return f"```tsx {scene.file}\n{text.rstrip()}\n```"
 
 
 _HEX = re.compile(r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})\b")

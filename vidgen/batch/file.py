@@ -25,7 +25,7 @@ from ..media import assets as assets_module
 from ..settings import Limits
 from ..workspace.project import validate_name
 
-FIELDS = {"prompt", "name", "seconds", "fps", "size", "aspect", "max_repairs", "assets", "narrate", "captions"}
+FIELDS = {"prompt", "name", "seconds", "fps", "size", "aspect", "max_repairs", "assets", "narrate", "captions", "storyboard"}
 EXTENSIONS = (".txt", ".jsonl", ".yaml", ".yml", ".csv")
 MAX_ITEM_BYTES = 128 * 1024  # a .jsonl line or a .csv field: an idea and its settings, never a document
 _TOO_BIG = f"over {MAX_ITEM_BYTES // 1024} KiB: an item is an idea and a few settings, shorten it"
@@ -42,6 +42,7 @@ class Item:
     assets: tuple[Path, ...] = ()
     narrate: bool = False
     captions: bool = False
+    storyboard: bool = False  # plan a storyboard first (also when `seconds` is over [storyboard] min_seconds)
 
     @property
     def key(self) -> str:
@@ -143,7 +144,19 @@ def _check(line: int, values: Any, limits: Limits, base: Path) -> Item:
     given = _assets(values.get("assets"), base)
     raw = tuple(sorted((k, str(v)) for k, v in values.items() if v not in (None, "", [])))
     narrate, captions = _flag(values, "narrate"), _flag(values, "captions")
-    return Item(line, prompt.strip(), str(name) if name else None, shape, max_repairs, raw, given, narrate or captions, captions)
+    storyboard = _flag(values, "storyboard")
+    return Item(
+        line,
+        prompt.strip(),
+        str(name) if name else None,
+        shape,
+        max_repairs,
+        raw,
+        given,
+        narrate or captions,
+        captions,
+        storyboard,
+    )
 
 
 def _flag(values: dict[str, Any], key: str) -> bool:

@@ -35,6 +35,7 @@ ITEM = {
     "cost": (dict, None),  # what Remotion Lambda reported the render cost (render.on = "lambda")
     "model": str,
     "timings": loader.Each(float),
+    "storyboard": (dict, None),  # a storyboarded item's part of the scorecard (story.StoryResult.scorecard)
 }
 SHAPE = {"file": str, "updated": str, "items": loader.Each(ITEM)}
 

@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 from PIL import Image
 
+from ..agent import story
 from ..workspace.files import atomic_write
 
 MARK = "<title>vidgen batch: "  # how a report is told from a page the user made (never overwritten)
@@ -57,6 +58,7 @@ _PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
   {% for warning in item.warnings %}<div class="warning">⚠ {{ warning }}</div>{% endfor %}
   {% if item.sheet %}<details class="sheet"><summary>contact sheet (the stills, with frame numbers)</summary>
   <img alt="contact sheet of {{ item.name }}" src="{{ item.sheet }}"></details>{% endif %}
+  {% if item.story %}<div class="meta">{{ item.story }}</div>{% endif %}
   <div class="meta">{{ item.attempts }} · {{ item.tokens }} · {{ item.time }}</div>
 </div>
 {% endfor %}
@@ -92,6 +94,16 @@ def _link(root: Path, relative: str | None, page: Path) -> str | None:
         return None
     path = os.path.relpath((root / relative).resolve(), page.parent.resolve())
     return urllib.parse.quote(Path(path).as_posix())
+
+
+def _story(card: Any) -> str | None:
+    """A storyboarded item's scorecard in one line; nothing when the manifest's entry is not one vidgen wrote."""
+    if not isinstance(card, dict):
+        return None
+    try:
+        return story.describe(card)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
 
 
 def is_report(path: Path) -> bool:
@@ -137,6 +149,7 @@ def write(
                 "link": _link(root, output, path),
                 "file": Path(output).name if output else None,
                 "warnings": entry.get("warnings") or [],
+                "story": _story(entry.get("storyboard")),
                 "attempts": f"{len(attempts)} attempt{'s' if len(attempts) != 1 else ''} ({stages})" if attempts else "not run",
                 "tokens": f"{u.get('prompt', 0)}+{u.get('completion', 0)} tokens",
                 "time": f"{timings.get('total_s', 0):.1f} s (model {timings.get('model_s', 0):.1f} s, render {timings.get('render_s', 0):.1f} s"

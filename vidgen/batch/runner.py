@@ -14,12 +14,13 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..agent import critique, loop
+from ..agent import critique, loop, story
+from ..agent.story_files import Frame
 from ..engine.session import Session
 from ..errors import CloudError, Code, DiskFull, ModelError, VidgenError
 from ..media import assets
 from ..model.client import ModelClient, Usage
-from ..workspace.project import Workspace, name_from_idea
+from ..workspace.project import Video, Workspace, name_from_idea
 from .file import Item
 from .manifest import Manifest
 
@@ -135,7 +136,10 @@ class BatchRun:
         )
         try:
             assets.add(video, list(item.assets))
-            outcome = loop.run(self.session, self.client, request, critic=self.critic)
+            if story.wanted(item.storyboard, item.shape.seconds, self.session.settings.storyboard.min_seconds):
+                outcome: loop.LoopResult = self._storyboarded(item, video, repairs)
+            else:
+                outcome = loop.run(self.session, self.client, request, critic=self.critic)
         except (ModelError, CloudError) as exc:  # the user must fix it: every item would fail the same way
             self._halt(exc)
             self.manifest.update(item.key, status="pending", error={"stage": "model", "message": str(exc)})
@@ -171,6 +175,8 @@ class BatchRun:
                 "total_s": round(time.monotonic() - started, 2),
             },
         }
+        if isinstance(outcome, story.StoryResult):
+            entry["storyboard"] = outcome.scorecard()
         try:
             self.manifest.update(item.key, **entry)
         except DiskFull as exc:
@@ -181,6 +187,17 @@ class BatchRun:
             result.previews.add_done_callback(lambda made: self._previews_made(item.key, outcome.warnings, made))
         self.announce("done", {"name": name, "ok": outcome.ok, "error": error})
         return Outcome(item, name, status, self.manifest.get(item.key) or {})
+
+    def _storyboarded(self, item: Item, video: Video, repairs: int) -> story.StoryResult:
+        """The item as `new --storyboard --yes` makes it: the plan, then its scenes (at most [storyboard] jobs at once)."""
+        shape = item.shape
+        frame = Frame(shape.width or 1280, shape.height or 720, shape.fps or 30)
+        outcome = story.StoryResult(video.name, model=self.client.options.model)
+        board = story.plan(self.client, video, item.prompt, frame, shape.seconds, repairs, outcome)
+        if board is not None:
+            jobs = self.session.settings.storyboard.jobs
+            story.build(self.session, self.client, video, board, frame, outcome, jobs=jobs, max_repairs=repairs, idea=item.prompt)
+        return outcome
 
     def wait_for_previews(self, timeout_s: float) -> int:
         """Wait until every rendered item's previews are made (or `timeout_s` passed), their failures in the
@@ -250,7 +267,33 @@ def scorecard(entries: list[dict[str, Any]]) -> dict[str, Any]:
         "infra_repeated": sum(1 for e in run for a in e["attempts"] if (a.get("error") or {}).get("infra")),
         "tokens": totals(entries).to_dict(),
         "lambda_cost_usd": lambda_cost(entries),
+        "storyboard": storyboard_card(run),
     }
+
+
+def storyboard_card(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The storyboarded items' scenes summed: each video's own card is its entry's `storyboard`.
+
+    A manifest is read back from disk: a value of the wrong type counts as nothing, never as an error.
+    """
+    cards = [entry["storyboard"] for entry in entries if isinstance(entry.get("storyboard"), dict)]
+    if not cards:
+        return None
+    drifts = [d for d in (_number(c.get("scene_drift_frames")) for c in cards) if d is not None]
+    repairs = [c.get("repair_turns") if isinstance(c.get("repair_turns"), dict) else {} for c in cards]
+    return {
+        "videos": len(cards),
+        "scenes": sum(_number(c.get("scene_count")) or 0 for c in cards),
+        "scenes_first_try": sum(_number(c.get("scenes_first_try")) or 0 for c in cards),
+        "repair_turns": sum(_number(n) or 0 for turns in repairs for n in turns.values()),
+        "max_scene_drift_frames": max(drifts) if drifts else None,
+        "model_s_at_once": round(sum(_number(c.get("model_s_at_once")) or 0 for c in cards), 2),
+        "model_s_one_by_one": round(sum(_number(c.get("model_s_one_by_one")) or 0 for c in cards), 2),
+    }
+
+
+def _number(value: Any) -> float | None:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def lambda_cost(entries: list[dict[str, Any]]) -> float | None:
@@ -272,6 +315,15 @@ def describe_scorecard(card: dict[str, Any]) -> str:
             infra += f" ({card['infra_repeated']} repeated and went to the model)"
     if card.get("lambda_cost_usd") is not None:
         infra += f"; Remotion Lambda cost ${card['lambda_cost_usd']:.4f} (as Lambda estimates it)"
+    story = card.get("storyboard")
+    if story:
+        drift = story["max_scene_drift_frames"]
+        infra += (
+            f"; storyboarded {story['videos']}: scenes first try {story['scenes_first_try']}/{story['scenes']},"
+            f" {story['repair_turns']} scene repair turns"
+            + (f", voice vs picture at most {drift:g} frames" if drift is not None else "")
+            + f", model {story['model_s_at_once']:.1f} s at once ({story['model_s_one_by_one']:.1f} s one after another)"
+        )
     return (
         f"first try {card['first_try']}/{card['items']} ({card['first_try_rate']:.0%}), "
         f"{card['mean_turns']:.1f} model turns on average; failed turns by stage: {repairs}{infra}"

@@ -102,7 +102,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "still",
         "Check a video and draw one frame as a PNG (as `render --still`), like `npx remotion still`.",
     ),
-    "storyboard": ("story", "storyboard", "Show a storyboarded video's plan: its title, design and scenes (storyboard.json)."),
+    "storyboard": (
+        "story",
+        "storyboard",
+        "Show a storyboarded video's plan (storyboard.json); --rebuild after editing it by hand.",
+    ),
     "studio": ("project", "studio", "Start Remotion Studio on 127.0.0.1 to see every video."),
     "ui": ("ui", "ui", "A page on 127.0.0.1: the videos in Remotion's player, a chat with the model, what the checks saw."),
     "undo": (

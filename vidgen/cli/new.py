@@ -246,6 +246,13 @@ def edit(
         raise UsageError(f'the instruction is empty: say what to change, e.g. vidgen edit {name} "make the title bigger"')
     video = workspace_of(ctx).existing_video(name)
     _add_content(video, asset_paths, music_path)
+    if (video.folder / "storyboard.json").exists():
+        from . import story  # a storyboarded video: the story first, then only the scenes it changed
+
+        changed = story.edit_storyboarded(ctx, video, instruction.strip(), flags, model_flags)
+        if changed is not None:
+            _print_loop(ctx, changed, flags["as_json"])
+        note(f"{name}: the storyboard is unchanged, so the instruction goes to the code as for any video")
     _loop_command(ctx, "edit", video, instruction.strip(), flags, model_flags)
 
 

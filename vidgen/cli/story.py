@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
 
+from .. import settings as settings_module
 from ..agent import story as story_module
-from ..agent import story_demo
+from ..agent import story_demo, story_edit, story_rebuild
 from ..agent import storyboard as storyboard_module
 from ..agent.story_files import Frame
 from ..engine.session import Session
@@ -16,34 +18,128 @@ from ..errors import EXIT_OK, StoryboardError, UsageError
 from ..model.client import ModelClient, client_for
 from ..model.scripted import ScriptedModel
 from ..workspace import project as workspace_module
-from .common import session_for, video_name_argument, workspace_of
-from .flags import ModelFlags
-from .output import note, reporter
+from .common import no_daemon_option, qa_flag, session_for, video_name_argument, workspace_of
+from .flags import ModelFlags, model_options
+from .output import note, quiet_option, reporter
 from .printing import print_json
 from .progress import Reporter
 
 
 @click.command()
 @video_name_argument
-@click.option("--json", "as_json", is_flag=True, help="Print storyboard.json itself.")
+@click.option("--json", "as_json", is_flag=True, help="Print storyboard.json itself (with --rebuild: the outcome).")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="After editing storyboard.json by hand: ask again only for the scenes whose entries changed, and re-speak them.",
+)
+@click.option("--jobs", type=click.IntRange(1, 16), default=None, help="With --rebuild: scenes asked at once (default 3).")
+@click.option("--max-repairs", type=click.IntRange(min=0, max=20), default=None, help="With --rebuild: repair turns per scene.")
+@click.option("--no-render", is_flag=True, help="With --rebuild: write and check the code, but render no MP4.")
+@model_options
+@quiet_option
+@no_daemon_option
 @click.pass_context
-def storyboard(ctx: click.Context, name: str, as_json: bool) -> None:
-    """Show a storyboarded video's plan: its title, design and scenes (storyboard.json)."""
+def storyboard(ctx: click.Context, name: str, as_json: bool, rebuild: bool, model_flags: ModelFlags, **flags: Any) -> None:
+    """Show a storyboarded video's plan (storyboard.json); --rebuild after editing it by hand."""
     video = workspace_of(ctx).existing_video(name)
     try:
         board = storyboard_module.read(video.folder)
+        found = story_rebuild.changes(video) if rebuild else None
     except StoryboardError as exc:
-        raise UsageError(f"{name}: {exc}") from None
-    if as_json:
-        print_json(board.to_dict(), EXIT_OK)
-    else:
-        click.echo(storyboard_module.describe(board))
+        fix = "; fix it and run again (nothing was changed)" if rebuild else ""
+        raise UsageError(f"{name}: {exc}{fix}") from None
+    if found is None:
+        if as_json:
+            print_json(board.to_dict(), EXIT_OK)
+        else:
+            click.echo(storyboard_module.describe(board))
+        return
+    if found.nothing:
+        note(f"{name}: every scene is as it was built; nothing to ask the model for")
+        if as_json:
+            print_json({"name": name, "status": "ok", "touched": [], "removed": []}, EXIT_OK)
+        return
+    what = ", ".join(found.touched) or "none"
+    gone = f"; removed: {', '.join(found.removed)}" if found.removed else ""
+    note(f"{name}: scenes to build again: {what}{gone}" + ("" if found.compared else " (no last build to compare with)"))
+    from .new import _print_loop
+
+    _print_loop(ctx, _rebuilt(ctx, video, found, flags, model_flags), as_json)
+
+
+def _rebuilt(
+    ctx: click.Context,
+    video: workspace_module.Video,
+    found: story_rebuild.Changes,
+    flags: dict[str, Any],
+    model_flags: ModelFlags,
+) -> story_module.StoryResult:
+    def run(
+        session: Session, client: ModelClient, outcome: story_module.StoryResult, jobs: int, repairs: int, shown: Reporter
+    ) -> bool:
+        render = not flags["no_render"]
+        story_rebuild.rebuild(
+            session, client, video, found, outcome, jobs=jobs, max_repairs=repairs, render=render, on_event=shown
+        )
+        return True
+
+    outcome = _storyboarded(ctx, video, flags, model_flags, run)
+    assert outcome is not None
+    return outcome
+
+
+def edit_storyboarded(
+    ctx: click.Context, video: workspace_module.Video, instruction: str, flags: dict[str, Any], model_flags: ModelFlags
+) -> story_module.StoryResult | None:
+    """`edit` on a storyboarded video: the storyboard first, then only the scenes it changed; None when the
+    model left the storyboard as it was (the caller edits the code as for any video)."""
+    try:
+        storyboard_module.read(video.folder)
+    except StoryboardError as exc:
+        raise UsageError(f"{video.name}: {exc}; fix it by hand, or `vidgen undo {video.name}`") from None
+
+    def run(
+        session: Session, client: ModelClient, outcome: story_module.StoryResult, jobs: int, repairs: int, shown: Reporter
+    ) -> bool:
+        render = not flags["no_render"]
+        done = story_edit.edit(
+            session, client, video, instruction, outcome, jobs=jobs, max_repairs=repairs, render=render, on_event=shown
+        )
+        return done is not None
+
+    return _storyboarded(ctx, video, flags, model_flags, run)
+
+
+def _storyboarded(
+    ctx: click.Context,
+    video: workspace_module.Video,
+    flags: dict[str, Any],
+    model_flags: ModelFlags,
+    run: Callable[[Session, ModelClient, story_module.StoryResult, int, int, Reporter], bool],
+) -> story_module.StoryResult | None:
+    """One storyboard command's settings, client, session and scorecard line around `run`; None if it did nothing."""
+    settings = model_flags.apply(qa_flag(settings_module.load(video.workspace.root)))
+    max_repairs = flags["max_repairs"] if flags["max_repairs"] is not None else settings.model.max_repairs
+    client = client_for(settings.model)
+    outcome = story_module.StoryResult(video.name, model=client.options.model)
+    shown = reporter()
+    try:
+        with session_for(ctx, video.workspace, settings) as session:
+            jobs = flags.get("jobs") or settings.storyboard.jobs
+            if not run(session, client, outcome, jobs, max_repairs, shown):
+                return None
+        shown.close()
+        note(story_module.describe(outcome.scorecard()))
+        return outcome
+    finally:
+        shown.close()
+        client.close()
 
 
 def wanted(flags: dict[str, Any], min_seconds: float) -> bool:
     """Whether `new` plans a storyboard: asked for, or a length over `[storyboard] min_seconds`."""
-    seconds = flags.get("seconds")
-    return bool(flags.get("storyboard")) or (min_seconds > 0 and seconds is not None and seconds > min_seconds)
+    return story_module.wanted(bool(flags.get("storyboard")), flags.get("seconds"), min_seconds)
 
 
 def new_storyboarded(
@@ -80,6 +176,8 @@ def new_storyboarded(
                 idea=idea,
                 on_event=shown,
             )
+        shown.close()
+        note(story_module.describe(outcome.scorecard()))
         return outcome
     finally:
         shown.close()
@@ -122,6 +220,8 @@ def storyboarded_demo(ws: workspace_module.Workspace, session: Session) -> story
                 story_module.build(
                     session, client, video, board, frame, outcome, jobs=jobs, max_repairs=2, idea=story_demo.IDEA, on_event=shown
                 )
+                shown.close()
+                note(story_module.describe(outcome.scorecard()))
         finally:
             shown.close()
             client.close()

@@ -259,15 +259,16 @@ def file_sandbox() -> FileSandbox:
     return probe
 
 
-def confined(command: list[str], writable: list[Path]) -> list[str]:
+def confined(command: list[str], writable: list[Path], readable: list[Path] | None = None) -> list[str]:
     """A helper program run on text the model wrote (the offline voice): in a jail that may write only
-    `writable`, with no network, where bubblewrap runs; as it is elsewhere (rendering is what refuses
-    to start without the jail)."""
+    `writable` and read the system and `readable`, with no network, where bubblewrap runs; as it is
+    elsewhere (rendering is what refuses to start without the jail)."""
     sandbox = file_sandbox()
     if not sandbox.active:
         return command
     folders = tuple(Path(os.path.realpath(folder)) for folder in writable)
-    return sandbox.wrap(command, Jail((), folders, folders[0] if folders else Path("/")))
+    seen = tuple(Path(os.path.realpath(folder)) for folder in readable or ())
+    return sandbox.wrap(command, Jail(seen, folders, folders[0] if folders else Path("/")))
 
 
 def require_file_sandbox(allow_unsandboxed: bool, sandbox: FileSandbox | None = None) -> FileSandbox:

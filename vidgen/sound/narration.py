@@ -22,7 +22,7 @@ from ..media import probe as media
 from ..settings import VoiceSettings
 from ..workspace.files import atomic_write
 from ..workspace.project import NARRATION_MODULE, Video
-from . import voice
+from . import voice, word_timing
 
 SOURCE = "narration.json"
 MODULE = NARRATION_MODULE
@@ -49,6 +49,7 @@ class Scene:
     speech_frames: int  # until the last sound of the line
     phrases: tuple[Phrase, ...]
     words: tuple[tuple[str, int], ...] = ()  # each word and its first frame, from the start of its scene
+    timing: str = word_timing.PROPORTIONAL  # where the word frames came from: the voice's events or a split
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,12 @@ class Timeline:
     @property
     def total_frames(self) -> int:
         return sum(scene.frames for scene in self.scenes)
+
+    @property
+    def word_timing(self) -> str:
+        """ "espeak" when every line's words were timed by the voice's own events, else "proportional"."""
+        timings = {scene.timing for scene in self.scenes}
+        return timings.pop() if len(timings) == 1 else word_timing.PROPORTIONAL
 
 
 def wanted(video: Video) -> bool:
@@ -85,10 +92,13 @@ def prepare(video: Video, settings: VoiceSettings, cache: Path) -> Timeline | St
         assets.place(speech.path, target / audio_name, replace=True)  # the name carries the content's hash
         frames = math.ceil((speech.duration_s + settings.gap_s) * fps)
         speech_frames = min(frames, math.ceil(speech.voiced_s * fps))
-        phrases = tuple(_phrases(text, speech.voiced_s))
-        words = tuple(words_at(text, speech.voiced_s, fps))
+        heard = word_timing.from_events(text, speech.path, speech.voiced_s)
+        starts = heard or word_timing.proportional(text, speech.voiced_s)
+        phrases = tuple(_phrases(text, speech.voiced_s, starts))
+        words = tuple(word_timing.frames(text, starts, fps))
+        timing = word_timing.ESPEAK if heard else word_timing.PROPORTIONAL
         audio = f"{video.name}/narration/{audio_name}"
-        scenes.append(Scene(scene_id, text, audio, start, frames, speech_frames, phrases, words))
+        scenes.append(Scene(scene_id, text, audio, start, frames, speech_frames, phrases, words, timing))
         start += frames
     for stale in target.glob("*.wav") if target.is_dir() else ():
         if stale.name not in keep:
@@ -174,9 +184,10 @@ export type NarrationScene = {{
   words: {{text: string; frame: number}}[]; // each word's first frame, from the start of the scene
 }};
 
-// How the word frames were found: "proportional" splits the measured line by its characters (no voice here
-// reports word events yet), so a word may come a few frames early or late; the line's length is measured.
-export const WORD_TIMING = "proportional";
+// How the word frames were found: "espeak" from espeak-ng's own word events, to the frame; "proportional"
+// splits the measured line by its characters (a voice that reports no word times), so a word may come a few
+// frames early or late. The line's length is measured either way.
+export const WORD_TIMING: "espeak" | "proportional" = {json.dumps(timeline.word_timing)};
 
 export const NARRATION_FPS = {timeline.fps:g};
 export const scenes: NarrationScene[] = [
@@ -209,31 +220,27 @@ def _srt_time(seconds: float) -> str:
     return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
 
 
-def _phrases(text: str, voiced_s: float) -> list[Phrase]:
-    """The line cut at punctuation (and every few words), timed in proportion to its characters."""
-    pieces: list[str] = []
+def _phrases(text: str, voiced_s: float, starts: tuple[float, ...]) -> list[Phrase]:
+    """The line cut at punctuation (and every few words); each phrase from its first word's start to the next's."""
+    pieces: list[list[int]] = []  # each phrase's word indexes
+    index = 0
     for sentence in _PHRASE_END.split(text):
-        words = sentence.split()
-        size = math.ceil(len(words) / max(1, math.ceil(len(words) / MAX_PHRASE_WORDS)))  # even chunks: no lone last word
-        pieces.extend(" ".join(words[i : i + size]) for i in range(0, len(words), size))
-    total = sum(len(p) for p in pieces) or 1
-    phrases, at = [], 0.0
-    for piece in pieces:
-        length = voiced_s * len(piece) / total
-        phrases.append(Phrase(piece, round(at, 3), round(at + length, 3)))
-        at += length
+        count = len(sentence.split())
+        size = math.ceil(count / max(1, math.ceil(count / MAX_PHRASE_WORDS)))  # even chunks: no lone last word
+        pieces.extend(list(range(index + i, min(index + i + size, index + count))) for i in range(0, count, size))
+        index += count
+    words = text.split()
+    phrases = []
+    for n, piece in enumerate(pieces):
+        end = starts[pieces[n + 1][0]] if n + 1 < len(pieces) else voiced_s
+        phrase = " ".join(words[i] for i in piece)
+        phrases.append(Phrase(phrase, round(starts[piece[0]], 3), round(max(end, starts[piece[0]]), 3)))
     return phrases
 
 
 def words_at(text: str, voiced_s: float, fps: float) -> list[tuple[str, int]]:
     """Each word of a line and the frame it starts on: the measured line split in proportion to characters."""
-    words = text.split()
-    total = sum(len(w) + 1 for w in words) or 1
-    found, at = [], 0
-    for word in words:
-        found.append((word, math.floor(voiced_s * at / total * fps)))
-        at += len(word) + 1
-    return found
+    return word_timing.frames(text, word_timing.proportional(text, voiced_s), fps)
 
 
 def _line_of_scene(text: str, index: int) -> int | None:
@@ -283,3 +290,18 @@ def sound_problem(timeline: Timeline | None, heard: media.Sound, video_s: float,
 
 
 SILENT_DB = -50.0
+
+
+def picture_drift(timeline: Timeline, heard: media.Sound, leads: list[float]) -> float:
+    """The largest gap, in frames, between where a scene starts in the picture and where its line is heard
+    in the rendered sound (less the silence its clip starts with, `leads`): 0 when the voice is on cue.
+
+    A line is heard at the end of the silence around its scene's first frame; a scene whose start no
+    silence reaches (the line before it runs on) is measured as on cue, which verify's cut check covers.
+    """
+    worst = 0.0
+    for scene, lead in zip(timeline.scenes, leads, strict=True):
+        start = scene.from_frame / timeline.fps
+        onset = next((end for begin, end in heard.silences if begin <= start + 0.02 and end > start), start + lead)
+        worst = max(worst, abs(onset - start - lead) * timeline.fps)
+    return round(worst, 2)

@@ -6,9 +6,11 @@ one line of narration synthesizes only that line.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 import wave
@@ -24,6 +26,7 @@ from ..errors import UsageError, VoiceError
 from ..media import probe as media
 from ..model import providers
 from ..settings import VoiceSettings
+from . import word_timing
 
 MAX_CHARS = 2000  # one line of narration; a longer one is a scene to split, not a line
 # What an endpoint may send for one line: 2,000 characters are about 3 minutes of speech, ~8 MiB as
@@ -36,6 +39,7 @@ class Speech:
     path: Path
     duration_s: float  # the whole file
     voiced_s: float  # until the last sound, without the trailing silence
+    lead_s: float = 0.0  # until the first sound
 
 
 class Voice(Protocol):
@@ -49,9 +53,33 @@ class Espeak:
 
     def __init__(self, voice: str = "en-us", speed: int = 165) -> None:
         self.voice, self.speed = voice or "en-us", speed
-        self.identity = f"espeak:{self.voice}:{self.speed}"
+        self.identity = f"espeak-events:{self.voice}:{self.speed}"  # a WAV and its word events
 
     def synthesize(self, text: str, target: Path) -> None:
+        """The line as WAV, and beside it espeak-ng's own word events (word_timing.events_path)."""
+        if not self._with_events(text, target):
+            self._program(text, target)
+
+    def _with_events(self, text: str, target: Path) -> bool:
+        """libespeak-ng through espeak_events.py, jailed like the program; False when there is no library."""
+        partial = target.with_name(f".{target.name}.partial")
+        events = word_timing.events_path(target)
+        python = os.path.realpath(sys.executable)
+        command = [python, "-I", "-S", "-c", _EVENTS_PROGRAM, self.voice, str(self.speed), str(partial), str(events)]
+        readable = [Path(os.path.realpath(sys.base_prefix))]  # the interpreter and its standard library
+        done = subprocess.run(
+            confined(command, [target.parent], readable), input=text, capture_output=True, text=True, timeout=120
+        )
+        if done.returncode == 0 and partial.is_file() and events.is_file():
+            partial.replace(target)
+            return True
+        partial.unlink(missing_ok=True)
+        events.unlink(missing_ok=True)
+        if done.returncode == 4:
+            raise VoiceError(f"espeak-ng has no voice {self.voice!r}: check [voice] voice (espeak-ng --voices)")
+        return False  # no library (or it failed): the program speaks, and the words are timed in proportion
+
+    def _program(self, text: str, target: Path) -> None:
         binary = shutil.which("espeak-ng")
         if binary is None:
             raise UsageError("espeak-ng is not installed: apt-get install -y espeak-ng (or set [voice] provider in vidgen.toml)")
@@ -69,6 +97,9 @@ class Espeak:
             first = (done.stderr.strip().splitlines() or ["no output"])[0][:200]
             raise VoiceError(f"espeak-ng failed for voice {self.voice!r}: {first}; check [voice] voice (espeak-ng --voices)")
         partial.replace(target)
+
+
+_EVENTS_PROGRAM = (Path(__file__).with_name("espeak_events.py")).read_text()
 
 
 class HttpSpeech:
@@ -208,7 +239,7 @@ def speak(voice: Voice, text: str, cache: Path) -> Speech:
 
 
 def measure(path: Path) -> Speech:
-    """Length, and where the sound ends (the last sample above 1% of full scale)."""
+    """Length, and where the sound starts and ends (the first and last samples above 1% of full scale)."""
     with wave.open(str(path), "rb") as audio:
         rate, width, channels, count = audio.getframerate(), audio.getsampwidth(), audio.getnchannels(), audio.getnframes()
         frames = audio.readframes(count)
@@ -220,7 +251,8 @@ def measure(path: Path) -> Speech:
     samples = array("h", frames[: len(frames) - len(frames) % 2])
     threshold = 328
     last = next((i for i in range(len(samples) - 1, -1, -1) if abs(samples[i]) > threshold), 0)
-    return Speech(path, duration, (last // channels + 1) / rate)
+    first = next((i for i in range(len(samples)) if abs(samples[i]) > threshold), 0)
+    return Speech(path, duration, (last // channels + 1) / rate, first // channels / rate)
 
 
 def _to_wav(source: Path, target: Path) -> None:
