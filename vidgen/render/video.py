@@ -22,7 +22,7 @@ from ..engine.processes import process_alive
 from ..engine.protocol import RenderArgs, StillArgs
 from ..engine.session import Session
 from ..errors import Code, ServiceError, ServiceReplyError, Stage, StructuredError, UsageError
-from ..media import poster, sheet
+from ..media import poster, sheet, sound_sync
 from ..media import previews as preview_jobs  # `previews` is render()'s flag
 from ..media import probe as media
 from ..sound import narration
@@ -314,6 +314,7 @@ def _render_video(
             return ladder.runtime_failure(Stage.RENDER, video, session, exc.fault)
         except ServiceError as exc:
             return ladder.service_failure(Stage.RENDER, video, exc, session)
+        sound_sync.align(partial, video.workspace)  # Remotion's sound comes 43 ms late (media/sound_sync.py)
         on_event("stage", {"stage": Stage.VERIFY})
         # The file is checked against what was asked: a scaled size, a frame range's length.
         error = verify_render(video, partial, asked.expected(composition, codec), codec, timeline, asked.frames is None)
