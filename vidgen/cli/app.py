@@ -60,7 +60,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "The workspace's render daemon: commands share it, so each finds Node, webpack and Chromium warm.",
     ),
     "demo": ("new", "demo", "The whole loop against a built-in scripted model: create, error, repair, MP4, edit, narration."),
-    "diff": ("history", "diff", "What changed since the previous version."),
+    "diff": ("history", "diff", "What changed since the previous version (or what version N changed)."),
     "doctor": ("project", "doctor", "Check this machine for everything vidgen needs; print the fix for each problem."),
     "edit": ("new", "edit", "Change a video as INSTRUCTION says, from its files as they are on disk."),
     "history": (
