@@ -182,6 +182,8 @@ def test_an_instruction_makes_a_new_version_and_undo_restores_the_last(workspace
         item = page.locator("#videos li[data-video=ui-tiny]")
         page.wait_for_function("document.querySelector('#videos li[data-video=ui-tiny]').textContent.includes('v2')")
         assert "rendered" in item.text_content()
+        # The history is redrawn after the list: its MP4 link is awaited, not counted at once.
+        page.locator("#versions li", has_text="v2").locator("a", has_text="MP4").wait_for(timeout=30_000)
         assert page.locator("#versions li", has_text="v2").locator("a", has_text="MP4").count() == 1
         assert "c02020" in (made["ui-tiny"].folder / "index.tsx").read_text()
 
