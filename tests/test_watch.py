@@ -91,7 +91,9 @@ def test_a_watch_session(workspace, make_video) -> None:
             time.sleep(0.03)
         watch.wait_for(r"✓ .* ok ", count=3)
         time.sleep(4)
-        assert watch.count(r"✓ .* ok ") == 3 and watch.count("cancelled") == 0
+        # One finished cycle for the burst. On a loaded machine a save can stall past watch's 150 ms step and split
+        # the burst in two: the first cycle is then cancelled by the newer save, never finished (seen in CI).
+        assert watch.count(r"✓ .* ok ") == 3 and watch.count("cancelled") <= 1
 
         # A save during a render cancels it; the latest save wins.
         video.entry.write_text(component(MOVING, frames=150))
