@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoryboardError, UsageError
-from .storyboard import FONTS, Storyboard, _Reader
+from .storyboard import Storyboard, _Reader
 
 FILE = "brand.json"
 MAX_BYTES = 16 * 1024
 _KEYS = {"palette", "fonts", "logo"}
-_HEX = re.compile(r"#[0-9a-fA-F]{6}")
 _LOGO = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}")
 
 
@@ -72,16 +71,8 @@ def _parse(text: str) -> Brand:
         raise StoryboardError("has a voice: set it as [voice] voice in vidgen.toml, which every narrated video uses", 1)
     if not isinstance(data, dict) or not {"palette", "fonts"} <= set(data) or set(data) - _KEYS:
         raise StoryboardError('must be one object with "palette" and "fonts", and optionally "logo"', 1)
-    palette = reader.table(data["palette"], "palette", 10, "palette")
-    for name, colour in palette.items():
-        if not isinstance(colour, str) or not _HEX.fullmatch(colour):
-            raise reader.fail("its colours must be #rrggbb", f"palette.{name}", "palette")
-    if not {"background", "text"} <= set(palette):
-        raise reader.fail('must name a "background" and a "text" colour', "palette", "palette")
-    fonts = reader.table(data["fonts"], "fonts", 4, "fonts")
-    for role, font in fonts.items():
-        if font not in FONTS:
-            raise reader.fail(f"must be a shipped font: {' or '.join(FONTS)}", f"fonts.{role}", "fonts")
+    palette = reader.palette(data["palette"], "palette")  # checked as a storyboard's design checks its own
+    fonts = reader.fonts(data["fonts"], "fonts")
     logo = data.get("logo")
     if logo is not None and (not isinstance(logo, str) or not _LOGO.fullmatch(logo) or ".." in logo.split("/")):
         raise reader.fail("must be a path under public/, e.g. brand/logo.png", "logo", "logo")

@@ -136,19 +136,29 @@ class _Reader:
                 raise self.fail(f"its names must match {_NAME.pattern} (a TypeScript identifier)", field, key)
         return value
 
+    def palette(self, value: Any, field: str) -> dict[str, Any]:
+        """A palette (a storyboard's design, or the brand kit's): named #rrggbb colours, a background and a text."""
+        palette = self.table(value, field, 10, "palette")
+        for name, colour in palette.items():
+            if not isinstance(colour, str) or not _HEX.fullmatch(colour):
+                raise self.fail("its colours must be #rrggbb", f"{field}.{name}", "palette")
+        if not {"background", "text"} <= set(palette):
+            raise self.fail('must name a "background" and a "text" colour', field, "palette")
+        return palette
+
+    def fonts(self, value: Any, field: str) -> dict[str, Any]:
+        """Fonts by role, each one the template ships."""
+        fonts = self.table(value, field, 4, "fonts")
+        for role, font in fonts.items():
+            if font not in FONTS:
+                raise self.fail(f"must be a shipped font: {' or '.join(FONTS)}", f"{field}.{role}", "fonts")
+        return fonts
+
     def design(self, value: Any) -> Design:
         if not isinstance(value, dict) or set(value) != set(_DESIGN_KEYS):
             raise self.fail(f"must be an object with exactly {', '.join(_DESIGN_KEYS)}", "design", "design")
-        palette = self.table(value["palette"], "design.palette", 10, "palette")
-        for name, colour in palette.items():
-            if not isinstance(colour, str) or not _HEX.fullmatch(colour):
-                raise self.fail("its colours must be #rrggbb", f"design.palette.{name}", "palette")
-        if not {"background", "text"} <= set(palette):
-            raise self.fail('must name a "background" and a "text" colour', "design.palette", "palette")
-        fonts = self.table(value["fonts"], "design.fonts", 4, "fonts")
-        for role, font in fonts.items():
-            if font not in FONTS:
-                raise self.fail(f"must be a shipped font: {' or '.join(FONTS)}", f"design.fonts.{role}", "fonts")
+        palette = self.palette(value["palette"], "design.palette")
+        fonts = self.fonts(value["fonts"], "design.fonts")
         scale = self.table(value["type_scale"], "design.type_scale", 8, "type_scale")
         for role, size in scale.items():
             if isinstance(size, bool) or not isinstance(size, int) or not 8 <= size <= 400:
