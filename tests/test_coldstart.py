@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from vidgen import settings as settings_module
+from vidgen.engine.protocol import MetadataArgs
 from vidgen.engine.session import Session
 from vidgen.render import ladder
 from vidgen.workspace.project import Video
@@ -138,3 +139,17 @@ def test_the_bundle_cache_outlives_the_service_and_never_serves_an_edit_stale(wo
         result, _ = _check(second, video)
         assert result.error is None, result.error
         assert result.composition is not None and (result.composition.width, result.composition.height) == (320, 180)
+
+
+def test_a_config_is_asked_again_only_when_the_code_changed(session: Session, make_video) -> None:
+    """The service keeps each video's config per build content (webpack's hash), so a check, then a render of
+    the same code, opens its page once; an edit is seen at once, an edit undone too."""
+    source = component(MOVING)
+    video = make_video("coldstart-config-edits", {"index.tsx": source})
+    seen = []
+    for text in (source, source, source.replace("width: 640", "width: 320"), source, source.replace("30, fps", "45, fps")):
+        video.entry.write_text(text)
+        session.service.bundle(timeout_s=300)
+        config = session.service.metadata(MetadataArgs(video.name, 30000), timeout_s=120)
+        seen.append((config.frames, config.width))
+    assert seen == [(30, 640), (30, 640), (30, 320), (30, 640), (45, 640)]

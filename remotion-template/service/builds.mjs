@@ -14,11 +14,11 @@ import {jailed, locateRequest} from './jail.mjs';
 import sourceLocations from './source-locations.cjs';
 import {indexHtml, publicFiles, webpackConfig} from './remotion-adapter.mjs';
 
-// `webpack`: the bundler's; `onBuilt()` runs when a new build is current (the code may have
-// changed any video's config).
-export const builds = ({root, settings, webpack, trace, onBuilt}) => {
+// `webpack`: the bundler's.
+export const builds = ({root, settings, webpack, trace}) => {
   const bundleRoot = path.join(root, '.vidgen', 'bundle', String(settings.bundleId ?? process.pid));
   const generations = new Map(); // folder -> requests using it
+  const hashes = new Map(); // folder -> webpack's hash of its build (of every module it bundled)
   let generation = 0;
   let currentBundle = null;
   let compilerPromise = null;
@@ -30,6 +30,7 @@ export const builds = ({root, settings, webpack, trace, onBuilt}) => {
     generations.set(folder, users);
     if (users <= 0 && folder !== currentBundle) {
       generations.delete(folder);
+      hashes.delete(folder);
       fs.rmSync(folder, {recursive: true, force: true});
     }
   };
@@ -97,7 +98,7 @@ export const builds = ({root, settings, webpack, trace, onBuilt}) => {
     });
     fs.mkdirSync(folder, {recursive: true});
     writeIndexHtml(root, folder);
-    onBuilt();
+    hashes.set(folder, stats.hash);
     const previous = currentBundle;
     currentBundle = folder;
     generations.set(folder, generations.get(folder) ?? 0);
@@ -137,6 +138,9 @@ export const builds = ({root, settings, webpack, trace, onBuilt}) => {
     bundle,
     withBundle,
     storeCache,
+    // What a build's folder holds: the same for two builds of the same code, so what was learnt from
+    // the page of one (a video's config, which only its code decides) serves the other.
+    contentOf: (folder) => hashes.get(folder) ?? folder,
     // The newest build's folder (null before the first), and the folder of them all.
     current: () => currentBundle,
     folder: bundleRoot,

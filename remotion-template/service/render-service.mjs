@@ -53,8 +53,8 @@ const chromiumOptions = {gl: settings.gl ?? null, headless: true};
 
 const browser = warmBrowser({renderer, settings, chromiumOptions, logLevel, trace});
 const requests = cancellation(renderer.makeCancelSignal);
-const build = builds({root, settings, webpack, trace, onBuilt: () => media.forgetCompositions()});
-const media = renders({renderer, browser, chromiumOptions, logLevel, withBundle: build.withBundle, requests});
+const build = builds({root, settings, webpack, trace});
+const media = renders({renderer, browser, chromiumOptions, logLevel, withBundle: build.withBundle, contentOf: build.contentOf, requests});
 const checks = pageChecks({
   pages: compositionPages({root, browser, logLevel}),
   selectComposition: media.selectComposition,

@@ -5,14 +5,16 @@ import path from 'node:path';
 import {renderOptions} from './render-options.mjs';
 import {renderInChunks} from './chunks.mjs';
 
-// `browser`: the warm browser (browser.mjs); `withBundle`: builds.mjs's; `requests`: cancellation.mjs's.
-export const renders = ({renderer, browser, chromiumOptions, logLevel, withBundle, requests}) => {
-  // Metadata per video and build: asking the page costs a few hundred ms.
+// `browser`: the warm browser (browser.mjs); `withBundle`, `contentOf`: builds.mjs's; `requests`: cancellation.mjs's.
+export const renders = ({renderer, browser, chromiumOptions, logLevel, withBundle, contentOf, requests}) => {
+  // Metadata per video and build content: asking the page costs a page and a few hundred ms, and a
+  // rebuild of unchanged code (a check, then a render) holds the same configs.
   const compositions = new Map();
   const selectComposition = async (bundleDir, name, timeoutMs) => {
-    const key = `${bundleDir}\n${name}`;
+    const content = contentOf(bundleDir);
+    const key = `${content}\n${name}`;
     if (!compositions.has(key)) {
-      for (const old of compositions.keys()) if (!old.startsWith(`${bundleDir}\n`)) compositions.delete(old);
+      for (const old of compositions.keys()) if (!old.startsWith(`${content}\n`)) compositions.delete(old);
       const pending = loadComposition(bundleDir, name, timeoutMs);
       compositions.set(key, pending);
       pending.catch(() => compositions.delete(key));
@@ -145,8 +147,6 @@ export const renders = ({renderer, browser, chromiumOptions, logLevel, withBundl
 
   return {
     selectComposition,
-    // A new build may have changed any video's config.
-    forgetCompositions: () => compositions.clear(),
     metadata,
     stills,
     still,
