@@ -3,7 +3,7 @@
 // timeline (timeline.js). Their pages come from composition-page.mjs, their scripts from page-script.mjs.
 import {inspectFrames} from './layout-frames.mjs';
 import {failedLoad, failedLoadProblem} from './failed-load.mjs';
-import {evaluationTimedOut, handleJavascriptException, puppeteerEvaluateWithCatchAndTimeout, seekToFrame} from './remotion-adapter.mjs';
+import {evaluationTimedOut, handleJavascriptException, puppeteerEvaluateWithCatchAndTimeout, seekToFrame, timeoutOf} from './remotion-adapter.mjs';
 import {LAYOUT_QA_FILES, pageScript} from './page-script.mjs';
 
 const layoutScript = pageScript(LAYOUT_QA_FILES);
@@ -12,9 +12,11 @@ const layoutScript = pageScript(LAYOUT_QA_FILES);
 // (the walk returns what it found); a frame that hangs is this request's error.
 const timelineScript = pageScript(['timeline.js']);
 
-// `pages`: composition-page.mjs's; `selectComposition` and `withBundle`: the cached metadata
-// (renders.mjs) and the newest build (builds.mjs); `requests`: cancellation.mjs's.
-export const pageChecks = ({pages, selectComposition, withBundle, requests, logLevel}) => {
+// `pages`: composition-page.mjs's; `compositions` and `withBundle`: the cached metadata (renders.mjs's
+// selectComposition, knownComposition and rememberComposition) and the newest build (builds.mjs);
+// `requests`: cancellation.mjs's.
+export const pageChecks = ({pages, compositions, withBundle, requests, logLevel}) => {
+  const {selectComposition, knownComposition, rememberComposition} = compositions;
   // A page showing `composition`, ready at `frame`, with the QA script installed.
   const openLayoutPage = async (server, composition, frame, timeoutMs, onBrowserLog) => {
     const page = await pages.open(server, composition, frame, timeoutMs, onBrowserLog);
@@ -66,14 +68,25 @@ export const pageChecks = ({pages, selectComposition, withBundle, requests, logL
 
   const timeline = (args, progress, id) => withBundle((bundleDir) => timelineFrom(bundleDir, args, id));
   const timelineFrom = async (bundleDir, {name, timeoutMs}, id) => {
-    // The page is opened once the metadata is known, not while it is computed: a page loaded before
-    // its composition is set timed out in Remotion's "Waiting for root component to load".
-    const composition = await selectComposition(bundleDir, name, timeoutMs);
     const cancelSignal = requests.signal(id);
     const server = await pages.server(bundleDir);
     let page = null;
+    let composition = await knownComposition(bundleDir, name)?.catch(() => null);
     try {
-      page = await pages.open(server, composition, 0, timeoutMs);
+      if (composition) {
+        page = await pages.open(server, composition, 0, timeoutMs);
+      } else {
+        // The config and the timeline from one page (the timeline is the first to ask, in a check).
+        try {
+          ({page, composition} = await pages.openEvaluated(server, name, timeoutMs));
+          rememberComposition(bundleDir, name, composition);
+        } catch (err) {
+          if (timeoutOf(err) || evaluationTimedOut(err) || requests.isCancelled(id)) throw err;
+          // The video's own error, worded as every other request that asks for its config words it.
+          composition = await selectComposition(bundleDir, name, timeoutMs);
+          page = await pages.open(server, composition, 0, timeoutMs);
+        }
+      }
       cancelSignal(() => page.close().catch(() => undefined));
       await page.evaluateHandle(timelineScript);
       const {value} = await puppeteerEvaluateWithCatchAndTimeout({

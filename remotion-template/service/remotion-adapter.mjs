@@ -33,11 +33,12 @@ export const indexHtml = (options) => BundlerInternals.indexHtml(options);
 export const publicFiles = (options) => BundlerInternals.readRecursively(options);
 // The file server a render uses for a bundle folder.
 export const makeOrReuseServer = (server, config, callbacks) => RenderInternals.makeOrReuseServer(server, config, callbacks);
-// Input props as the page expects them (with Remotion's special types).
+// Input props as the page expects them (with Remotion's special types), and the page's back.
 export const serializeProps = (data) => NoReactInternals.serializeJSONWithSpecialTypes({data, indent: undefined, staticBase: null}).serializedString;
+export const deserializeProps = (text) => NoReactInternals.deserializeJSONWithSpecialTypes(text);
 // A page's setup, seeking and evaluation, as the renderer does them for a still.
 export const {setPropsAndEnv} = rendererFile('set-props-and-env.js');
-export const {seekToFrame} = rendererFile('seek-to-frame.js');
+export const {seekToFrame, waitForReady} = rendererFile('seek-to-frame.js');
 export const {puppeteerEvaluateWithCatch, puppeteerEvaluateWithCatchAndTimeout} = rendererFile('puppeteer-evaluate.js');
 export const {handleJavascriptException} = rendererFile('error-handling/handle-javascript-exception.js');
 

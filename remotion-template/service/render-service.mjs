@@ -57,7 +57,7 @@ const build = builds({root, settings, webpack, trace});
 const media = renders({renderer, browser, chromiumOptions, logLevel, withBundle: build.withBundle, contentOf: build.contentOf, requests});
 const checks = pageChecks({
   pages: compositionPages({root, browser, logLevel}),
-  selectComposition: media.selectComposition,
+  compositions: media,
   withBundle: build.withBundle,
   requests,
   logLevel,

@@ -10,17 +10,20 @@ export const renders = ({renderer, browser, chromiumOptions, logLevel, withBundl
   // Metadata per video and build content: asking the page costs a page and a few hundred ms, and a
   // rebuild of unchanged code (a check, then a render) holds the same configs.
   const compositions = new Map();
-  const selectComposition = async (bundleDir, name, timeoutMs) => {
+  const keep = (bundleDir, name, pending) => {
     const content = contentOf(bundleDir);
     const key = `${content}\n${name}`;
-    if (!compositions.has(key)) {
-      for (const old of compositions.keys()) if (!old.startsWith(`${content}\n`)) compositions.delete(old);
-      const pending = loadComposition(bundleDir, name, timeoutMs);
-      compositions.set(key, pending);
-      pending.catch(() => compositions.delete(key));
-    }
-    return compositions.get(key);
+    for (const old of compositions.keys()) if (!old.startsWith(`${content}\n`)) compositions.delete(old);
+    compositions.set(key, pending);
+    pending.catch(() => compositions.delete(key));
+    return pending;
   };
+  // The config already known (a promise), or undefined.
+  const knownComposition = (bundleDir, name) => compositions.get(`${contentOf(bundleDir)}\n${name}`);
+  const selectComposition = async (bundleDir, name, timeoutMs) =>
+    knownComposition(bundleDir, name) ?? keep(bundleDir, name, loadComposition(bundleDir, name, timeoutMs));
+  // A config a page of the service's own computed (composition-page.mjs's openEvaluated).
+  const rememberComposition = (bundleDir, name, composition) => keep(bundleDir, name, Promise.resolve(composition));
 
   const loadComposition = async (bundleDir, name, timeoutMs) =>
     renderer.selectComposition({
@@ -147,6 +150,8 @@ export const renders = ({renderer, browser, chromiumOptions, logLevel, withBundl
 
   return {
     selectComposition,
+    knownComposition,
+    rememberComposition,
     metadata,
     stills,
     still,

@@ -17,10 +17,11 @@ test('the installed Remotion is the version the adapter was written for', () => 
 test('every internal the service reaches is there, as a function', () => {
   const used = [
     'webpackConfig', 'indexHtml', 'publicFiles', 'makeOrReuseServer', 'serializeProps', 'setPropsAndEnv',
-    'seekToFrame', 'puppeteerEvaluateWithCatch', 'puppeteerEvaluateWithCatchAndTimeout', 'handleJavascriptException',
+    'seekToFrame', 'waitForReady', 'deserializeProps', 'puppeteerEvaluateWithCatch', 'puppeteerEvaluateWithCatchAndTimeout', 'handleJavascriptException',
   ];
   for (const name of used) assert.equal(typeof adapter[name], 'function', name);
   assert.equal(adapter.serializeProps({a: 1}), '{"a":1}');
+  assert.deepEqual(adapter.deserializeProps(adapter.serializeProps({a: [1], b: 'x'})), {a: [1], b: 'x'});
 });
 
 // The words the adapter reads errors by, as this Remotion writes them (file under its package, text).
