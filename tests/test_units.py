@@ -48,11 +48,11 @@ def test_sample_frames_spread_from_first_to_last() -> None:
     ],
 )
 def test_limits(composition: ladder.Composition, fragment: str) -> None:
-    assert fragment in ladder.limits_problem(composition, settings.Limits())
+    assert fragment in constraints.limits_problem(composition, settings.Limits())
 
 
 def test_limits_accept_a_normal_video() -> None:
-    assert ladder.limits_problem(ladder.Composition(1280, 720, 30, 90), settings.Limits()) is None
+    assert constraints.limits_problem(ladder.Composition(1280, 720, 30, 90), settings.Limits()) is None
 
 
 def _video(tmp_path: Path):

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..engine.messages import Composition
 from ..errors import UsageError
 from ..settings import Limits
 from ..workspace.files import atomic_write
@@ -185,3 +186,21 @@ def config_fps(entry: Path) -> float | None:
     match = _CONFIG.search(_masked(text))
     fps = _number(match["body"], "fps") if match else None
     return float(fps) if fps and 0 < fps <= 240 else None
+
+
+def limits_problem(c: Composition, limits: Limits) -> str | None:
+    """Why the composition's metadata cannot be rendered, or None."""
+    if c.width <= 0 or c.height <= 0 or c.width % 2 or c.height % 2:
+        return f"config width and height must be even and positive (got {c.width}x{c.height}): e.g. 1280x720"
+    if c.width > limits.max_width or c.height > limits.max_height:
+        return f"config size {c.width}x{c.height} is over the limit {limits.max_width}x{limits.max_height} set in vidgen.toml [limits]"
+    if not 1 <= c.fps <= limits.max_fps:
+        return f"config fps must be between 1 and {limits.max_fps} (got {c.fps:g}): e.g. 30"
+    if c.frames < 1:
+        return f"config durationInFrames must be at least 1 (got {c.frames}): e.g. {int(c.fps * 3)} for 3 seconds"
+    if c.duration_s > limits.max_seconds:
+        return (
+            f"config durationInFrames {c.frames} is {c.duration_s:g}s at {c.fps:g} fps, over the {limits.max_seconds:g}s"
+            " limit in vidgen.toml [limits] max_seconds: shorten the video"
+        )
+    return None

@@ -16,12 +16,11 @@ from enum import StrEnum
 from typing import Any
 
 from ..check import checked, diagnostics, imports, layout
-from ..check.constraints import Constraints, config_line
+from ..check.constraints import Constraints, config_line, limits_problem
 from ..engine.messages import Composition, Diagnostic, Event, StillProgress
 from ..engine.protocol import CheckArgs, StillsArgs
 from ..engine.session import Session
 from ..errors import Code, Finding, ServiceError, ServiceFault, ServiceReplyError, Stage, StructuredError
-from ..settings import Limits
 from ..sound import music, narration
 from ..workspace.project import Video
 from . import timeline
@@ -99,9 +98,9 @@ class LadderStage:
     """One rung: what it runs, and how a failure of the service while running it becomes its error.
 
     `check` returns the stage's error, or None when the video passes. A stage that is `ahead`
-    needs only the imports to be safe, not the verdicts before it: a run of such stages starts
-    together (the service checks in a child process while webpack bundles), and their verdicts
-    are still taken in ladder order, so the error reported is always the first stage's.
+    needs only the imports to be safe (and what `needs` makes), not the verdicts before it: a run of
+    such stages starts together (the service checks in a child process while webpack bundles), and
+    their verdicts are still taken in ladder order, so the error reported is always the first stage's.
     A timeout or crash of the service (ServiceError) becomes the same error in every stage.
     """
 
@@ -112,6 +111,7 @@ class LadderStage:
     applies: Callable[[Context], bool] = lambda _context: True
     # Its verdict depends only on what checked.key() hashes: skipped when those passed it unchanged.
     skippable: bool = False
+    needs: Stage | None = None  # an earlier ahead stage it starts after, once that passed
 
 
 def run(
@@ -152,7 +152,9 @@ def run(
             if stage.ahead:
                 if stage.stage not in ahead:  # the first of a run of ahead stages: start the whole run
                     for later in _ahead_run(stages, index, context.result.skipped):
-                        ahead[later.stage] = pool.submit(_attempt, later, context)
+                        ahead[later.stage] = pool.submit(
+                            _attempt, later, context, ahead.get(later.needs) if later.needs else None
+                        )
                 error = ahead[stage.stage].result()
             else:
                 error = _attempt(stage, context)
@@ -185,8 +187,10 @@ def _ahead_run(stages: list[LadderStage], index: int, skipped: list[str]) -> lis
     return run
 
 
-def _attempt(stage: LadderStage, context: Context) -> StructuredError | None:
-    """Run one stage; a failure of the service becomes the stage's error like any other."""
+def _attempt(stage: LadderStage, context: Context, after: Future[StructuredError | None] | None = None) -> StructuredError | None:
+    """Run one stage (once `after`, the stage it needs, passed); a failure of the service becomes its error."""
+    if after is not None and after.result() is not None:
+        return None  # never read: the stage it needs failed first
     try:
         return stage.check(context)
     except ServiceReplyError as exc:
@@ -250,24 +254,6 @@ def _composition(context: Context) -> StructuredError | None:
     context.result.composition = composition
     if context.on_composition is not None:
         context.on_composition(composition)
-    return None
-
-
-def limits_problem(c: Composition, limits: Limits) -> str | None:
-    """Why the composition's metadata cannot be rendered, or None."""
-    if c.width <= 0 or c.height <= 0 or c.width % 2 or c.height % 2:
-        return f"config width and height must be even and positive (got {c.width}x{c.height}): e.g. 1280x720"
-    if c.width > limits.max_width or c.height > limits.max_height:
-        return f"config size {c.width}x{c.height} is over the limit {limits.max_width}x{limits.max_height} set in vidgen.toml [limits]"
-    if not 1 <= c.fps <= limits.max_fps:
-        return f"config fps must be between 1 and {limits.max_fps} (got {c.fps:g}): e.g. 30"
-    if c.frames < 1:
-        return f"config durationInFrames must be at least 1 (got {c.frames}): e.g. {int(c.fps * 3)} for 3 seconds"
-    if c.duration_s > limits.max_seconds:
-        return (
-            f"config durationInFrames {c.frames} is {c.duration_s:g}s at {c.fps:g} fps, over the {limits.max_seconds:g}s"
-            " limit in vidgen.toml [limits] max_seconds: shorten the video"
-        )
     return None
 
 
@@ -364,7 +350,8 @@ LADDER: tuple[LadderStage, ...] = (
     LadderStage(Stage.LINT, _lint, on_reply=_checker_reply, ahead=True, skippable=True),
     LadderStage(Stage.TYPECHECK, _typecheck, on_reply=_checker_reply, ahead=True, skippable=True),
     LadderStage(Stage.BUNDLE, _bundle, on_reply=_checker_reply, ahead=True),
-    LadderStage(Stage.COMPOSITION, _composition),
+    # The page of the new build opens while lint and typecheck still run; their verdicts still come first.
+    LadderStage(Stage.COMPOSITION, _composition, ahead=True, needs=Stage.BUNDLE),
     LadderStage(Stage.STILLS, _stills, applies=_draws_stills),
     LadderStage(
         Stage.LAYOUT, _layout, applies=lambda context: context.stills is not Stills.NONE and context.session.settings.qa.enabled
