@@ -303,6 +303,22 @@ def test_a_texture_that_never_loads_is_named_with_its_url_and_line_not_frozen(ch
     assert missing.line == 11, missing
 
 
+@pytest.mark.render
+def test_a_renders_layout_qa_reads_the_timelines_page_and_what_failed_to_load_on_it(qa_session: Session, videos) -> None:
+    """A render's ladder (no stills between) keeps the composition stage's page for layout QA: the texture that
+    failed while that page first showed the video is still named, as on a page of its own."""
+    ahead = {}
+    for name in ("verdict-texture-missing", "verdict-slide"):
+        ahead[name] = ladder.run(qa_session, videos[name], stills=ladder.Stills.FAIL_FAST)
+        alone = ladder.run(qa_session, videos[name])  # a check: its stills come between, its layout opens a page
+        assert [(f.kind, f.frame, f.message) for f in ahead[name].findings] == [
+            (f.kind, f.frame, f.message) for f in alone.findings
+        ]
+    missing = only(ahead["verdict-texture-missing"], "media-failed")
+    assert "'textures/earth.jpg' failed to load" in missing.message and missing.line == 11, missing
+    assert ahead["verdict-slide"].findings == []
+
+
 def test_the_api_sheet_states_the_safe_area_the_check_uses() -> None:
     qa = QaSettings()
     sheet = " ".join((resources.template_dir() / "API.md").read_text().split())

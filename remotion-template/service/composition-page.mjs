@@ -15,7 +15,7 @@ import {
 // `browser`: the warm browser (browser.mjs).
 export const compositionPages = ({root, browser, logLevel}) => {
   // A new page of the warm browser with the build's page loaded, as the renderer sets one up.
-  const load = async (server, frame, timeoutMs, onBrowserLog, videoEnabled = true) => {
+  const load = async (server, frame, timeoutMs, onBrowserLog) => {
     const page = await (await browser.get()).newPage({
       context: server.sourceMap,
       logLevel,
@@ -35,7 +35,7 @@ export const compositionPages = ({root, browser, logLevel}) => {
         proxyPort: server.offthreadPort,
         retriesRemaining: 2,
         audioEnabled: false,
-        videoEnabled,
+        videoEnabled: true,
         indent: false,
         logLevel,
         onServeUrlVisited: () => undefined,
@@ -97,8 +97,8 @@ export const compositionPages = ({root, browser, logLevel}) => {
   // computes it (the page in evaluation mode), then the same page mounts it, where asking for the config
   // first and opening a page after it costs a second page load (about 0.7 s of CPU). {page, composition};
   // the page is closed on an error, which is the page's own.
-  const openEvaluated = async (server, name, timeoutMs) => {
-    const page = await load(server, 0, timeoutMs, null, false);
+  const openEvaluated = async (server, name, timeoutMs, onBrowserLog = null) => {
+    const page = await load(server, 0, timeoutMs, onBrowserLog);
     // An exception the video throws fails the request at once, as in selectComposition.
     /** @type {(err: unknown) => void} */
     let fail = () => undefined;

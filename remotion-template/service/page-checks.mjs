@@ -12,11 +12,48 @@ const layoutScript = pageScript(LAYOUT_QA_FILES);
 // (the walk returns what it found); a frame that hangs is this request's error.
 const timelineScript = pageScript(['timeline.js']);
 
+// How long a timeline's page is kept for the layout request that follows it (`keepPage`): an idle page
+// of a video may still animate, and a ladder that failed at lint or typecheck never asks for it.
+const KEPT_FOR_MS = 10_000;
+
 // `pages`: composition-page.mjs's; `compositions` and `withBundle`: the cached metadata (renders.mjs's
 // selectComposition, knownComposition and rememberComposition) and the newest build (builds.mjs);
-// `requests`: cancellation.mjs's.
-export const pageChecks = ({pages, compositions, withBundle, requests, logLevel}) => {
+// `contentOf`: builds.mjs's; `requests`: cancellation.mjs's.
+export const pageChecks = ({pages, compositions, withBundle, contentOf, requests, logLevel}) => {
   const {selectComposition, knownComposition, rememberComposition} = compositions;
+
+  // The page a `timeline` request with `keepPage` left open, for the `layout` request of the same build
+  // content and video right after it (a render's): one page load less. {key, page, logs, timer}; its
+  // browser logs are held until the layout request reads them.
+  let kept = null;
+  const dropKept = () => {
+    if (!kept) return;
+    clearTimeout(kept.timer);
+    kept.page.close().catch(() => undefined);
+    kept = null;
+  };
+  const keep = (key, page, logs) => {
+    dropKept();
+    kept = {key, page, logs, timer: setTimeout(dropKept, KEPT_FOR_MS)};
+    kept.timer.unref?.();
+  };
+  const takeKept = (key) => {
+    if (kept?.key !== key) {
+      dropKept();
+      return null;
+    }
+    const taken = kept;
+    clearTimeout(taken.timer);
+    kept = null;
+    return taken;
+  };
+  // Browser logs of a page that may be kept: held until a reader takes them over.
+  const heldLogs = () => {
+    /** @type {{early: unknown[], reader: ((log: any) => void) | null, onBrowserLog: (log: any) => void}} */
+    const logs = {early: [], reader: null, onBrowserLog: () => undefined};
+    logs.onBrowserLog = (log) => (logs.reader ? logs.reader(log) : logs.early.push(log));
+    return logs;
+  };
   // A page showing `composition`, ready at `frame`, with the QA script installed.
   const openLayoutPage = async (server, composition, frame, timeoutMs, onBrowserLog) => {
     const page = await pages.open(server, composition, frame, timeoutMs, onBrowserLog);
@@ -46,8 +83,17 @@ export const pageChecks = ({pages, compositions, withBundle, requests, logLevel}
       const load = failedLoad(log, server.serveUrl);
       if (load && !failed.has(load.url)) failed.set(load.url, {...load, frame: current});
     };
+    const reused = takeKept(`${bundleDir}\n${contentOf(bundleDir)}\n${name}`);
     try {
-      page = await openLayoutPage(server, composition, current, timeoutMs, onBrowserLog);
+      if (reused) {
+        page = reused.page;
+        for (const log of reused.logs.early) onBrowserLog(log);
+        reused.logs.reader = onBrowserLog;
+        await seekToFrame({frame: current, page, composition: composition.id, timeoutInMilliseconds: timeoutMs, logLevel, indent: false, attempt: 0});
+        await page.evaluateHandle(layoutScript);
+      } else {
+        page = await openLayoutPage(server, composition, current, timeoutMs, onBrowserLog);
+      }
       cancelSignal(() => page.close().catch(() => undefined));
       stopWatching = handleJavascriptException({page, frame: null, onError: (err) => (thrown ??= err)});
       await call((given) => window.__vidgenLayoutQa.configure(given), [{...options, composition: composition.id, width: composition.width, height: composition.height, timeoutMs}]);
@@ -67,27 +113,28 @@ export const pageChecks = ({pages, compositions, withBundle, requests, logLevel}
   };
 
   const timeline = (args, progress, id) => withBundle((bundleDir) => timelineFrom(bundleDir, args, id));
-  const timelineFrom = async (bundleDir, {name, timeoutMs}, id) => {
+  const timelineFrom = async (bundleDir, {name, timeoutMs, keepPage}, id) => {
     const cancelSignal = requests.signal(id);
     const server = await pages.server(bundleDir);
+    const logs = heldLogs();
     let page = null;
     let composition = await knownComposition(bundleDir, name)?.catch(() => null);
     try {
       if (composition) {
-        page = await pages.open(server, composition, 0, timeoutMs);
+        page = await pages.open(server, composition, 0, timeoutMs, logs.onBrowserLog);
       } else {
         // The config and the timeline from one page (the timeline is the first to ask, in a check).
         try {
-          ({page, composition} = await pages.openEvaluated(server, name, timeoutMs));
+          ({page, composition} = await pages.openEvaluated(server, name, timeoutMs, logs.onBrowserLog));
           rememberComposition(bundleDir, name, composition);
         } catch (err) {
           if (timeoutOf(err) || evaluationTimedOut(err) || requests.isCancelled(id)) throw err;
           // The video's own error, worded as every other request that asks for its config words it.
           composition = await selectComposition(bundleDir, name, timeoutMs);
-          page = await pages.open(server, composition, 0, timeoutMs);
+          page = await pages.open(server, composition, 0, timeoutMs, logs.onBrowserLog);
         }
       }
-      cancelSignal(() => page.close().catch(() => undefined));
+      cancelSignal(() => page?.close().catch(() => undefined));
       await page.evaluateHandle(timelineScript);
       const {value} = await puppeteerEvaluateWithCatchAndTimeout({
         pageFunction: (given) => window.__vidgenTimeline.collect(given),
@@ -96,6 +143,10 @@ export const pageChecks = ({pages, compositions, withBundle, requests, logLevel}
         page,
         timeoutInMilliseconds: timeoutMs * 2 + 5000,
       });
+      if (keepPage && !requests.isCancelled(id)) {
+        keep(`${bundleDir}\n${contentOf(bundleDir)}\n${name}`, page, logs);
+        page = null;
+      }
       const {id: composed, width, height, fps, durationInFrames} = composition;
       return {...value, composition: {id: composed, width, height, fps, durationInFrames}};
     } catch (err) {

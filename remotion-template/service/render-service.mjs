@@ -58,6 +58,7 @@ const media = renders({renderer, browser, chromiumOptions, logLevel, withBundle:
 const checks = pageChecks({
   pages: compositionPages({root, browser, logLevel}),
   compositions: media,
+  contentOf: build.contentOf,
   withBundle: build.withBundle,
   requests,
   logLevel,

@@ -119,6 +119,7 @@ class TimelineArgs:
 
     name: str
     timeout_ms: int
+    keep_page: bool = False  # the `layout` request that follows reads the same page
 
 
 def wire(args: Any) -> dict[str, Any]:

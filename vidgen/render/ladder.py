@@ -239,7 +239,9 @@ def bundle_error(session: Session, video: Video) -> StructuredError | None:
 def _composition(context: Context) -> StructuredError | None:
     session, video, expect = context.session, context.video, context.expect
     timeout = max(session.settings.render.frame_timeout_s, _PAGE_LOAD_TIMEOUT_S)
-    composition, sequences = timeline.read(session, video, timeout)
+    # A render's layout QA comes right after (no stills between: _render_frames) and reads the timeline's page.
+    keep = context.stills is Stills.FAIL_FAST and session.settings.qa.enabled
+    composition, sequences = timeline.read(session, video, timeout, keep_page=keep)
     problem = limits_problem(composition, session.settings.limits)
     if problem is None and context.result.narration is not None:
         problem = narration.length_problem(context.result.narration, composition.frames)

@@ -55,15 +55,17 @@ def wanted(video: Video) -> bool:
     return False
 
 
-def read(session: Session, video: Video, timeout: float) -> tuple[Composition, list[MountedSequence]]:
+def read(session: Session, video: Video, timeout: float, keep_page: bool = False) -> tuple[Composition, list[MountedSequence]]:
     """The composition's metadata, and its Sequences when the video writes any: one request either way.
 
-    `timeout` (seconds) is what loading a page and showing one frame may take.
+    `timeout` (seconds) is what loading a page and showing one frame may take. `keep_page`: layout QA comes
+    next, and reads the page this request opened (then a timeline request even without Sequences).
     """
-    if not wanted(video):
+    timed = wanted(video)
+    if not timed and not keep_page:
         return session.service.metadata(MetadataArgs(video.name, int(timeout * 1000)), timeout_s=timeout + 30), []
-    reply = session.service.timeline(TimelineArgs(video.name, int(timeout * 1000)), timeout_s=timeout * 3 + 30)
-    return reply.composition, reply.sequences
+    reply = session.service.timeline(TimelineArgs(video.name, int(timeout * 1000), keep_page), timeout_s=timeout * 3 + 30)
+    return reply.composition, reply.sequences if timed else []
 
 
 def spans(video: Video, sequences: list[MountedSequence]) -> list[Span]:
