@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from vidgen.engine.session import Session
@@ -104,32 +102,6 @@ def test_composition_rejects_zero_and_huge_durations(session: Session, make_vide
     assert error.stage == "composition"
     error = check(session, make_video("ladder-huge", {"index.tsx": component(MOVING, frames=10_000_000)})).error
     assert error.stage == "composition" and "max_seconds" in error.message
-
-
-def test_the_composition_page_opens_beside_typecheck_whose_verdict_still_comes_first(
-    session: Session, make_video, monkeypatch
-) -> None:
-    """The composition stage needs the bundle only: its page opens while typecheck runs (typecheck here waits
-    for it, up to 60 s), and a video failing both is still reported at typecheck, the earlier stage."""
-    asked, before_typecheck = threading.Event(), []
-    metadata, typecheck = session.service.metadata, session.service.typecheck
-
-    def noted(*args, **kwargs):
-        asked.set()
-        return metadata(*args, **kwargs)
-
-    def after_the_page(*args, **kwargs):
-        before_typecheck.append(asked.wait(60))
-        return typecheck(*args, **kwargs)
-
-    monkeypatch.setattr(session.service, "metadata", noted)
-    monkeypatch.setattr(session.service, "typecheck", after_the_page)
-    assert check(session, make_video("ladder-ahead", {"index.tsx": component(MOVING)})).error is None
-    assert before_typecheck == [True]
-
-    both = component(MOVING.replace("const x =", "const wrong: number = 'x';\nconst x ="), width=641)
-    error = check(session, make_video("ladder-ahead-both", {"index.tsx": both})).error
-    assert error.stage == "typecheck" and error.message.startswith("TS2322")
 
 
 def test_stills_catch_a_throw_late_in_the_video(session: Session, make_video) -> None:

@@ -12,9 +12,11 @@ const layoutScript = pageScript(LAYOUT_QA_FILES);
 // (the walk returns what it found); a frame that hangs is this request's error.
 const timelineScript = pageScript(['timeline.js']);
 
-// How long a timeline's page is kept for the layout request that follows it (`keepPage`): an idle page
-// of a video may still animate, and a ladder that failed at lint or typecheck never asks for it.
+// How long a timeline's page is kept for the layout request that follows it (`keepPage`); a ladder that
+// stopped at the composition stage never asks for it.
 const KEPT_FOR_MS = 10_000;
+// The failed loads a page's first showing may hold for the layout request (distinct URLs).
+const HELD_LOADS = 50;
 
 // `pages`: composition-page.mjs's; `compositions` and `withBundle`: the cached metadata (renders.mjs's
 // selectComposition, knownComposition and rememberComposition) and the newest build (builds.mjs);
@@ -23,8 +25,9 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
   const {selectComposition, knownComposition, rememberComposition} = compositions;
 
   // The page a `timeline` request with `keepPage` left open, for the `layout` request of the same build
-  // content and video right after it (a render's): one page load less. {key, page, logs, timer}; its
-  // browser logs are held until the layout request reads them.
+  // folder, content and video right after it (a render's): one page load less. Any other request closes
+  // it (dropKept, from render-service.mjs), so a video's code left running there never competes with
+  // another's page. {key, page, logs (heldLoads'), timer}.
   let kept = null;
   const dropKept = () => {
     if (!kept) return;
@@ -37,7 +40,9 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
     kept = {key, page, logs, timer: setTimeout(dropKept, KEPT_FOR_MS)};
     kept.timer.unref?.();
   };
-  const takeKept = (key) => {
+  // The kept page for `key`, its browser logs now going to `onBrowserLog`, or null (any other kept page
+  // is closed).
+  const takeKept = (key, onBrowserLog) => {
     if (kept?.key !== key) {
       dropKept();
       return null;
@@ -45,14 +50,30 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
     const taken = kept;
     clearTimeout(taken.timer);
     kept = null;
+    taken.logs.readBy(onBrowserLog);
     return taken;
   };
-  // Browser logs of a page that may be kept: held until a reader takes them over.
-  const heldLogs = () => {
-    /** @type {{early: unknown[], reader: ((log: any) => void) | null, onBrowserLog: (log: any) => void}} */
-    const logs = {early: [], reader: null, onBrowserLog: () => undefined};
-    logs.onBrowserLog = (log) => (logs.reader ? logs.reader(log) : logs.early.push(log));
-    return logs;
+  // A timeline page's browser logs: the loads that failed while it first showed the video (frame 0), each
+  // URL once, at most HELD_LOADS, for the layout request that may read the page; whether any failed during
+  // its walk over the frames (a page the layout request could not tell the frame of: never kept); then,
+  // once a layout request reads the page, all go to it.
+  const heldLoads = (serveUrl) => {
+    const loads = new Map();
+    let walking = false;
+    let failedWalking = false;
+    let reader = null;
+    return {
+      loads,
+      walk: () => (walking = true),
+      failedWalking: () => failedWalking,
+      readBy: (onBrowserLog) => (reader = onBrowserLog),
+      onBrowserLog: (log) => {
+        if (reader) return reader(log);
+        const load = failedLoad(log, serveUrl);
+        if (load && walking) failedWalking = true;
+        else if (load && loads.size < HELD_LOADS && !loads.has(load.url)) loads.set(load.url, load);
+      },
+    };
   };
   // A page showing `composition`, ready at `frame`, with the QA script installed.
   const openLayoutPage = async (server, composition, frame, timeoutMs, onBrowserLog) => {
@@ -83,12 +104,11 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
       const load = failedLoad(log, server.serveUrl);
       if (load && !failed.has(load.url)) failed.set(load.url, {...load, frame: current});
     };
-    const reused = takeKept(`${bundleDir}\n${contentOf(bundleDir)}\n${name}`);
+    const reused = takeKept(`${bundleDir}\n${contentOf(bundleDir)}\n${name}`, onBrowserLog);
     try {
       if (reused) {
         page = reused.page;
-        for (const log of reused.logs.early) onBrowserLog(log);
-        reused.logs.reader = onBrowserLog;
+        for (const load of reused.logs.loads.values()) if (!failed.has(load.url)) failed.set(load.url, {...load, frame: current});
         await seekToFrame({frame: current, page, composition: composition.id, timeoutInMilliseconds: timeoutMs, logLevel, indent: false, attempt: 0});
         await page.evaluateHandle(layoutScript);
       } else {
@@ -116,7 +136,7 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
   const timelineFrom = async (bundleDir, {name, timeoutMs, keepPage}, id) => {
     const cancelSignal = requests.signal(id);
     const server = await pages.server(bundleDir);
-    const logs = heldLogs();
+    const logs = heldLoads(server.serveUrl);
     let page = null;
     let composition = await knownComposition(bundleDir, name)?.catch(() => null);
     try {
@@ -135,6 +155,7 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
         }
       }
       cancelSignal(() => page?.close().catch(() => undefined));
+      logs.walk();
       await page.evaluateHandle(timelineScript);
       const {value} = await puppeteerEvaluateWithCatchAndTimeout({
         pageFunction: (given) => window.__vidgenTimeline.collect(given),
@@ -143,7 +164,7 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
         page,
         timeoutInMilliseconds: timeoutMs * 2 + 5000,
       });
-      if (keepPage && !requests.isCancelled(id)) {
+      if (keepPage && !requests.isCancelled(id) && !logs.failedWalking()) {
         keep(`${bundleDir}\n${contentOf(bundleDir)}\n${name}`, page, logs);
         page = null;
       }
@@ -159,5 +180,5 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
     }
   };
 
-  return {layout, timeline};
+  return {layout, timeline, dropKept};
 };

@@ -95,6 +95,7 @@ const handle = async (request) => {
     send({id, error: {kind: 'protocol', message: `unknown op '${op}'`, frame: null, stack: []}});
     return;
   }
+  if (op !== 'layout') checks.dropKept(); // a kept page is for the layout request right after its timeline
   requests.started(id);
   trace(`${op} ${id} asked`);
   const crashes = browser.crashes();

@@ -98,9 +98,9 @@ class LadderStage:
     """One rung: what it runs, and how a failure of the service while running it becomes its error.
 
     `check` returns the stage's error, or None when the video passes. A stage that is `ahead`
-    needs only the imports to be safe (and what `needs` makes), not the verdicts before it: a run of
-    such stages starts together (the service checks in a child process while webpack bundles), and
-    their verdicts are still taken in ladder order, so the error reported is always the first stage's.
+    needs only the imports to be safe, not the verdicts before it: a run of such stages starts
+    together (the service checks in a child process while webpack bundles), and their verdicts
+    are still taken in ladder order, so the error reported is always the first stage's.
     A timeout or crash of the service (ServiceError) becomes the same error in every stage.
     """
 
@@ -111,7 +111,6 @@ class LadderStage:
     applies: Callable[[Context], bool] = lambda _context: True
     # Its verdict depends only on what checked.key() hashes: skipped when those passed it unchanged.
     skippable: bool = False
-    needs: Stage | None = None  # an earlier ahead stage it starts after, once that passed
 
 
 def run(
@@ -152,9 +151,7 @@ def run(
             if stage.ahead:
                 if stage.stage not in ahead:  # the first of a run of ahead stages: start the whole run
                     for later in _ahead_run(stages, index, context.result.skipped):
-                        ahead[later.stage] = pool.submit(
-                            _attempt, later, context, ahead.get(later.needs) if later.needs else None
-                        )
+                        ahead[later.stage] = pool.submit(_attempt, later, context)
                 error = ahead[stage.stage].result()
             else:
                 error = _attempt(stage, context)
@@ -187,10 +184,8 @@ def _ahead_run(stages: list[LadderStage], index: int, skipped: list[str]) -> lis
     return run
 
 
-def _attempt(stage: LadderStage, context: Context, after: Future[StructuredError | None] | None = None) -> StructuredError | None:
-    """Run one stage (once `after`, the stage it needs, passed); a failure of the service becomes its error."""
-    if after is not None and after.result() is not None:
-        return None  # never read: the stage it needs failed first
+def _attempt(stage: LadderStage, context: Context) -> StructuredError | None:
+    """Run one stage; a failure of the service becomes the stage's error like any other."""
     try:
         return stage.check(context)
     except ServiceReplyError as exc:
@@ -352,8 +347,9 @@ LADDER: tuple[LadderStage, ...] = (
     LadderStage(Stage.LINT, _lint, on_reply=_checker_reply, ahead=True, skippable=True),
     LadderStage(Stage.TYPECHECK, _typecheck, on_reply=_checker_reply, ahead=True, skippable=True),
     LadderStage(Stage.BUNDLE, _bundle, on_reply=_checker_reply, ahead=True),
-    # The page of the new build opens while lint and typecheck still run; their verdicts still come first.
-    LadderStage(Stage.COMPOSITION, _composition, ahead=True, needs=Stage.BUNDLE),
+    # Not ahead: its page runs the video's code, which lint and typecheck must pass first (a page left running
+    # after a failed lint could time out later and restart the service under the next request).
+    LadderStage(Stage.COMPOSITION, _composition),
     LadderStage(Stage.STILLS, _stills, applies=_draws_stills),
     LadderStage(
         Stage.LAYOUT, _layout, applies=lambda context: context.stills is not Stills.NONE and context.session.settings.qa.enabled
