@@ -286,19 +286,22 @@ class Watcher:
             return
         self.writing.set()
         started = time.monotonic()
+        failure: VidgenError | None = None
         try:
             client = self.client_factory()
             try:
                 outcome = loop.run(self.session, client, request, self.on_event, critic=self.critic)
             finally:
                 client.close()
-        except VidgenError as exc:  # the endpoint down, a bad key: say so, keep watching
-            self.show(f"✗ {time.strftime('%H:%M:%S')} model: {exc}; watch goes on")
-            return
+        except VidgenError as exc:  # the endpoint down, a bad key: said below, and watch goes on
+            failure = exc
         finally:
+            # What the model left, taken before any line is shown: a save made on reading that line is the user's.
             self.own_writes = {str(p.resolve()): _digest(p) for p in self.video.folder.rglob("*") if p.is_file()}
             self.writing.clear()
-        if outcome.ok and outcome.result is not None:
+        if failure is not None:
+            self.show(f"✗ {time.strftime('%H:%M:%S')} model: {failure}; watch goes on")
+        elif outcome.ok and outcome.result is not None:
             self._report(outcome.result, time.monotonic() - started, None, model_s=outcome.model_s)
         elif outcome.error is not None:
             self.show(f"✗ {time.strftime('%H:%M:%S')} the model could not fix it: {outcome.error.one_line()}")
