@@ -75,9 +75,11 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
       },
     };
   };
-  // A page showing `composition`, ready at `frame`, with the QA script installed.
-  const openLayoutPage = async (server, composition, frame, timeoutMs, onBrowserLog) => {
-    const page = await pages.open(server, composition, frame, timeoutMs, onBrowserLog);
+  // What a kept page is kept under: the build's folder and content, and the video.
+  const keptKey = (bundleDir, name) => `${bundleDir}\n${contentOf(bundleDir)}\n${name}`;
+  // A page showing `composition` (a new one, or `page`), ready at `frame`, with the QA script installed.
+  const layoutPage = async (server, composition, frame, timeoutMs, onBrowserLog, reused = null) => {
+    const page = reused ?? (await pages.open(server, composition, frame, timeoutMs, onBrowserLog));
     await seekToFrame({frame, page, composition: composition.id, timeoutInMilliseconds: timeoutMs, logLevel, indent: false, attempt: 0});
     await page.evaluateHandle(layoutScript);
     return page;
@@ -100,20 +102,15 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
         return value;
       });
     const failed = new Map(); // url -> {reason, frame}: what the video asked for and never got
-    const onBrowserLog = (log) => {
-      const load = failedLoad(log, server.serveUrl);
+    const noteFailed = (load) => {
       if (load && !failed.has(load.url)) failed.set(load.url, {...load, frame: current});
     };
-    const reused = takeKept(`${bundleDir}\n${contentOf(bundleDir)}\n${name}`, onBrowserLog);
+    const onBrowserLog = (log) => noteFailed(failedLoad(log, server.serveUrl));
+    const reused = takeKept(keptKey(bundleDir, name), onBrowserLog);
     try {
-      if (reused) {
-        page = reused.page;
-        for (const load of reused.logs.loads.values()) if (!failed.has(load.url)) failed.set(load.url, {...load, frame: current});
-        await seekToFrame({frame: current, page, composition: composition.id, timeoutInMilliseconds: timeoutMs, logLevel, indent: false, attempt: 0});
-        await page.evaluateHandle(layoutScript);
-      } else {
-        page = await openLayoutPage(server, composition, current, timeoutMs, onBrowserLog);
-      }
+      for (const load of reused?.logs.loads.values() ?? []) noteFailed(load);
+      page = reused?.page ?? null; // closed in `finally` if the seek fails
+      page = await layoutPage(server, composition, current, timeoutMs, onBrowserLog, page);
       cancelSignal(() => page.close().catch(() => undefined));
       stopWatching = handleJavascriptException({page, frame: null, onError: (err) => (thrown ??= err)});
       await call((given) => window.__vidgenLayoutQa.configure(given), [{...options, composition: composition.id, width: composition.width, height: composition.height, timeoutMs}]);
@@ -165,7 +162,7 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
         timeoutInMilliseconds: timeoutMs * 2 + 5000,
       });
       if (keepPage && !requests.isCancelled(id) && !logs.failedWalking()) {
-        keep(`${bundleDir}\n${contentOf(bundleDir)}\n${name}`, page, logs);
+        keep(keptKey(bundleDir, name), page, logs);
         page = null;
       }
       const {id: composed, width, height, fps, durationInFrames} = composition;

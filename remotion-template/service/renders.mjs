@@ -10,16 +10,18 @@ export const renders = ({renderer, browser, chromiumOptions, logLevel, withBundl
   // Metadata per video and build content: asking the page costs a page and a few hundred ms, and a
   // rebuild of unchanged code (a check, then a render) holds the same configs.
   const compositions = new Map();
+  const keyOf = (bundleDir, name) => `${contentOf(bundleDir)}\n${name}`;
   const keep = (bundleDir, name, pending) => {
-    const content = contentOf(bundleDir);
-    const key = `${content}\n${name}`;
-    for (const old of compositions.keys()) if (!old.startsWith(`${content}\n`)) compositions.delete(old);
+    const key = keyOf(bundleDir, name);
+    const content = `${contentOf(bundleDir)}\n`;
+    for (const old of compositions.keys()) if (!old.startsWith(content)) compositions.delete(old);
     compositions.set(key, pending);
-    pending.catch(() => compositions.delete(key));
+    // A failed page is asked again next time; a config remembered since under the key stays.
+    pending.catch(() => compositions.get(key) === pending && compositions.delete(key));
     return pending;
   };
   // The config already known (a promise), or undefined.
-  const knownComposition = (bundleDir, name) => compositions.get(`${contentOf(bundleDir)}\n${name}`);
+  const knownComposition = (bundleDir, name) => compositions.get(keyOf(bundleDir, name));
   const selectComposition = async (bundleDir, name, timeoutMs) =>
     knownComposition(bundleDir, name) ?? keep(bundleDir, name, loadComposition(bundleDir, name, timeoutMs));
   // A config a page of the service's own computed (composition-page.mjs's openEvaluated).
