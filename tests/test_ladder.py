@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from vidgen.engine.session import Session
+from vidgen.errors import Cancelled
 from vidgen.render import ladder
 from vidgen.render import video as render
 
@@ -102,6 +105,77 @@ def test_composition_rejects_zero_and_huge_durations(session: Session, make_vide
     assert error.stage == "composition"
     error = check(session, make_video("ladder-huge", {"index.tsx": component(MOVING, frames=10_000_000)})).error
     assert error.stage == "composition" and "max_seconds" in error.message
+
+
+def test_the_composition_page_opens_beside_typecheck_whose_verdict_still_comes_first(
+    session: Session, make_video, monkeypatch
+) -> None:
+    """The composition's page needs the bundle only: it opens while typecheck runs (typecheck here waits for
+    it, up to 60 s), and a video failing both is still reported at typecheck, the earlier stage."""
+    asked, before_typecheck = threading.Event(), []
+    metadata, typecheck = session.service.metadata, session.service.typecheck
+
+    def noted(*args, **kwargs):
+        asked.set()
+        return metadata(*args, **kwargs)
+
+    def after_the_page(*args, **kwargs):
+        before_typecheck.append(asked.wait(60))
+        return typecheck(*args, **kwargs)
+
+    monkeypatch.setattr(session.service, "metadata", noted)
+    monkeypatch.setattr(session.service, "typecheck", after_the_page)
+    assert check(session, make_video("ladder-ahead", {"index.tsx": component(MOVING)})).error is None
+    assert before_typecheck == [True]
+
+    both = component(MOVING.replace("const x =", "const wrong: number = 'x';\nconst x ="), width=641)
+    error = check(session, make_video("ladder-ahead-both", {"index.tsx": both})).error
+    assert error.stage == "typecheck" and error.message.startswith("TS2322")
+
+
+def test_a_composition_page_opened_beside_lint_is_cancelled_when_lint_rejects_the_code(
+    session: Session, make_video, monkeypatch
+) -> None:
+    """Code lint rejects runs only until lint's verdict: here a loop on the wall clock that never ends, whose
+    page would otherwise wait out its timeout. The page is cancelled (lint answers once it was asked for),
+    never times out, and the service is not restarted."""
+    asked, ended, outcomes = threading.Event(), threading.Event(), []
+    timeline_op, lint = session.service.timeline, session.service.lint
+
+    def recorded(*args, **kwargs):
+        asked.set()
+        try:
+            return timeline_op(*args, **kwargs)
+        except BaseException as exc:
+            outcomes.append(exc)
+            raise
+        finally:
+            ended.set()
+
+    def after_the_page(*args, **kwargs):
+        asked.wait(60)
+        return lint(*args, **kwargs)
+
+    monkeypatch.setattr(session.service, "timeline", recorded)
+    monkeypatch.setattr(session.service, "lint", after_the_page)
+    body = """
+    while (Date.now() > 0) {
+      // waits for the wall clock, forever
+    }
+    return (
+      <AbsoluteFill style={{backgroundColor: '#203060'}}>
+        <Sequence durationInFrames={30}><div>hello</div></Sequence>
+      </AbsoluteFill>
+    );
+    """
+    imports = "import {Sequence} from 'remotion';"
+    error = check(session, make_video("ladder-ahead-hang", {"index.tsx": component(body, imports=imports)})).error
+    pid = session.service.pid
+    assert (error.stage, error.line) == ("lint", 8) and "Date.now() is wall-clock time" in error.message, error
+    assert ended.wait(15), "the composition's page was not cancelled"  # its own timeout: 8 s x 2 + 5 s
+    assert len(outcomes) == 1 and isinstance(outcomes[0], Cancelled), outcomes
+    assert pid is not None and session.service.pid == pid
+    assert check(session, make_video("ladder-ahead-after", {"index.tsx": component(MOVING)})).error is None
 
 
 def test_stills_catch_a_throw_late_in_the_video(session: Session, make_video) -> None:

@@ -9,7 +9,9 @@ import textwrap
 from collections.abc import Iterator
 
 import pytest
+from PIL import Image, ImageChops
 
+from vidgen.engine.protocol import TimelineArgs
 from vidgen.engine.session import Session
 from vidgen.errors import Finding
 from vidgen.render import ladder
@@ -317,6 +319,33 @@ def test_a_renders_layout_qa_reads_the_timelines_page_and_what_failed_to_load_on
     missing = only(ahead["verdict-texture-missing"], "media-failed")
     assert "'textures/earth.jpg' failed to load" in missing.message and missing.line == 11, missing
     assert ahead["verdict-slide"].findings == []
+
+
+@pytest.mark.render
+def test_a_watchs_first_still_is_drawn_on_the_timelines_page_as_a_page_of_its_own_draws_it(qa_session: Session, videos) -> None:
+    """Watch's first look (Stills.FIRST) is drawn on the page the composition stage opened, and layout QA then
+    reads that page too: the still is the one a page of its own draws, and the findings are a check's (a
+    gradient behind text: the screenshot's own page background must not reach the contrast)."""
+    for name in ("verdict-gradient", "verdict-texture-missing"):
+        first = ladder.run(qa_session, videos[name], stills=ladder.Stills.FIRST)
+        still = Image.open(first.stills[0]["path"]).convert("RGB")  # read before the next run clears the folder
+        alone = ladder.run(qa_session, videos[name], frames=[0])  # a check's still and layout, each on its own page
+        assert [(f.kind, f.frame, f.message) for f in first.findings] == [(f.kind, f.frame, f.message) for f in alone.findings]
+        assert first.findings, name  # both videos have a defect: the comparison compares something
+        own = Image.open(alone.stills[0]["path"]).convert("RGB")
+        assert still.size == own.size == (640, 360)
+        assert max(high for _low, high in ImageChops.difference(still, own).getextrema()) <= 8, name
+
+    # The kept page is what drew it (a page of its own answers without `page`), and one still only.
+    name = "verdict-slide"
+    service = qa_session.service
+    service.timeline(TimelineArgs(name, 30_000, keep_page=True), timeout_s=120)
+    folder = str(qa_session.workspace.state_dir / "stills" / name)
+    reply = service.request("stills", timeout_s=120, name=name, frames=[0], outputDir=folder, timeoutMs=30_000)
+    assert reply.get("page") == "kept" and [s["frame"] for s in reply["stills"]] == [0], reply
+    service.timeline(TimelineArgs(name, 30_000, keep_page=True), timeout_s=120)
+    reply = service.request("stills", timeout_s=120, name=name, frames=[0, 30], outputDir=folder, timeoutMs=30_000)
+    assert "page" not in reply and [s["frame"] for s in reply["stills"]] == [0, 30], reply
 
 
 def test_the_api_sheet_states_the_safe_area_the_check_uses() -> None:

@@ -14,8 +14,10 @@ import {
 
 // `browser`: the warm browser (browser.mjs).
 export const compositionPages = ({root, browser, logLevel}) => {
-  // A new page of the warm browser with the build's page loaded, as the renderer sets one up.
-  const load = async (server, frame, timeoutMs, onBrowserLog) => {
+  // A new page of the warm browser with the build's page loaded, as the renderer sets one up. `onPage` sees
+  // the page as soon as it exists (a request's cancel closes it then, not once the video is ready).
+  /** @type {(server: any, frame: number, timeoutMs: number, onBrowserLog: any, onPage?: (page: any) => void) => Promise<any>} */
+  const load = async (server, frame, timeoutMs, onBrowserLog, onPage = () => undefined) => {
     const page = await (await browser.get()).newPage({
       context: server.sourceMap,
       logLevel,
@@ -24,6 +26,7 @@ export const compositionPages = ({root, browser, logLevel}) => {
       onBrowserLog,
       onLog: () => undefined,
     });
+    onPage(page);
     try {
       await setPropsAndEnv({
         serializedInputPropsWithCustomSchema: serializeProps({}),
@@ -82,8 +85,8 @@ export const compositionPages = ({root, browser, logLevel}) => {
   };
 
   // A page mounting `composition` from `frame`, without waiting for it to be ready (delayRender).
-  const open = async (server, composition, frame, timeoutMs, onBrowserLog = null) => {
-    const page = await load(server, frame, timeoutMs, onBrowserLog);
+  const open = async (server, composition, frame, timeoutMs, onBrowserLog = null, onPage = undefined) => {
+    const page = await load(server, frame, timeoutMs, onBrowserLog, onPage);
     try {
       await mount(page, composition, timeoutMs);
     } catch (err) {
@@ -97,8 +100,8 @@ export const compositionPages = ({root, browser, logLevel}) => {
   // computes it (the page in evaluation mode), then the same page mounts it, where asking for the config
   // first and opening a page after it costs a second page load (about 0.7 s of CPU). {page, composition};
   // the page is closed on an error, which is the page's own.
-  const openEvaluated = async (server, name, timeoutMs, onBrowserLog = null) => {
-    const page = await load(server, 0, timeoutMs, onBrowserLog);
+  const openEvaluated = async (server, name, timeoutMs, onBrowserLog = null, onPage = undefined) => {
+    const page = await load(server, 0, timeoutMs, onBrowserLog, onPage);
     // An exception the video throws fails the request at once, as in selectComposition.
     /** @type {(err: unknown) => void} */
     let fail = () => undefined;

@@ -1,9 +1,20 @@
 // The two checks that read a composition's page themselves, on the newest build: layout QA
 // (layout-qa.js and its parts in the page, driven frame by frame by layout-frames.mjs) and the
-// timeline (timeline.js). Their pages come from composition-page.mjs, their scripts from page-script.mjs.
+// timeline (timeline.js), and the stills a watch's render draws first, from the timeline's page. Their
+// pages come from composition-page.mjs, their scripts from page-script.mjs.
+import fs from 'node:fs';
+import path from 'node:path';
 import {inspectFrames} from './layout-frames.mjs';
 import {failedLoad, failedLoadProblem} from './failed-load.mjs';
-import {evaluationTimedOut, handleJavascriptException, puppeteerEvaluateWithCatchAndTimeout, seekToFrame, timeoutOf} from './remotion-adapter.mjs';
+import {
+  evaluationTimedOut,
+  handleJavascriptException,
+  puppeteerEvaluateWithCatch,
+  puppeteerEvaluateWithCatchAndTimeout,
+  seekToFrame,
+  takeFrame,
+  timeoutOf,
+} from './remotion-adapter.mjs';
 import {LAYOUT_QA_FILES, pageScript} from './page-script.mjs';
 
 const layoutScript = pageScript(LAYOUT_QA_FILES);
@@ -75,6 +86,8 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
       },
     };
   };
+  const evaluate = (page, pageFunction, args, timeoutMs) =>
+    puppeteerEvaluateWithCatch({pageFunction, args, frame: null, page, timeoutInMilliseconds: timeoutMs}).then(({value}) => value);
   // What a kept page is kept under: the build's folder and content, and the video.
   const keptKey = (bundleDir, name) => `${bundleDir}\n${contentOf(bundleDir)}\n${name}`;
   // A page showing `composition` (a new one, or `page`), ready at `frame`, with the QA script installed.
@@ -83,6 +96,53 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
     await seekToFrame({frame, page, composition: composition.id, timeoutInMilliseconds: timeoutMs, logLevel, indent: false, attempt: 0});
     await page.evaluateHandle(layoutScript);
     return page;
+  };
+
+  // A watch's first still (a `stills` request for one frame, right after its timeline) from the page the
+  // timeline kept: the look at a save comes one page load sooner, and the page is kept again for the layout
+  // request after it. {stills, page: 'kept'}, or null when no page is kept for this video or the video threw
+  // there (the caller then draws the still on a page of its own, which words the error as always).
+  const keptStills = (args, progress, id) => withBundle((bundleDir) => keptStillsFrom(bundleDir, args, progress, id));
+  const keptStillsFrom = async (bundleDir, {name, frames, outputDir, timeoutMs}, progress, id) => {
+    const key = keptKey(bundleDir, name);
+    const composition = kept?.key === key ? await knownComposition(bundleDir, name)?.catch(() => null) : null;
+    const frame = frames[0];
+    if (!composition || kept?.key !== key || frames.length !== 1 || !(frame >= 0 && frame < composition.durationInFrames)) {
+      dropKept();
+      return null;
+    }
+    const {page, logs} = kept;
+    clearTimeout(kept.timer);
+    kept = null;
+    requests.signal(id)(() => page.close().catch(() => undefined));
+    /** @type {(err: unknown) => void} */
+    let fail = () => undefined;
+    const thrown = new Promise((_resolve, reject) => (fail = reject));
+    thrown.catch(() => undefined);
+    const stopWatching = handleJavascriptException({page, frame, onError: (err) => fail(err)});
+    const watched = (promise) => Promise.race([promise, thrown]);
+    const output = path.join(outputDir, `frame-${frame}.jpeg`);
+    let keepAfter = false;
+    try {
+      fs.mkdirSync(outputDir, {recursive: true});
+      const background = await watched(evaluate(page, () => window.document.body.style.background, [], timeoutMs));
+      progress({stage: 'still', frame, started: true});
+      await watched(seekToFrame({frame, page, composition: composition.id, timeoutInMilliseconds: timeoutMs, logLevel, indent: false, attempt: 0}));
+      const {width, height} = composition;
+      await watched(takeFrame({freePage: page, imageFormat: 'jpeg', jpegQuality: 80, width, height, output, scale: 1, wantsBuffer: false, timeoutInMilliseconds: timeoutMs}));
+      // As layout QA finds a page of its own: the background the screenshot set (renderFrames's) undone.
+      await watched(evaluate(page, (value) => (window.document.body.style.background = value), [background], timeoutMs));
+      keepAfter = !requests.isCancelled(id) && !logs.failedWalking();
+    } catch (err) {
+      if (timeoutOf(err) || evaluationTimedOut(err) || requests.isCancelled(id)) throw Object.assign(err, {frame});
+      return null; // the video threw: its own page words it
+    } finally {
+      await stopWatching();
+      if (keepAfter) keep(key, page, logs);
+      else await page.close().catch(() => undefined);
+    }
+    progress({stage: 'still', frame, path: output, next: null});
+    return {stills: [{frame, path: output}], page: 'kept'};
   };
 
   const layout = (args, progress, id) => withBundle((bundleDir) => layoutFrom(bundleDir, args, progress, id));
@@ -135,23 +195,28 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
     const server = await pages.server(bundleDir);
     const logs = heldLoads(server.serveUrl);
     let page = null;
+    let threw = false;
+    let stopWatching = () => Promise.resolve();
     let composition = await knownComposition(bundleDir, name)?.catch(() => null);
+    // Cancelled (a ladder that stopped before its composition stage), a page closes even while it loads.
+    const onPage = (opened) => cancelSignal(() => opened.close().catch(() => undefined));
     try {
       if (composition) {
-        page = await pages.open(server, composition, 0, timeoutMs, logs.onBrowserLog);
+        page = await pages.open(server, composition, 0, timeoutMs, logs.onBrowserLog, onPage);
       } else {
         // The config and the timeline from one page (the timeline is the first to ask, in a check).
         try {
-          ({page, composition} = await pages.openEvaluated(server, name, timeoutMs, logs.onBrowserLog));
+          ({page, composition} = await pages.openEvaluated(server, name, timeoutMs, logs.onBrowserLog, onPage));
           rememberComposition(bundleDir, name, composition);
         } catch (err) {
           if (timeoutOf(err) || evaluationTimedOut(err) || requests.isCancelled(id)) throw err;
           // The video's own error, worded as every other request that asks for its config words it.
           composition = await selectComposition(bundleDir, name, timeoutMs);
-          page = await pages.open(server, composition, 0, timeoutMs, logs.onBrowserLog);
+          page = await pages.open(server, composition, 0, timeoutMs, logs.onBrowserLog, onPage);
         }
       }
-      cancelSignal(() => page?.close().catch(() => undefined));
+      // A page on which the video threw is not kept: a still or layout QA there would not see the throw.
+      stopWatching = handleJavascriptException({page, frame: null, onError: () => (threw = true)});
       logs.walk();
       await page.evaluateHandle(timelineScript);
       const {value} = await puppeteerEvaluateWithCatchAndTimeout({
@@ -161,7 +226,8 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
         page,
         timeoutInMilliseconds: timeoutMs * 2 + 5000,
       });
-      if (keepPage && !requests.isCancelled(id) && !logs.failedWalking()) {
+      await stopWatching();
+      if (keepPage && !threw && !requests.isCancelled(id) && !logs.failedWalking()) {
         keep(keptKey(bundleDir, name), page, logs);
         page = null;
       }
@@ -173,9 +239,10 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
       }
       throw err;
     } finally {
+      await stopWatching();
       if (page) await page.close().catch(() => undefined);
     }
   };
 
-  return {layout, timeline, dropKept};
+  return {layout, timeline, keptStills, dropKept};
 };

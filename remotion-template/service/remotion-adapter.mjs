@@ -1,6 +1,6 @@
 // Every use of Remotion beyond its public API, in one place. The bundle reuses the bundler's
 // webpack config and index.html; layout QA and the timeline open pages the way the renderer does
-// (its page setup, seeking, evaluation and error hooks are not exported). Only the version below
+// (its page setup, seeking, screenshots, evaluation and error hooks are not exported). Only the version below
 // is known to have them: test/remotion-adapter.test.mjs fails on any other.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,6 +41,8 @@ export const {setPropsAndEnv} = rendererFile('set-props-and-env.js');
 export const {seekToFrame, waitForReady} = rendererFile('seek-to-frame.js');
 export const {puppeteerEvaluateWithCatch, puppeteerEvaluateWithCatchAndTimeout} = rendererFile('puppeteer-evaluate.js');
 export const {handleJavascriptException} = rendererFile('error-handling/handle-javascript-exception.js');
+// A frame's screenshot as renderFrames takes it (the page's background set for the image format first).
+export const {takeFrame} = rendererFile('take-frame.js');
 
 // ---------------------------------------------------------------- what its errors say
 

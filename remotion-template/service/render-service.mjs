@@ -76,7 +76,8 @@ const operations = {
   lint,
   typecheck,
   metadata: media.metadata,
-  stills: media.stills,
+  // A watch's first still from the page its timeline kept, when there is one.
+  stills: async (args, progress, id) => (await checks.keptStills(args, progress, id)) ?? media.stills(args, progress, id),
   still: media.still,
   render: media.render,
   layout: checks.layout,
@@ -95,7 +96,8 @@ const handle = async (request) => {
     send({id, error: {kind: 'protocol', message: `unknown op '${op}'`, frame: null, stack: []}});
     return;
   }
-  if (op !== 'layout') checks.dropKept(); // a kept page is for the layout request right after its timeline
+  // A kept page is for the stills and layout requests right after its timeline.
+  if (op !== 'layout' && op !== 'stills') checks.dropKept();
   requests.started(id);
   trace(`${op} ${id} asked`);
   const crashes = browser.crashes();

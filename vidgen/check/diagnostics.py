@@ -152,7 +152,7 @@ def from_runtime(stage: str, video: Video, fault: ServiceFault) -> StructuredErr
 
 
 # The service's error kinds (docs/protocol.md) that say more than "the video threw" (a crashed
-# browser never reaches here: ladder.runtime_failure reports it without a stack).
+# browser never reaches here: failures.runtime_failure reports it without a stack).
 _RUNTIME_CODES = {"usage": Code.USAGE, "disk-full": Code.DISK_FULL}
 
 

@@ -173,9 +173,9 @@ class ServiceOps:
     def typecheck(self, args: CheckArgs, *, timeout_s: float) -> list[Diagnostic]:
         return Diagnostic.list_from(self.request("typecheck", timeout_s=timeout_s, **wire(args)))
 
-    def metadata(self, args: MetadataArgs, *, timeout_s: float) -> Composition:
+    def metadata(self, args: MetadataArgs, *, timeout_s: float, on_start: Callable[[int], None] | None = None) -> Composition:
         """The composition in the newest build."""
-        return Composition.from_wire(self.request("metadata", timeout_s=timeout_s, **wire(args)))
+        return Composition.from_wire(self.request("metadata", timeout_s=timeout_s, on_start=on_start, **wire(args)))
 
     def stills(
         self, args: StillsArgs, *, timeout_s: float, idle_s: float | None = None, on_progress: Progress | None = None
@@ -204,9 +204,9 @@ class ServiceOps:
         """Layout QA's problems at the frames."""
         return LayoutProblem.list_from(self.request("layout", timeout_s=timeout_s, idle_s=idle_s, **wire(args)))
 
-    def timeline(self, args: TimelineArgs, *, timeout_s: float) -> Timeline:
+    def timeline(self, args: TimelineArgs, *, timeout_s: float, on_start: Callable[[int], None] | None = None) -> Timeline:
         """The composition, and the video's Sequences as timeline.js found them."""
-        reply = self.request("timeline", timeout_s=timeout_s, **wire(args))
+        reply = self.request("timeline", timeout_s=timeout_s, on_start=on_start, **wire(args))
         return Timeline(
             Composition.from_wire(reply.get("composition")),
             MountedSequence.list_from(reply.get("sequences")),

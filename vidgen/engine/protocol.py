@@ -119,7 +119,7 @@ class TimelineArgs:
 
     name: str
     timeout_ms: int
-    keep_page: bool = False  # the `layout` request that follows reads the same page
+    keep_page: bool = False  # the `stills` (one frame) and `layout` requests that follow read the same page
 
 
 def wire(args: Any) -> dict[str, Any]:

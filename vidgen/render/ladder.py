@@ -23,7 +23,7 @@ from ..engine.session import Session
 from ..errors import Code, Finding, ServiceError, ServiceFault, ServiceReplyError, Stage, StructuredError
 from ..sound import music, narration
 from ..workspace.project import Video
-from . import timeline
+from . import failures, timeline
 
 _TOOL_TIMEOUT_S = 180
 # Loading a build's page (every video's modules) before its first frame: a fixed cost that a busy machine
@@ -77,13 +77,15 @@ class Context:
     stills: Stills
     on_composition: Callable[[Composition], None] | None = None  # may raise to stop before any frame
     frames: list[int] | None = None  # the stills wanted, instead of the evenly spread sample
+    read: Future[timeline.Read | None] | None = None  # the composition's page, opened once the bundle passed
+    reading: timeline.Reading = field(default_factory=lambda: timeline.Reading())
 
 
 ErrorReply = Callable[[Context, Stage, ServiceFault], StructuredError]
 
 
 def _runtime_reply(context: Context, stage: Stage, fault: ServiceFault) -> StructuredError:
-    return runtime_failure(stage, context.video, context.session, fault)
+    return failures.runtime_failure(stage, context.video, context.session, fault)
 
 
 def _checker_reply(context: Context, stage: Stage, fault: ServiceFault) -> StructuredError:
@@ -130,7 +132,7 @@ def run(
     """
     context = Context(session, video, CheckResult(), on_event, expect, stills, on_composition, frames)
     stages = list(LADDER)
-    pool = ThreadPoolExecutor(max_workers=max(1, sum(s.ahead for s in stages)), thread_name_prefix="ladder")
+    pool = ThreadPoolExecutor(max_workers=1 + sum(s.ahead for s in stages), thread_name_prefix="ladder")
     ahead: dict[Stage, Future[StructuredError | None]] = {}
     sources: str | None = None  # checked.key() of the sources, taken once, before the first skippable stage runs
     passed: set[Stage] = set()
@@ -152,6 +154,8 @@ def run(
                 if stage.stage not in ahead:  # the first of a run of ahead stages: start the whole run
                     for later in _ahead_run(stages, index, context.result.skipped):
                         ahead[later.stage] = pool.submit(_attempt, later, context)
+                    if Stage.BUNDLE in ahead and context.read is None:
+                        context.read = pool.submit(_read_when_built, context, ahead[Stage.BUNDLE])
                 error = ahead[stage.stage].result()
             else:
                 error = _attempt(stage, context)
@@ -169,6 +173,8 @@ def run(
         raise
     finally:
         # A stage that failed early leaves the later ones running: their answers are not needed.
+        if context.read is not None:
+            context.reading.stop(session)  # never read: the composition's page closes
         pool.shutdown(wait=False, cancel_futures=True)
     return context.result
 
@@ -191,7 +197,7 @@ def _attempt(stage: LadderStage, context: Context) -> StructuredError | None:
     except ServiceReplyError as exc:
         return stage.on_reply(context, stage.stage, exc.fault)
     except ServiceError as exc:
-        return service_failure(stage.stage, context.video, exc, context.session)
+        return failures.service_failure(stage.stage, context.video, exc, context.session)
 
 
 def _first_in_video(video: Video, stage: Stage, found: list[Diagnostic]) -> StructuredError | None:
@@ -231,12 +237,24 @@ def bundle_error(session: Session, video: Video) -> StructuredError | None:
     return None
 
 
+def _read(context: Context) -> timeline.Read:
+    session = context.session
+    timeout = max(session.settings.render.frame_timeout_s, _PAGE_LOAD_TIMEOUT_S)
+    # The timeline's page serves what comes right after it: a watch's first still, then (as for a render,
+    # whose short videos draw no stills first: _render_frames) layout QA.
+    keep = context.stills is Stills.FIRST or (context.stills is Stills.FAIL_FAST and session.settings.qa.enabled)
+    return timeline.read(session, context.video, timeout, keep, on_start=lambda sent: context.reading.sent(session, sent))
+
+
+def _read_when_built(context: Context, built: Future[StructuredError | None]) -> timeline.Read | None:
+    """The composition read once the bundle passed (None: it failed, or the ladder stopped first)."""
+    return None if built.result() is not None or context.reading.stopped else _read(context)
+
+
 def _composition(context: Context) -> StructuredError | None:
     session, video, expect = context.session, context.video, context.expect
-    timeout = max(session.settings.render.frame_timeout_s, _PAGE_LOAD_TIMEOUT_S)
-    # A render's layout QA comes right after (no stills between: _render_frames) and reads the timeline's page.
-    keep = context.stills is Stills.FAIL_FAST and session.settings.qa.enabled
-    composition, sequences = timeline.read(session, video, timeout, keep_page=keep)
+    early, context.read = context.read, None  # taken: no longer the ladder's to cancel
+    composition, sequences = (early.result() if early is not None else None) or _read(context)
     problem = limits_problem(composition, session.settings.limits)
     if problem is None and context.result.narration is not None:
         problem = narration.length_problem(context.result.narration, composition.frames)
@@ -356,30 +374,3 @@ LADDER: tuple[LadderStage, ...] = (
     ),
 )
 STAGES = tuple(stage.stage for stage in LADDER)
-
-
-def runtime_failure(stage: str, video: Video, session: Session, fault: ServiceFault) -> StructuredError:
-    """An error thrown while rendering; after a timeout the page may still spin, so restart."""
-    if fault.kind == "timeout":
-        session.service.kill()
-    if fault.kind == "protocol":
-        # Not the code's: the service lost its build (restarted between the bundle and this request).
-        return diagnostics.make(stage, fault.message, video, frame=fault.frame, infra=True)
-    if fault.kind == "browser-crashed":
-        # Not the code's fault as far as anyone knows: no stack to point into; the service opens
-        # a new browser for the next request.
-        return diagnostics.make(stage, fault.message, video, frame=fault.frame, code=Code.BROWSER_CRASHED, infra=True)
-    return diagnostics.from_runtime(stage, video, fault)
-
-
-def service_failure(stage: str, video: Video, exc: ServiceError, session: Session) -> StructuredError:
-    """The service itself failed (stopped, or gave no answer past every timeout of its own): the machine's
-    fault as far as anyone knows (Remotion's frame timeout would have named a stuck page first)."""
-    if exc.kind == "timeout":
-        frame = f"frame {exc.frame}" if exc.frame is not None else "a frame"
-        message = (
-            f"{frame} did not finish within {session.settings.render.frame_timeout_s:g}s: an endless loop or a"
-            " delayRender() that is never cleared; the render service was restarted"
-        )
-        return diagnostics.make(stage, message, video, frame=exc.frame, code=Code.TIMEOUT, infra=True)
-    return diagnostics.make(stage, str(exc), video, frame=exc.frame, code=Code.SERVICE_CRASHED, infra=True)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..check import diagnostics, locations
@@ -55,16 +56,50 @@ def wanted(video: Video) -> bool:
     return False
 
 
-def read(session: Session, video: Video, timeout: float, keep_page: bool = False) -> tuple[Composition, list[MountedSequence]]:
+Read = tuple[Composition, list[MountedSequence]]
+
+
+class Reading:
+    """A ladder's `read`, sent as soon as the bundle passed, while lint and typecheck still run (a page load
+    sooner): its verdict is still taken after theirs, and a ladder that stops before it cancels it, so code
+    they reject runs only until then (in the jail, as every video's code), and a timeout there never
+    restarts the service (only the composition stage's own turns it into an error). What it sent, to cancel."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sent: list[int] = []
+        self.stopped = False
+
+    def sent(self, session: Session, request_id: int) -> None:
+        with self._lock:
+            self._sent.append(request_id)
+            stopped = self.stopped
+        if stopped:
+            session.service.cancel(request_id)
+
+    def stop(self, session: Session) -> None:
+        with self._lock:
+            self.stopped, sent = True, list(self._sent)
+        for request_id in sent:
+            session.service.cancel(request_id)
+
+
+def read(
+    session: Session, video: Video, timeout: float, keep_page: bool = False, on_start: Callable[[int], None] | None = None
+) -> tuple[Composition, list[MountedSequence]]:
     """The composition's metadata, and its Sequences when the video writes any: one request either way.
 
-    `timeout` (seconds) is what loading a page and showing one frame may take. `keep_page`: layout QA comes
-    next, and reads the page this request opened (then a timeline request even without Sequences).
+    `timeout` (seconds) is what loading a page and showing one frame may take. `keep_page`: a watch's first still
+    or layout QA comes next, and reads the page this request opened (then a timeline request even without
+    Sequences). `on_start` is given the request's id once it is sent (to cancel it).
     """
     timed = wanted(video)
     if not timed and not keep_page:
-        return session.service.metadata(MetadataArgs(video.name, int(timeout * 1000)), timeout_s=timeout + 30), []
-    reply = session.service.timeline(TimelineArgs(video.name, int(timeout * 1000), keep_page), timeout_s=timeout * 3 + 30)
+        args = MetadataArgs(video.name, int(timeout * 1000))
+        return session.service.metadata(args, timeout_s=timeout + 30, on_start=on_start), []
+    reply = session.service.timeline(
+        TimelineArgs(video.name, int(timeout * 1000), keep_page), timeout_s=timeout * 3 + 30, on_start=on_start
+    )
     return reply.composition, reply.sequences if timed else []
 
 

@@ -31,7 +31,7 @@ from ..workspace import outputs as renders
 from ..workspace.files import atomic_write, move_into_place
 from ..workspace.project import GENERATED_FILES, Video, authored
 from ..workspace.staging import partial_path, staging_dir
-from . import faults, ladder, on_lambda
+from . import failures, faults, ladder, on_lambda
 from .options import RenderOptions, check_size, with_configured_chunks, with_configured_crf
 from .result import RenderResult
 from .verify import verify_render
@@ -311,9 +311,9 @@ def _render_video(
                 return _disk_full(video, target)
             if exc.fault.kind == "usage":  # the service refused an argument: the command's mistake, not the video's
                 raise UsageError(exc.fault.message) from None
-            return ladder.runtime_failure(Stage.RENDER, video, session, exc.fault)
+            return failures.runtime_failure(Stage.RENDER, video, session, exc.fault)
         except ServiceError as exc:
-            return ladder.service_failure(Stage.RENDER, video, exc, session)
+            return failures.service_failure(Stage.RENDER, video, exc, session)
         sound_sync.align(partial, video.workspace)  # Remotion's sound comes 43 ms late (media/sound_sync.py)
         on_event("stage", {"stage": Stage.VERIFY})
         # The file is checked against what was asked: a scaled size, a frame range's length.
@@ -341,9 +341,9 @@ def _render_still(session: Session, video: Video, frame: int, target: Path) -> S
         move_into_place(partial, target)
         return None
     except ServiceReplyError as exc:
-        return ladder.runtime_failure(Stage.RENDER, video, session, exc.fault)
+        return failures.runtime_failure(Stage.RENDER, video, session, exc.fault)
     except ServiceError as exc:
-        return ladder.service_failure(Stage.RENDER, video, exc, session)
+        return failures.service_failure(Stage.RENDER, video, exc, session)
     finally:
         partial.unlink(missing_ok=True)
 

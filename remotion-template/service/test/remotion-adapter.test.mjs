@@ -18,6 +18,7 @@ test('every internal the service reaches is there, as a function', () => {
   const used = [
     'webpackConfig', 'indexHtml', 'publicFiles', 'makeOrReuseServer', 'serializeProps', 'setPropsAndEnv',
     'seekToFrame', 'waitForReady', 'deserializeProps', 'puppeteerEvaluateWithCatch', 'puppeteerEvaluateWithCatchAndTimeout', 'handleJavascriptException',
+    'takeFrame',
   ];
   for (const name of used) assert.equal(typeof adapter[name], 'function', name);
   assert.equal(adapter.serializeProps({a: 1}), '{"a":1}');
