@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -110,25 +111,46 @@ def test_composition_rejects_zero_and_huge_durations(session: Session, make_vide
 def test_the_composition_page_opens_beside_typecheck_whose_verdict_still_comes_first(
     session: Session, make_video, monkeypatch
 ) -> None:
-    """The composition's page needs the bundle only: it opens while typecheck runs (typecheck here waits for
-    it, up to 60 s), and a video failing both is still reported at typecheck, the earlier stage."""
-    asked, before_typecheck = threading.Event(), []
-    metadata, typecheck = session.service.metadata, session.service.typecheck
+    """The composition's page needs the bundle only: a video with Sequences (read by a `timeline` request, which
+    a cancel closes) has it opened while typecheck runs (typecheck here waits for it, up to 60 s), and a video
+    failing both is still reported at typecheck, the earlier stage. A video without Sequences is read by a
+    `metadata` request, which cannot be cancelled: that one waits for typecheck's verdict."""
+    asked, order = threading.Event(), []
+    timeline_op, metadata, typecheck = session.service.timeline, session.service.metadata, session.service.typecheck
 
     def noted(*args, **kwargs):
+        order.append("timeline")
         asked.set()
+        return timeline_op(*args, **kwargs)
+
+    def noted_metadata(*args, **kwargs):
+        order.append("metadata")
         return metadata(*args, **kwargs)
 
+    def answered(*args, **kwargs):
+        answer = typecheck(*args, **kwargs)
+        order.append("typecheck")
+        return answer
+
     def after_the_page(*args, **kwargs):
-        before_typecheck.append(asked.wait(60))
-        return typecheck(*args, **kwargs)
+        asked.wait(60)
+        return answered(*args, **kwargs)
 
-    monkeypatch.setattr(session.service, "metadata", noted)
+    monkeypatch.setattr(session.service, "timeline", noted)
+    monkeypatch.setattr(session.service, "metadata", noted_metadata)
+    monkeypatch.setattr(session.service, "typecheck", answered)
+    assert check(session, make_video("ladder-ahead-plain", {"index.tsx": component(MOVING)})).error is None
+    assert order == ["typecheck", "metadata"], order
+
+    order.clear()
     monkeypatch.setattr(session.service, "typecheck", after_the_page)
-    assert check(session, make_video("ladder-ahead", {"index.tsx": component(MOVING)})).error is None
-    assert before_typecheck == [True]
+    imports = "import {Sequence} from 'remotion';"
+    scenes = MOVING.replace("<div style", "<Sequence durationInFrames={30}><div style").replace("} />\n", "} /></Sequence>\n")
+    assert "<Sequence" in scenes and "</Sequence>" in scenes
+    assert check(session, make_video("ladder-ahead", {"index.tsx": component(scenes, imports=imports)})).error is None
+    assert order == ["timeline", "typecheck"], order
 
-    both = component(MOVING.replace("const x =", "const wrong: number = 'x';\nconst x ="), width=641)
+    both = component(scenes.replace("const x =", "const wrong: number = 'x';\nconst x ="), width=641, imports=imports)
     error = check(session, make_video("ladder-ahead-both", {"index.tsx": both})).error
     assert error.stage == "typecheck" and error.message.startswith("TS2322")
 
@@ -172,7 +194,7 @@ def test_a_composition_page_opened_beside_lint_is_cancelled_when_lint_rejects_th
     error = check(session, make_video("ladder-ahead-hang", {"index.tsx": component(body, imports=imports)})).error
     pid = session.service.pid
     assert (error.stage, error.line) == ("lint", 8) and "Date.now() is wall-clock time" in error.message, error
-    assert ended.wait(15), "the composition's page was not cancelled"  # its own timeout: 8 s x 2 + 5 s
+    assert ended.wait(15), "the composition's page was not cancelled"  # its own timeout: 30 s x 2 + 5 s
     assert len(outcomes) == 1 and isinstance(outcomes[0], Cancelled), outcomes
     assert pid is not None and session.service.pid == pid
     assert check(session, make_video("ladder-ahead-after", {"index.tsx": component(MOVING)})).error is None
@@ -186,6 +208,31 @@ def test_stills_catch_a_throw_late_in_the_video(session: Session, make_video) ->
     assert "the route has no points" in error.message
     assert (error.file, error.line) == ("index.tsx", 9)
     assert "\n    at " not in error.message
+
+
+def test_a_watchs_first_still_of_a_video_that_throws_at_once_fails_as_a_checks_does(
+    session: Session, make_video, monkeypatch
+) -> None:
+    """Watch reads the timeline on a page it keeps for its first still; a video that throws as it mounts ends
+    that walk at once (not at its 30 s timeout), is drawn again on a page of its own, and fails as a check's
+    stills do: the same stage, frame, message and line."""
+    took, timeline_op = [], session.service.timeline
+
+    def timed(*args, **kwargs):
+        started = time.monotonic()
+        try:
+            return timeline_op(*args, **kwargs)
+        finally:
+            took.append(time.monotonic() - started)
+
+    monkeypatch.setattr(session.service, "timeline", timed)
+    body = "if (frame >= 0) {\n  throw new Error('the map has no tiles');\n}\n" + MOVING
+    video = make_video("ladder-throw-first", {"index.tsx": component(body)})
+    first = ladder.run(session, video, stills=ladder.Stills.FIRST).error
+    alone = check(session, video).error
+    assert (first.stage, first.code, first.frame, first.line) == ("stills", "runtime", 0, 9), first
+    assert (first.message, first.file) == (alone.message, alone.file) and "the map has no tiles" in first.message
+    assert len(took) == 1 and took[0] < 15, took  # the walk's own timeout is 30 s
 
 
 def test_a_render_is_its_own_pass_over_the_frames_and_a_long_one_fails_fast(session: Session, make_video) -> None:

@@ -322,12 +322,25 @@ def test_a_renders_layout_qa_reads_the_timelines_page_and_what_failed_to_load_on
 
 
 @pytest.mark.render
-def test_a_watchs_first_still_is_drawn_on_the_timelines_page_as_a_page_of_its_own_draws_it(qa_session: Session, videos) -> None:
+def test_a_watchs_first_still_is_drawn_on_the_timelines_page_as_a_page_of_its_own_draws_it(
+    qa_session: Session, videos, monkeypatch
+) -> None:
     """Watch's first look (Stills.FIRST) is drawn on the page the composition stage opened, and layout QA then
     reads that page too: the still is the one a page of its own draws, and the findings are a check's (a
     gradient behind text: the screenshot's own page background must not reach the contrast)."""
+    service, replies = qa_session.service, []
+    request = service.request
+
+    def noted(op, **kwargs):
+        reply = request(op, **kwargs)
+        replies.append((op, reply))
+        return reply
+
+    monkeypatch.setattr(service, "request", noted)
     for name in ("verdict-gradient", "verdict-texture-missing"):
+        replies.clear()
         first = ladder.run(qa_session, videos[name], stills=ladder.Stills.FIRST)
+        assert [reply.get("page") for op, reply in replies if op == "stills"] == ["kept"], replies
         still = Image.open(first.stills[0]["path"]).convert("RGB")  # read before the next run clears the folder
         alone = ladder.run(qa_session, videos[name], frames=[0])  # a check's still and layout, each on its own page
         assert [(f.kind, f.frame, f.message) for f in first.findings] == [(f.kind, f.frame, f.message) for f in alone.findings]
@@ -336,9 +349,8 @@ def test_a_watchs_first_still_is_drawn_on_the_timelines_page_as_a_page_of_its_ow
         assert still.size == own.size == (640, 360)
         assert max(high for _low, high in ImageChops.difference(still, own).getextrema()) <= 8, name
 
-    # The kept page is what drew it (a page of its own answers without `page`), and one still only.
+    # One still only (a page of its own answers without `page`).
     name = "verdict-slide"
-    service = qa_session.service
     service.timeline(TimelineArgs(name, 30_000, keep_page=True), timeout_s=120)
     folder = str(qa_session.workspace.state_dir / "stills" / name)
     reply = service.request("stills", timeout_s=120, name=name, frames=[0], outputDir=folder, timeoutMs=30_000)

@@ -23,11 +23,14 @@ const layoutScript = pageScript(LAYOUT_QA_FILES);
 // (the walk returns what it found); a frame that hangs is this request's error.
 const timelineScript = pageScript(['timeline.js']);
 
-// How long a timeline's page is kept for the layout request that follows it (`keepPage`); a ladder that
-// stopped at the composition stage never asks for it.
+// How long a timeline's page is kept for the stills and layout requests that follow it (`keepPage`); a ladder
+// that stopped at the composition stage never asks for it.
 const KEPT_FOR_MS = 10_000;
 // The failed loads a page's first showing may hold for the layout request (distinct URLs).
 const HELD_LOADS = 50;
+// The longest a still may take on a kept page before it is drawn again on a page of its own: frame 0 of a
+// ready page shows within a few hundred ms; a video that takes longer there is left to renderFrames.
+const KEPT_STILL_MS = 5_000;
 
 // `pages`: composition-page.mjs's; `compositions` and `withBundle`: the cached metadata (renders.mjs's
 // selectComposition, knownComposition and rememberComposition) and the newest build (builds.mjs);
@@ -35,8 +38,9 @@ const HELD_LOADS = 50;
 export const pageChecks = ({pages, compositions, withBundle, contentOf, requests, logLevel}) => {
   const {selectComposition, knownComposition, rememberComposition} = compositions;
 
-  // The page a `timeline` request with `keepPage` left open, for the `layout` request of the same build
-  // folder, content and video right after it (a render's): one page load less. Any other request closes
+  // The page a `timeline` request with `keepPage` left open, for the `stills` (one frame: a watch's first
+  // look) and `layout` requests of the same build folder, content and video right after it: a page load less
+  // each. Any other request closes
   // it (dropKept, from render-service.mjs), so a video's code left running there never competes with
   // another's page. {key, page, logs (heldLoads'), timer}.
   let kept = null;
@@ -100,8 +104,11 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
 
   // A watch's first still (a `stills` request for one frame, right after its timeline) from the page the
   // timeline kept: the look at a save comes one page load sooner, and the page is kept again for the layout
-  // request after it. {stills, page: 'kept'}, or null when no page is kept for this video or the video threw
-  // there (the caller then draws the still on a page of its own, which words the error as always).
+  // request after it. {stills, page: 'kept'}, or null: no page is kept for this video, or the still failed
+  // there in any way, or took over KEPT_STILL_MS (seeking waits first for the frame the walk left the page
+  // on, whose handles may be another frame's). The caller then draws it on a page of its own (renderFrames),
+  // so a video that throws or hangs at that frame fails as it always did, worded the same, at most
+  // KEPT_STILL_MS (and Remotion's 3 s margin) later.
   const keptStills = (args, progress, id) => withBundle((bundleDir) => keptStillsFrom(bundleDir, args, progress, id));
   const keptStillsFrom = async (bundleDir, {name, frames, outputDir, timeoutMs}, progress, id) => {
     const key = keptKey(bundleDir, name);
@@ -120,27 +127,29 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
     const thrown = new Promise((_resolve, reject) => (fail = reject));
     thrown.catch(() => undefined);
     const stopWatching = handleJavascriptException({page, frame, onError: (err) => fail(err)});
+    const bound = Math.min(timeoutMs, KEPT_STILL_MS);
     const watched = (promise) => Promise.race([promise, thrown]);
     const output = path.join(outputDir, `frame-${frame}.jpeg`);
-    let keepAfter = false;
+    let drawn = false;
     try {
       fs.mkdirSync(outputDir, {recursive: true});
-      const background = await watched(evaluate(page, () => window.document.body.style.background, [], timeoutMs));
-      progress({stage: 'still', frame, started: true});
-      await watched(seekToFrame({frame, page, composition: composition.id, timeoutInMilliseconds: timeoutMs, logLevel, indent: false, attempt: 0}));
+      const background = await watched(evaluate(page, () => window.document.body.style.background, [], bound));
+      await watched(seekToFrame({frame, page, composition: composition.id, timeoutInMilliseconds: bound, logLevel, indent: false, attempt: 1}));
       const {width, height} = composition;
-      await watched(takeFrame({freePage: page, imageFormat: 'jpeg', jpegQuality: 80, width, height, output, scale: 1, wantsBuffer: false, timeoutInMilliseconds: timeoutMs}));
+      await watched(takeFrame({freePage: page, imageFormat: 'jpeg', jpegQuality: 80, width, height, output, scale: 1, wantsBuffer: false, timeoutInMilliseconds: bound}));
       // As layout QA finds a page of its own: the background the screenshot set (renderFrames's) undone.
-      await watched(evaluate(page, (value) => (window.document.body.style.background = value), [background], timeoutMs));
-      keepAfter = !requests.isCancelled(id) && !logs.failedWalking();
-    } catch (err) {
-      if (timeoutOf(err) || evaluationTimedOut(err) || requests.isCancelled(id)) throw Object.assign(err, {frame});
-      return null; // the video threw: its own page words it
+      await watched(evaluate(page, (value) => (window.document.body.style.background = value), [background], bound));
+      drawn = !requests.isCancelled(id);
+    } catch {
+      if (requests.isCancelled(id)) throw Object.assign(new Error('stills was cancelled'), {frame});
     } finally {
       await stopWatching();
-      if (keepAfter) keep(key, page, logs);
+      if (drawn && !logs.failedWalking()) keep(key, page, logs);
       else await page.close().catch(() => undefined);
+      if (!drawn) fs.rmSync(output, {force: true});
     }
+    if (!drawn) return null;
+    progress({stage: 'still', frame, started: true});
     progress({stage: 'still', frame, path: output, next: null});
     return {stills: [{frame, path: output}], page: 'kept'};
   };
@@ -195,11 +204,21 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
     const server = await pages.server(bundleDir);
     const logs = heldLoads(server.serveUrl);
     let page = null;
-    let threw = false;
-    let stopWatching = () => Promise.resolve();
     let composition = await knownComposition(bundleDir, name)?.catch(() => null);
+    // The video threw on the page: the walk ends at once with what it found (the video never mounted may be
+    // all: it would otherwise wait out its timeout), and the page is not kept (a still or layout QA there
+    // would not see the throw). Watched from the page's start, so a throw as it mounts is seen too.
+    let threw = false;
+    /** @type {() => void} */
+    let onThrow = () => undefined;
+    const throws = new Promise((resolve) => (onThrow = () => resolve(undefined)));
+    let stopWatching = () => Promise.resolve();
     // Cancelled (a ladder that stopped before its composition stage), a page closes even while it loads.
-    const onPage = (opened) => cancelSignal(() => opened.close().catch(() => undefined));
+    const onPage = (opened) => {
+      cancelSignal(() => opened.close().catch(() => undefined));
+      stopWatching().catch(() => undefined);
+      stopWatching = handleJavascriptException({page: opened, frame: null, onError: () => ((threw = true), onThrow())});
+    };
     try {
       if (composition) {
         page = await pages.open(server, composition, 0, timeoutMs, logs.onBrowserLog, onPage);
@@ -215,24 +234,24 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
           page = await pages.open(server, composition, 0, timeoutMs, logs.onBrowserLog, onPage);
         }
       }
-      // A page on which the video threw is not kept: a still or layout QA there would not see the throw.
-      stopWatching = handleJavascriptException({page, frame: null, onError: () => (threw = true)});
       logs.walk();
       await page.evaluateHandle(timelineScript);
-      const {value} = await puppeteerEvaluateWithCatchAndTimeout({
+      const walked = puppeteerEvaluateWithCatchAndTimeout({
         pageFunction: (given) => window.__vidgenTimeline.collect(given),
         args: [{composition: composition.id, durationInFrames: composition.durationInFrames, timeoutMs}],
         frame: null,
         page,
         timeoutInMilliseconds: timeoutMs * 2 + 5000,
       });
+      walked.catch(() => undefined);
+      const {value} = threw ? {value: null} : await Promise.race([walked, throws.then(() => ({value: null}))]);
       await stopWatching();
       if (keepPage && !threw && !requests.isCancelled(id) && !logs.failedWalking()) {
         keep(keptKey(bundleDir, name), page, logs);
         page = null;
       }
       const {id: composed, width, height, fps, durationInFrames} = composition;
-      return {...value, composition: {id: composed, width, height, fps, durationInFrames}};
+      return {...(value ?? {sequences: [], frames: [], complete: false}), composition: {id: composed, width, height, fps, durationInFrames}};
     } catch (err) {
       if (evaluationTimedOut(err)) {
         Object.assign(err, {kind: 'timeout', message: `Timeout exceeded: the video did not finish rendering within ${timeoutMs}ms while its timeline was read`});

@@ -13,6 +13,7 @@ Target: vidgen's frames per second >= 0.95 x renderMedia's.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -32,13 +33,14 @@ from vidgen.workspace.project import Workspace  # noqa: E402
 SCRIPT = Path(__file__).resolve().with_name("render_media.mjs")
 
 
-def newest_bundle(ws: Workspace, service_pid: int | None) -> Path:
-    """The service's newest build, .vidgen/bundle/<pid>/<generation>/ (see render-service.mjs)."""
-    root = ws.state_dir / "bundle" / str(service_pid)
-    builds = [folder for folder in root.glob("*") if folder.name.isdigit() and (folder / "index.html").exists()]
+def newest_bundle(ws: Workspace) -> Path:
+    """This process's service's newest build, .vidgen/bundle/<this pid>-<token>/<generation>/ (builds.mjs; the
+    folder is named by the Python process that started the service, vidgen/engine/service.py)."""
+    root = ws.state_dir / "bundle"
+    builds = [folder for folder in root.glob(f"{os.getpid()}-*/*") if folder.name.isdigit() and (folder / "index.html").exists()]
     if not builds:
-        raise BenchError(f"the render service left no build in {root}")
-    return max(builds, key=lambda folder: int(folder.name))
+        raise BenchError(f"the render service left no build in {root}/{os.getpid()}-*")
+    return max(builds, key=lambda folder: folder.stat().st_mtime)
 
 
 def checked_frames(ws: Workspace, path: Path, expected: int, who: str) -> None:
@@ -68,7 +70,7 @@ def fps(ws: Workspace, runs: int) -> list[Row]:
     ours, theirs = [], []
     with Session.open(ws, loaded) as session:
         frames = reference_frames(session, ws)  # bundles the video, opens the browser, knows the composition
-        bundle = newest_bundle(ws, session.service.pid)
+        bundle = newest_bundle(ws)
         args = RenderArgs(
             NAME, str(ours_output), "h264", int(loaded.render.frame_timeout_s * 1000), loaded.render.concurrency or None
         )

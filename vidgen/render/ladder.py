@@ -154,7 +154,7 @@ def run(
                 if stage.stage not in ahead:  # the first of a run of ahead stages: start the whole run
                     for later in _ahead_run(stages, index, context.result.skipped):
                         ahead[later.stage] = pool.submit(_attempt, later, context)
-                    if Stage.BUNDLE in ahead and context.read is None:
+                    if Stage.BUNDLE in ahead and context.read is None and _read_early(context):
                         context.read = pool.submit(_read_when_built, context, ahead[Stage.BUNDLE])
                 error = ahead[stage.stage].result()
             else:
@@ -237,13 +237,24 @@ def bundle_error(session: Session, video: Video) -> StructuredError | None:
     return None
 
 
+def _keeps_page(context: Context) -> bool:
+    """The timeline's page serves what comes right after it: a watch's first still, then (as for a render,
+    whose short videos draw no stills first: _render_frames) layout QA."""
+    return context.stills is Stills.FIRST or (context.stills is Stills.FAIL_FAST and context.session.settings.qa.enabled)
+
+
 def _read(context: Context) -> timeline.Read:
     session = context.session
     timeout = max(session.settings.render.frame_timeout_s, _PAGE_LOAD_TIMEOUT_S)
-    # The timeline's page serves what comes right after it: a watch's first still, then (as for a render,
-    # whose short videos draw no stills first: _render_frames) layout QA.
-    keep = context.stills is Stills.FIRST or (context.stills is Stills.FAIL_FAST and session.settings.qa.enabled)
+    keep = _keeps_page(context)
     return timeline.read(session, context.video, timeout, keep, on_start=lambda sent: context.reading.sent(session, sent))
+
+
+def _read_early(context: Context) -> bool:
+    """Whether the composition is read before lint and typecheck answered: only through a `timeline` request,
+    which a cancel closes at once (a `metadata` page cannot be cancelled, and left running by code lint
+    rejects, an endless loop there would hold up the pages after it, which share its renderer process)."""
+    return timeline.wanted(context.video) or _keeps_page(context)
 
 
 def _read_when_built(context: Context, built: Future[StructuredError | None]) -> timeline.Read | None:
@@ -365,8 +376,8 @@ LADDER: tuple[LadderStage, ...] = (
     LadderStage(Stage.LINT, _lint, on_reply=_checker_reply, ahead=True, skippable=True),
     LadderStage(Stage.TYPECHECK, _typecheck, on_reply=_checker_reply, ahead=True, skippable=True),
     LadderStage(Stage.BUNDLE, _bundle, on_reply=_checker_reply, ahead=True),
-    # Not ahead: its page runs the video's code, which lint and typecheck must pass first (a page left running
-    # after a failed lint could time out later and restart the service under the next request).
+    # Not ahead (its verdict comes after lint's and typecheck's), but its page opens once the bundle passed,
+    # and is cancelled if they fail: `_read_early`, `timeline.Reading`.
     LadderStage(Stage.COMPOSITION, _composition),
     LadderStage(Stage.STILLS, _stills, applies=_draws_stills),
     LadderStage(
