@@ -66,7 +66,10 @@ def render_media(ws: Workspace, bundle: Path, output: Path, browser: str) -> flo
 def fps(ws: Workspace, runs: int) -> list[Row]:
     loaded = settings.load(ws.root)
     browser = find_browser(loaded.render.browser)
-    ours_output, theirs_output = ws.out_dir / "bench-fps-vidgen.mp4", ws.out_dir / "bench-fps-remotion.mp4"
+    # The service writes only inside .vidgen/stills and .vidgen/staging (its jail); renderMedia's file beside it.
+    staging = ws.state_dir / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    ours_output, theirs_output = staging / "bench-fps-vidgen.mp4", staging / "bench-fps-remotion.mp4"
     ours, theirs = [], []
     with Session.open(ws, loaded) as session:
         frames = reference_frames(session, ws)  # bundles the video, opens the browser, knows the composition
