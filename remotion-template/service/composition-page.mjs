@@ -12,6 +12,17 @@ import {
   waitForReady,
 } from './remotion-adapter.mjs';
 
+// `watched(promise)`: the promise, or rejected at once with the first exception the video throws on `page`
+// (at `frame`, for the error's words) from now on; `stopWatching()` ends the watch.
+export const failOnThrow = (page, frame) => {
+  /** @type {(err: unknown) => void} */
+  let fail = () => undefined;
+  const thrown = new Promise((_resolve, reject) => (fail = reject));
+  thrown.catch(() => undefined);
+  const stopWatching = handleJavascriptException({page, frame, onError: (err) => fail(err)});
+  return {watched: (promise) => Promise.race([promise, thrown]), stopWatching};
+};
+
 // `browser`: the warm browser (browser.mjs).
 export const compositionPages = ({root, browser, logLevel}) => {
   // A new page of the warm browser with the build's page loaded, as the renderer sets one up. `onPage` sees
@@ -103,16 +114,11 @@ export const compositionPages = ({root, browser, logLevel}) => {
   const openEvaluated = async (server, name, timeoutMs, onBrowserLog = null, onPage = undefined) => {
     const page = await load(server, 0, timeoutMs, onBrowserLog, onPage);
     // An exception the video throws fails the request at once, as in selectComposition.
-    /** @type {(err: unknown) => void} */
-    let fail = () => undefined;
-    const thrown = new Promise((_resolve, reject) => (fail = reject));
-    thrown.catch(() => undefined);
-    const stopWatching = handleJavascriptException({page, frame: null, onError: (err) => fail(err)});
-    const evaluate = (pageFunction, args) =>
-      Promise.race([puppeteerEvaluateWithCatch({pageFunction, frame: null, args, page, timeoutInMilliseconds: timeoutMs}), thrown]);
+    const {watched, stopWatching} = failOnThrow(page, null);
+    const evaluate = (pageFunction, args) => watched(puppeteerEvaluateWithCatch({pageFunction, frame: null, args, page, timeoutInMilliseconds: timeoutMs}));
     try {
       await evaluate(() => window.remotion_setBundleMode({type: 'evaluation'}), []);
-      await Promise.race([waitForReady({page, timeoutInMilliseconds: timeoutMs, frame: null, logLevel, indent: false}), thrown]);
+      await watched(waitForReady({page, timeoutInMilliseconds: timeoutMs, frame: null, logLevel, indent: false}));
       const {value} = await evaluate((id) => window.remotion_calculateComposition(id), [name]);
       const {width, height, fps, durationInFrames, defaultCodec, defaultOutName, defaultVideoImageFormat, defaultPixelFormat, defaultProResProfile, defaultSampleRate} = value;
       const composition = {

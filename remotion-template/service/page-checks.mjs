@@ -4,6 +4,7 @@
 // pages come from composition-page.mjs, their scripts from page-script.mjs.
 import fs from 'node:fs';
 import path from 'node:path';
+import {failOnThrow} from './composition-page.mjs';
 import {inspectFrames} from './layout-frames.mjs';
 import {failedLoad, failedLoadProblem} from './failed-load.mjs';
 import {
@@ -40,9 +41,8 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
 
   // The page a `timeline` request with `keepPage` left open, for the `stills` (one frame: a watch's first
   // look) and `layout` requests of the same build folder, content and video right after it: a page load less
-  // each. Any other request closes
-  // it (dropKept, from render-service.mjs), so a video's code left running there never competes with
-  // another's page. {key, page, logs (heldLoads'), timer}.
+  // each. Any other request closes it (dropKept, from render-service.mjs), so a video's code left running
+  // there never competes with another's page. {key, page, logs (heldLoads'), timer}.
   let kept = null;
   const dropKept = () => {
     if (!kept) return;
@@ -122,13 +122,8 @@ export const pageChecks = ({pages, compositions, withBundle, contentOf, requests
     clearTimeout(kept.timer);
     kept = null;
     requests.signal(id)(() => page.close().catch(() => undefined));
-    /** @type {(err: unknown) => void} */
-    let fail = () => undefined;
-    const thrown = new Promise((_resolve, reject) => (fail = reject));
-    thrown.catch(() => undefined);
-    const stopWatching = handleJavascriptException({page, frame, onError: (err) => fail(err)});
+    const {watched, stopWatching} = failOnThrow(page, frame);
     const bound = Math.min(timeoutMs, KEPT_STILL_MS);
-    const watched = (promise) => Promise.race([promise, thrown]);
     const output = path.join(outputDir, `frame-${frame}.jpeg`);
     let drawn = false;
     try {
