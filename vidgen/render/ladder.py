@@ -254,7 +254,7 @@ def _read_early(context: Context) -> bool:
     """Whether the composition is read before lint and typecheck answered: only through a `timeline` request,
     which a cancel closes at once (a `metadata` page cannot be cancelled, and left running by code lint
     rejects, an endless loop there would hold up the pages after it, which share its renderer process)."""
-    return timeline.wanted(context.video) or _keeps_page(context)
+    return timeline.asks_timeline(context.video, _keeps_page(context))
 
 
 def _read_when_built(context: Context, built: Future[StructuredError | None]) -> timeline.Read | None:

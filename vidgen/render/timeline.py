@@ -84,17 +84,22 @@ class Reading:
             session.service.cancel(request_id)
 
 
+def asks_timeline(video: Video, keep_page: bool) -> bool:
+    """Whether `read` sends a `timeline` request (which a cancel closes at once), not a `metadata` one."""
+    return keep_page or wanted(video)
+
+
 def read(
     session: Session, video: Video, timeout: float, keep_page: bool = False, on_start: Callable[[int], None] | None = None
-) -> tuple[Composition, list[MountedSequence]]:
+) -> Read:
     """The composition's metadata, and its Sequences when the video writes any: one request either way.
 
     `timeout` (seconds) is what loading a page and showing one frame may take. `keep_page`: a watch's first still
     or layout QA comes next, and reads the page this request opened (then a timeline request even without
     Sequences). `on_start` is given the request's id once it is sent (to cancel it).
     """
-    timed = wanted(video)
-    if not timed and not keep_page:
+    timed = wanted(video)  # read once: asks_timeline's rule, and which Sequences to keep
+    if not (keep_page or timed):
         args = MetadataArgs(video.name, int(timeout * 1000))
         return session.service.metadata(args, timeout_s=timeout + 30, on_start=on_start), []
     reply = session.service.timeline(
